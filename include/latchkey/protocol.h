@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * latchkey wire protocol, version 1.
+ *
+ * Transport: AF_UNIX SOCK_SEQPACKET. One message is one packet of at most
+ * LK_MSG_MAX bytes; a longer packet (MSG_TRUNC) is a protocol error and
+ * closes the connection. The server authorises on SO_PEERCRED only; the uid
+ * field inside a message names the *target* user, never the caller.
+ *
+ * Every message = 16-byte header + TLV body, all integers little-endian:
+ *
+ *   offset size field
+ *   0      4    magic    LK_PROTO_MAGIC ("LKP1" read as LE u32)
+ *   4      2    version  LK_PROTO_VERSION
+ *   6      2    type     enum lk_msg_type
+ *   8      4    seq      chosen by the client, echoed in every reply
+ *   12     4    body_len number of bytes after the header (must equal packet-16)
+ *
+ * body: a sequence of fields { u16 tag; u16 len; u8 value[len] }.
+ *   - a tag may appear at most once per message; an unknown tag is an error;
+ *   - each tag has a fixed length or a bounded one (see enum lk_tag);
+ *   - strings carry no terminating NUL and must not contain NUL bytes.
+ *
+ * Requests and what they may carry (R = required, O = optional):
+ *
+ *   KDF_PARAMS     uid R                     -> KDF_PARAMS(kdf) | ERROR
+ *   AUTH_SUBMIT    uid R, key R              -> OK | ERROR          (peer uid 0)
+ *   SESSION_OPEN   uid R, text O (service)   -> UNLOCK_RESULT | ERROR (peer uid 0)
+ *                  the connection then stays open for the session's life;
+ *                  end-of-file on it ends the session.
+ *   SESSION_CLOSE  (none)                    -> OK
+ *   UNLOCK         uid R, key O              -> UNLOCK_RESULT | ERROR
+ *   LOCK           uid R                     -> LOCK_RESULT | ERROR
+ *   STATUS         uid O (absent = all)      -> STATUS_ENTRY* then STATUS_END
+ *   ENROLL         uid R, kdf R, key R       -> OK | ERROR          (peer uid 0)
+ *   ENCRYPT        uid R, path R, key O      -> ENCRYPT_RESULT | ERROR (peer uid 0)
+ *
+ * Replies:
+ *   OK             (none)
+ *   ERROR          status R, error O (errno detail), text O (human message,
+ *                  never contains secrets; for unprivileged peers it never
+ *                  distinguishes "no such user" from "wrong key")
+ *   KDF_PARAMS     kdf R
+ *   UNLOCK_RESULT  status R, count R (policies unlocked), flags O (LK_RF_*)
+ *   LOCK_RESULT    status R, count R (policies locked), flags O
+ *   STATUS_ENTRY   uid R, key_id R, state R, path R, flags O (policy version),
+ *                  count O (sessions of that user)
+ *   STATUS_END     count R (number of entries sent)
+ *   ENCRYPT_RESULT key_id R, path R
+ */
+#ifndef LATCHKEY_PROTOCOL_H
+#define LATCHKEY_PROTOCOL_H
+
+#include <stdint.h>
+
+#define LK_PROTO_MAGIC   0x31504b4cu /* "LKP1" */
+#define LK_PROTO_VERSION 1
+#define LK_HDR_SIZE      16
+#define LK_MSG_MAX       4096
+
+/* Compiled-in default; only a PAM module argument or a command-line
+ * option may override it, never the environment. */
+#define LK_SOCKET_PATH "/run/latchkey/socket"
+
+#define LK_UID_NONE       UINT32_MAX
+#define LK_WRAP_KEY_SIZE  32 /* W, the passphrase-derived wrapping key */
+#define LK_KEY_ID_SIZE    16 /* fscrypt v2 key identifier */
+#define LK_SALT_MIN       16
+#define LK_SALT_MAX       32
+#define LK_PATH_MAX       1024
+#define LK_TEXT_MAX       512
+
+enum lk_msg_type {
+	LK_REQ_KDF_PARAMS    = 1,
+	LK_REQ_AUTH_SUBMIT   = 2,
+	LK_REQ_SESSION_OPEN  = 3,
+	LK_REQ_SESSION_CLOSE = 4,
+	LK_REQ_UNLOCK        = 5,
+	LK_REQ_LOCK          = 6,
+	LK_REQ_STATUS        = 7,
+	LK_REQ_ENROLL        = 8,
+	LK_REQ_ENCRYPT       = 9,
+	_LK_REQ_MAX,
+
+	LK_REP_OK             = 0x81,
+	LK_REP_ERROR          = 0x82,
+	LK_REP_KDF_PARAMS     = 0x83,
+	LK_REP_UNLOCK_RESULT  = 0x84,
+	LK_REP_LOCK_RESULT    = 0x85,
+	LK_REP_STATUS_ENTRY   = 0x86,
+	LK_REP_STATUS_END     = 0x87,
+	LK_REP_ENCRYPT_RESULT = 0x88,
+	_LK_REP_MAX,
+};
+
+enum lk_tag {
+	LK_T_UID    = 1,  /* u32 */
+	LK_T_STATUS = 2,  /* u32, enum lk_status */
+	LK_T_ERROR  = 3,  /* i32, positive errno detail */
+	LK_T_FLAGS  = 4,  /* u32 */
+	LK_T_COUNT  = 5,  /* u32 */
+	LK_T_KDF    = 6,  /* u8 alg, u8 salt_len, u16 0, u32 t, u32 m_kib, u32 p, salt[salt_len] */
+	LK_T_KEY    = 7,  /* LK_WRAP_KEY_SIZE bytes, secret */
+	LK_T_KEY_ID = 8,  /* LK_KEY_ID_SIZE bytes */
+	LK_T_STATE  = 9,  /* u32, enum lk_key_state */
+	LK_T_PATH   = 10, /* string, 1..LK_PATH_MAX, absolute */
+	LK_T_TEXT   = 11, /* string, 0..LK_TEXT_MAX */
+	_LK_T_MAX,
+};
+
+enum lk_status {
+	LK_OK                  = 0,
+	LK_E_PROTOCOL          = 1,  /* malformed or unexpected message */
+	LK_E_PERM              = 2,  /* the peer may not do this */
+	LK_E_NOT_ENROLLED      = 3,  /* no protector for this user */
+	LK_E_BAD_KEY           = 4,  /* the wrapping key did not authenticate */
+	LK_E_NO_CREDENTIAL     = 5,  /* no pending credential to claim */
+	LK_E_NEED_PASSPHRASE   = 6,  /* daemon does not hold the user's key: send one */
+	LK_E_INVALID           = 7,  /* bad argument (path, parameters, user) */
+	LK_E_EXISTS            = 8,  /* already there (enrolled, encrypted) */
+	LK_E_NOT_FOUND         = 9,
+	LK_E_UNSUPPORTED       = 10, /* filesystem or kernel lacks what is needed */
+	LK_E_BUSY              = 11, /* files still in use: incompletely locked */
+	LK_E_THROTTLED         = 12, /* too many failures, retry later */
+	LK_E_INTERNAL          = 13,
+	LK_E_PARTIAL           = 14, /* some policies failed; see count/flags */
+	_LK_STATUS_MAX,
+};
+
+/* As reported by FS_IOC_GET_ENCRYPTION_KEY_STATUS, plus what we know. */
+enum lk_key_state {
+	LK_KEY_UNKNOWN               = 0,
+	LK_KEY_ABSENT                = 1, /* locked */
+	LK_KEY_PRESENT               = 2, /* unlocked */
+	LK_KEY_INCOMPLETELY_REMOVED  = 3, /* lock requested, files still busy */
+	LK_KEY_UNAVAILABLE           = 4, /* directory missing or unreadable */
+};
+
+/* UNLOCK_RESULT / LOCK_RESULT flags */
+#define LK_RF_NOTHING_TO_DO  (1u << 0) /* user has no policies */
+#define LK_RF_SOME_FAILED    (1u << 1) /* at least one policy could not be (un)locked */
+#define LK_RF_STILL_LOCKED   (1u << 2) /* session open but no credential: nothing unlocked */
+#define LK_RF_BUSY           (1u << 3) /* lock incomplete: files in use, retrying */
+
+#define LK_KDF_ARGON2ID 1
+
+#endif

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Argon2id through libargon2, with bounded parameters. */
+#ifndef LK_KDF_H
+#define LK_KDF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "latchkey/format.h"
+#include "latchkey/protocol.h"
+
+struct lk_kdf_params {
+	uint8_t alg; /* LK_KDF_ARGON2ID */
+	uint8_t salt_len;
+	uint32_t t_cost;
+	uint32_t m_cost_kib;
+	uint32_t parallelism;
+	uint8_t salt[LK_SALT_MAX];
+};
+
+/* 0 if alg, salt_len and t/m/p are inside the LK_KDF_* bounds, else -EINVAL. */
+int lk_kdf_params_check(const struct lk_kdf_params *p);
+
+/*
+ * W = Argon2id(passphrase, salt, t, m, p), LK_WRAP_KEY_SIZE bytes into out
+ * (which should be secret memory). The passphrase is not modified. Checks
+ * the parameters first. Argon2's working memory is mmap()ed with
+ * MADV_DONTDUMP and wiped by libargon2 before it is freed.
+ * Returns 0, -EINVAL (bad parameters), -ENOMEM, or -EIO.
+ */
+int lk_kdf_derive(const struct lk_kdf_params *p, const char *passphrase, size_t passphrase_len,
+		  uint8_t out[LK_WRAP_KEY_SIZE]);
+
+/*
+ * Choose parameters for this machine: p = min(online CPUs, 4), memory grown
+ * from LK_KDF_M_MIN_KIB towards mem_limit_kib (0 = min(1 GiB, a quarter of
+ * MemAvailable)), then t grown until one derivation takes about target_ms.
+ * Never below the floor (m = 64 MiB, t = 3). Fills a fresh random salt of
+ * LK_SALT_MIN bytes. Takes roughly 2-4 x target_ms.
+ */
+int lk_kdf_tune(unsigned target_ms, uint64_t mem_limit_kib, struct lk_kdf_params *ret);
+
+/* Floor parameters (m = 64 MiB, t = 3, p = min(CPUs, 4)) with a fresh salt. */
+int lk_kdf_floor(struct lk_kdf_params *ret);
+
+/* Raw Argon2 for known-answer tests: type 0=d 1=i 2=id, version 0x13. */
+int lk_argon2_raw(int type, uint32_t t, uint32_t m_kib, uint32_t p, const uint8_t *pwd, size_t pwd_len,
+		  const uint8_t *salt, size_t salt_len, const uint8_t *secret, size_t secret_len,
+		  const uint8_t *ad, size_t ad_len, uint8_t *out, size_t out_len);
+
+#endif

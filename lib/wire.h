@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Encoding and decoding of protocol messages (include/latchkey/protocol.h). */
+#ifndef LK_WIRE_H
+#define LK_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kdf.h"
+#include "latchkey/protocol.h"
+
+/* Bits of lk_msg.fields: which tags are present. */
+#define LK_F(tag) (1u << (tag))
+
+/*
+ * A decoded message. It can carry a wrapping key, so callers that fill or
+ * receive one keep it in secret memory (lk_secret_alloc) and wipe it.
+ */
+struct lk_msg {
+	uint16_t type;
+	uint32_t seq;
+	uint32_t fields; /* LK_F(LK_T_*) bits */
+	uint32_t uid;
+	uint32_t status;
+	int32_t error;
+	uint32_t flags;
+	uint32_t count;
+	uint32_t state;
+	struct lk_kdf_params kdf;
+	uint8_t key[LK_WRAP_KEY_SIZE];
+	uint8_t key_id[LK_KEY_ID_SIZE];
+	char path[LK_PATH_MAX + 1];
+	char text[LK_TEXT_MAX + 1];
+};
+
+/* Reset m to an empty message of this type (fields = 0). */
+void lk_msg_init(struct lk_msg *m, uint16_t type, uint32_t seq);
+
+/* Setters mark the field present. Strings are truncated never: -EINVAL if too long. */
+void lk_msg_set_uid(struct lk_msg *m, uint32_t uid);
+void lk_msg_set_status(struct lk_msg *m, uint32_t status);
+void lk_msg_set_error(struct lk_msg *m, int32_t error);
+void lk_msg_set_flags(struct lk_msg *m, uint32_t flags);
+void lk_msg_set_count(struct lk_msg *m, uint32_t count);
+void lk_msg_set_state(struct lk_msg *m, uint32_t state);
+void lk_msg_set_kdf(struct lk_msg *m, const struct lk_kdf_params *kdf);
+void lk_msg_set_key(struct lk_msg *m, const uint8_t key[LK_WRAP_KEY_SIZE]);
+void lk_msg_set_key_id(struct lk_msg *m, const uint8_t key_id[LK_KEY_ID_SIZE]);
+int lk_msg_set_path(struct lk_msg *m, const char *path);
+int lk_msg_set_text(struct lk_msg *m, const char *text);
+
+static inline int lk_msg_has(const struct lk_msg *m, int tag)
+{
+	return (m->fields & LK_F(tag)) != 0;
+}
+
+/* Encode into buf (cap >= LK_MSG_MAX). 0 or -EINVAL/-EMSGSIZE. */
+int lk_msg_encode(const struct lk_msg *m, uint8_t *buf, size_t cap, size_t *ret_len);
+
+/*
+ * Strict decode of one packet: header magic/version/length, known type,
+ * each tag at most once with its exact or bounded length, strings without
+ * NUL, KDF salt length in range. Writes *ret only on success.
+ * 0 or -EBADMSG (malformed), -EPROTONOSUPPORT (other version).
+ */
+int lk_msg_decode(const uint8_t *buf, size_t len, struct lk_msg *ret);
+
+/* Wipe the key field (and everything else) of a message. */
+void lk_msg_wipe(struct lk_msg *m);
+
+/* Human-readable name of a status code ("bad key", ...). Never NULL. */
+const char *lk_status_to_string(uint32_t status);
+/* Name of a key state ("locked", "unlocked", "incompletely locked", ...). */
+const char *lk_key_state_to_string(uint32_t state);
+/* Name of a message type, for debug logs. */
+const char *lk_msg_type_to_string(uint16_t type);
+
+#endif
