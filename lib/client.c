@@ -1,2 +1,163 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* stub: to be implemented */
+/* Client side of the latchkeyd socket: bounded in time, CLOEXEC, and it
+ * checks who is listening before anything secret is sent. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "cleanup.h"
+#include "client.h"
+#include "secret.h"
+
+uint64_t lk_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Wait for events on fd until the absolute deadline. 0, -ETIMEDOUT or -errno. */
+static int wait_fd(int fd, short events, uint64_t deadline_ms)
+{
+	for (;;) {
+		uint64_t now = lk_now_ms();
+		struct pollfd p = {.fd = fd, .events = events};
+		int r;
+
+		if (now >= deadline_ms)
+			return -ETIMEDOUT;
+		r = poll(&p, 1, (int)(deadline_ms - now > 60000 ? 60000 : deadline_ms - now));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r > 0)
+			return 0;
+	}
+}
+
+int lk_client_connect(const char *path, int require_root_server, uint64_t deadline_ms)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	_cleanup_close_ int fd = -1;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	size_t n;
+	int r;
+
+	if (!path || path[0] != '/')
+		return -EINVAL;
+	n = strlen(path);
+	if (n >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, n);
+
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+
+	if (connect(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1)) < 0) {
+		if (errno != EINPROGRESS && errno != EAGAIN)
+			return -errno;
+		/* A full listen backlog: wait (bounded) until the socket is writable. */
+		r = wait_fd(fd, POLLOUT, deadline_ms);
+		if (r < 0)
+			return r;
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+			return -errno;
+		if (soerr)
+			return -soerr;
+	}
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	/* Whoever bound this path must be root, or it never hears a key. */
+	if (require_root_server && cred.uid != 0)
+		return -EPERM;
+
+	return TAKE_FD(fd);
+}
+
+int lk_client_send(int fd, const struct lk_msg *m, uint64_t deadline_ms)
+{
+	struct lk_secret buf _cleanup_secret_ = {};
+	size_t len;
+	int r;
+
+	r = lk_secret_new(&buf, LK_MSG_MAX);
+	if (r < 0)
+		return r;
+	r = lk_msg_encode(m, buf.ptr, LK_MSG_MAX, &len);
+	if (r < 0)
+		return r;
+
+	for (;;) {
+		ssize_t k = send(fd, buf.ptr, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (k >= 0)
+			return (size_t)k == len ? 0 : -EIO;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return errno == EPIPE ? -ECONNRESET : -errno;
+		r = wait_fd(fd, POLLOUT, deadline_ms);
+		if (r < 0)
+			return r;
+	}
+}
+
+int lk_client_recv(int fd, struct lk_msg *m, uint64_t deadline_ms)
+{
+	struct lk_secret buf _cleanup_secret_ = {};
+	int r;
+
+	r = lk_secret_new(&buf, LK_MSG_MAX);
+	if (r < 0)
+		return r;
+
+	for (;;) {
+		struct iovec iov = {.iov_base = buf.ptr, .iov_len = LK_MSG_MAX};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+		ssize_t k = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+		if (k > 0) {
+			if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+				return -EBADMSG;
+			return lk_msg_decode(buf.ptr, (size_t)k, m);
+		}
+		if (k == 0)
+			return -ECONNRESET;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		r = wait_fd(fd, POLLIN, deadline_ms);
+		if (r < 0)
+			return r;
+	}
+}
+
+int lk_client_call(int fd, const struct lk_msg *req, struct lk_msg *rep, uint64_t deadline_ms)
+{
+	int r;
+
+	r = lk_client_send(fd, req, deadline_ms);
+	if (r < 0)
+		return r;
+	r = lk_client_recv(fd, rep, deadline_ms);
+	if (r < 0)
+		return r;
+	if (rep->seq != req->seq || rep->type < LK_REP_OK) {
+		lk_msg_wipe(rep);
+		return -EBADMSG;
+	}
+	return 0;
+}

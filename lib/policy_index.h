@@ -27,7 +27,7 @@ int lk_index_serialize(const struct lk_index *ix, char **ret, size_t *ret_len);
 int lk_index_put(struct lk_index *ix, const uint8_t key_id[LK_KEY_ID_SIZE], const char *path);
 /* Remove the entry for path; -ENOENT if absent. */
 int lk_index_remove(struct lk_index *ix, const char *path);
-/* A path we store: absolute, <= LK_PATH_MAX, no control characters, no "//",
+/* 0 if a path we store: absolute, <= LK_PATH_MAX, no control characters, no "//",
  * no "." or ".." components, no trailing slash (except "/"). */
 int lk_path_is_valid(const char *path);
 

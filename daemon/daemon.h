@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef LKD_DAEMON_H
+#define LKD_DAEMON_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <systemd/sd-event.h>
+
+#include "store.h"
+#include "users.h"
+#include "wire.h"
+
+#define MAX_CONNECTIONS         512
+#define MAX_CONNECTIONS_PER_UID 16   /* non-root peers */
+#define REQUEST_DEADLINE_USEC   (5 * 1000000ULL) /* idle limit of a non-session connection */
+
+struct daemon;
+
+struct conn {
+	struct daemon *d;
+	int fd;
+	struct ucred peer;
+	sd_event_source *io;
+	sd_event_source *deadline;
+	bool is_session;
+	uid_t session_uid;
+	struct conn *prev, *next;
+};
+
+struct daemon {
+	sd_event *event;
+	struct store store;
+	struct user *users;
+	struct conn *conns;
+	unsigned n_conns;
+	int listen_fd;
+	sd_event_source *listen_src;
+	sd_event_source *retry_timer;
+	unsigned retry_delay_ms;
+	/* One set of locked buffers: the loop is single-threaded, so every
+	 * request is received, decoded, handled and wiped in these. */
+	uint8_t *rx;
+	uint8_t *tx;
+	struct lk_msg *req;
+	struct lk_msg *rep;
+	const char *config_dir;
+};
+
+/* server.c */
+int server_start(struct daemon *d, int listen_fd);
+void server_stop(struct daemon *d);
+int conn_send(struct conn *c, const struct lk_msg *m);
+/* Turn the connection into a session connection of uid (no idle deadline). */
+void conn_make_session(struct conn *c, uid_t uid);
+
+/* keys.c: what the daemon does to a user's policies */
+int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked, unsigned *ret_failed,
+		       unsigned *ret_total);
+int daemon_lock_user(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy);
+void daemon_session_ended(struct daemon *d, uid_t uid);
+void daemon_schedule_retry(struct daemon *d);
+
+/* requests.c */
+void handle_request(struct conn *c, struct lk_msg *req);
+
+#endif

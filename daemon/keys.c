@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unlocking and locking all policies of a user, session ends, and the
+ * retry of locks that found files still in use. */
+#include <errno.h>
+
+#include "client.h"
+#include "daemon.h"
+#include "log.h"
+#include "policy_root.h"
+
+int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked, unsigned *ret_failed,
+		       unsigned *ret_total)
+{
+	struct lk_index ix;
+	unsigned ok = 0, failed = 0;
+	int r;
+
+	if (!u->p)
+		return -ENOKEY;
+	r = store_load_index(&d->store, u->uid, &ix);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < ix.n; i++) {
+		if (policy_root_unlock(u->uid, u->p, ix.e[i].path, ix.e[i].key_id) < 0)
+			failed++;
+		else
+			ok++;
+	}
+	if (ok)
+		u->lock_incomplete = false;
+	*ret_unlocked = ok;
+	*ret_failed = failed;
+	*ret_total = ix.n;
+	return 0;
+}
+
+int daemon_lock_user(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy)
+{
+	struct lk_index ix;
+	unsigned locked = 0;
+	bool any_busy = false;
+	int r, ret = 0;
+
+	/* P goes first: whatever happens to the kernel keys, a locked user's
+	 * key material is no longer in this process. */
+	user_drop_key(u);
+	user_drop_pending(u);
+
+	r = store_load_index(&d->store, u->uid, &ix);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < ix.n; i++) {
+		bool busy = false;
+		r = policy_root_lock(ix.e[i].path, ix.e[i].key_id, &busy);
+		if (r < 0)
+			ret = r;
+		else if (busy)
+			any_busy = true;
+		else
+			locked++;
+	}
+	u->lock_incomplete = any_busy;
+	if (any_busy)
+		daemon_schedule_retry(d);
+	else
+		u->retry_attempt = 0;
+	if (ret_locked)
+		*ret_locked = locked;
+	if (ret_busy)
+		*ret_busy = any_busy;
+	return ret;
+}
+
+void daemon_session_ended(struct daemon *d, uid_t uid)
+{
+	struct user *u = user_get(&d->users, uid, false);
+
+	if (!u || u->sessions == 0)
+		return;
+	u->sessions--;
+	log_info("session of uid %u ended, %u left", (unsigned)uid, u->sessions);
+	if (u->sessions == 0)
+		daemon_lock_user(d, u, NULL, NULL);
+	users_gc(&d->users);
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+	bool again = false;
+
+	for (struct user *u = d->users; u; u = u->next) {
+		if (!u->lock_incomplete || u->sessions > 0)
+			continue;
+		bool busy = false;
+		daemon_lock_user(d, u, NULL, &busy);
+		again |= busy;
+	}
+	users_gc(&d->users);
+	if (again) {
+		d->retry_delay_ms = d->retry_delay_ms < 16000 ? d->retry_delay_ms * 2 : 30000;
+		daemon_schedule_retry(d);
+	} else
+		d->retry_delay_ms = 0;
+	return 0;
+}
+
+void daemon_schedule_retry(struct daemon *d)
+{
+	int r;
+
+	if (d->retry_delay_ms == 0)
+		d->retry_delay_ms = 500;
+	if (!d->retry_timer) {
+		r = sd_event_add_time_relative(d->event, &d->retry_timer, CLOCK_MONOTONIC,
+					       (uint64_t)d->retry_delay_ms * 1000, 0, on_retry, d);
+		if (r < 0)
+			log_error_errno(r, "cannot schedule the lock retry");
+		return;
+	}
+	sd_event_source_set_time_relative(d->retry_timer, (uint64_t)d->retry_delay_ms * 1000);
+	sd_event_source_set_enabled(d->retry_timer, SD_EVENT_ONESHOT);
+}

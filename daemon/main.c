@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* latchkeyd: owns latchkey's metadata and every key it puts in the kernel. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "daemon.h"
+#include "log.h"
+#include "secret.h"
+
+struct options {
+	const char *socket_path;
+	const char *state_dir;
+	const char *config_dir;
+	int log_level;
+};
+
+static void help(void)
+{
+	printf("Usage: latchkeyd [OPTIONS]\n"
+	       "\n"
+	       "latchkey daemon: unwraps users' keys and installs them in the kernel at login,\n"
+	       "removes them when the last session ends. Runs in the foreground; normally\n"
+	       "started by latchkeyd.socket.\n"
+	       "\n"
+	       "  --socket PATH      listen on PATH instead of the socket passed by systemd\n"
+	       "                     (default when not socket-activated: %s)\n"
+	       "  --state-dir DIR    metadata directory (default %s)\n"
+	       "  --config-dir DIR   configuration directory (default %s)\n"
+	       "  --debug            log debug messages\n"
+	       "  -h --help          show this help\n"
+	       "  --version          show the version\n"
+	       "\n"
+	       "Exit status: 0 after a clean stop (SIGTERM), 1 on a fatal error.\n",
+	       LK_SOCKET_PATH, LK_DEFAULT_STATE_DIR, LK_DEFAULT_CONFIG_DIR);
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	enum { ARG_SOCKET = 0x100, ARG_STATE, ARG_CONFIG, ARG_DEBUG, ARG_VERSION };
+	static const struct option opts[] = {
+		{"socket", required_argument, NULL, ARG_SOCKET},
+		{"state-dir", required_argument, NULL, ARG_STATE},
+		{"config-dir", required_argument, NULL, ARG_CONFIG},
+		{"debug", no_argument, NULL, ARG_DEBUG},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, ARG_VERSION},
+		{},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+		switch (c) {
+		case ARG_SOCKET:
+			o->socket_path = optarg;
+			break;
+		case ARG_STATE:
+			o->state_dir = optarg;
+			break;
+		case ARG_CONFIG:
+			o->config_dir = optarg;
+			break;
+		case ARG_DEBUG:
+			o->log_level = LOG_DEBUG;
+			break;
+		case 'h':
+			help();
+			return 0;
+		case ARG_VERSION:
+			printf("latchkeyd %s\n", LK_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'latchkeyd --help'.\n");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "latchkeyd: unexpected argument '%s'. Try 'latchkeyd --help'.\n", argv[optind]);
+		return -EINVAL;
+	}
+	for (const char **p = (const char *[]){o->socket_path, o->state_dir, o->config_dir}, **end = p + 3; p < end;
+	     p++)
+		if (*p && (*p)[0] != '/') {
+			fprintf(stderr, "latchkeyd: '%s' is not an absolute path\n", *p);
+			return -EINVAL;
+		}
+	return 1;
+}
+
+static int bind_socket(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	size_t n = strlen(path);
+
+	if (n >= sizeof(sa.sun_path))
+		return log_error_errno(-ENAMETOOLONG, "socket path %s is too long", path);
+	memcpy(sa.sun_path, path, n);
+
+	/* Replace a stale socket from an earlier run, but nothing else. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return log_error_errno(-EEXIST, "%s exists and is not a socket; not touching it", path);
+		if (unlink(path) < 0)
+			return log_error_errno(-errno, "cannot remove stale socket %s", path);
+	}
+
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return log_error_errno(-errno, "socket()");
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return log_error_errno(-errno, "cannot bind %s", path);
+	/* Users may query and lock themselves; authorisation is SO_PEERCRED. */
+	if (chmod(path, 0666) < 0)
+		return log_error_errno(-errno, "chmod %s", path);
+	if (listen(fd, 128) < 0)
+		return log_error_errno(-errno, "listen on %s", path);
+	return TAKE_FD(fd);
+}
+
+static int get_listen_fd(const char *path)
+{
+	int n = sd_listen_fds(1);
+
+	if (n < 0)
+		return log_error_errno(n, "cannot read the sockets passed by systemd");
+	if (n > 1)
+		return log_error_errno(-EINVAL, "expected one socket from systemd, got %d", n);
+	if (n == 1 && !path) {
+		if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_SEQPACKET, 1, NULL, 0) <= 0)
+			return log_error_errno(-EINVAL, "the socket passed by systemd is not a listening SOCK_SEQPACKET");
+		return SD_LISTEN_FDS_START;
+	}
+	return bind_socket(path ? path : LK_SOCKET_PATH);
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	log_info("received %s, stopping", strsignal((int)si->ssi_signo));
+	sd_notify(0, "STOPPING=1");
+	return sd_event_exit(d->event, 0);
+}
+
+static int alloc_buffers(struct daemon *d)
+{
+	bool l1 = false, l2 = false, l3 = false, l4 = false;
+
+	d->rx = lk_secret_alloc(LK_MSG_MAX, &l1);
+	d->tx = lk_secret_alloc(LK_MSG_MAX, &l2);
+	d->req = lk_secret_alloc(sizeof(struct lk_msg), &l3);
+	d->rep = lk_secret_alloc(sizeof(struct lk_msg), &l4);
+	if (!d->rx || !d->tx || !d->req || !d->rep)
+		return log_error_errno(-ENOMEM, "cannot allocate message buffers");
+	/* Keys must never reach swap: refuse to run rather than handle them in
+	 * pageable memory. */
+	if (!l1 || !l2 || !l3 || !l4)
+		return log_error_errno(-EPERM, "cannot lock memory (mlock; check RLIMIT_MEMLOCK / LimitMEMLOCK=): "
+					       "refusing to handle keys");
+	return 0;
+}
+
+static void free_buffers(struct daemon *d)
+{
+	lk_secret_free(d->rx, LK_MSG_MAX);
+	lk_secret_free(d->tx, LK_MSG_MAX);
+	lk_secret_free(d->req, sizeof(struct lk_msg));
+	lk_secret_free(d->rep, sizeof(struct lk_msg));
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {.log_level = LOG_INFO};
+	struct daemon d = {.listen_fd = -1, .store = {-1, -1, -1}};
+	sigset_t ss;
+	int r, fd;
+
+	r = parse_args(argc, argv, &o);
+	if (r <= 0)
+		return r < 0 ? 2 : 0;
+	log_setup(o.log_level);
+
+	/* No core dumps, no same-uid ptrace, /proc/PID owned by root. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		log_warning_errno(-errno, "cannot make the process non-dumpable");
+	umask(0077);
+	signal(SIGPIPE, SIG_IGN);
+	if (geteuid() != 0)
+		log_warning("not running as root: adding keys and reading trusted.* xattrs will fail");
+
+	r = alloc_buffers(&d);
+	if (r < 0)
+		goto out;
+	d.config_dir = o.config_dir ? o.config_dir : LK_DEFAULT_CONFIG_DIR;
+	r = store_open(o.state_dir ? o.state_dir : LK_DEFAULT_STATE_DIR, &d.store);
+	if (r < 0)
+		goto out;
+
+	r = sd_event_default(&d.event);
+	if (r < 0) {
+		log_error_errno(r, "cannot create the event loop");
+		goto out;
+	}
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	sd_event_add_signal(d.event, NULL, SIGTERM, on_signal, &d);
+	sd_event_add_signal(d.event, NULL, SIGINT, on_signal, &d);
+
+	fd = get_listen_fd(o.socket_path);
+	if (fd < 0) {
+		r = fd;
+		goto out;
+	}
+	r = server_start(&d, fd);
+	if (r < 0)
+		goto out;
+
+	log_info("latchkeyd %s ready", LK_VERSION);
+	sd_notify(0, "READY=1\nSTATUS=Ready for logins.");
+	r = sd_event_loop(d.event);
+	if (r < 0)
+		log_error_errno(r, "event loop failed");
+
+out:
+	server_stop(&d);
+	if (d.listen_fd >= 0)
+		close(d.listen_fd);
+	d.retry_timer = sd_event_source_disable_unref(d.retry_timer);
+	users_free(&d.users);
+	store_close(&d.store);
+	sd_event_unref(d.event);
+	free_buffers(&d);
+	return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Policy roots: encrypted directories whose wrapped keys live in
+ * trusted.latchkey.key.<uid> xattrs on the directory itself. Every
+ * operation works on an fd opened without following any symlink. */
+#ifndef LKD_POLICY_ROOT_H
+#define LKD_POLICY_ROOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "latchkey/format.h"
+#include "latchkey/protocol.h"
+
+/* Open an absolute path as a directory, refusing symlinks in any component
+ * (openat2 RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS). -ELOOP for a symlink. */
+int policy_root_open(const char *path, int *ret_fd);
+
+/*
+ * Unwrap uid's copy of the policy key with P and add it to the kernel. The
+ * directory's policy must be v2 with identifier expected_key_id; the
+ * unwrapped key's identifier and the kernel's must both match it (a
+ * mismatch removes the key at once). The key is wiped before returning.
+ */
+int policy_root_unlock(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+		       const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
+
+/* Remove the key for all users. *ret_busy when files are still in use. */
+int policy_root_lock(const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], bool *ret_busy);
+
+/* enum lk_key_state of the key on path's filesystem. */
+int policy_root_status(const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], uint32_t *ret_state);
+
+/*
+ * Make the empty directory at path a policy root for uid: fresh random key,
+ * wrapped copy written (and fsynced) before the policy is set, key added,
+ * policy set and verified, directory chowned to uid:gid mode 0700. Leaves
+ * the directory unlocked. On failure nothing of ours remains on the
+ * directory and no key stays in the kernel. *ret_err_text gets a static
+ * human explanation for the client.
+ */
+int policy_root_create(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+		       uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text);
+
+#endif

@@ -1,0 +1,500 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One handler per request type. Authorisation comes from SO_PEERCRED only:
+ * uid 0 may act for anyone; a user may query, unlock and lock themselves;
+ * the uid inside a message only names the target. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "client.h"
+#include "crypto.h"
+#include "daemon.h"
+#include "log.h"
+#include "policy_root.h"
+#include "secret.h"
+
+#define THROTTLE_FREE_FAILURES 3
+#define THROTTLE_MAX_MS        60000
+
+static void reply_error(struct conn *c, uint32_t status, int err, const char *text)
+{
+	struct lk_msg *m = c->d->rep;
+
+	lk_msg_init(m, LK_REP_ERROR, c->d->req->seq);
+	lk_msg_set_status(m, status);
+	if (err)
+		lk_msg_set_error(m, err < 0 ? -err : err);
+	if (text)
+		lk_msg_set_text(m, text);
+	conn_send(c, m);
+}
+
+static void reply_ok(struct conn *c)
+{
+	struct lk_msg *m = c->d->rep;
+
+	lk_msg_init(m, LK_REP_OK, c->d->req->seq);
+	conn_send(c, m);
+}
+
+static bool require(struct conn *c, const struct lk_msg *req, uint32_t fields)
+{
+	if ((req->fields & fields) == fields)
+		return true;
+	reply_error(c, LK_E_PROTOCOL, 0, "required field missing");
+	return false;
+}
+
+static bool peer_is_root(struct conn *c)
+{
+	if (c->peer.uid == 0)
+		return true;
+	reply_error(c, LK_E_PERM, 0, "only root may do this");
+	return false;
+}
+
+static bool peer_may_act_for(struct conn *c, uid_t uid)
+{
+	if (c->peer.uid == 0 || c->peer.uid == uid)
+		return true;
+	log_warning("uid %u asked to act on uid %u: denied", (unsigned)c->peer.uid, (unsigned)uid);
+	reply_error(c, LK_E_PERM, 0, NULL);
+	return false;
+}
+
+/*
+ * Unwrap uid's protector key with the wrapping key W into p_out. Failed
+ * guesses by non-root peers are throttled (root's failures are the login's
+ * own wrong passwords, which pam_unix and pam_faillock already govern).
+ * Returns an lk_status.
+ */
+static uint32_t unwrap_protector(struct conn *c, uid_t uid, const uint8_t w[LK_WRAP_KEY_SIZE], uint8_t *p_out)
+{
+	struct daemon *d = c->d;
+	struct lk_protector pr;
+	struct user *u;
+	uint64_t now = lk_now_ms();
+	unsigned idx;
+	int r;
+
+	u = user_get(&d->users, uid, true);
+	if (!u)
+		return LK_E_INTERNAL;
+	if (c->peer.uid != 0 && now < u->throttle_until_ms)
+		return LK_E_THROTTLED;
+
+	r = store_load_protector(&d->store, uid, &pr);
+	if (r == -ENOENT)
+		return LK_E_NOT_ENROLLED;
+	if (r < 0)
+		return LK_E_INTERNAL;
+	r = lk_protector_open(&pr, LK_SLOT_LOGIN, w, p_out, &idx);
+	if (r < 0) {
+		log_warning("wrong passphrase for uid %u (from uid %u, pid %d)", (unsigned)uid, (unsigned)c->peer.uid,
+			    (int)c->peer.pid);
+		if (c->peer.uid != 0 && ++u->failures > THROTTLE_FREE_FAILURES) {
+			unsigned shift = u->failures - THROTTLE_FREE_FAILURES;
+			uint64_t delay = shift >= 16 ? THROTTLE_MAX_MS : 1000ull << (shift - 1);
+			if (delay > THROTTLE_MAX_MS)
+				delay = THROTTLE_MAX_MS;
+			u->throttle_until_ms = now + delay;
+			log_warning("throttling unlock attempts for uid %u for %llu ms", (unsigned)uid,
+				    (unsigned long long)delay);
+		}
+		return LK_E_BAD_KEY;
+	}
+	u->failures = 0;
+	u->throttle_until_ms = 0;
+	return LK_OK;
+}
+
+static void handle_kdf_params(struct conn *c, const struct lk_msg *req)
+{
+	struct lk_protector pr;
+	struct lk_msg *m = c->d->rep;
+	int r, i;
+
+	if (!require(c, req, LK_F(LK_T_UID)) || !peer_may_act_for(c, req->uid))
+		return;
+	r = store_load_protector(&c->d->store, req->uid, &pr);
+	if (r == -ENOENT) {
+		reply_error(c, LK_E_NOT_ENROLLED, 0, NULL);
+		return;
+	}
+	i = r < 0 ? r : lk_protector_find_kind(&pr, LK_SLOT_LOGIN);
+	if (i < 0) {
+		reply_error(c, LK_E_INTERNAL, i, "protector file unreadable");
+		return;
+	}
+	lk_msg_init(m, LK_REP_KDF_PARAMS, req->seq);
+	lk_msg_set_kdf(m, &pr.slots[i].kdf);
+	conn_send(c, m);
+}
+
+static void handle_auth_submit(struct conn *c, const struct lk_msg *req)
+{
+	struct lk_secret p _cleanup_secret_ = {};
+	struct user *u;
+	uint32_t st;
+
+	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KEY)) || !peer_is_root(c))
+		return;
+	if (lk_secret_new(&p, LK_PROTECTOR_KEY_SIZE) < 0) {
+		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
+		return;
+	}
+	st = unwrap_protector(c, req->uid, req->key, p.ptr);
+	if (st != LK_OK) {
+		reply_error(c, st, 0, NULL);
+		return;
+	}
+	u = user_get(&c->d->users, req->uid, true);
+	if (!u || user_set_pending(u, p.ptr, lk_now_ms()) < 0) {
+		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
+		return;
+	}
+	log_debug("pending credential stored for uid %u", (unsigned)req->uid);
+	reply_ok(c);
+}
+
+static void reply_unlock_result(struct conn *c, uint32_t type, unsigned done, unsigned failed, uint32_t flags)
+{
+	struct lk_msg *m = c->d->rep;
+
+	if (failed)
+		flags |= LK_RF_SOME_FAILED;
+	lk_msg_init(m, type, c->d->req->seq);
+	lk_msg_set_status(m, failed ? LK_E_PARTIAL : LK_OK);
+	lk_msg_set_count(m, done);
+	lk_msg_set_flags(m, flags);
+	conn_send(c, m);
+}
+
+static void handle_session_open(struct conn *c, const struct lk_msg *req)
+{
+	struct daemon *d = c->d;
+	unsigned ok = 0, failed = 0, total = 0;
+	uint32_t flags = 0;
+	struct user *u;
+
+	if (!require(c, req, LK_F(LK_T_UID)) || !peer_is_root(c))
+		return;
+	if (c->is_session) {
+		reply_error(c, LK_E_PROTOCOL, 0, "connection already holds a session");
+		return;
+	}
+	u = user_get(&d->users, req->uid, true);
+	if (!u) {
+		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
+		return;
+	}
+	conn_make_session(c, req->uid);
+	u->sessions++;
+	user_claim_pending(u, lk_now_ms());
+	log_info("session %u of uid %u opened (%s)", u->sessions, (unsigned)req->uid,
+		 lk_msg_has(req, LK_T_TEXT) ? req->text : "unknown service");
+
+	if (u->p)
+		daemon_unlock_user(d, u, &ok, &failed, &total);
+	else {
+		struct lk_index ix;
+		if (store_load_index(&d->store, u->uid, &ix) == 0)
+			total = ix.n;
+		if (total)
+			flags |= LK_RF_STILL_LOCKED;
+	}
+	if (total == 0)
+		flags |= LK_RF_NOTHING_TO_DO;
+	reply_unlock_result(c, LK_REP_UNLOCK_RESULT, ok, failed, flags);
+}
+
+static void handle_session_close(struct conn *c, const struct lk_msg *req)
+{
+	if (!c->is_session) {
+		reply_error(c, LK_E_PROTOCOL, 0, "not a session connection");
+		return;
+	}
+	reply_ok(c);
+	c->is_session = false;
+	daemon_session_ended(c->d, c->session_uid);
+}
+
+static void handle_unlock(struct conn *c, const struct lk_msg *req)
+{
+	struct lk_secret p _cleanup_secret_ = {};
+	unsigned ok = 0, failed = 0, total = 0;
+	struct user *u;
+	uint32_t st;
+
+	if (!require(c, req, LK_F(LK_T_UID)) || !peer_may_act_for(c, req->uid))
+		return;
+	u = user_get(&c->d->users, req->uid, true);
+	if (!u) {
+		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
+		return;
+	}
+	if (lk_msg_has(req, LK_T_KEY)) {
+		if (lk_secret_new(&p, LK_PROTECTOR_KEY_SIZE) < 0) {
+			reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
+			return;
+		}
+		st = unwrap_protector(c, req->uid, req->key, p.ptr);
+		if (st != LK_OK) {
+			reply_error(c, st, 0, NULL);
+			users_gc(&c->d->users);
+			return;
+		}
+		if (user_set_key(u, p.ptr) < 0) {
+			reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
+			return;
+		}
+	} else if (!u->p) {
+		reply_error(c, LK_E_NEED_PASSPHRASE, 0, NULL);
+		users_gc(&c->d->users);
+		return;
+	}
+	daemon_unlock_user(c->d, u, &ok, &failed, &total);
+	reply_unlock_result(c, LK_REP_UNLOCK_RESULT, ok, failed, total ? 0 : LK_RF_NOTHING_TO_DO);
+}
+
+static void handle_lock(struct conn *c, const struct lk_msg *req)
+{
+	struct lk_msg *m = c->d->rep;
+	unsigned locked = 0;
+	bool busy = false;
+	struct user *u;
+	int r;
+
+	if (!require(c, req, LK_F(LK_T_UID)) || !peer_may_act_for(c, req->uid))
+		return;
+	u = user_get(&c->d->users, req->uid, true);
+	if (!u) {
+		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
+		return;
+	}
+	r = daemon_lock_user(c->d, u, &locked, &busy);
+	lk_msg_init(m, LK_REP_LOCK_RESULT, req->seq);
+	lk_msg_set_status(m, r < 0 ? LK_E_PARTIAL : busy ? LK_E_BUSY : LK_OK);
+	lk_msg_set_count(m, locked);
+	lk_msg_set_flags(m, (busy ? LK_RF_BUSY : 0) | (r < 0 ? LK_RF_SOME_FAILED : 0));
+	conn_send(c, m);
+	users_gc(&c->d->users);
+}
+
+static int send_status_of(struct conn *c, uid_t uid, const char *path_filter, unsigned *count)
+{
+	struct daemon *d = c->d;
+	struct lk_msg *m = d->rep;
+	struct lk_index ix;
+	struct user *u = user_get(&d->users, uid, false);
+	int r;
+
+	r = store_load_index(&d->store, uid, &ix);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < ix.n; i++) {
+		uint32_t state;
+		if (path_filter && strcmp(path_filter, ix.e[i].path) != 0)
+			continue;
+		policy_root_status(ix.e[i].path, ix.e[i].key_id, &state);
+		lk_msg_init(m, LK_REP_STATUS_ENTRY, d->req->seq);
+		lk_msg_set_uid(m, uid);
+		lk_msg_set_key_id(m, ix.e[i].key_id);
+		lk_msg_set_state(m, state);
+		lk_msg_set_path(m, ix.e[i].path);
+		lk_msg_set_count(m, u ? u->sessions : 0);
+		r = conn_send(c, m);
+		if (r < 0)
+			return r;
+		(*count)++;
+	}
+	return 0;
+}
+
+static void handle_status(struct conn *c, const struct lk_msg *req)
+{
+	struct daemon *d = c->d;
+	const char *filter = lk_msg_has(req, LK_T_PATH) ? req->path : NULL;
+	unsigned count = 0;
+	int r = 0;
+
+	if (lk_msg_has(req, LK_T_UID)) {
+		if (!peer_may_act_for(c, req->uid))
+			return;
+		r = send_status_of(c, req->uid, filter, &count);
+	} else if (c->peer.uid != 0) {
+		r = send_status_of(c, c->peer.uid, filter, &count);
+	} else {
+		_cleanup_free_ uid_t *uids = NULL;
+		size_t n = 0;
+		r = store_list_indexed_users(&d->store, &uids, &n);
+		for (size_t i = 0; r >= 0 && i < n; i++)
+			r = send_status_of(c, uids[i], filter, &count);
+	}
+	if (r < 0) {
+		reply_error(c, LK_E_INTERNAL, r, "cannot read the policy index");
+		return;
+	}
+	lk_msg_init(d->rep, LK_REP_STATUS_END, req->seq);
+	lk_msg_set_count(d->rep, count);
+	conn_send(c, d->rep);
+}
+
+static void handle_enroll(struct conn *c, const struct lk_msg *req)
+{
+	struct lk_secret p _cleanup_secret_ = {};
+	struct lk_protector pr = {};
+	int r;
+
+	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KDF) | LK_F(LK_T_KEY)) || !peer_is_root(c))
+		return;
+	if (req->uid == 0) {
+		reply_error(c, LK_E_INVALID, 0, "root cannot be enrolled");
+		return;
+	}
+	if (lk_kdf_params_check(&req->kdf) < 0) {
+		reply_error(c, LK_E_INVALID, EINVAL, "Argon2id parameters out of bounds");
+		return;
+	}
+	r = store_load_protector(&c->d->store, req->uid, &pr);
+	if (r != -ENOENT) {
+		reply_error(c, r == 0 ? LK_E_EXISTS : LK_E_INTERNAL, r,
+			    r == 0 ? "user already enrolled" : "existing protector file unreadable");
+		return;
+	}
+	pr.uid = req->uid;
+	pr.n_slots = 0;
+	r = lk_secret_new(&p, LK_PROTECTOR_KEY_SIZE);
+	if (r >= 0)
+		r = lk_random_bytes(p.ptr, LK_PROTECTOR_KEY_SIZE);
+	if (r >= 0)
+		r = lk_protector_add_slot(&pr, LK_SLOT_LOGIN, &req->kdf, req->key, p.ptr, NULL);
+	if (r < 0) {
+		reply_error(c, LK_E_INTERNAL, r, "cannot create the protector");
+		return;
+	}
+	r = store_save_protector(&c->d->store, &pr);
+	if (r < 0) {
+		reply_error(c, LK_E_INTERNAL, r, "cannot write the protector file");
+		return;
+	}
+	log_info("enrolled uid %u (Argon2id t=%u m=%u KiB p=%u)", (unsigned)req->uid, req->kdf.t_cost,
+		 req->kdf.m_cost_kib, req->kdf.parallelism);
+	reply_ok(c);
+}
+
+static void handle_encrypt(struct conn *c, const struct lk_msg *req)
+{
+	struct daemon *d = c->d;
+	struct lk_secret p _cleanup_secret_ = {};
+	struct lk_msg *m = d->rep;
+	struct lk_index ix;
+	struct passwd pw, *pwp = NULL;
+	char pwbuf[4096];
+	uint8_t key_id[LK_KEY_ID_SIZE];
+	const char *why = NULL;
+	struct user *u;
+	uint32_t st;
+	int r;
+
+	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_PATH)) || !peer_is_root(c))
+		return;
+	if (lk_path_is_valid(req->path) < 0) {
+		reply_error(c, LK_E_INVALID, EINVAL, "path must be absolute and normalised, without control characters");
+		return;
+	}
+	if (getpwuid_r(req->uid, &pw, pwbuf, sizeof(pwbuf), &pwp) != 0 || !pwp || req->uid == 0) {
+		reply_error(c, LK_E_INVALID, 0, "no such (non-root) user");
+		return;
+	}
+	u = user_get(&d->users, req->uid, true);
+	if (!u || lk_secret_new(&p, LK_PROTECTOR_KEY_SIZE) < 0) {
+		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
+		return;
+	}
+	if (lk_msg_has(req, LK_T_KEY)) {
+		st = unwrap_protector(c, req->uid, req->key, p.ptr);
+		if (st != LK_OK) {
+			reply_error(c, st, 0, NULL);
+			return;
+		}
+	} else if (u->p) {
+		memcpy(p.ptr, u->p, LK_PROTECTOR_KEY_SIZE);
+	} else {
+		struct lk_protector pr;
+		r = store_load_protector(&d->store, req->uid, &pr);
+		reply_error(c, r == -ENOENT ? LK_E_NOT_ENROLLED : LK_E_NEED_PASSPHRASE, 0, NULL);
+		users_gc(&d->users);
+		return;
+	}
+
+	r = store_load_index(&d->store, req->uid, &ix);
+	if (r < 0) {
+		reply_error(c, LK_E_INTERNAL, r, "cannot read the policy index");
+		return;
+	}
+	if (ix.n >= LK_MAX_INDEX_ENTRIES) {
+		reply_error(c, LK_E_INVALID, ENOSPC, "too many policy roots for this user");
+		return;
+	}
+	r = policy_root_create(req->uid, pw.pw_gid, p.ptr, req->path, key_id, &why);
+	if (r < 0) {
+		reply_error(c, r == -EEXIST ? LK_E_EXISTS : r == -EOPNOTSUPP ? LK_E_UNSUPPORTED : LK_E_INVALID, r, why);
+		return;
+	}
+	r = lk_index_put(&ix, key_id, req->path);
+	if (r >= 0)
+		r = store_save_index(&d->store, req->uid, &ix);
+	if (r < 0) {
+		reply_error(c, LK_E_INTERNAL, r, "directory encrypted, but the policy index could not be saved");
+		return;
+	}
+	/* The directory was left unlocked; remember P so that the lock (at
+	 * `latchkeyctl lock` or the end of the user's last session) and later
+	 * provisioning have it. */
+	user_set_key(u, p.ptr);
+
+	lk_msg_init(m, LK_REP_ENCRYPT_RESULT, req->seq);
+	lk_msg_set_key_id(m, key_id);
+	lk_msg_set_path(m, req->path);
+	conn_send(c, m);
+}
+
+void handle_request(struct conn *c, struct lk_msg *req)
+{
+	log_debug("%s from uid %u (pid %d)", lk_msg_type_to_string(req->type), (unsigned)c->peer.uid,
+		  (int)c->peer.pid);
+	switch (req->type) {
+	case LK_REQ_KDF_PARAMS:
+		handle_kdf_params(c, req);
+		break;
+	case LK_REQ_AUTH_SUBMIT:
+		handle_auth_submit(c, req);
+		break;
+	case LK_REQ_SESSION_OPEN:
+		handle_session_open(c, req);
+		break;
+	case LK_REQ_SESSION_CLOSE:
+		handle_session_close(c, req);
+		break;
+	case LK_REQ_UNLOCK:
+		handle_unlock(c, req);
+		break;
+	case LK_REQ_LOCK:
+		handle_lock(c, req);
+		break;
+	case LK_REQ_STATUS:
+		handle_status(c, req);
+		break;
+	case LK_REQ_ENROLL:
+		handle_enroll(c, req);
+		break;
+	case LK_REQ_ENCRYPT:
+		handle_encrypt(c, req);
+		break;
+	default:
+		reply_error(c, LK_E_PROTOCOL, 0, "not a request");
+	}
+}

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The listening socket and its connections. Every connection is
+ * non-blocking, has a deadline until it becomes a session connection, and
+ * is counted against a per-uid limit. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "secret.h"
+
+static unsigned conns_of_uid(struct daemon *d, uid_t uid)
+{
+	unsigned n = 0;
+	for (struct conn *c = d->conns; c; c = c->next)
+		n += c->peer.uid == uid;
+	return n;
+}
+
+static void conn_free(struct conn *c)
+{
+	struct daemon *d = c->d;
+	bool was_session = c->is_session;
+	uid_t uid = c->session_uid;
+
+	sd_event_source_disable_unref(c->io);
+	sd_event_source_disable_unref(c->deadline);
+	close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		d->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	d->n_conns--;
+	free(c);
+
+	/* End-of-file on a session connection ends the session even when
+	 * close_session never ran (the login process was killed). */
+	if (was_session)
+		daemon_session_ended(d, uid);
+}
+
+static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct conn *c = userdata;
+
+	log_info("dropping idle connection from uid %u (pid %d)", (unsigned)c->peer.uid, (int)c->peer.pid);
+	conn_free(c);
+	return 0;
+}
+
+static void conn_arm_deadline(struct conn *c)
+{
+	if (c->is_session)
+		return;
+	sd_event_source_set_time_relative(c->deadline, REQUEST_DEADLINE_USEC);
+	sd_event_source_set_enabled(c->deadline, SD_EVENT_ONESHOT);
+}
+
+void conn_make_session(struct conn *c, uid_t uid)
+{
+	c->is_session = true;
+	c->session_uid = uid;
+	sd_event_source_set_enabled(c->deadline, SD_EVENT_OFF);
+}
+
+int conn_send(struct conn *c, const struct lk_msg *m)
+{
+	struct daemon *d = c->d;
+	size_t len;
+	ssize_t k;
+	int r;
+
+	r = lk_msg_encode(m, d->tx, LK_MSG_MAX, &len);
+	if (r < 0)
+		return log_error_errno(r, "cannot encode a %s reply", lk_msg_type_to_string(m->type));
+	/* Replies are small and the peer's receive queue is short; a peer that
+	 * does not read gets dropped rather than blocking the loop. */
+	k = send(c->fd, d->tx, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	lk_wipe(d->tx, len);
+	if (k < 0)
+		return -errno;
+	return 0;
+}
+
+/* Close any file descriptors a peer tried to pass us. */
+static void close_passed_fds(struct msghdr *mh)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int *fds = (int *)CMSG_DATA(cm);
+		for (size_t i = 0; i < n; i++)
+			close(fds[i]);
+	}
+}
+
+static int on_conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct conn *c = userdata;
+	struct daemon *d = c->d;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * 253)];
+	} control;
+	struct iovec iov = {.iov_base = d->rx, .iov_len = LK_MSG_MAX};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)};
+	ssize_t k;
+	int r;
+
+	k = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (k < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		conn_free(c);
+		return 0;
+	}
+	close_passed_fds(&mh);
+	if (k == 0) {
+		conn_free(c);
+		return 0;
+	}
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		lk_wipe(d->rx, LK_MSG_MAX);
+		log_warning("oversized message from uid %u: closing the connection", (unsigned)c->peer.uid);
+		conn_free(c);
+		return 0;
+	}
+
+	r = lk_msg_decode(d->rx, (size_t)k, d->req);
+	lk_wipe(d->rx, (size_t)k);
+	if (r < 0) {
+		log_warning("malformed message from uid %u (pid %d): closing the connection", (unsigned)c->peer.uid,
+			    (int)c->peer.pid);
+		lk_msg_wipe(d->req);
+		conn_free(c);
+		return 0;
+	}
+
+	conn_arm_deadline(c);
+	handle_request(c, d->req);
+	lk_msg_wipe(d->req);
+	lk_msg_wipe(d->rep);
+	return 0;
+}
+
+static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct conn *c;
+	socklen_t len;
+	int cfd, r;
+
+	cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (cfd < 0)
+		return 0;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(cfd);
+		return 0;
+	}
+	c->d = d;
+	c->fd = cfd;
+	len = sizeof(c->peer);
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) < 0) {
+		free(c);
+		close(cfd);
+		return 0;
+	}
+	/* Root (the PAM host) is never crowded out by one user's connections. */
+	if (d->n_conns >= MAX_CONNECTIONS ||
+	    (c->peer.uid != 0 && conns_of_uid(d, c->peer.uid) >= MAX_CONNECTIONS_PER_UID)) {
+		log_warning("connection limit reached for uid %u: refusing", (unsigned)c->peer.uid);
+		free(c);
+		close(cfd);
+		return 0;
+	}
+
+	r = sd_event_add_io(d->event, &c->io, cfd, EPOLLIN, on_conn_io, c);
+	if (r >= 0)
+		r = sd_event_add_time_relative(d->event, &c->deadline, CLOCK_MONOTONIC, REQUEST_DEADLINE_USEC, 0,
+					       on_deadline, c);
+	if (r < 0) {
+		sd_event_source_disable_unref(c->io);
+		free(c);
+		close(cfd);
+		return 0;
+	}
+	c->next = d->conns;
+	if (d->conns)
+		d->conns->prev = c;
+	d->conns = c;
+	d->n_conns++;
+	return 0;
+}
+
+int server_start(struct daemon *d, int listen_fd)
+{
+	int r;
+
+	d->listen_fd = listen_fd;
+	r = sd_event_add_io(d->event, &d->listen_src, listen_fd, EPOLLIN, on_accept, d);
+	if (r < 0)
+		return log_error_errno(r, "cannot watch the listening socket");
+	return 0;
+}
+
+void server_stop(struct daemon *d)
+{
+	/* Stopping the daemon is not a logout: keys stay where they are. */
+	while (d->conns) {
+		struct conn *c = d->conns;
+		c->is_session = false;
+		conn_free(c);
+	}
+	d->listen_src = sd_event_source_disable_unref(d->listen_src);
+}

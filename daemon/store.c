@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "log.h"
+#include "names.h"
+#include "secret.h"
+#include "store.h"
+
+/* Open (creating if needed) a root-owned 0700 directory below dirfd and
+ * refuse one that someone else could write to. */
+static int open_private_dir(int dirfd, const char *name, int *ret_fd)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+		return log_error_errno(-errno, "cannot create state directory %s", name);
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return log_error_errno(-errno, "cannot open state directory %s", name);
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_uid != 0 || (st.st_mode & 0077)) {
+		log_error("state directory %s must be owned by root with mode 0700 (found uid %u mode %04o); "
+			  "fix with: chown root: %s && chmod 0700 %s",
+			  name, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), name, name);
+		return -EPERM;
+	}
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int store_open(const char *path, struct store *ret)
+{
+	struct store s = {-1, -1, -1};
+	int r;
+
+	r = open_private_dir(AT_FDCWD, path, &s.dir_fd);
+	if (r < 0)
+		goto fail;
+	r = open_private_dir(s.dir_fd, "protectors", &s.protectors_fd);
+	if (r < 0)
+		goto fail;
+	r = open_private_dir(s.dir_fd, "index", &s.index_fd);
+	if (r < 0)
+		goto fail;
+
+	/* A crash between create and rename leaves temp files: harmless, but swept. */
+	r = lk_sweep_temp_files_at(s.protectors_fd);
+	if (r > 0)
+		log_info("removed %d stale temporary protector file(s)", r);
+	r = lk_sweep_temp_files_at(s.index_fd);
+	if (r > 0)
+		log_info("removed %d stale temporary index file(s)", r);
+
+	*ret = s;
+	return 0;
+fail:
+	store_close(&s);
+	return r;
+}
+
+void store_close(struct store *s)
+{
+	closep(&s->index_fd);
+	closep(&s->protectors_fd);
+	closep(&s->dir_fd);
+	s->dir_fd = s->protectors_fd = s->index_fd = -1;
+}
+
+int store_load_protector(struct store *s, uid_t uid, struct lk_protector *ret)
+{
+	uint8_t buf[LK_PROTECTOR_MAX_SIZE];
+	char name[16];
+	size_t len;
+	int r;
+
+	snprintf(name, sizeof(name), "%u", (unsigned)uid);
+	r = lk_read_file_at(s->protectors_fd, name, 0, sizeof(buf), buf, &len);
+	if (r == -ENOENT)
+		return r;
+	if (r < 0)
+		return log_error_errno(r, "cannot read protector file protectors/%s", name);
+	r = lk_protector_parse(buf, len, ret);
+	if (r < 0)
+		return log_error_errno(r, "protector file protectors/%s is corrupt", name);
+	if (ret->uid != uid) {
+		log_error("protector file protectors/%s names uid %u: refusing it", name, (unsigned)ret->uid);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int store_save_protector(struct store *s, const struct lk_protector *pr)
+{
+	uint8_t buf[LK_PROTECTOR_MAX_SIZE];
+	char name[16];
+	size_t len;
+	int r;
+
+	snprintf(name, sizeof(name), "%u", (unsigned)pr->uid);
+	r = lk_protector_serialize(pr, buf, sizeof(buf), &len);
+	if (r < 0)
+		return log_error_errno(r, "cannot serialise protector for uid %s", name);
+	r = lk_write_file_atomic_at(s->protectors_fd, name, buf, len, 0600);
+	if (r < 0)
+		return log_error_errno(r, "cannot write protector file protectors/%s", name);
+	return 0;
+}
+
+int store_load_index(struct store *s, uid_t uid, struct lk_index *ret)
+{
+	_cleanup_free_ char *buf = malloc(LK_INDEX_MAX_SIZE);
+	char name[16];
+	size_t len;
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	snprintf(name, sizeof(name), "%u", (unsigned)uid);
+	r = lk_read_file_at(s->index_fd, name, 0, LK_INDEX_MAX_SIZE, (uint8_t *)buf, &len);
+	if (r == -ENOENT) {
+		ret->n = 0;
+		return 0;
+	}
+	if (r < 0)
+		return log_error_errno(r, "cannot read policy index index/%s", name);
+	r = lk_index_parse(buf, len, ret);
+	if (r < 0)
+		return log_error_errno(r, "policy index index/%s is corrupt", name);
+	return 0;
+}
+
+int store_save_index(struct store *s, uid_t uid, const struct lk_index *ix)
+{
+	_cleanup_free_ char *text = NULL;
+	char name[16];
+	size_t len;
+	int r;
+
+	snprintf(name, sizeof(name), "%u", (unsigned)uid);
+	r = lk_index_serialize(ix, &text, &len);
+	if (r < 0)
+		return log_error_errno(r, "cannot serialise policy index for uid %s", name);
+	r = lk_write_file_atomic_at(s->index_fd, name, text, len, 0600);
+	if (r < 0)
+		return log_error_errno(r, "cannot write policy index index/%s", name);
+	return 0;
+}
+
+static int cmp_uid(const void *a, const void *b)
+{
+	uid_t x = *(const uid_t *)a, y = *(const uid_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int store_list_indexed_users(struct store *s, uid_t **ret, size_t *ret_n)
+{
+	_cleanup_free_ uid_t *uids = NULL;
+	size_t n = 0, cap = 0;
+	DIR *d;
+	struct dirent *de;
+	int fd;
+
+	fd = openat(s->index_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		uid_t uid;
+		if (lk_parse_uid(de->d_name, &uid) < 0)
+			continue; /* ".", "..", temp files */
+		if (n == cap) {
+			uid_t *t = reallocarray(uids, cap ? cap * 2 : 16, sizeof(uid_t));
+			if (!t) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			uids = t;
+			cap = cap ? cap * 2 : 16;
+		}
+		uids[n++] = uid;
+	}
+	closedir(d);
+	if (n)
+		qsort(uids, n, sizeof(uid_t), cmp_uid);
+	*ret = TAKE_PTR(uids);
+	*ret_n = n;
+	return 0;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The daemon's state directory: protector files and policy indexes.
+ *   <state>/protectors/<uid>   format.h §1
+ *   <state>/index/<uid>        format.h §3
+ * Everything is root-owned 0700/0600 and written atomically. */
+#ifndef LKD_STORE_H
+#define LKD_STORE_H
+
+#include <sys/types.h>
+
+#include "policy_index.h"
+#include "protector.h"
+
+struct store {
+	int dir_fd;
+	int protectors_fd;
+	int index_fd;
+};
+
+int store_open(const char *path, struct store *ret);
+void store_close(struct store *s);
+
+/* -ENOENT when the user is not enrolled; -EBADMSG when the file is corrupt
+ * or belongs to another uid. */
+int store_load_protector(struct store *s, uid_t uid, struct lk_protector *ret);
+int store_save_protector(struct store *s, const struct lk_protector *pr);
+
+/* A missing index is an empty one. */
+int store_load_index(struct store *s, uid_t uid, struct lk_index *ret);
+int store_save_index(struct store *s, uid_t uid, const struct lk_index *ix);
+
+/* The uids that have an index file, sorted; *ret is malloc()ed. */
+int store_list_indexed_users(struct store *s, uid_t **ret, size_t *ret_n);
+
+#endif

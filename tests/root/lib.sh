@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Shared set-up for the root tests: a loop-mounted ext4 with -O encrypt,
+# throw-away users, a PAM service file and a latchkeyd of our own on a
+# private socket and state directory. Everything is undone by the EXIT trap,
+# so the machine is left as it was found (CI runs right after on it).
+set -euo pipefail
+
+: "${LK_BUILD:?LK_BUILD must point at the meson build directory}"
+LATCHKEYD=$LK_BUILD/daemon/latchkeyd
+LATCHKEYCTL=$LK_BUILD/tools/latchkeyctl
+PAM_MODULE=$LK_BUILD/pam_module/pam_latchkey.so
+PAM_LOGIN=$LK_BUILD/tests/root/pam-login
+
+if [ "$(id -u)" != 0 ]; then
+  echo "SKIP: needs root (loop devices, fscrypt ioctls, useradd)"
+  exit 77
+fi
+for tool in mkfs.ext4 xfs_io useradd chpasswd losetup; do
+  command -v "$tool" >/dev/null || { echo "FAIL: $tool missing (run scripts/test, which installs it)"; exit 1; }
+done
+
+W=$(mktemp -d /tmp/latchkey-test.XXXXXX)
+MNT=$W/mnt
+SOCK=$W/run/socket
+SERVICE=latchkey-test-$$-$RANDOM
+USERS=()
+DAEMON_PID=
+# Users must be able to reach their homes on the test fs below $W.
+chmod 0755 "$W"
+mkdir -p "$MNT" "$W/run" "$W/etc"
+
+lk_cleanup() {
+  local rc=$?
+  set +e
+  [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
+  for u in "${USERS[@]}"; do
+    pkill -KILL -u "$u" 2>/dev/null
+    userdel "$u" 2>/dev/null
+  done
+  rm -f "/etc/pam.d/$SERVICE"
+  if mountpoint -q "$MNT"; then
+    umount "$MNT" 2>/dev/null || { sleep 0.5; umount "$MNT" 2>/dev/null; } || umount -l "$MNT"
+  fi
+  [ -n "${LOOPDEV:-}" ] && losetup -d "$LOOPDEV" 2>/dev/null
+  if [ $rc -ne 0 ] && [ -f "$W/daemon.log" ]; then
+    echo "--- latchkeyd log ---"; cat "$W/daemon.log"
+  fi
+  rm -rf "$W"
+  exit $rc
+}
+trap lk_cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok: $*"; }
+
+# A fresh ext4 with the encrypt feature on a loop device.
+lk_make_fs() {
+  truncate -s "${1:-64M}" "$W/fs.img"
+  mkfs.ext4 -q -O encrypt "$W/fs.img"
+  LOOPDEV=$(losetup --find --show "$W/fs.img")
+  mount "$LOOPDEV" "$MNT"
+  mkdir -p "$MNT/home"
+}
+
+# lk_add_user NAME PASSWORD: a real account whose home is on the test fs.
+lk_add_user() {
+  local name=$1 pw=$2
+  useradd -M -d "$MNT/home/$name" -s /bin/sh "$name"
+  USERS+=("$name")
+  echo "$name:$pw" | chpasswd
+  mkdir -p "$MNT/home/$name"
+}
+
+lk_start_daemon() {
+  "$LATCHKEYD" --socket "$SOCK" --state-dir "$W/state" --config-dir "$W/etc" --debug \
+    >>"$W/daemon.log" 2>&1 &
+  DAEMON_PID=$!
+  for _ in $(seq 100); do
+    [ -S "$SOCK" ] && return 0
+    sleep 0.05
+  done
+  fail "latchkeyd did not create its socket"
+}
+
+lk_stop_daemon() {
+  kill "$DAEMON_PID"; wait "$DAEMON_PID" || true; DAEMON_PID=
+}
+
+# A PAM service as a Debian admin would write it: pam_unix decides, latchkey
+# rides along as optional.
+lk_write_pam_service() {
+  cat >"/etc/pam.d/$SERVICE" <<PAM
+auth     required  pam_unix.so
+auth     optional  $PAM_MODULE socket=$SOCK debug
+account  required  pam_unix.so
+session  optional  $PAM_MODULE socket=$SOCK debug
+PAM
+}
+
+ctl() { "$LATCHKEYCTL" --socket "$SOCK" "$@"; }
+
+# Independent check with xfs_io: prints Present/Absent/Incompletely removed.
+key_status() { xfs_io -c "enckey_status $1" "$MNT" | head -1; }

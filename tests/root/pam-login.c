@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * pam-login: a minimal login through the real libpam, for the root tests.
+ *   pam-login [--no-auth] [--hold FILE] SERVICE USER [-- COMMAND...]
+ * Reads the password (first line of stdin), runs pam_authenticate,
+ * pam_acct_mgmt, pam_setcred, pam_open_session, then COMMAND as USER (like
+ * `su -c`), then waits until FILE exists (--hold), then closes the session.
+ * Exit: COMMAND's status, 10 auth failed, 11 account, 12 session, 2 usage.
+ */
+#include <grp.h>
+#include <pwd.h>
+#include <security/pam_appl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char password[1024];
+
+static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
+{
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+
+	if (!r)
+		return PAM_BUF_ERR;
+	for (int i = 0; i < n; i++) {
+		switch (msg[i]->msg_style) {
+		case PAM_PROMPT_ECHO_OFF:
+		case PAM_PROMPT_ECHO_ON:
+			r[i].resp = strdup(password);
+			break;
+		default:
+			fprintf(stderr, "pam-login: %s\n", msg[i]->msg);
+		}
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+static int run_as(const char *user, char **argv)
+{
+	struct passwd *pw = getpwnam(user);
+	int status;
+	pid_t pid;
+
+	if (!pw)
+		return 127;
+	pid = fork();
+	if (pid == 0) {
+		if (initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+			_exit(126);
+		setenv("HOME", pw->pw_dir, 1);
+		setenv("USER", user, 1);
+		if (chdir(pw->pw_dir) < 0 && chdir("/") < 0)
+			_exit(126);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return 127;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int main(int argc, char **argv)
+{
+	struct pam_conv c = {conv, NULL};
+	const char *hold = NULL;
+	pam_handle_t *h = NULL;
+	int no_auth = 0, i = 1, r, ret = 0;
+
+	for (; i < argc && strncmp(argv[i], "--", 2) == 0 && argv[i][2]; i++) {
+		if (strcmp(argv[i], "--no-auth") == 0)
+			no_auth = 1;
+		else if (strcmp(argv[i], "--hold") == 0 && i + 1 < argc)
+			hold = argv[++i];
+		else
+			return 2;
+	}
+	if (argc - i < 2)
+		return 2;
+	const char *service = argv[i], *user = argv[i + 1];
+	i += 2;
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+
+	if (!no_auth && fgets(password, sizeof(password), stdin))
+		password[strcspn(password, "\n")] = '\0';
+
+	r = pam_start(service, user, &c, &h);
+	if (r != PAM_SUCCESS)
+		return 2;
+	if (!no_auth) {
+		r = pam_authenticate(h, 0);
+		if (r != PAM_SUCCESS) {
+			fprintf(stderr, "pam-login: authentication failed: %s\n", pam_strerror(h, r));
+			pam_end(h, r);
+			return 10;
+		}
+	}
+	r = pam_acct_mgmt(h, 0);
+	if (r != PAM_SUCCESS) {
+		fprintf(stderr, "pam-login: account: %s\n", pam_strerror(h, r));
+		pam_end(h, r);
+		return 11;
+	}
+	pam_setcred(h, PAM_ESTABLISH_CRED);
+	r = pam_open_session(h, 0);
+	if (r != PAM_SUCCESS) {
+		fprintf(stderr, "pam-login: open_session: %s\n", pam_strerror(h, r));
+		pam_end(h, r);
+		return 12;
+	}
+	if (i < argc)
+		ret = run_as(user, argv + i);
+	if (hold) {
+		struct stat st;
+		while (stat(hold, &st) < 0)
+			usleep(20000);
+	}
+	r = pam_close_session(h, 0);
+	pam_setcred(h, PAM_DELETE_CRED);
+	pam_end(h, r);
+	memset(password, 0, sizeof(password));
+	return r == PAM_SUCCESS ? ret : 12;
+}
