@@ -36,7 +36,8 @@ int lk_sweep_temp_files_at(int dirfd);
  * Test hook for crash-safety tests: if the environment variable
  * LATCHKEY_TEST_FAIL_AT names a step ("write", "fsync", "rename", "dirsync")
  * the atomic write fails there with -EIO, as if the disk failed. Compiled
- * in only when LATCHKEY_TESTING is defined.
+ * in only when LK_TEST_HOOKS is 1 (meson -Dtest_hooks=true); otherwise the
+ * environment is never read.
  */
 
 #endif

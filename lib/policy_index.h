@@ -28,7 +28,8 @@ int lk_index_put(struct lk_index *ix, const uint8_t key_id[LK_KEY_ID_SIZE], cons
 /* Remove the entry for path; -ENOENT if absent. */
 int lk_index_remove(struct lk_index *ix, const char *path);
 /* 0 if a path we store: absolute, <= LK_PATH_MAX, no control characters, no "//",
- * no "." or ".." components, no trailing slash (except "/"). */
+ * no "." or ".." components, no trailing slash (except "/").
+ * Returns 0 if valid, -EINVAL if not (negative-errno style, not a bool). */
 int lk_path_is_valid(const char *path);
 
 #endif

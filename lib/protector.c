@@ -1,2 +1,308 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* stub: to be implemented */
+#include <errno.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "protector.h"
+#include "secret.h"
+
+static void put16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)v;
+	b[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *b, uint32_t v)
+{
+	b[0] = (uint8_t)v;
+	b[1] = (uint8_t)(v >> 8);
+	b[2] = (uint8_t)(v >> 16);
+	b[3] = (uint8_t)(v >> 24);
+}
+
+static uint16_t get16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] | b[1] << 8);
+}
+
+static uint32_t get32(const uint8_t *b)
+{
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static bool all_zero(const uint8_t *b, size_t len)
+{
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < len; i++)
+		acc |= b[i];
+	return acc == 0;
+}
+
+static bool slot_kind_is_valid(uint8_t kind)
+{
+	return kind == LK_SLOT_LOGIN || kind == LK_SLOT_RECOVERY;
+}
+
+static void header_encode(uint8_t hdr[LK_PROTECTOR_HDR_SIZE], uint16_t n_slots, uint32_t uid)
+{
+	memset(hdr, 0, LK_PROTECTOR_HDR_SIZE);
+	put32(hdr, LK_PROTECTOR_MAGIC);
+	put16(hdr + 4, LK_PROTECTOR_VERSION);
+	put16(hdr + 6, n_slots);
+	put32(hdr + 8, uid);
+}
+
+/* Bytes 0..51 of a slot: everything that is authenticated but not secret. */
+static void slot_encode_aad_part(const struct lk_slot *s, uint8_t b[LK_SLOT_AAD_SIZE])
+{
+	memset(b, 0, LK_SLOT_AAD_SIZE);
+	b[0] = s->kind;
+	b[1] = s->kdf.alg;
+	b[2] = s->kdf.salt_len;
+	put32(b + 4, s->slot_id);
+	put32(b + 8, s->kdf.t_cost);
+	put32(b + 12, s->kdf.m_cost_kib);
+	put32(b + 16, s->kdf.parallelism);
+	memcpy(b + 20, s->kdf.salt, s->kdf.salt_len);
+}
+
+static void slot_encode(const struct lk_slot *s, uint8_t b[LK_SLOT_SIZE])
+{
+	slot_encode_aad_part(s, b);
+	memcpy(b + 52, s->nonce, LK_GCM_NONCE_SIZE);
+	memcpy(b + 64, s->ct, LK_PROTECTOR_KEY_SIZE);
+	memcpy(b + 96, s->tag, LK_GCM_TAG_SIZE);
+}
+
+/* The AAD binds the slot to the file's uid, but not to n_slots, so adding
+ * or removing another slot leaves this one valid. */
+static void slot_aad(uint32_t uid, const struct lk_slot *s, uint8_t aad[LK_PROTECTOR_HDR_SIZE + LK_SLOT_AAD_SIZE])
+{
+	header_encode(aad, 0, uid);
+	slot_encode_aad_part(s, aad + LK_PROTECTOR_HDR_SIZE);
+}
+
+static int slot_check(const struct lk_slot *s)
+{
+	if (!slot_kind_is_valid(s->kind))
+		return -EBADMSG;
+	if (lk_kdf_params_check(&s->kdf) < 0)
+		return -EBADMSG;
+	/* The unused tail of the salt is serialised as zero; demand it here so
+	 * parse and serialise are exact inverses. */
+	if (!all_zero(s->kdf.salt + s->kdf.salt_len, LK_SALT_MAX - s->kdf.salt_len))
+		return -EBADMSG;
+	return 0;
+}
+
+static int slots_check(const struct lk_protector *pr)
+{
+	int r;
+
+	if (pr->n_slots < 1 || pr->n_slots > LK_MAX_SLOTS)
+		return -EBADMSG;
+	for (unsigned i = 0; i < pr->n_slots; i++) {
+		r = slot_check(&pr->slots[i]);
+		if (r < 0)
+			return r;
+		for (unsigned j = 0; j < i; j++)
+			if (pr->slots[j].slot_id == pr->slots[i].slot_id)
+				return -EBADMSG;
+	}
+	return 0;
+}
+
+int lk_protector_parse(const uint8_t *buf, size_t len, struct lk_protector *ret)
+{
+	struct lk_protector pr = {};
+	unsigned n;
+	int r;
+
+	if (!buf || !ret)
+		return -EINVAL;
+	if (len < LK_PROTECTOR_HDR_SIZE || len > LK_PROTECTOR_MAX_SIZE)
+		return -EBADMSG;
+	if (get32(buf) != LK_PROTECTOR_MAGIC || get16(buf + 4) != LK_PROTECTOR_VERSION || get32(buf + 12) != 0)
+		return -EBADMSG;
+	n = get16(buf + 6);
+	if (n < 1 || n > LK_MAX_SLOTS || len != LK_PROTECTOR_HDR_SIZE + (size_t)n * LK_SLOT_SIZE)
+		return -EBADMSG;
+
+	pr.uid = get32(buf + 8);
+	pr.n_slots = n;
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *b = buf + LK_PROTECTOR_HDR_SIZE + (size_t)i * LK_SLOT_SIZE;
+		struct lk_slot *s = &pr.slots[i];
+
+		if (b[3] != 0)
+			return -EBADMSG;
+		s->kind = b[0];
+		s->kdf.alg = b[1];
+		s->kdf.salt_len = b[2];
+		s->slot_id = get32(b + 4);
+		s->kdf.t_cost = get32(b + 8);
+		s->kdf.m_cost_kib = get32(b + 12);
+		s->kdf.parallelism = get32(b + 16);
+		memcpy(s->kdf.salt, b + 20, LK_SALT_MAX);
+		memcpy(s->nonce, b + 52, LK_GCM_NONCE_SIZE);
+		memcpy(s->ct, b + 64, LK_PROTECTOR_KEY_SIZE);
+		memcpy(s->tag, b + 96, LK_GCM_TAG_SIZE);
+	}
+	r = slots_check(&pr);
+	if (r < 0)
+		return r;
+	*ret = pr;
+	return 0;
+}
+
+int lk_protector_serialize(const struct lk_protector *pr, uint8_t *buf, size_t cap, size_t *ret_len)
+{
+	size_t len;
+
+	if (!pr || !buf || !ret_len)
+		return -EINVAL;
+	/* Refuse to write what we would refuse to read. */
+	if (slots_check(pr) < 0)
+		return -EINVAL;
+	len = LK_PROTECTOR_HDR_SIZE + (size_t)pr->n_slots * LK_SLOT_SIZE;
+	if (cap < len)
+		return -ENOBUFS;
+	header_encode(buf, (uint16_t)pr->n_slots, pr->uid);
+	for (unsigned i = 0; i < pr->n_slots; i++)
+		slot_encode(&pr->slots[i], buf + LK_PROTECTOR_HDR_SIZE + (size_t)i * LK_SLOT_SIZE);
+	*ret_len = len;
+	return 0;
+}
+
+static int slot_kek(const uint8_t wrap_key[LK_WRAP_KEY_SIZE], uint8_t kek[32])
+{
+	return lk_hkdf_sha256(wrap_key, LK_WRAP_KEY_SIZE, NULL, 0, (const uint8_t *)LK_INFO_SLOT,
+			      strlen(LK_INFO_SLOT), kek, 32);
+}
+
+int lk_protector_add_slot(struct lk_protector *pr, uint8_t kind, const struct lk_kdf_params *kdf,
+			  const uint8_t wrap_key[LK_WRAP_KEY_SIZE], const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+			  uint32_t *ret_slot_id)
+{
+	uint8_t aad[LK_PROTECTOR_HDR_SIZE + LK_SLOT_AAD_SIZE];
+	struct lk_secret kek _cleanup_secret_ = {};
+	struct lk_slot s = {};
+	uint32_t max_id = 0;
+	int r;
+
+	if (!pr || !kdf || !wrap_key || !p || !slot_kind_is_valid(kind) || lk_kdf_params_check(kdf) < 0)
+		return -EINVAL;
+	if (pr->n_slots >= LK_MAX_SLOTS)
+		return -ENOSPC;
+	for (unsigned i = 0; i < pr->n_slots; i++)
+		if (pr->slots[i].slot_id > max_id)
+			max_id = pr->slots[i].slot_id;
+	/* Ids are never reused while the file lives, so never wrap around. */
+	if (max_id == UINT32_MAX)
+		return -EOVERFLOW;
+
+	s.kind = kind;
+	s.slot_id = max_id + 1;
+	s.kdf = *kdf;
+	memset(s.kdf.salt + s.kdf.salt_len, 0, LK_SALT_MAX - s.kdf.salt_len);
+	r = lk_random_bytes(s.nonce, sizeof(s.nonce));
+	if (r < 0)
+		return r;
+
+	r = lk_secret_new(&kek, 32);
+	if (r < 0)
+		return r;
+	r = slot_kek(wrap_key, kek.ptr);
+	if (r < 0)
+		return r;
+	slot_aad(pr->uid, &s, aad);
+	r = lk_aead_seal(kek.ptr, s.nonce, aad, sizeof(aad), p, LK_PROTECTOR_KEY_SIZE, s.ct, s.tag);
+	if (r < 0)
+		return r;
+
+	pr->slots[pr->n_slots++] = s;
+	if (ret_slot_id)
+		*ret_slot_id = s.slot_id;
+	return 0;
+}
+
+int lk_protector_open_slot(const struct lk_protector *pr, unsigned index,
+			   const uint8_t wrap_key[LK_WRAP_KEY_SIZE], uint8_t p_out[LK_PROTECTOR_KEY_SIZE])
+{
+	uint8_t aad[LK_PROTECTOR_HDR_SIZE + LK_SLOT_AAD_SIZE];
+	struct lk_secret kek _cleanup_secret_ = {};
+	struct lk_secret pt _cleanup_secret_ = {};
+	const struct lk_slot *s;
+	int r;
+
+	if (!pr || !wrap_key || !p_out || index >= pr->n_slots || pr->n_slots > LK_MAX_SLOTS)
+		return -EINVAL;
+	s = &pr->slots[index];
+	if (slot_check(s) < 0)
+		return -EBADMSG;
+
+	r = lk_secret_new(&kek, 32);
+	if (r < 0)
+		return r;
+	r = lk_secret_new(&pt, LK_PROTECTOR_KEY_SIZE);
+	if (r < 0)
+		return r;
+	r = slot_kek(wrap_key, kek.ptr);
+	if (r < 0)
+		return r;
+	slot_aad(pr->uid, s, aad);
+	r = lk_aead_open(kek.ptr, s->nonce, aad, sizeof(aad), s->ct, LK_PROTECTOR_KEY_SIZE, s->tag, pt.ptr);
+	if (r < 0)
+		return r;
+	memcpy(p_out, pt.ptr, LK_PROTECTOR_KEY_SIZE);
+	return 0;
+}
+
+int lk_protector_open(const struct lk_protector *pr, uint8_t kind, const uint8_t wrap_key[LK_WRAP_KEY_SIZE],
+		      uint8_t p_out[LK_PROTECTOR_KEY_SIZE], unsigned *ret_index)
+{
+	if (!pr || !wrap_key || !p_out || pr->n_slots > LK_MAX_SLOTS)
+		return -EINVAL;
+	for (unsigned i = 0; i < pr->n_slots; i++) {
+		if (kind != 0 && pr->slots[i].kind != kind)
+			continue;
+		/* A failure here only means "not this slot"; try the next. */
+		if (lk_protector_open_slot(pr, i, wrap_key, p_out) == 0) {
+			if (ret_index)
+				*ret_index = i;
+			return 0;
+		}
+	}
+	return -EBADMSG;
+}
+
+int lk_protector_remove_slot(struct lk_protector *pr, uint32_t slot_id)
+{
+	unsigned i;
+
+	if (!pr || pr->n_slots > LK_MAX_SLOTS)
+		return -EINVAL;
+	for (i = 0; i < pr->n_slots; i++)
+		if (pr->slots[i].slot_id == slot_id)
+			break;
+	if (i == pr->n_slots)
+		return -ENOENT;
+	/* A protector without slots would lose P, and with it every policy. */
+	if (pr->n_slots == 1)
+		return -EBUSY;
+	memmove(&pr->slots[i], &pr->slots[i + 1], (pr->n_slots - i - 1) * sizeof(pr->slots[0]));
+	pr->n_slots--;
+	memset(&pr->slots[pr->n_slots], 0, sizeof(pr->slots[0]));
+	return 0;
+}
+
+int lk_protector_find_kind(const struct lk_protector *pr, uint8_t kind)
+{
+	if (!pr || pr->n_slots > LK_MAX_SLOTS)
+		return -EINVAL;
+	for (unsigned i = 0; i < pr->n_slots; i++)
+		if (pr->slots[i].kind == kind)
+			return (int)i;
+	return -ENOENT;
+}

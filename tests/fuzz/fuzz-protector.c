@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <string.h>
+
+#include "fuzz.h"
+#include "protector.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const uint8_t w[LK_WRAP_KEY_SIZE] = { 0x42 };
+	uint8_t buf[LK_PROTECTOR_MAX_SIZE], p[LK_PROTECTOR_KEY_SIZE];
+	struct lk_protector pr;
+	size_t len;
+
+	if (size > LK_FUZZ_MAX_INPUT || lk_protector_parse(data, size, &pr) < 0)
+		return 0;
+	/* Whatever parses serialises back to exactly the same bytes. */
+	FUZZ_CHECK(lk_protector_serialize(&pr, buf, sizeof(buf), &len) == 0);
+	FUZZ_CHECK(len == size && memcmp(buf, data, size) == 0);
+	for (unsigned i = 0; i < pr.n_slots; i++)
+		(void)lk_protector_open_slot(&pr, i, w, p);
+	(void)lk_protector_find_kind(&pr, LK_SLOT_RECOVERY);
+	if (pr.n_slots > 1)
+		FUZZ_CHECK(lk_protector_remove_slot(&pr, pr.slots[0].slot_id) == 0);
+	return 0;
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Writes the hand-made seeds (index text, wire packets, invalid binaries) of
+# the fuzz corpus. Run once from tests/fuzz; the output is committed.
+import os
+import struct
+
+def put(sub, name, data):
+    os.makedirs(os.path.join('corpus', sub), exist_ok=True)
+    with open(os.path.join('corpus', sub, name), 'wb') as f:
+        f.write(data)
+
+ID = b'00112233445566778899aabbccddeeff'
+HDR = b'latchkey-index 1\n'
+put('fuzz-index', 'valid-empty', HDR)
+put('fuzz-index', 'valid-two', HDR + ID + b' /home/alice\n' + ID + b' /srv/data\n')
+put('fuzz-index', 'invalid-no-newline', HDR + ID + b' /home/alice')
+put('fuzz-index', 'invalid-dotdot', HDR + ID + b' /home/../etc\n')
+put('fuzz-index', 'invalid-upper-hex', HDR + ID.upper() + b' /x\n')
+
+def tlv(tag, value):
+    return struct.pack('<HH', tag, len(value)) + value
+
+def msg(mtype, seq, body, version=1, magic=0x31504b4c):
+    return struct.pack('<IHHII', magic, version, mtype, seq, len(body)) + body
+
+uid = tlv(1, struct.pack('<I', 1000))
+kdf = tlv(6, struct.pack('<BBHIII', 1, 16, 0, 3, 65536, 4) + b'\x5a' * 16)
+put('fuzz-wire', 'valid-kdf-params-req', msg(1, 1, uid))
+put('fuzz-wire', 'valid-kdf-params-rep', msg(0x83, 1, kdf))
+put('fuzz-wire', 'valid-unlock-key', msg(5, 2, uid + tlv(7, b'\x01' * 32)))
+put('fuzz-wire', 'valid-encrypt', msg(9, 3, uid + tlv(10, b'/home/alice')))
+put('fuzz-wire', 'valid-status-entry', msg(0x86, 4, uid + tlv(8, b'\x02' * 16) + tlv(9, struct.pack('<I', 2))
+                                            + tlv(10, b'/home/alice')))
+put('fuzz-wire', 'valid-error', msg(0x82, 5, tlv(2, struct.pack('<I', 4)) + tlv(11, b'bad key')))
+put('fuzz-wire', 'valid-session-close', msg(4, 6, b''))
+put('fuzz-wire', 'invalid-dup-tag', msg(1, 1, uid + uid))
+put('fuzz-wire', 'invalid-bad-len', msg(1, 1, uid)[:-1])
+put('fuzz-wire', 'invalid-version', msg(1, 1, uid, version=2))
+put('fuzz-wire', 'invalid-nul-in-path', msg(9, 3, uid + tlv(10, b'/home\x00x')))
+
+put('fuzz-protector', 'invalid-empty', b'')
+put('fuzz-protector', 'invalid-header-only', struct.pack('<IHHII', 0x46504b4c, 1, 0, 1000, 0))
+put('fuzz-wrapped-key', 'invalid-short', b'LKWK\x01\x00\x01\x00')
+put('fuzz-wrapped-key', 'invalid-zeros', b'\x00' * 120)
