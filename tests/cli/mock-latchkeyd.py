@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A scripted stand-in for latchkeyd (include/latchkey/protocol.h).
+
+usage: mock-latchkeyd.py SOCKET LOG SCENARIO
+
+Answers each connection's request as SCENARIO says, appends one JSON line
+per request to LOG (type and fields, key as its length only), and exits
+after SIGTERM. Writes "ready" to stdout once listening.
+"""
+import json
+import os
+import socket
+import struct
+import sys
+
+MAGIC, VERSION = 0x31504B4C, 1
+REQ = {1: "KDF_PARAMS", 2: "AUTH_SUBMIT", 3: "SESSION_OPEN", 4: "SESSION_CLOSE", 5: "UNLOCK",
+       6: "LOCK", 7: "STATUS", 8: "ENROLL", 9: "ENCRYPT"}
+OK, ERROR, KDF, UNLOCK_RESULT, LOCK_RESULT, ENTRY, END, ENCRYPT_RESULT = range(0x81, 0x89)
+T_UID, T_STATUS, T_ERROR, T_FLAGS, T_COUNT, T_KDF, T_KEY, T_KEY_ID, T_STATE, T_PATH, T_TEXT = range(1, 12)
+E_PERM, E_NOT_ENROLLED, E_BAD_KEY, E_NEED_PASSPHRASE, E_BUSY = 2, 3, 4, 6, 11
+RF_NOTHING, RF_SOME_FAILED, RF_BUSY = 1, 2, 8
+
+
+def u32(v):
+    return struct.pack("<I", v)
+
+
+def kdf_floor():
+    salt = bytes(range(16))
+    return struct.pack("<BBHIII", 1, len(salt), 0, 3, 64 * 1024, 1) + salt
+
+
+def encode(mtype, seq, fields):
+    body = b"".join(struct.pack("<HH", t, len(v)) + v for t, v in fields)
+    return struct.pack("<IHHII", MAGIC, VERSION, mtype, seq, len(body)) + body
+
+
+def decode(pkt):
+    magic, version, mtype, seq, blen = struct.unpack_from("<IHHII", pkt)
+    assert magic == MAGIC and version == VERSION and blen == len(pkt) - 16, "bad header"
+    fields, off = {}, 16
+    while off < len(pkt):
+        tag, ln = struct.unpack_from("<HH", pkt, off)
+        fields[tag] = pkt[off + 4:off + 4 + ln]
+        off += 4 + ln
+    return mtype, seq, fields
+
+
+def entry(uid, path, state, sessions):
+    return [(T_UID, u32(uid)), (T_KEY_ID, bytes(range(0xa0, 0xb0))), (T_STATE, u32(state)),
+            (T_PATH, path.encode("utf-8", "surrogateescape")), (T_COUNT, u32(sessions))]
+
+
+TRICKY = "/srv/q\"uo\\te/\x1b[2J/j\u00f6rg/\udcff"
+
+
+def answer(scenario, mtype, fields, state):
+    """List of (type, fields) replies for one request."""
+    name = REQ.get(mtype)
+    if name == "KDF_PARAMS":
+        if scenario == "not-enrolled":
+            return [(ERROR, [(T_STATUS, u32(E_NOT_ENROLLED))])]
+        return [(KDF, [(T_KDF, kdf_floor())])]
+    if name == "STATUS":
+        if scenario == "status-short":
+            return [(ENTRY, entry(0, "/a", 2, 1)), (END, [(T_COUNT, u32(2))])]
+        if scenario == "perm":
+            return [(ERROR, [(T_STATUS, u32(E_PERM)), (T_TEXT, b"only root may do that")])]
+        es = [entry(0, "/home/enc", 2, 1), entry(0, "/tmp", 1, 0), entry(4242424, TRICKY, 3, 0)]
+        return [(ENTRY, e) for e in es] + [(END, [(T_COUNT, u32(len(es)))])]
+    if name == "LOCK":
+        if scenario == "busy":
+            return [(LOCK_RESULT, [(T_STATUS, u32(E_BUSY)), (T_COUNT, u32(1)), (T_FLAGS, u32(RF_BUSY))])]
+        return [(LOCK_RESULT, [(T_STATUS, u32(0)), (T_COUNT, u32(2))])]
+    if name == "UNLOCK":
+        if scenario == "bad-key":
+            return [(ERROR, [(T_STATUS, u32(E_BAD_KEY))])]
+        return [(UNLOCK_RESULT, [(T_STATUS, u32(0)), (T_COUNT, u32(3))])]
+    if name == "ENROLL":
+        return [(OK, [])]
+    if name == "ENCRYPT":
+        if T_KEY not in fields:
+            return [(ERROR, [(T_STATUS, u32(E_NEED_PASSPHRASE))])]
+        return [(ENCRYPT_RESULT, [(T_KEY_ID, bytes(range(16))), (T_PATH, fields[T_PATH])])]
+    return [(ERROR, [(T_STATUS, u32(1))])]
+
+
+def main():
+    path, logpath, scenario = sys.argv[1:4]
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    srv.bind(path)
+    srv.listen(8)
+    print("ready", flush=True)
+    state = {}
+    with open(logpath, "a") as log:
+        while True:
+            conn, _ = srv.accept()
+            with conn:
+                pkt = conn.recv(4096)
+                if not pkt:
+                    continue
+                mtype, seq, fields = decode(pkt)
+                rec = {"type": REQ.get(mtype, mtype)}
+                for tag, v in fields.items():
+                    if tag == T_KEY:
+                        rec["key_len"] = len(v)
+                    elif tag == T_UID:
+                        rec["uid"] = struct.unpack("<I", v)[0]
+                    elif tag == T_PATH:
+                        rec["path"] = v.decode("utf-8", "surrogateescape")
+                    elif tag == T_KDF:
+                        alg, sl, _, t, m, p = struct.unpack_from("<BBHIII", v)
+                        rec["kdf"] = {"t": t, "m": m, "p": p, "salt_len": sl}
+                log.write(json.dumps(rec) + "\n")
+                log.flush()
+                for rtype, rfields in answer(scenario, mtype, fields, state):
+                    conn.send(encode(rtype, seq, rfields))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Black-box tests of latchkeyctl that need no daemon: help texts, usage
+# errors (exit 2), an unreachable daemon (exit 3, fast).
+set -u
+CTL=$1
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+NOSOCK="$TMP/no-such-socket"
+fail=0
+
+# expect CODE DESCRIPTION -- command...; output goes to $TMP/out
+expect() {
+	want=$1; what=$2; shift 3
+	timeout 10 "$@" >"$TMP/out" 2>&1 </dev/null
+	got=$?
+	if [ "$got" != "$want" ]; then
+		echo "FAIL $what: exit $got, want $want"; sed 's/^/    /' "$TMP/out"; fail=1
+	fi
+}
+mentions() {
+	for word in "$@"; do
+		grep -q -e "$word" "$TMP/out" || { echo "FAIL help does not mention $word"; fail=1; }
+	done
+}
+
+expect 0 "--help" -- "$CTL" --help;  mentions --socket --json --version enroll encrypt status lock unlock "Exit status"
+expect 0 "-h" -- "$CTL" -h
+expect 0 "--version" -- "$CTL" --version; mentions "latchkeyctl [0-9]"
+expect 0 "enroll --help" -- "$CTL" enroll --help;   mentions --kdf-time --passphrase-stdin --json
+expect 0 "encrypt --help" -- "$CTL" encrypt --help; mentions --user --passphrase-stdin --json
+expect 0 "status --help" -- "$CTL" status --help;   mentions --json USER DIR
+expect 0 "lock --help" -- "$CTL" lock --help;       mentions --json USER
+expect 0 "unlock --help" -- "$CTL" unlock --help;   mentions --passphrase-stdin --json
+
+# Usage errors: exit 2 and a hint.
+expect 2 "no command" -- "$CTL"; mentions "--help"
+expect 2 "unknown command" -- "$CTL" frobnicate
+expect 2 "unknown global option" -- "$CTL" --frobnicate status
+expect 2 "relative socket" -- "$CTL" --socket relative status
+expect 2 "missing --socket arg" -- "$CTL" --socket
+expect 2 "enroll without user" -- "$CTL" enroll
+expect 2 "enroll two users" -- "$CTL" enroll a b
+expect 2 "enroll --kdf-time 0" -- "$CTL" enroll --kdf-time 0 root
+expect 2 "enroll --kdf-time junk" -- "$CTL" enroll --kdf-time 12ms root
+expect 2 "enroll --kdf-time -5" -- "$CTL" enroll --kdf-time -5 root
+expect 2 "encrypt without --user" -- "$CTL" encrypt /tmp
+expect 2 "encrypt relative" -- "$CTL" encrypt tmp --user root
+expect 2 "encrypt no dir" -- "$CTL" encrypt --user root
+expect 2 "status two args" -- "$CTL" status a b
+expect 2 "status bad option" -- "$CTL" status --bogus
+expect 2 "lock without user" -- "$CTL" lock
+expect 2 "unlock bad option" -- "$CTL" unlock root --bogus
+expect 2 "invalid user name" -- "$CTL" --socket "$NOSOCK" lock '../etc'
+
+# Daemon unreachable: exit 3 with the advice, in well under the timeout.
+start=$(date +%s)
+expect 3 "status, no daemon" -- "$CTL" --socket "$NOSOCK" status; mentions "cannot reach latchkeyd" "$NOSOCK"
+expect 3 "status --json, no daemon" -- "$CTL" --socket "$NOSOCK" status --json
+expect 3 "lock, no daemon" -- "$CTL" --socket "$NOSOCK" lock root
+expect 3 "unlock, no daemon" -- "$CTL" --socket "$NOSOCK" unlock root --passphrase-stdin
+# A path that exists but is no socket, and a stale socket file.
+expect 3 "not a socket" -- "$CTL" --socket "$TMP/out" status
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind(sys.argv[1])' \
+	"$TMP/stale" 2>/dev/null && expect 3 "stale socket" -- "$CTL" --socket "$TMP/stale" status
+if [ "$(id -u)" = 0 ]; then
+	expect 3 "enroll, no daemon" -- "$CTL" --socket "$NOSOCK" enroll root --passphrase-stdin
+	# symlinked DIR: refused with the real path, before the daemon is asked
+	mkdir "$TMP/real"; ln -s "$TMP/real" "$TMP/link"
+	expect 2 "encrypt via symlink" -- "$CTL" --socket "$NOSOCK" encrypt "$TMP/link" --user root
+	mentions "$TMP/real"
+	expect 3 "encrypt, no daemon" -- "$CTL" --socket "$NOSOCK" encrypt "$TMP/real/" --user root
+else
+	expect 4 "enroll as non-root" -- "$CTL" --socket "$NOSOCK" enroll root --passphrase-stdin
+	expect 4 "encrypt as non-root" -- "$CTL" --socket "$NOSOCK" encrypt /tmp --user root
+fi
+end=$(date +%s)
+[ $((end - start)) -le 5 ] || { echo "FAIL unreachable daemon took $((end - start)) s"; fail=1; }
+
+exit $fail

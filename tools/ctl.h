@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* latchkeyctl internals shared between the command files. */
+#ifndef LK_CTL_H
+#define LK_CTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "wire.h"
+
+/* Exit status, documented in --help and latchkeyctl(8). */
+enum {
+	CTL_EXIT_OK = 0,
+	CTL_EXIT_FAILED = 1,
+	CTL_EXIT_USAGE = 2,
+	CTL_EXIT_UNREACHABLE = 3,
+	CTL_EXIT_PERM = 4,
+	CTL_EXIT_AUTH = 5,
+	CTL_EXIT_NOT_ENROLLED = 6,
+};
+
+struct ctl {
+	const char *socket_path;
+	bool json;
+};
+
+/* One command: name, entry point (argv[0] is the command name), summary. */
+struct ctl_command {
+	const char *name;
+	int (*run)(struct ctl *ctl, int argc, char **argv);
+	const char *summary;
+};
+
+int cmd_enroll(struct ctl *ctl, int argc, char **argv);
+int cmd_encrypt(struct ctl *ctl, int argc, char **argv);
+int cmd_status(struct ctl *ctl, int argc, char **argv);
+int cmd_lock(struct ctl *ctl, int argc, char **argv);
+int cmd_unlock(struct ctl *ctl, int argc, char **argv);
+
+/* Printed after a usage error; returns CTL_EXIT_USAGE. */
+int ctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "latchkeyctl: <op>: message" on stderr. Returns code. */
+int ctl_fail(int code, const char *op, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Messages live in secret memory because requests and replies may carry a
+ * wrapping key. ctl_msg_new returns NULL after printing an error.
+ */
+struct lk_msg *ctl_msg_new(void);
+void ctl_msg_free(struct lk_msg **m);
+#define _cleanup_msg_ __attribute__((cleanup(ctl_msg_free)))
+
+/*
+ * Connect to the daemon, printing the error and returning a negative exit
+ * code (-CTL_EXIT_*) on failure. Each request gets its own connection: the
+ * protocol is stateless outside sessions, and a connection never sits idle
+ * while a human types a passphrase.
+ */
+int ctl_connect(const struct ctl *ctl, const char *op);
+
+/*
+ * Send req on a fresh connection and receive one reply into rep. Returns
+ * 0 with the reply (which may be LK_REP_ERROR), or a positive exit code
+ * after printing why.
+ */
+int ctl_request(const struct ctl *ctl, const char *op, const struct lk_msg *req, struct lk_msg *rep);
+
+/* For an LK_REP_ERROR reply: print "latchkeyctl: op: <status>: <text>" and
+ * map the status to an exit code. */
+int ctl_reply_error(const char *op, const struct lk_msg *rep);
+int ctl_status_to_exit(uint32_t status);
+
+/* Fail with CTL_EXIT_PERM unless running as root. */
+int ctl_require_root(const char *op);
+
+/* Validate and resolve a user name. 0, or an exit code after printing. */
+int ctl_resolve_user(const char *op, const char *name, uid_t *ret_uid);
+
+/* Read the passphrase of uid and derive W into w (secret memory) with the
+ * daemon's KDF parameters. 0 or an exit code after printing. */
+int ctl_derive_for_user(const struct ctl *ctl, const char *op, uid_t uid, const char *user, bool from_stdin,
+                        uint8_t w[LK_WRAP_KEY_SIZE]);
+
+/* Time the daemon gets for one reply. Generous: ENCRYPT may walk a
+ * directory and UNLOCK may add several keys. */
+#define CTL_CONNECT_TIMEOUT_MS 5000
+#define CTL_REPLY_TIMEOUT_MS   30000
+
+#endif

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* latchkeyctl's side of the conversation with latchkeyd, and the helpers
+ * every command shares (errors, users, passphrase to W). */
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "client.h"
+#include "ctl.h"
+#include "kdf.h"
+#include "names.h"
+#include "output.h"
+#include "passphrase.h"
+#include "secret.h"
+
+int ctl_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("latchkeyctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (cmd)
+		fprintf(stderr, "\nTry 'latchkeyctl %s --help'.\n", cmd);
+	else
+		fputs("\nTry 'latchkeyctl --help'.\n", stderr);
+	return CTL_EXIT_USAGE;
+}
+
+int ctl_fail(int code, const char *op, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "latchkeyctl: %s: ", op);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+struct lk_msg *ctl_msg_new(void)
+{
+	/* mlock may fail under a small RLIMIT_MEMLOCK; the memory is still
+	 * wiped and kept out of core dumps, which is what matters here. */
+	struct lk_msg *m = lk_secret_alloc(sizeof(struct lk_msg), NULL);
+
+	if (!m)
+		fprintf(stderr, "latchkeyctl: cannot allocate memory: %s\n", strerror(errno));
+	return m;
+}
+
+void ctl_msg_free(struct lk_msg **m)
+{
+	if (*m) {
+		lk_msg_wipe(*m);
+		lk_secret_free(*m, sizeof(struct lk_msg));
+		*m = NULL;
+	}
+}
+
+int ctl_connect(const struct ctl *ctl, const char *op)
+{
+	int fd = lk_client_connect(ctl->socket_path, 1, lk_now_ms() + CTL_CONNECT_TIMEOUT_MS);
+
+	if (fd >= 0)
+		return fd;
+	if (fd == -EACCES)
+		return -ctl_fail(CTL_EXIT_PERM, op, "cannot connect to latchkeyd at %s: %s", ctl->socket_path,
+		                 strerror(-fd));
+	if (fd == -EPERM)
+		/* Someone other than root is listening there: never talk to it. */
+		return -ctl_fail(CTL_EXIT_UNREACHABLE, op,
+		                 "refusing to talk to %s: the listening process is not root",
+		                 ctl->socket_path);
+	return -ctl_fail(CTL_EXIT_UNREACHABLE, op,
+	                 "cannot reach latchkeyd at %s: %s (is latchkeyd.socket running?)", ctl->socket_path,
+	                 strerror(-fd));
+}
+
+int ctl_request(const struct ctl *ctl, const char *op, const struct lk_msg *req, struct lk_msg *rep)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	fd = ctl_connect(ctl, op);
+	if (fd < 0)
+		return -fd;
+
+	r = lk_client_call(fd, req, rep, lk_now_ms() + CTL_REPLY_TIMEOUT_MS);
+	if (r < 0)
+		return ctl_fail(CTL_EXIT_FAILED, op, "no valid reply from latchkeyd: %s", strerror(-r));
+	return 0;
+}
+
+int ctl_status_to_exit(uint32_t status)
+{
+	switch (status) {
+	case LK_OK:
+		return CTL_EXIT_OK;
+	case LK_E_PERM:
+		return CTL_EXIT_PERM;
+	case LK_E_BAD_KEY:
+		return CTL_EXIT_AUTH;
+	case LK_E_NOT_ENROLLED:
+		return CTL_EXIT_NOT_ENROLLED;
+	default:
+		return CTL_EXIT_FAILED;
+	}
+}
+
+int ctl_reply_error(const char *op, const struct lk_msg *rep)
+{
+	uint32_t status = lk_msg_has(rep, LK_T_STATUS) ? rep->status : LK_E_PROTOCOL;
+
+	if (rep->type != LK_REP_ERROR)
+		return ctl_fail(CTL_EXIT_FAILED, op, "unexpected reply %s from latchkeyd",
+		                lk_msg_type_to_string(rep->type));
+
+	/* The daemon's text never holds secrets (protocol.h); the errno
+	 * detail is a fallback when it sent no text. */
+	fprintf(stderr, "latchkeyctl: %s: %s", op, lk_status_to_string(status));
+	if (lk_msg_has(rep, LK_T_TEXT) && rep->text[0]) {
+		fputs(": ", stderr);
+		text_print_escaped(stderr, rep->text);
+	} else if (lk_msg_has(rep, LK_T_ERROR) && rep->error > 0) {
+		fprintf(stderr, ": %s", strerror(rep->error));
+	}
+	fputc('\n', stderr);
+	return ctl_status_to_exit(status);
+}
+
+int ctl_require_root(const char *op)
+{
+	if (geteuid() != 0)
+		return ctl_fail(CTL_EXIT_PERM, op, "must be run as root");
+	return 0;
+}
+
+int ctl_resolve_user(const char *op, const char *name, uid_t *ret_uid)
+{
+	struct passwd *pw;
+
+	if (!lk_user_name_is_valid(name))
+		return ctl_fail(CTL_EXIT_USAGE, op, "invalid user name");
+	errno = 0;
+	pw = getpwnam(name);
+	if (!pw)
+		return ctl_fail(CTL_EXIT_FAILED, op, "no such user: %s", errno ? strerror(errno) : name);
+	*ret_uid = pw->pw_uid;
+	return 0;
+}
+
+int ctl_derive_for_user(const struct ctl *ctl, const char *op, uid_t uid, const char *user, bool from_stdin,
+                        uint8_t w[LK_WRAP_KEY_SIZE])
+{
+	struct passphrase pw _cleanup_passphrase_ = {};
+	struct lk_msg *req _cleanup_msg_ = NULL;
+	struct lk_msg *rep _cleanup_msg_ = NULL;
+	char prompt[128];
+	int r;
+
+	req = ctl_msg_new();
+	rep = ctl_msg_new();
+	if (!req || !rep)
+		return CTL_EXIT_FAILED;
+
+	/* Ask the daemon first: no point typing a passphrase for a user it
+	 * does not know, or when it is not running. */
+	lk_msg_init(req, LK_REQ_KDF_PARAMS, 1);
+	lk_msg_set_uid(req, uid);
+	r = ctl_request(ctl, op, req, rep);
+	if (r != 0)
+		return r;
+	if (rep->type != LK_REP_KDF_PARAMS)
+		return ctl_reply_error(op, rep);
+	if (lk_kdf_params_check(&rep->kdf) < 0)
+		return ctl_fail(CTL_EXIT_FAILED, op,
+		                "latchkeyd sent KDF parameters outside the allowed bounds");
+
+	if (from_stdin) {
+		r = passphrase_read_fd(STDIN_FILENO, &pw);
+	} else {
+		snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", user);
+		r = passphrase_prompt(prompt, false, &pw);
+	}
+	if (r < 0)
+		return ctl_fail(r == -ENXIO ? CTL_EXIT_USAGE : CTL_EXIT_FAILED, op, "%s",
+		                passphrase_strerror(r));
+
+	r = lk_kdf_derive(&rep->kdf, pw.buf.ptr, pw.len, w);
+	if (r < 0)
+		return ctl_fail(CTL_EXIT_FAILED, op, "key derivation failed: %s", strerror(-r));
+	return 0;
+}

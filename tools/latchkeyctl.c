@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * latchkeyctl: administer latchkey through latchkeyd. Every operation is a
+ * request to the daemon; this program never touches keys or the state
+ * directory itself, so it needs no privileges beyond what the daemon grants
+ * its peer uid.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include "cleanup.h"
+#include "ctl.h"
+
+static const struct ctl_command commands[] = {
+    {"enroll", cmd_enroll, "set USER's passphrase and tune its key derivation (root)"},
+    {"encrypt", cmd_encrypt, "encrypt the empty directory DIR for USER (root)"},
+    {"status", cmd_status, "show encrypted directories and their state"},
+    {"lock", cmd_lock, "remove USER's keys from the kernel"},
+    {"unlock", cmd_unlock, "unlock USER's directories with their passphrase"},
+};
+
+static void help(void)
+{
+	printf("Usage: latchkeyctl [--socket PATH] [--json] COMMAND [ARGS...]\n"
+	       "\n"
+	       "Manage fscrypt-encrypted directories unlocked at login by latchkeyd.\n"
+	       "\n"
+	       "Commands:\n");
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+		printf("  %-8s %s\n", commands[i].name, commands[i].summary);
+	printf("\n"
+	       "Options:\n"
+	       "  --socket PATH  daemon socket (default %s)\n"
+	       "  --json         machine-readable output on stdout\n"
+	       "  -h, --help     show this help\n"
+	       "  --version      show the version\n"
+	       "\n"
+	       "Run 'latchkeyctl COMMAND --help' for a command's options.\n"
+	       "\n"
+	       "Exit status:\n"
+	       "  0 success, 1 operation failed, 2 usage error, 3 daemon unreachable,\n"
+	       "  4 permission denied, 5 wrong passphrase / authentication failed, 6 not enrolled\n",
+	       LK_SOCKET_PATH);
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_SOCKET = 0x100, OPT_JSON, OPT_VERSION };
+	static const struct option options[] = {
+	    {"socket", required_argument, NULL, OPT_SOCKET},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {},
+	};
+	struct ctl ctl = {.socket_path = LK_SOCKET_PATH};
+	int c;
+
+	/* Passphrases and W pass through this process: no core dumps and no
+	 * ptrace by other processes of the same user. */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* A reader of our output going away must not kill us half-way. */
+	signal(SIGPIPE, SIG_IGN);
+
+	/* '+': stop at the command name; the command parses the rest. */
+	while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_SOCKET:
+			if (optarg[0] != '/')
+				return ctl_usage_error(NULL, "--socket needs an absolute path");
+			ctl.socket_path = optarg;
+			break;
+		case OPT_JSON:
+			ctl.json = true;
+			break;
+		case 'h':
+			help();
+			return CTL_EXIT_OK;
+		case OPT_VERSION:
+			printf("latchkeyctl %s\n", LK_VERSION);
+			return CTL_EXIT_OK;
+		default:
+			/* getopt already said what was wrong. */
+			return ctl_usage_error(NULL, "invalid option");
+		}
+	}
+
+	if (optind >= argc)
+		return ctl_usage_error(NULL, "missing command");
+
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+		if (strcmp(argv[optind], commands[i].name) == 0) {
+			char **sub_argv = argv + optind;
+			int sub_argc = argc - optind;
+
+			/* 0 makes glibc's getopt start over for the command. */
+			optind = 0;
+			return commands[i].run(&ctl, sub_argc, sub_argv);
+		}
+
+	return ctl_usage_error(NULL, "unknown command '%s'", argv[optind]);
+}
