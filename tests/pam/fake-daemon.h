@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A fake latchkeyd for the pam_wrapper tests. It is legitimate here: the
+ * real daemon needs root and a real kernel with fscrypt, and those tests
+ * live in tests/root. This one speaks the wire protocol (lib/wire.h) from a
+ * forked child and records what it received in shared memory, so the tests
+ * can check what the module sent and how many connections it made.
+ */
+#ifndef LK_TEST_FAKE_DAEMON_H
+#define LK_TEST_FAKE_DAEMON_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "wire.h"
+
+enum fake_mode {
+	FAKE_NORMAL,    /* answers like a daemon that accepts everything */
+	FAKE_HANG,      /* accepts, reads, never answers */
+	FAKE_GARBAGE,   /* answers every request with random bytes */
+	FAKE_WRONG_UID, /* FAKE_NORMAL, but listening as uid 65534 */
+};
+
+#define FAKE_MAX_MSGS 32
+
+struct fake_record {
+	int connections;   /* accepted, probes included */
+	int probes;        /* fake_sync() connections */
+	int open_at_probe; /* other connections still open at the last probe */
+	int n_msgs;        /* requests from the module (probes excluded) */
+	uint16_t types[FAKE_MAX_MSGS];
+	uint32_t uids[FAKE_MAX_MSGS];
+	char text[LK_TEXT_MAX + 1]; /* service of the last SESSION_OPEN */
+	struct lk_kdf_params kdf;   /* what KDF_PARAMS replied */
+	int got_key;
+	uint8_t key[LK_WRAP_KEY_SIZE]; /* the W of the last AUTH_SUBMIT */
+	uint32_t session_flags;        /* in: LK_RF_* for UNLOCK_RESULT */
+};
+
+struct fake_daemon {
+	pid_t pid;
+	char path[108];
+	struct fake_record *rec; /* MAP_SHARED */
+};
+
+/* Start a fake daemon at path. 0 or -errno. session_flags go into UNLOCK_RESULT. */
+int fake_start(struct fake_daemon *d, const char *path, enum fake_mode mode, uint32_t session_flags);
+/* Wait until every connection made before this call has been accepted and
+ * every close seen: connect, send a probe, await the answer. 0 or -errno. */
+int fake_sync(struct fake_daemon *d);
+/* Kill the daemon, unlink the socket, unmap the record. */
+void fake_stop(struct fake_daemon *d);
+/* Connections the module made (probes excluded). */
+int fake_module_connections(const struct fake_daemon *d);
+
+#endif
