@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * bench-login: what latchkey adds to a login, without Argon2id and pam_unix.
+ *   bench-login SOCKET UID FILE ITERATIONS  (passphrase on stdin)
+ * Derives W once (and times Argon2id separately), then per iteration does
+ * exactly the module's socket work: KDF_PARAMS + AUTH_SUBMIT (auth), then
+ * SESSION_OPEN (daemon unwraps and adds the key), then reads FILE (the home
+ * is readable), stopping the clock there; SESSION_CLOSE (lock) is timed
+ * as logout-to-locked (until the kernel reports the key absent).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "kdf.h"
+#include "secret.h"
+#include "wire.h"
+
+static double now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void report(const char *what, double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(double), cmp_double);
+	printf("%-34s median %9.3f ms   p95 %9.3f ms   min %9.3f ms   (n=%d)\n", what, v[n / 2] / 1000,
+	       v[(int)(n * 0.95)] / 1000, v[0] / 1000, n);
+}
+
+static int call(const char *sock, struct lk_msg *m, struct lk_msg *rep, int keep_fd)
+{
+	uint64_t deadline = lk_now_ms() + 5000;
+	int fd = lk_client_connect(sock, 1, deadline), r;
+	if (fd < 0)
+		return fd;
+	r = lk_client_call(fd, m, rep, deadline);
+	if (r < 0 || !keep_fd) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	struct lk_secret sm = {}, sr = {}, w = {};
+	struct lk_msg *m, *rep;
+	char pass[256];
+	int n, r;
+
+	if (argc != 5 || !fgets(pass, sizeof(pass), stdin))
+		return 2;
+	pass[strcspn(pass, "\n")] = 0;
+	const char *sock = argv[1], *file = argv[4];
+	uint32_t uid = (uint32_t)atoi(argv[2]);
+	n = atoi(argv[3]);
+	if (lk_secret_new(&sm, sizeof(*m)) < 0 || lk_secret_new(&sr, sizeof(*rep)) < 0 ||
+	    lk_secret_new(&w, LK_WRAP_KEY_SIZE) < 0)
+		return 1;
+	m = sm.ptr;
+	rep = sr.ptr;
+
+	lk_msg_init(m, LK_REQ_KDF_PARAMS, 1);
+	lk_msg_set_uid(m, uid);
+	if (call(sock, m, rep, 0) < 0 || rep->type != LK_REP_KDF_PARAMS) {
+		fprintf(stderr, "no KDF parameters for uid %u\n", uid);
+		return 1;
+	}
+	struct lk_kdf_params kdf = rep->kdf;
+
+	double *argon = calloc(5, sizeof(double)), *login = calloc((size_t)n, sizeof(double)),
+	       *logout = calloc((size_t)n, sizeof(double));
+	for (int i = 0; i < 5; i++) {
+		double t0 = now_us();
+		if (lk_kdf_derive(&kdf, pass, strlen(pass), w.ptr) < 0)
+			return 1;
+		argon[i] = now_us() - t0;
+	}
+
+	for (int i = 0; i < n; i++) {
+		char buf[64];
+		double t0 = now_us();
+		/* auth: the module's two round trips (KDF_PARAMS, AUTH_SUBMIT) */
+		lk_msg_init(m, LK_REQ_KDF_PARAMS, 2);
+		lk_msg_set_uid(m, uid);
+		r = call(sock, m, rep, 0);
+		lk_msg_init(m, LK_REQ_AUTH_SUBMIT, 3);
+		lk_msg_set_uid(m, uid);
+		lk_msg_set_key(m, w.ptr);
+		r = r < 0 ? r : call(sock, m, rep, 0);
+		if (r < 0 || rep->type != LK_REP_OK) {
+			fprintf(stderr, "auth submit failed\n");
+			return 1;
+		}
+		/* open_session: the daemon unwraps P's policy keys and adds them */
+		lk_msg_init(m, LK_REQ_SESSION_OPEN, 4);
+		lk_msg_set_uid(m, uid);
+		int sfd = call(sock, m, rep, 1);
+		if (sfd < 0 || rep->type != LK_REP_UNLOCK_RESULT || rep->count != 1) {
+			fprintf(stderr, "session open did not unlock\n");
+			return 1;
+		}
+		int fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0) {
+			fprintf(stderr, "file not readable after unlock: %s\n", strerror(errno));
+			return 1;
+		}
+		close(fd);
+		login[i] = now_us() - t0;
+
+		/* logout: close the session connection; locked when open() fails with ENOKEY */
+		t0 = now_us();
+		close(sfd);
+		for (;;) {
+			fd = open(file, O_RDONLY | O_CLOEXEC);
+			if (fd < 0 && errno == ENOKEY)
+				break;
+			if (fd >= 0)
+				close(fd);
+			if (now_us() - t0 > 5e6) {
+				fprintf(stderr, "not locked within 5 s\n");
+				return 1;
+			}
+		}
+		logout[i] = now_us() - t0;
+	}
+
+	printf("Argon2id t=%u m=%u MiB p=%u\n", kdf.t_cost, kdf.m_cost_kib / 1024, kdf.parallelism);
+	report("Argon2id derivation (client)", argon, 5);
+	report("login overhead (auth -> readable)", login, n);
+	report("logout -> locked (ENOKEY)", logout, n);
+	lk_secret_release(&sm);
+	lk_secret_release(&sr);
+	lk_secret_release(&w);
+	return 0;
+}
