@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench-login: what latchkey adds to a login, without Argon2id and pam_unix.
- *   bench-login SOCKET UID FILE ITERATIONS  (passphrase on stdin)
+ *   bench-login SOCKET UID DIR ITERATIONS  (passphrase on stdin; DIR/file must exist)
  * Derives W once (and times Argon2id separately), then per iteration does
  * exactly the module's socket work: KDF_PARAMS + AUTH_SUBMIT (auth), then
  * SESSION_OPEN (daemon unwraps and adds the key), then reads FILE (the home
- * is readable), stopping the clock there; SESSION_CLOSE (lock) is timed
- * as logout-to-locked (until the kernel reports the key absent).
+ * is readable), stopping the clock there; closing the session connection
+ * is timed as logout-to-locked: until the kernel reports the key absent.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "fscrypt_ioctl.h"
 #include "kdf.h"
 #include "secret.h"
 #include "wire.h"
@@ -62,12 +63,25 @@ int main(int argc, char **argv)
 	char pass[256];
 	int n, r;
 
-	if (argc != 5 || !fgets(pass, sizeof(pass), stdin))
+	if (argc != 5 || !fgets(pass, sizeof(pass), stdin) || atoi(argv[4]) < 1)
 		return 2;
 	pass[strcspn(pass, "\n")] = 0;
-	const char *sock = argv[1], *file = argv[4];
+	const char *sock = argv[1], *dir = argv[3];
+	char file[4096];
+	snprintf(file, sizeof(file), "%s/file", dir);
+	struct lk_fscrypt_policy pol;
+	int parent = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (parent < 0 || lk_fscrypt_get_policy(parent, &pol) < 0)
+		return 1;
+	close(parent);
+	/* the key status is asked on the parent: an fd inside would pin an inode */
+	char up[4096];
+	snprintf(up, sizeof(up), "%s/..", dir);
+	parent = open(up, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (parent < 0)
+		return 1;
 	uint32_t uid = (uint32_t)atoi(argv[2]);
-	n = atoi(argv[3]);
+	n = atoi(argv[4]);
 	if (lk_secret_new(&sm, sizeof(*m)) < 0 || lk_secret_new(&sr, sizeof(*rep)) < 0 ||
 	    lk_secret_new(&w, LK_WRAP_KEY_SIZE) < 0)
 		return 1;
@@ -83,7 +97,8 @@ int main(int argc, char **argv)
 	struct lk_kdf_params kdf = rep->kdf;
 
 	double *argon = calloc(5, sizeof(double)), *login = calloc((size_t)n, sizeof(double)),
-	       *logout = calloc((size_t)n, sizeof(double));
+	       *logout = calloc((size_t)n, sizeof(double)), *t_auth = calloc((size_t)n, sizeof(double)),
+	       *t_open = calloc((size_t)n, sizeof(double)), *t_read = calloc((size_t)n, sizeof(double));
 	for (int i = 0; i < 5; i++) {
 		double t0 = now_us();
 		if (lk_kdf_derive(&kdf, pass, strlen(pass), w.ptr) < 0)
@@ -94,18 +109,23 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		char buf[64];
 		double t0 = now_us();
-		/* auth: the module's two round trips (KDF_PARAMS, AUTH_SUBMIT) */
+		/* auth: the module's two round trips on one connection */
+		uint64_t deadline = lk_now_ms() + 5000;
+		int afd = lk_client_connect(sock, 1, deadline);
 		lk_msg_init(m, LK_REQ_KDF_PARAMS, 2);
 		lk_msg_set_uid(m, uid);
-		r = call(sock, m, rep, 0);
+		r = afd < 0 ? afd : lk_client_call(afd, m, rep, deadline);
 		lk_msg_init(m, LK_REQ_AUTH_SUBMIT, 3);
 		lk_msg_set_uid(m, uid);
 		lk_msg_set_key(m, w.ptr);
-		r = r < 0 ? r : call(sock, m, rep, 0);
+		r = r < 0 ? r : lk_client_call(afd, m, rep, deadline);
+		if (afd >= 0)
+			close(afd);
 		if (r < 0 || rep->type != LK_REP_OK) {
 			fprintf(stderr, "auth submit failed\n");
 			return 1;
 		}
+		double t1 = now_us();
 		/* open_session: the daemon unwraps P's policy keys and adds them */
 		lk_msg_init(m, LK_REQ_SESSION_OPEN, 4);
 		lk_msg_set_uid(m, uid);
@@ -114,6 +134,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "session open did not unlock\n");
 			return 1;
 		}
+		double t2 = now_us();
 		int fd = open(file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0) {
 			fprintf(stderr, "file not readable after unlock: %s\n", strerror(errno));
@@ -121,16 +142,17 @@ int main(int argc, char **argv)
 		}
 		close(fd);
 		login[i] = now_us() - t0;
+		t_auth[i] = t1 - t0;
+		t_open[i] = t2 - t1;
+		t_read[i] = now_us() - t2;
 
-		/* logout: close the session connection; locked when open() fails with ENOKEY */
+		/* logout: close the session connection; locked when the key is absent */
 		t0 = now_us();
 		close(sfd);
 		for (;;) {
-			fd = open(file, O_RDONLY | O_CLOEXEC);
-			if (fd < 0 && errno == ENOKEY)
+			uint32_t state, users;
+			if (lk_fscrypt_key_status(parent, pol.key_id, &state, &users) == 0 && state == LK_KEY_ABSENT)
 				break;
-			if (fd >= 0)
-				close(fd);
 			if (now_us() - t0 > 5e6) {
 				fprintf(stderr, "not locked within 5 s\n");
 				return 1;
@@ -142,7 +164,10 @@ int main(int argc, char **argv)
 	printf("Argon2id t=%u m=%u MiB p=%u\n", kdf.t_cost, kdf.m_cost_kib / 1024, kdf.parallelism);
 	report("Argon2id derivation (client)", argon, 5);
 	report("login overhead (auth -> readable)", login, n);
-	report("logout -> locked (ENOKEY)", logout, n);
+	report("  of which auth (1 conn, 2 requests)", t_auth, n);
+	report("  of which session open (unlock)", t_open, n);
+	report("  of which first read of a file", t_read, n);
+	report("logout -> locked (key absent)", logout, n);
 	lk_secret_release(&sm);
 	lk_secret_release(&sr);
 	lk_secret_release(&w);

@@ -19,5 +19,4 @@ lk_stop_daemon
 "$LATCHKEYD" --socket "$SOCK" --state-dir "$W/state" --config-dir "$W/etc" >>"$W/daemon.log" 2>&1 &
 DAEMON_PID=$!
 for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
-NAME=$(ls "$MNT/home/$U")
-printf '%s\n' "$PW" | "$LK_BUILD/bench/bench-login" "$SOCK" "$(id -u "$U")" "$MNT/home/$U/$NAME" "$N"
+printf '%s\n' "$PW" | "$LK_BUILD/bench/bench-login" "$SOCK" "$(id -u "$U")" "$MNT/home/$U" "$N"

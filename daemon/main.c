@@ -130,6 +130,9 @@ static int bind_socket(const char *path)
 	return TAKE_FD(fd);
 }
 
+/* The path we bound ourselves (not socket-activated), removed at exit. */
+static const char *bound_path;
+
 static int get_listen_fd(const char *path)
 {
 	int n = sd_listen_fds(1);
@@ -143,7 +146,8 @@ static int get_listen_fd(const char *path)
 			return log_error_errno(-EINVAL, "the socket passed by systemd is not a listening SOCK_SEQPACKET");
 		return SD_LISTEN_FDS_START;
 	}
-	return bind_socket(path ? path : LK_SOCKET_PATH);
+	bound_path = path ? path : LK_SOCKET_PATH;
+	return bind_socket(bound_path);
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -238,8 +242,11 @@ int main(int argc, char **argv)
 
 out:
 	server_stop(&d);
-	if (d.listen_fd >= 0)
+	if (d.listen_fd >= 0) {
 		close(d.listen_fd);
+		if (bound_path)
+			unlink(bound_path);
+	}
 	d.retry_timer = sd_event_source_disable_unref(d.retry_timer);
 	users_free(&d.users);
 	store_close(&d.store);

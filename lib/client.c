@@ -87,21 +87,18 @@ int lk_client_connect(const char *path, int require_root_server, uint64_t deadli
 	return TAKE_FD(fd);
 }
 
-int lk_client_send(int fd, const struct lk_msg *m, uint64_t deadline_ms)
+/* buf: LK_MSG_MAX bytes of secret memory, wiped by the caller. */
+static int send_with(int fd, const struct lk_msg *m, uint8_t *buf, uint64_t deadline_ms)
 {
-	struct lk_secret buf _cleanup_secret_ = {};
 	size_t len;
 	int r;
 
-	r = lk_secret_new(&buf, LK_MSG_MAX);
-	if (r < 0)
-		return r;
-	r = lk_msg_encode(m, buf.ptr, LK_MSG_MAX, &len);
+	r = lk_msg_encode(m, buf, LK_MSG_MAX, &len);
 	if (r < 0)
 		return r;
 
 	for (;;) {
-		ssize_t k = send(fd, buf.ptr, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t k = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (k >= 0)
 			return (size_t)k == len ? 0 : -EIO;
 		if (errno == EINTR)
@@ -114,24 +111,19 @@ int lk_client_send(int fd, const struct lk_msg *m, uint64_t deadline_ms)
 	}
 }
 
-int lk_client_recv(int fd, struct lk_msg *m, uint64_t deadline_ms)
+static int recv_with(int fd, struct lk_msg *m, uint8_t *buf, uint64_t deadline_ms)
 {
-	struct lk_secret buf _cleanup_secret_ = {};
 	int r;
 
-	r = lk_secret_new(&buf, LK_MSG_MAX);
-	if (r < 0)
-		return r;
-
 	for (;;) {
-		struct iovec iov = {.iov_base = buf.ptr, .iov_len = LK_MSG_MAX};
+		struct iovec iov = {.iov_base = buf, .iov_len = LK_MSG_MAX};
 		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 		ssize_t k = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 
 		if (k > 0) {
 			if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
 				return -EBADMSG;
-			return lk_msg_decode(buf.ptr, (size_t)k, m);
+			return lk_msg_decode(buf, (size_t)k, m);
 		}
 		if (k == 0)
 			return -ECONNRESET;
@@ -145,14 +137,37 @@ int lk_client_recv(int fd, struct lk_msg *m, uint64_t deadline_ms)
 	}
 }
 
+int lk_client_send(int fd, const struct lk_msg *m, uint64_t deadline_ms)
+{
+	struct lk_secret buf _cleanup_secret_ = {};
+	int r = lk_secret_new(&buf, LK_MSG_MAX);
+
+	return r < 0 ? r : send_with(fd, m, buf.ptr, deadline_ms);
+}
+
+int lk_client_recv(int fd, struct lk_msg *m, uint64_t deadline_ms)
+{
+	struct lk_secret buf _cleanup_secret_ = {};
+	int r = lk_secret_new(&buf, LK_MSG_MAX);
+
+	return r < 0 ? r : recv_with(fd, m, buf.ptr, deadline_ms);
+}
+
 int lk_client_call(int fd, const struct lk_msg *req, struct lk_msg *rep, uint64_t deadline_ms)
 {
+	/* One locked page serves both directions (wiped in between by the
+	 * encoder's caller below and at release). */
+	struct lk_secret buf _cleanup_secret_ = {};
 	int r;
 
-	r = lk_client_send(fd, req, deadline_ms);
+	r = lk_secret_new(&buf, LK_MSG_MAX);
 	if (r < 0)
 		return r;
-	r = lk_client_recv(fd, rep, deadline_ms);
+	r = send_with(fd, req, buf.ptr, deadline_ms);
+	lk_wipe(buf.ptr, LK_MSG_MAX);
+	if (r < 0)
+		return r;
+	r = recv_with(fd, rep, buf.ptr, deadline_ms);
 	if (r < 0)
 		return r;
 	if (rep->seq != req->seq || rep->type < LK_REP_OK) {

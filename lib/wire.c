@@ -280,10 +280,8 @@ static int decode_field(struct lk_msg *m, uint16_t tag, const uint8_t *v, uint16
 	}
 }
 
-int lk_msg_decode(const uint8_t *buf, size_t len, struct lk_msg *ret)
+static int decode(const uint8_t *buf, size_t len, struct lk_msg *m)
 {
-	struct lk_secret tmp _cleanup_secret_ = {};
-	struct lk_msg *m;
 	size_t off;
 	int r;
 
@@ -296,12 +294,6 @@ int lk_msg_decode(const uint8_t *buf, size_t len, struct lk_msg *ret)
 	if (get_u32(buf + 12) != len - LK_HDR_SIZE)
 		return -EBADMSG;
 
-	/* Decode into scratch secret memory so a rejected message leaves *ret
-	 * untouched and no half-copied key lingers in unlocked memory. */
-	r = lk_secret_new(&tmp, sizeof(struct lk_msg));
-	if (r < 0)
-		return r;
-	m = tmp.ptr;
 	lk_msg_init(m, get_u16(buf + 6), get_u32(buf + 8));
 	if (!type_is_known(m->type))
 		return -EBADMSG;
@@ -322,9 +314,17 @@ int lk_msg_decode(const uint8_t *buf, size_t len, struct lk_msg *ret)
 		m->fields |= LK_F(tag);
 		off += n;
 	}
-
-	memcpy(ret, m, sizeof(*m));
 	return 0;
+}
+
+int lk_msg_decode(const uint8_t *buf, size_t len, struct lk_msg *ret)
+{
+	/* Decoded in place (callers hand in secret memory when a key may
+	 * arrive); a rejected message leaves nothing half-decoded behind. */
+	int r = decode(buf, len, ret);
+	if (r < 0)
+		lk_msg_wipe(ret);
+	return r;
 }
 
 /* --- names --- */

@@ -60,8 +60,8 @@ int lk_msg_encode(const struct lk_msg *m, uint8_t *buf, size_t cap, size_t *ret_
 /*
  * Strict decode of one packet: header magic/version/length, known type,
  * each tag at most once with its exact or bounded length, strings without
- * NUL, KDF salt length in range. Writes *ret only on success.
- * 0 or -EBADMSG (malformed), -EPROTONOSUPPORT (other version).
+ * NUL, KDF salt length in range. Decodes in place; on failure *ret is
+ * wiped. 0 or -EBADMSG (malformed), -EPROTONOSUPPORT (other version).
  */
 int lk_msg_decode(const uint8_t *buf, size_t len, struct lk_msg *ret);
 
