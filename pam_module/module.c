@@ -255,6 +255,9 @@ int lk_pam_do_authenticate(pam_handle_t *pamh, int flags, const struct lk_pam_op
 		return r;
 	}
 
+	/* The budget bounds waiting for the daemon, not the derivation the admin
+	 * chose to pay for: a fresh one for the second request. */
+	deadline = deadline_after(o->timeout_ms);
 	lk_msg_init(&b->req, LK_REQ_AUTH_SUBMIT, 2);
 	lk_msg_set_uid(&b->req, u.uid);
 	lk_msg_set_key(&b->req, b->w);

@@ -10,7 +10,7 @@
 #include <security/pam_modules.h>
 
 #define LK_PAM_DEFAULT_MIN_UID    1000u
-#define LK_PAM_DEFAULT_TIMEOUT_MS 4000u
+#define LK_PAM_DEFAULT_TIMEOUT_MS 1500u
 #define LK_PAM_MAX_TIMEOUT_MS     5000u
 
 struct lk_pam_options {

@@ -93,6 +93,7 @@ lk_write_pam_service() {
 auth     required  pam_unix.so
 auth     optional  $PAM_MODULE socket=$SOCK debug
 account  required  pam_unix.so
+session  required  pam_unix.so
 session  optional  $PAM_MODULE socket=$SOCK debug
 PAM
 }

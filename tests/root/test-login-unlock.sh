@@ -35,6 +35,15 @@ err=$(cat "$HOME_A/$name" 2>&1 >/dev/null) && fail "read of a locked file succee
 case "$err" in *"Required key not available"*) ;; *) fail "expected ENOKEY, got: $err" ;; esac
 ok "locked: no-key names, ENOKEY on read, xfs_io Absent"
 
+# On the raw device the contents and the name are ciphertext, while the same
+# test string written in plain beside the home is found (so the grep can fail).
+echo "top secret" > "$MNT/plain-control.txt"
+sync
+grep -qa "top secret" "$W/fs.img" || fail "control plaintext not found on the image: the grep proves nothing"
+[ "$(grep -oa "top secret" "$W/fs.img" | wc -l)" = 1 ] || fail "the encrypted file's plaintext is on the raw image"
+grep -qa "notes.txt" "$W/fs.img" && fail "the plaintext file name is on the raw image"
+ok "raw image: only the unencrypted control copy of the text is visible; the name is not"
+
 # The daemon agrees with xfs_io.
 ctl status "$ALICE" --json | grep -q '"state": *"locked"' || fail "latchkeyctl status does not say locked: $(ctl status "$ALICE" --json)"
 
