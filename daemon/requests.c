@@ -462,39 +462,26 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 	conn_send(c, m);
 }
 
+typedef void (*request_handler)(struct conn *c, const struct lk_msg *req);
+
+static const request_handler handlers[_LK_REQ_MAX] = {
+	[LK_REQ_KDF_PARAMS] = handle_kdf_params,
+	[LK_REQ_AUTH_SUBMIT] = handle_auth_submit,
+	[LK_REQ_SESSION_OPEN] = handle_session_open,
+	[LK_REQ_SESSION_CLOSE] = handle_session_close,
+	[LK_REQ_UNLOCK] = handle_unlock,
+	[LK_REQ_LOCK] = handle_lock,
+	[LK_REQ_STATUS] = handle_status,
+	[LK_REQ_ENROLL] = handle_enroll,
+	[LK_REQ_ENCRYPT] = handle_encrypt,
+};
+
 void handle_request(struct conn *c, struct lk_msg *req)
 {
 	log_debug("%s from uid %u (pid %d)", lk_msg_type_to_string(req->type), (unsigned)c->peer.uid,
 		  (int)c->peer.pid);
-	switch (req->type) {
-	case LK_REQ_KDF_PARAMS:
-		handle_kdf_params(c, req);
-		break;
-	case LK_REQ_AUTH_SUBMIT:
-		handle_auth_submit(c, req);
-		break;
-	case LK_REQ_SESSION_OPEN:
-		handle_session_open(c, req);
-		break;
-	case LK_REQ_SESSION_CLOSE:
-		handle_session_close(c, req);
-		break;
-	case LK_REQ_UNLOCK:
-		handle_unlock(c, req);
-		break;
-	case LK_REQ_LOCK:
-		handle_lock(c, req);
-		break;
-	case LK_REQ_STATUS:
-		handle_status(c, req);
-		break;
-	case LK_REQ_ENROLL:
-		handle_enroll(c, req);
-		break;
-	case LK_REQ_ENCRYPT:
-		handle_encrypt(c, req);
-		break;
-	default:
+	if (req->type < _LK_REQ_MAX && handlers[req->type])
+		handlers[req->type](c, req);
+	else
 		reply_error(c, LK_E_PROTOCOL, 0, "not a request");
-	}
 }

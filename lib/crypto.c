@@ -89,27 +89,44 @@ static void cipher_ctx_freep(EVP_CIPHER_CTX **c)
 	EVP_CIPHER_CTX_free(*c);
 }
 
+/* What seal and open share: argument checks, then AES-256-GCM keyed with
+ * key and nonce, fed the AAD. enc is 1 to seal (in = pt, out = ct) and 0
+ * to open (in = ct, out = pt). On failure *ret may hold a context for the
+ * caller's cleanup to free. */
+static int aead_start(EVP_CIPHER_CTX **ret, int enc, const uint8_t key[32], const uint8_t *nonce,
+		      size_t nonce_len, const uint8_t *aad, size_t aad_len, const uint8_t *in, const uint8_t *out,
+		      size_t len, const uint8_t *tag, size_t tag_len)
+{
+	EVP_CIPHER_CTX *ctx;
+	int outl;
+
+	if (!key || !nonce || nonce_len == 0 || nonce_len > INT_MAX || aad_len > INT_MAX || len > INT_MAX ||
+	    !tag || tag_len < 4 || tag_len > 16 || (len > 0 && (!in || !out)) || (aad_len > 0 && !aad))
+		return -EINVAL;
+
+	ctx = *ret = EVP_CIPHER_CTX_new();
+	if (!ctx)
+		return -ENOMEM;
+	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int)nonce_len, NULL) != 1 ||
+	    EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, enc) != 1)
+		return -EIO;
+	if (aad_len > 0 && EVP_CipherUpdate(ctx, NULL, &outl, aad, (int)aad_len) != 1)
+		return -EIO;
+	return 0;
+}
+
 int lk_aead_seal_ex(const uint8_t key[32], const uint8_t *nonce, size_t nonce_len,
 		    const uint8_t *aad, size_t aad_len, const uint8_t *pt, size_t len,
 		    uint8_t *ct, uint8_t *tag, size_t tag_len)
 {
 	__attribute__((cleanup(cipher_ctx_freep))) EVP_CIPHER_CTX *ctx = NULL;
 	uint8_t scratch[16];
-	int outl;
+	int outl, r;
 
-	if (!key || !nonce || nonce_len == 0 || nonce_len > INT_MAX || aad_len > INT_MAX || len > INT_MAX ||
-	    !tag || tag_len < 4 || tag_len > 16 || (len > 0 && (!pt || !ct)) || (aad_len > 0 && !aad))
-		return -EINVAL;
-
-	ctx = EVP_CIPHER_CTX_new();
-	if (!ctx)
-		return -ENOMEM;
-	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int)nonce_len, NULL) != 1 ||
-	    EVP_EncryptInit_ex(ctx, NULL, NULL, key, nonce) != 1)
-		return -EIO;
-	if (aad_len > 0 && EVP_EncryptUpdate(ctx, NULL, &outl, aad, (int)aad_len) != 1)
-		return -EIO;
+	r = aead_start(&ctx, 1, key, nonce, nonce_len, aad, aad_len, pt, ct, len, tag, tag_len);
+	if (r < 0)
+		return r;
 	if (len > 0 && EVP_EncryptUpdate(ctx, ct, &outl, pt, (int)len) != 1)
 		goto fail;
 	/* GCM is a stream mode: Final emits no bytes; the scratch buffer only
@@ -133,19 +150,9 @@ int lk_aead_open_ex(const uint8_t key[32], const uint8_t *nonce, size_t nonce_le
 	uint8_t scratch[16];
 	int outl, r;
 
-	if (!key || !nonce || nonce_len == 0 || nonce_len > INT_MAX || aad_len > INT_MAX || len > INT_MAX ||
-	    !tag || tag_len < 4 || tag_len > 16 || (len > 0 && (!pt || !ct)) || (aad_len > 0 && !aad))
-		return -EINVAL;
-
-	ctx = EVP_CIPHER_CTX_new();
-	if (!ctx)
-		return -ENOMEM;
-	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int)nonce_len, NULL) != 1 ||
-	    EVP_DecryptInit_ex(ctx, NULL, NULL, key, nonce) != 1)
-		return -EIO;
-	if (aad_len > 0 && EVP_DecryptUpdate(ctx, NULL, &outl, aad, (int)aad_len) != 1)
-		return -EIO;
+	r = aead_start(&ctx, 0, key, nonce, nonce_len, aad, aad_len, ct, pt, len, tag, tag_len);
+	if (r < 0)
+		return r;
 	r = -EIO;
 	if (len > 0 && EVP_DecryptUpdate(ctx, pt, &outl, ct, (int)len) != 1)
 		goto fail;

@@ -118,6 +118,19 @@ int lk_pam_session_key(const char *user, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+/* The user of a session and the pam_set_data key its connection is kept
+ * under: open and close must agree on both. 0, LK_PAM_SKIP or -errno. */
+static int resolve_session(pam_handle_t *pamh, const struct lk_pam_options *o, struct lk_pam_user *ret_user,
+			   char *key, size_t key_size)
+{
+	int r;
+
+	r = resolve_user(pamh, o, ret_user);
+	if (r != 0)
+		return r;
+	return lk_pam_session_key(ret_user->name, key, key_size);
+}
+
 static int connect_daemon(pam_handle_t *pamh, const struct lk_pam_options *o, uint64_t deadline)
 {
 	/* require_root_server: whoever listens at the path must be root before it hears anything. */
@@ -320,11 +333,8 @@ int lk_pam_do_open_session(pam_handle_t *pamh, int flags, const struct lk_pam_op
 	uint32_t rflags, st;
 	int r;
 
-	r = resolve_user(pamh, o, &u);
+	r = resolve_session(pamh, o, &u, key, sizeof(key));
 	if (r != 0)
-		return r;
-	r = lk_pam_session_key(u.name, key, sizeof(key));
-	if (r < 0)
 		return r;
 
 	fd = connect_daemon(pamh, o, deadline);
@@ -394,11 +404,8 @@ int lk_pam_do_close_session(pam_handle_t *pamh, int flags, const struct lk_pam_o
 	char key[sizeof(SESSION_KEY_PREFIX) + 64];
 	int r;
 
-	r = resolve_user(pamh, o, &u);
+	r = resolve_session(pamh, o, &u, key, sizeof(key));
 	if (r != 0)
-		return r;
-	r = lk_pam_session_key(u.name, key, sizeof(key));
-	if (r < 0)
 		return r;
 	if (pam_get_data(pamh, key, &data) != PAM_SUCCESS || !data) {
 		if (o->debug)

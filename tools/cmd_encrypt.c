@@ -74,10 +74,7 @@ int cmd_encrypt(struct ctl *ctl, int argc, char **argv)
 	if (argv[optind][0] != '/')
 		return ctl_usage_error("encrypt", "DIR must be an absolute path");
 
-	r = ctl_require_root("encrypt");
-	if (r != 0)
-		return r;
-	r = ctl_resolve_user("encrypt", user, &uid);
+	r = ctl_require_root_user("encrypt", user, &uid);
 	if (r != 0)
 		return r;
 
@@ -102,12 +99,9 @@ int cmd_encrypt(struct ctl *ctl, int argc, char **argv)
 		return CTL_EXIT_USAGE;
 	}
 
-	req = ctl_msg_new();
-	rep = ctl_msg_new();
-	if (!req || !rep)
-		return CTL_EXIT_FAILED;
-	lk_msg_init(req, LK_REQ_ENCRYPT, 1);
-	lk_msg_set_uid(req, uid);
+	r = ctl_msgs_new(&req, &rep, LK_REQ_ENCRYPT, uid);
+	if (r != 0)
+		return r;
 	if (lk_msg_set_path(req, real) < 0)
 		return ctl_usage_error("encrypt", "DIR is longer than %d bytes", LK_PATH_MAX);
 
@@ -117,11 +111,7 @@ int cmd_encrypt(struct ctl *ctl, int argc, char **argv)
 
 	if (rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) &&
 	    rep->status == LK_E_NEED_PASSPHRASE) {
-		r = lk_secret_new(&w, LK_WRAP_KEY_SIZE);
-		if (r < 0)
-			return ctl_fail(CTL_EXIT_FAILED, "encrypt", "cannot allocate memory: %s",
-			                strerror(-r));
-		r = ctl_derive_for_user(ctl, "encrypt", uid, user, from_stdin, w.ptr);
+		r = ctl_derive_for_user(ctl, "encrypt", uid, user, from_stdin, &w);
 		if (r != 0)
 			return r;
 		lk_msg_init(req, LK_REQ_ENCRYPT, 2);

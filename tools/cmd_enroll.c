@@ -51,6 +51,7 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 	unsigned long ms = ENROLL_DEFAULT_MS;
 	bool from_stdin = false;
 	const char *user;
+	char prompt[128];
 	uint64_t t0, took;
 	uid_t uid;
 	int c, r;
@@ -79,10 +80,7 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_error("enroll", "expected exactly one USER");
 	user = argv[optind];
 
-	r = ctl_require_root("enroll");
-	if (r != 0)
-		return r;
-	r = ctl_resolve_user("enroll", user, &uid);
+	r = ctl_require_root_user("enroll", user, &uid);
 	if (r != 0)
 		return r;
 
@@ -93,16 +91,10 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 			return -probe;
 	}
 
-	if (from_stdin) {
-		r = passphrase_read_fd(STDIN_FILENO, &pw);
-	} else {
-		char prompt[128];
-		snprintf(prompt, sizeof(prompt), "New passphrase for %s: ", user);
-		r = passphrase_prompt(prompt, true, &pw);
-	}
-	if (r < 0)
-		return ctl_fail(r == -ENXIO ? CTL_EXIT_USAGE : CTL_EXIT_FAILED, "enroll", "%s",
-		                passphrase_strerror(r));
+	snprintf(prompt, sizeof(prompt), "New passphrase for %s: ", user);
+	r = ctl_read_passphrase("enroll", prompt, true, from_stdin, &pw);
+	if (r != 0)
+		return r;
 
 	fprintf(stderr, "Tuning Argon2id for ~%lu ms...\n", ms);
 	r = lk_kdf_tune((unsigned)ms, 0, &kdf);
@@ -119,12 +111,9 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 	if (r < 0)
 		return ctl_fail(CTL_EXIT_FAILED, "enroll", "key derivation failed: %s", strerror(-r));
 
-	req = ctl_msg_new();
-	rep = ctl_msg_new();
-	if (!req || !rep)
-		return CTL_EXIT_FAILED;
-	lk_msg_init(req, LK_REQ_ENROLL, 1);
-	lk_msg_set_uid(req, uid);
+	r = ctl_msgs_new(&req, &rep, LK_REQ_ENROLL, uid);
+	if (r != 0)
+		return r;
 	lk_msg_set_kdf(req, &kdf);
 	lk_msg_set_key(req, w.ptr);
 	lk_secret_release(&w);

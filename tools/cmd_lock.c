@@ -35,10 +35,11 @@ static void unlock_help(void)
 	       "  -h, --help          show this help\n");
 }
 
-/* Common option parsing: one USER, --json, --help, and for unlock --passphrase-stdin.
+/* Common option parsing: one USER, --json, --help, and for unlock
+ * --passphrase-stdin; then USER is resolved to ret_uid.
  * Returns -1 to go on, or the exit status to return right away. */
 static int parse(struct ctl *ctl, int argc, char **argv, bool is_unlock, const char **ret_user,
-                 bool *ret_stdin)
+                 uid_t *ret_uid, bool *ret_stdin)
 {
 	enum { OPT_STDIN = 0x100, OPT_JSON };
 	static const struct option lock_options[] = {
@@ -53,7 +54,7 @@ static int parse(struct ctl *ctl, int argc, char **argv, bool is_unlock, const c
 	    {},
 	};
 	const char *cmd = is_unlock ? "unlock" : "lock";
-	int c;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "h", is_unlock ? unlock_options : lock_options, NULL)) != -1) {
 		switch (c) {
@@ -76,6 +77,9 @@ static int parse(struct ctl *ctl, int argc, char **argv, bool is_unlock, const c
 	if (argc - optind != 1)
 		return ctl_usage_error(cmd, "expected exactly one USER");
 	*ret_user = argv[optind];
+	r = ctl_resolve_user(cmd, *ret_user, ret_uid);
+	if (r != 0)
+		return r;
 	return -1;
 }
 
@@ -107,19 +111,13 @@ int cmd_lock(struct ctl *ctl, int argc, char **argv)
 	uid_t uid;
 	int r;
 
-	r = parse(ctl, argc, argv, false, &user, &unused);
+	r = parse(ctl, argc, argv, false, &user, &uid, &unused);
 	if (r >= 0)
 		return r;
-	r = ctl_resolve_user("lock", user, &uid);
+
+	r = ctl_msgs_new(&req, &rep, LK_REQ_LOCK, uid);
 	if (r != 0)
 		return r;
-
-	req = ctl_msg_new();
-	rep = ctl_msg_new();
-	if (!req || !rep)
-		return CTL_EXIT_FAILED;
-	lk_msg_init(req, LK_REQ_LOCK, 1);
-	lk_msg_set_uid(req, uid);
 	r = ctl_request(ctl, "lock", req, rep);
 	if (r != 0)
 		return r;
@@ -155,26 +153,17 @@ int cmd_unlock(struct ctl *ctl, int argc, char **argv)
 	uid_t uid;
 	int r;
 
-	r = parse(ctl, argc, argv, true, &user, &from_stdin);
+	r = parse(ctl, argc, argv, true, &user, &uid, &from_stdin);
 	if (r >= 0)
 		return r;
-	r = ctl_resolve_user("unlock", user, &uid);
+
+	r = ctl_derive_for_user(ctl, "unlock", uid, user, from_stdin, &w);
 	if (r != 0)
 		return r;
 
-	r = lk_secret_new(&w, LK_WRAP_KEY_SIZE);
-	if (r < 0)
-		return ctl_fail(CTL_EXIT_FAILED, "unlock", "cannot allocate memory: %s", strerror(-r));
-	r = ctl_derive_for_user(ctl, "unlock", uid, user, from_stdin, w.ptr);
+	r = ctl_msgs_new(&req, &rep, LK_REQ_UNLOCK, uid);
 	if (r != 0)
 		return r;
-
-	req = ctl_msg_new();
-	rep = ctl_msg_new();
-	if (!req || !rep)
-		return CTL_EXIT_FAILED;
-	lk_msg_init(req, LK_REQ_UNLOCK, 1);
-	lk_msg_set_uid(req, uid);
 	lk_msg_set_key(req, w.ptr);
 	lk_secret_release(&w);
 

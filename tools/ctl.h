@@ -77,10 +77,26 @@ int ctl_require_root(const char *op);
 /* Validate and resolve a user name. 0, or an exit code after printing. */
 int ctl_resolve_user(const char *op, const char *name, uid_t *ret_uid);
 
-/* Read the passphrase of uid and derive W into w (secret memory) with the
- * daemon's KDF parameters. 0 or an exit code after printing. */
+/* ctl_require_root, then ctl_resolve_user. 0, or an exit code after printing. */
+int ctl_require_root_user(const char *op, const char *name, uid_t *ret_uid);
+
+/* Allocate a request and a reply buffer and start the request: type, uid.
+ * 0, or CTL_EXIT_FAILED after printing. Both are set even on failure, so
+ * that _cleanup_msg_ frees whichever was allocated. */
+int ctl_msgs_new(struct lk_msg **ret_req, struct lk_msg **ret_rep, uint16_t type, uid_t uid);
+
+/* Read a passphrase from standard input (one line) or ask on the terminal
+ * with prompt, twice if confirm. 0, or an exit code after printing. */
+struct passphrase;
+int ctl_read_passphrase(const char *op, const char *prompt, bool confirm, bool from_stdin,
+                        struct passphrase *ret);
+
+/* Allocate w (secret memory, LK_WRAP_KEY_SIZE), read the passphrase of uid
+ * and derive W into it with the daemon's KDF parameters. 0 or an exit code
+ * after printing. */
+struct lk_secret;
 int ctl_derive_for_user(const struct ctl *ctl, const char *op, uid_t uid, const char *user, bool from_stdin,
-                        uint8_t w[LK_WRAP_KEY_SIZE]);
+                        struct lk_secret *w);
 
 /* Time the daemon gets for one reply. Generous: ENCRYPT may walk a
  * directory and UNLOCK may add several keys. */

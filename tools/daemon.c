@@ -156,8 +156,44 @@ int ctl_resolve_user(const char *op, const char *name, uid_t *ret_uid)
 	return 0;
 }
 
+int ctl_require_root_user(const char *op, const char *name, uid_t *ret_uid)
+{
+	int r = ctl_require_root(op);
+
+	if (r != 0)
+		return r;
+	return ctl_resolve_user(op, name, ret_uid);
+}
+
+int ctl_msgs_new(struct lk_msg **ret_req, struct lk_msg **ret_rep, uint16_t type, uid_t uid)
+{
+	*ret_req = ctl_msg_new();
+	*ret_rep = ctl_msg_new();
+	if (!*ret_req || !*ret_rep)
+		return CTL_EXIT_FAILED;
+	lk_msg_init(*ret_req, type, 1);
+	lk_msg_set_uid(*ret_req, uid);
+	return 0;
+}
+
+int ctl_read_passphrase(const char *op, const char *prompt, bool confirm, bool from_stdin,
+                        struct passphrase *ret)
+{
+	int r;
+
+	if (from_stdin)
+		r = passphrase_read_fd(STDIN_FILENO, ret);
+	else
+		r = passphrase_prompt(prompt, confirm, ret);
+	if (r < 0)
+		/* -ENXIO: no terminal to ask on, which is how it was invoked. */
+		return ctl_fail(r == -ENXIO ? CTL_EXIT_USAGE : CTL_EXIT_FAILED, op, "%s",
+		                passphrase_strerror(r));
+	return 0;
+}
+
 int ctl_derive_for_user(const struct ctl *ctl, const char *op, uid_t uid, const char *user, bool from_stdin,
-                        uint8_t w[LK_WRAP_KEY_SIZE])
+                        struct lk_secret *w)
 {
 	struct passphrase pw _cleanup_passphrase_ = {};
 	struct lk_msg *req _cleanup_msg_ = NULL;
@@ -165,15 +201,15 @@ int ctl_derive_for_user(const struct ctl *ctl, const char *op, uid_t uid, const 
 	char prompt[128];
 	int r;
 
-	req = ctl_msg_new();
-	rep = ctl_msg_new();
-	if (!req || !rep)
-		return CTL_EXIT_FAILED;
+	r = lk_secret_new(w, LK_WRAP_KEY_SIZE);
+	if (r < 0)
+		return ctl_fail(CTL_EXIT_FAILED, op, "cannot allocate memory: %s", strerror(-r));
 
 	/* Ask the daemon first: no point typing a passphrase for a user it
 	 * does not know, or when it is not running. */
-	lk_msg_init(req, LK_REQ_KDF_PARAMS, 1);
-	lk_msg_set_uid(req, uid);
+	r = ctl_msgs_new(&req, &rep, LK_REQ_KDF_PARAMS, uid);
+	if (r != 0)
+		return r;
 	r = ctl_request(ctl, op, req, rep);
 	if (r != 0)
 		return r;
@@ -183,17 +219,12 @@ int ctl_derive_for_user(const struct ctl *ctl, const char *op, uid_t uid, const 
 		return ctl_fail(CTL_EXIT_FAILED, op,
 		                "latchkeyd sent KDF parameters outside the allowed bounds");
 
-	if (from_stdin) {
-		r = passphrase_read_fd(STDIN_FILENO, &pw);
-	} else {
-		snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", user);
-		r = passphrase_prompt(prompt, false, &pw);
-	}
-	if (r < 0)
-		return ctl_fail(r == -ENXIO ? CTL_EXIT_USAGE : CTL_EXIT_FAILED, op, "%s",
-		                passphrase_strerror(r));
+	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", user);
+	r = ctl_read_passphrase(op, prompt, false, from_stdin, &pw);
+	if (r != 0)
+		return r;
 
-	r = lk_kdf_derive(&rep->kdf, pw.buf.ptr, pw.len, w);
+	r = lk_kdf_derive(&rep->kdf, pw.buf.ptr, pw.len, w->ptr);
 	if (r < 0)
 		return ctl_fail(CTL_EXIT_FAILED, op, "key derivation failed: %s", strerror(-r));
 	return 0;

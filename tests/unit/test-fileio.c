@@ -11,59 +11,6 @@
 
 #include "fileio.h"
 
-struct tmpdir {
-	char path[64];
-	int fd;
-};
-
-static int setup(void **state)
-{
-	struct tmpdir *t = calloc(1, sizeof(*t));
-
-	if (!t)
-		return -1;
-	strcpy(t->path, "/tmp/lk-test-fileio-XXXXXX");
-	if (!mkdtemp(t->path))
-		return -1;
-	t->fd = open(t->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (t->fd < 0)
-		return -1;
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct tmpdir *t = *state;
-	struct dirent *de;
-	DIR *d;
-
-	d = fdopendir(t->fd);
-	if (d) {
-		while ((de = readdir(d)))
-			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-				(void)unlinkat(dirfd(d), de->d_name, 0);
-		closedir(d);
-	}
-	(void)rmdir(t->path);
-	free(t);
-	return 0;
-}
-
-static int count_entries(int dfd)
-{
-	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), n = 0;
-	struct dirent *de;
-	DIR *d = fdopendir(fd);
-
-	assert_non_null(d);
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			n++;
-	closedir(d);
-	return n;
-}
-
 static void test_atomic_write_read(void **state)
 {
 	struct tmpdir *t = *state;
@@ -178,9 +125,9 @@ static void test_sweep(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_atomic_write_read, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_write_read, tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_files, tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_sweep, tmpdir_setup, tmpdir_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
