@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Session tracking on the real kernel: two sessions keep the home unlocked
+# until the last ends; a session whose login process is SIGKILLed (no
+# close_session) still locks; a file held open at logout is reported as
+# incompletely locked and the retry completes the lock once it is closed.
+. "$(dirname "$0")/lib.sh"
+
+lk_make_fs
+PW="pw $RANDOM"
+U=lkts$RANDOM
+lk_add_user "$U" "$PW"
+H=$MNT/home/$U
+lk_start_daemon
+lk_write_pam_service
+printf '%s\n' "$PW" | ctl enroll "$U" --passphrase-stdin --kdf-time 1 >/dev/null
+printf '%s\n' "$PW" | ctl encrypt "$H" --user "$U" --passphrase-stdin >/dev/null
+ID=$(xfs_io -c get_encpolicy "$H" | awk '/identifier/ {print $4}')
+"$PAM_LOGIN" --no-auth "$SERVICE" "$U" -- sh -c 'echo data > "$HOME/f"'
+ctl lock "$U" >/dev/null
+[ "$(key_status "$ID")" = Absent ] || fail "not locked after setup"
+
+wait_status() {  # wait_status WANT: poll up to 5 s
+  for _ in $(seq 100); do [[ "$(key_status "$ID")" == $1* ]] && return 0; sleep 0.05; done
+  fail "expected $1, xfs_io says $(key_status "$ID")"
+}
+login_held() {  # login_held HOLDFILE: a session that stays open until HOLDFILE exists
+  printf '%s\n' "$PW" | "$PAM_LOGIN" --hold "$1" "$SERVICE" "$U" -- true &
+}
+
+# Two sessions: the first logout leaves the home unlocked, the second locks.
+login_held "$W/hold1"; P1=$!
+wait_status Present
+login_held "$W/hold2"; P2=$!
+sleep 0.5
+touch "$W/hold1"; wait $P1
+sleep 0.3
+[[ "$(key_status "$ID")" == Present* ]] || fail "locked after the first of two sessions ended"
+cat "$H/f" >/dev/null || fail "home unreadable while the second session is live"
+touch "$W/hold2"; wait $P2
+wait_status Absent
+ok "two sessions: unlocked until the last one ended, then locked"
+
+# A login process killed with SIGKILL never runs close_session: still locks.
+rm -f "$W/hold1"
+login_held "$W/hold1"; P1=$!
+wait_status Present
+kill -KILL $P1; wait $P1 2>/dev/null || true
+wait_status Absent
+ok "SIGKILLed session: the daemon saw end-of-file and locked"
+
+# A file held open at logout: incompletely locked, then locked by the retry
+# once the file is closed, with no further login or logout.
+rm -f "$W/hold1"
+login_held "$W/hold1"; P1=$!
+wait_status Present
+exec 9<"$H/f"
+touch "$W/hold1"; wait $P1
+wait_status "Incompletely removed"
+ctl status "$U" --json | grep -q '"state": *"incompletely-locked"' \
+  || fail "latchkeyctl does not report incompletely locked: $(ctl status "$U" --json)"
+exec 9<&-
+wait_status Absent
+ok "busy file: reported incompletely locked, then the retry completed the lock"
+echo PASS
