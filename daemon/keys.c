@@ -62,8 +62,6 @@ int daemon_lock_user(struct daemon *d, struct user *u, unsigned *ret_locked, boo
 	u->lock_incomplete = any_busy;
 	if (any_busy)
 		daemon_schedule_retry(d);
-	else
-		u->retry_attempt = 0;
 	if (ret_locked)
 		*ret_locked = locked;
 	if (ret_busy)
@@ -89,6 +87,10 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 	struct daemon *d = userdata;
 	bool again = false;
 
+	/* Back off first: a lock that is still busy re-arms this (oneshot,
+	 * already disabled) timer through daemon_schedule_retry with the
+	 * longer delay. */
+	d->retry_delay_ms = d->retry_delay_ms < 16000 ? d->retry_delay_ms * 2 : 30000;
 	for (struct user *u = d->users; u; u = u->next) {
 		if (!u->lock_incomplete || u->sessions > 0)
 			continue;
@@ -97,10 +99,7 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 		again |= busy;
 	}
 	users_gc(&d->users);
-	if (again) {
-		d->retry_delay_ms = d->retry_delay_ms < 16000 ? d->retry_delay_ms * 2 : 30000;
-		daemon_schedule_retry(d);
-	} else
+	if (!again)
 		d->retry_delay_ms = 0;
 	return 0;
 }

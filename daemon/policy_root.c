@@ -130,7 +130,7 @@ static int open_key_handle(const char *path, int *ret_fd)
 int policy_root_lock(const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], bool *ret_busy)
 {
 	_cleanup_close_ int fd = -1;
-	bool busy = false, others = false;
+	bool busy = false;
 	char hex[2 * LK_KEY_ID_SIZE + 1];
 	int r;
 
@@ -138,7 +138,7 @@ int policy_root_lock(const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], boo
 	r = open_key_handle(path, &fd);
 	if (r < 0)
 		return log_error_errno(r, "cannot open policy root %s to lock it", path);
-	r = lk_fscrypt_remove_key(fd, key_id, true, &busy, &others);
+	r = lk_fscrypt_remove_key(fd, key_id, true, &busy, NULL);
 	if (r == -ENOKEY) {
 		*ret_busy = false;
 		return 0; /* already locked */
@@ -303,7 +303,7 @@ int policy_root_create(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SI
 fail:
 	/* A policy that got set stays (the kernel cannot unset it), but the
 	 * directory is empty and its wrapped key remains, so it is usable. */
-	if (key_added && r != 0 && lk_fscrypt_get_policy(fd, &pol) < 0)
+	if (key_added && lk_fscrypt_get_policy(fd, &pol) < 0)
 		lk_fscrypt_remove_key(fd, id, true, &busy, NULL);
 	if (xattr_written && lk_fscrypt_get_policy(fd, &pol) < 0)
 		fremovexattr(fd, xname);

@@ -110,6 +110,24 @@ static uint32_t unwrap_protector(struct conn *c, uid_t uid, const uint8_t w[LK_W
 	return LK_OK;
 }
 
+/* unwrap_protector into freshly allocated secret memory p. */
+static uint32_t unwrap_into(struct conn *c, uid_t uid, const uint8_t w[LK_WRAP_KEY_SIZE], struct lk_secret *p)
+{
+	if (lk_secret_new(p, LK_PROTECTOR_KEY_SIZE) < 0)
+		return LK_E_INTERNAL;
+	return unwrap_protector(c, uid, w, p->ptr);
+}
+
+/* The user's in-memory state, created if needed; replies on allocation failure. */
+static struct user *user_or_reply(struct conn *c, uid_t uid)
+{
+	struct user *u = user_get(&c->d->users, uid, true);
+
+	if (!u)
+		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
+	return u;
+}
+
 static void handle_kdf_params(struct conn *c, const struct lk_msg *req)
 {
 	struct lk_protector pr;
@@ -141,11 +159,7 @@ static void handle_auth_submit(struct conn *c, const struct lk_msg *req)
 
 	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KEY)) || !peer_is_root(c))
 		return;
-	if (lk_secret_new(&p, LK_PROTECTOR_KEY_SIZE) < 0) {
-		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
-		return;
-	}
-	st = unwrap_protector(c, req->uid, req->key, p.ptr);
+	st = unwrap_into(c, req->uid, req->key, &p);
 	if (st != LK_OK) {
 		reply_error(c, st, 0, NULL);
 		return;
@@ -185,11 +199,9 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 		reply_error(c, LK_E_PROTOCOL, 0, "connection already holds a session");
 		return;
 	}
-	u = user_get(&d->users, req->uid, true);
-	if (!u) {
-		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
+	u = user_or_reply(c, req->uid);
+	if (!u)
 		return;
-	}
 	conn_make_session(c, req->uid);
 	u->sessions++;
 	user_claim_pending(u, lk_now_ms());
@@ -230,17 +242,11 @@ static void handle_unlock(struct conn *c, const struct lk_msg *req)
 
 	if (!require(c, req, LK_F(LK_T_UID)) || !peer_may_act_for(c, req->uid))
 		return;
-	u = user_get(&c->d->users, req->uid, true);
-	if (!u) {
-		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
+	u = user_or_reply(c, req->uid);
+	if (!u)
 		return;
-	}
 	if (lk_msg_has(req, LK_T_KEY)) {
-		if (lk_secret_new(&p, LK_PROTECTOR_KEY_SIZE) < 0) {
-			reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
-			return;
-		}
-		st = unwrap_protector(c, req->uid, req->key, p.ptr);
+		st = unwrap_into(c, req->uid, req->key, &p);
 		if (st != LK_OK) {
 			reply_error(c, st, 0, NULL);
 			users_gc(&c->d->users);
@@ -269,11 +275,9 @@ static void handle_lock(struct conn *c, const struct lk_msg *req)
 
 	if (!require(c, req, LK_F(LK_T_UID)) || !peer_may_act_for(c, req->uid))
 		return;
-	u = user_get(&c->d->users, req->uid, true);
-	if (!u) {
-		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
+	u = user_or_reply(c, req->uid);
+	if (!u)
 		return;
-	}
 	r = daemon_lock_user(c->d, u, &locked, &busy);
 	lk_msg_init(m, LK_REP_LOCK_RESULT, req->seq);
 	lk_msg_set_status(m, r < 0 ? LK_E_PARTIAL : busy ? LK_E_BUSY : LK_OK);
@@ -409,18 +413,20 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 		reply_error(c, LK_E_INVALID, 0, "no such (non-root) user");
 		return;
 	}
-	u = user_get(&d->users, req->uid, true);
-	if (!u || lk_secret_new(&p, LK_PROTECTOR_KEY_SIZE) < 0) {
-		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
+	u = user_or_reply(c, req->uid);
+	if (!u)
 		return;
-	}
 	if (lk_msg_has(req, LK_T_KEY)) {
-		st = unwrap_protector(c, req->uid, req->key, p.ptr);
+		st = unwrap_into(c, req->uid, req->key, &p);
 		if (st != LK_OK) {
 			reply_error(c, st, 0, NULL);
 			return;
 		}
 	} else if (u->p) {
+		if (lk_secret_new(&p, LK_PROTECTOR_KEY_SIZE) < 0) {
+			reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
+			return;
+		}
 		memcpy(p.ptr, u->p, LK_PROTECTOR_KEY_SIZE);
 	} else {
 		struct lk_protector pr;

@@ -22,7 +22,6 @@ struct user {
 	unsigned failures;      /* consecutive failed unwraps by non-root peers */
 	uint64_t throttle_until_ms;
 	bool lock_incomplete;   /* files were busy at the last lock: retrying */
-	unsigned retry_attempt;
 	struct user *next;
 };
 
