@@ -19,6 +19,7 @@
 #include "client.h"
 #include "fscrypt_ioctl.h"
 #include "kdf.h"
+#include "names.h"
 #include "secret.h"
 #include "wire.h"
 
@@ -63,8 +64,13 @@ int main(int argc, char **argv)
 	char pass[256];
 	int n, r;
 
-	if (argc != 5 || !fgets(pass, sizeof(pass), stdin) || atoi(argv[4]) < 1)
+	uid_t uid;
+	unsigned long iterations;
+	if (argc != 5 || lk_parse_uid(argv[2], &uid) < 0 || lk_parse_uint(argv[4], 1, 1000000, &iterations) < 0 ||
+	    !fgets(pass, sizeof(pass), stdin)) {
+		fprintf(stderr, "usage: bench-login SOCKET UID DIR ITERATIONS < passphrase\n");
 		return 2;
+	}
 	pass[strcspn(pass, "\n")] = 0;
 	const char *sock = argv[1], *dir = argv[3];
 	char file[4096];
@@ -80,8 +86,7 @@ int main(int argc, char **argv)
 	parent = open(up, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (parent < 0)
 		return 1;
-	uint32_t uid = (uint32_t)atoi(argv[2]);
-	n = atoi(argv[4]);
+	n = (int)iterations;
 	if (lk_secret_new(&sm, sizeof(*m)) < 0 || lk_secret_new(&sr, sizeof(*rep)) < 0 ||
 	    lk_secret_new(&w, LK_WRAP_KEY_SIZE) < 0)
 		return 1;

@@ -10,8 +10,7 @@ PW="bench-$RANDOM"
 U=lkbench$RANDOM
 lk_add_user "$U" "$PW"
 lk_start_daemon
-printf '%s\n' "$PW" | ctl enroll "$U" --passphrase-stdin --kdf-time 1 >/dev/null
-printf '%s\n' "$PW" | ctl encrypt "$MNT/home/$U" --user "$U" --passphrase-stdin >/dev/null
+lk_encrypted_home "$U" "$PW" >/dev/null
 echo "hello" > "$MNT/home/$U/file"
 ctl lock "$U" >/dev/null
 # The daemon logs at debug level in tests; the benchmark wants it quiet.

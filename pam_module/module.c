@@ -215,8 +215,9 @@ int lk_pam_do_authenticate(pam_handle_t *pamh, int flags, const struct lk_pam_op
 		return r;
 
 	/* pam_get_item only, never pam_get_authtok: this module sits after the one
-	 * that prompted and must not prompt itself. Argon2 reads the token in place
-	 * (it never clears it: later modules still need it), so no copy exists. */
+	 * that prompted and must not prompt itself. libpam's token is never
+	 * modified (later modules still need it); lk_kdf_derive works on a copy
+	 * in locked memory and wipes it. */
 	if (pam_get_item(pamh, PAM_AUTHTOK, &item) != PAM_SUCCESS || !item || !*(const char *)item) {
 		if (o->debug)
 			pam_syslog(pamh, LOG_DEBUG, "no password for %s from an earlier module: nothing to submit",

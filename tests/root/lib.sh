@@ -100,5 +100,13 @@ PAM
 
 ctl() { "$LATCHKEYCTL" --socket "$SOCK" "$@"; }
 
+# lk_encrypted_home NAME PASSWORD: enrol NAME (Argon2id at its floor) and
+# encrypt their empty home, which is left unlocked; prints the key id.
+lk_encrypted_home() {
+  printf '%s\n' "$2" | ctl enroll "$1" --passphrase-stdin --kdf-time 1 >/dev/null
+  printf '%s\n' "$2" | ctl encrypt "$MNT/home/$1" --user "$1" --passphrase-stdin >/dev/null
+  xfs_io -c get_encpolicy "$MNT/home/$1" | awk '/Master key identifier/ {print $4}'
+}
+
 # Independent check with xfs_io: prints Present/Absent/Incompletely removed.
 key_status() { xfs_io -c "enckey_status $1" "$MNT" | head -1; }

@@ -14,9 +14,7 @@ HOME_A=$MNT/home/$ALICE
 lk_start_daemon
 lk_write_pam_service
 
-printf '%s\n' "$PW" | ctl enroll "$ALICE" --passphrase-stdin --kdf-time 1
-printf '%s\n' "$PW" | ctl encrypt "$HOME_A" --user "$ALICE" --passphrase-stdin
-ID=$(xfs_io -c "get_encpolicy" "$HOME_A" | awk '/Master key identifier/ {print $4}')
+ID=$(lk_encrypted_home "$ALICE" "$PW")
 [ -n "$ID" ] || fail "no v2 policy on $HOME_A"
 [ "$(stat -c '%U %a' "$HOME_A")" = "$ALICE 700" ] || fail "home not owned by $ALICE with mode 700"
 [[ "$(key_status "$ID")" == Present* ]] || fail "key not present after encrypt: $(key_status "$ID")"

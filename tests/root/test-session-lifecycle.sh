@@ -13,9 +13,8 @@ lk_add_user "$U" "$PW"
 H=$MNT/home/$U
 lk_start_daemon
 lk_write_pam_service
-printf '%s\n' "$PW" | ctl enroll "$U" --passphrase-stdin --kdf-time 1 >/dev/null
-printf '%s\n' "$PW" | ctl encrypt "$H" --user "$U" --passphrase-stdin >/dev/null
-ID=$(xfs_io -c get_encpolicy "$H" | awk '/identifier/ {print $4}')
+ID=$(lk_encrypted_home "$U" "$PW")
+[ -n "$ID" ] || fail "no v2 policy on $H"
 "$PAM_LOGIN" --no-auth "$SERVICE" "$U" -- sh -c 'echo data > "$HOME/f"'
 ctl lock "$U" >/dev/null
 [ "$(key_status "$ID")" = Absent ] || fail "not locked after setup"
