@@ -22,6 +22,10 @@ int lk_kdf_params_check(const struct lk_kdf_params *p)
 {
 	if (!p)
 		return -EINVAL;
+	if (p->alg == LK_KDF_X25519)
+		/* An escrow slot: no passphrase KDF, the salt is a public key. */
+		return p->salt_len == 32 && p->t_cost == 0 && p->m_cost_kib == 0 && p->parallelism == 0 ? 0
+													 : -EINVAL;
 	if (p->alg != LK_KDF_ARGON2ID)
 		return -EINVAL;
 	if (p->salt_len < LK_SALT_MIN || p->salt_len > LK_SALT_MAX)
@@ -142,6 +146,8 @@ int lk_kdf_derive(const struct lk_kdf_params *p, const char *passphrase, size_t 
 	r = lk_kdf_params_check(p);
 	if (r < 0)
 		return r;
+	if (p->alg != LK_KDF_ARGON2ID)
+		return -EINVAL;
 	if (!out || (passphrase_len > 0 && !passphrase))
 		return -EINVAL;
 	return derive_unchecked(p->t_cost, p->m_cost_kib, p->parallelism, p->salt, p->salt_len, passphrase,

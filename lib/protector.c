@@ -41,7 +41,13 @@ static bool all_zero(const uint8_t *b, size_t len)
 
 static bool slot_kind_is_valid(uint8_t kind)
 {
-	return kind == LK_SLOT_LOGIN || kind == LK_SLOT_RECOVERY;
+	return kind == LK_SLOT_LOGIN || kind == LK_SLOT_RECOVERY || kind == LK_SLOT_ESCROW;
+}
+
+/* Escrow slots, and only they, are opened by an X25519-derived key. */
+static bool slot_kdf_matches_kind(uint8_t kind, const struct lk_kdf_params *kdf)
+{
+	return (kind == LK_SLOT_ESCROW) == (kdf->alg == LK_KDF_X25519);
 }
 
 static void header_encode(uint8_t hdr[LK_PROTECTOR_HDR_SIZE], uint16_t n_slots, uint32_t uid)
@@ -87,7 +93,7 @@ static int slot_check(const struct lk_slot *s)
 {
 	if (!slot_kind_is_valid(s->kind))
 		return -EBADMSG;
-	if (lk_kdf_params_check(&s->kdf) < 0)
+	if (lk_kdf_params_check(&s->kdf) < 0 || !slot_kdf_matches_kind(s->kind, &s->kdf))
 		return -EBADMSG;
 	/* The unused tail of the salt is serialised as zero; demand it here so
 	 * parse and serialise are exact inverses. */
@@ -191,7 +197,8 @@ int lk_protector_add_slot(struct lk_protector *pr, uint8_t kind, const struct lk
 	uint32_t max_id = 0;
 	int r;
 
-	if (!pr || !kdf || !wrap_key || !p || !slot_kind_is_valid(kind) || lk_kdf_params_check(kdf) < 0)
+	if (!pr || !kdf || !wrap_key || !p || !slot_kind_is_valid(kind) || lk_kdf_params_check(kdf) < 0 ||
+	    !slot_kdf_matches_kind(kind, kdf))
 		return -EINVAL;
 	if (pr->n_slots >= LK_MAX_SLOTS)
 		return -ENOSPC;

@@ -46,6 +46,12 @@ void lk_msg_set_key(struct lk_msg *m, const uint8_t key[LK_WRAP_KEY_SIZE])
 	m->fields |= LK_F(LK_T_KEY);
 }
 
+void lk_msg_set_new_key(struct lk_msg *m, const uint8_t key[LK_WRAP_KEY_SIZE])
+{
+	memcpy(m->new_key, key, LK_WRAP_KEY_SIZE);
+	m->fields |= LK_F(LK_T_NEW_KEY);
+}
+
 void lk_msg_set_key_id(struct lk_msg *m, const uint8_t key_id[LK_KEY_ID_SIZE])
 {
 	memcpy(m->key_id, key_id, LK_KEY_ID_SIZE);
@@ -169,6 +175,8 @@ int lk_msg_encode(const struct lk_msg *m, uint8_t *buf, size_t cap, size_t *ret_
 	}
 	if (lk_msg_has(m, LK_T_KEY))
 		put_tlv(&w, LK_T_KEY, m->key, LK_WRAP_KEY_SIZE);
+	if (lk_msg_has(m, LK_T_NEW_KEY))
+		put_tlv(&w, LK_T_NEW_KEY, m->new_key, LK_WRAP_KEY_SIZE);
 	if (lk_msg_has(m, LK_T_KEY_ID))
 		put_tlv(&w, LK_T_KEY_ID, m->key_id, LK_KEY_ID_SIZE);
 	if (lk_msg_has(m, LK_T_PATH)) {
@@ -263,6 +271,11 @@ static int decode_field(struct lk_msg *m, uint16_t tag, const uint8_t *v, uint16
 		if (n != LK_WRAP_KEY_SIZE)
 			return -EBADMSG;
 		memcpy(m->key, v, n);
+		return 0;
+	case LK_T_NEW_KEY:
+		if (n != LK_WRAP_KEY_SIZE)
+			return -EBADMSG;
+		memcpy(m->new_key, v, n);
 		return 0;
 	case LK_T_KEY_ID:
 		if (n != LK_KEY_ID_SIZE)
@@ -390,6 +403,10 @@ const char *lk_msg_type_to_string(uint16_t type)
 		return "ENROLL";
 	case LK_REQ_ENCRYPT:
 		return "ENCRYPT";
+	case LK_REQ_REWRAP:
+		return "REWRAP";
+	case LK_REQ_RELOAD:
+		return "RELOAD";
 	case LK_REP_OK:
 		return "OK";
 	case LK_REP_ERROR:

@@ -28,6 +28,7 @@ struct lk_msg {
 	uint32_t state;
 	struct lk_kdf_params kdf;
 	uint8_t key[LK_WRAP_KEY_SIZE];
+	uint8_t new_key[LK_WRAP_KEY_SIZE];
 	uint8_t key_id[LK_KEY_ID_SIZE];
 	char path[LK_PATH_MAX + 1];
 	char text[LK_TEXT_MAX + 1];
@@ -45,6 +46,7 @@ void lk_msg_set_count(struct lk_msg *m, uint32_t count);
 void lk_msg_set_state(struct lk_msg *m, uint32_t state);
 void lk_msg_set_kdf(struct lk_msg *m, const struct lk_kdf_params *kdf);
 void lk_msg_set_key(struct lk_msg *m, const uint8_t key[LK_WRAP_KEY_SIZE]);
+void lk_msg_set_new_key(struct lk_msg *m, const uint8_t key[LK_WRAP_KEY_SIZE]);
 void lk_msg_set_key_id(struct lk_msg *m, const uint8_t key_id[LK_KEY_ID_SIZE]);
 int lk_msg_set_path(struct lk_msg *m, const char *path);
 int lk_msg_set_text(struct lk_msg *m, const char *text);

@@ -6,6 +6,9 @@
  *
  * Key hierarchy:
  *   W = Argon2id(passphrase, salt, t, m, p)                 32 B, wrapping key
+ *       (escrow slots: W = HKDF-SHA256(ikm=X25519(e, R), salt="",
+ *        info=LK_INFO_ESCROW || E || R) where E = e*G is the ephemeral
+ *        public key stored as the slot's salt and R the recipient's key)
  *   P = random                                              32 B, protector key
  *   K = random                                              64 B, fscrypt v2 master key
  *   slot KEK   = HKDF-SHA256(ikm=W, salt="", info=LK_INFO_SLOT)
@@ -75,11 +78,13 @@
 enum lk_slot_kind {
 	LK_SLOT_LOGIN    = 1,
 	LK_SLOT_RECOVERY = 2,
+	LK_SLOT_ESCROW   = 3, /* kdf = LK_KDF_X25519: salt holds the ephemeral public key */
 };
 
 #define LK_WRAPPED_KEY_MAGIC   0x4b574b4cu /* "LKWK" */
 #define LK_WRAPPED_KEY_VERSION 1
 #define LK_WRAPPED_FSCRYPT_V2  1
+#define LK_WRAPPED_FSCRYPT_V1  2 /* legacy: key_id = 8-byte descriptor + 8 zero bytes */
 #define LK_WRAPPED_KEY_SIZE    120
 #define LK_WRAPPED_KEY_AAD_SIZE 28
 #define LK_XATTR_KEY_PREFIX    "trusted.latchkey.key."
@@ -90,6 +95,7 @@ enum lk_slot_kind {
 
 #define LK_INFO_SLOT   "latchkey v1 protector slot"
 #define LK_INFO_POLICY "latchkey v1 policy key"
+#define LK_INFO_ESCROW "latchkey v1 escrow"
 
 /* Argon2id bounds, enforced on every record read and every parameter set.
  * Below the floor is a downgrade; above the ceiling a denial of service. */

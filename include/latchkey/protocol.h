@@ -23,7 +23,11 @@
  *
  * Requests and what they may carry (R = required, O = optional):
  *
- *   KDF_PARAMS     uid R                     -> KDF_PARAMS(kdf) | ERROR
+ *   KDF_PARAMS     uid R, flags O            -> KDF_PARAMS(kdf) | ERROR
+ *                  flags: LK_KDF_F_KIND(kind) picks the slot (default LOGIN);
+ *                  LK_KDF_F_FRESH asks for parameters for a *new* slot: a
+ *                  fresh random salt and the machine's current target cost
+ *                  (peer uid 0 only for FRESH).
  *   AUTH_SUBMIT    uid R, key R              -> OK | ERROR          (peer uid 0)
  *   SESSION_OPEN   uid R, text O (service)   -> UNLOCK_RESULT | ERROR (peer uid 0)
  *                  the connection then stays open for the session's life;
@@ -33,7 +37,21 @@
  *   LOCK           uid R                     -> LOCK_RESULT | ERROR
  *   STATUS         uid O (absent = all)      -> STATUS_ENTRY* then STATUS_END
  *   ENROLL         uid R, kdf R, key R       -> OK | ERROR          (peer uid 0)
- *   ENCRYPT        uid R, path R, key O      -> ENCRYPT_RESULT | ERROR (peer uid 0)
+ *   ENCRYPT        uid R, path R, key O,     -> ENCRYPT_RESULT | ERROR (peer uid 0)
+ *                  flags O (LK_EF_V1: legacy v1 policy)
+ *   REWRAP         uid R, key O, new_key R,  -> OK | ERROR           (peer uid 0)
+ *                  kdf R, flags R
+ *                  Adds a slot of kind LK_RW_TO_KIND(flags) wrapping P under
+ *                  new_key with kdf (salt fresh), durably, then retires every
+ *                  older slot of that kind, in one atomic replace of the file.
+ *                  P comes from opening a slot of kind LK_RW_FROM_KIND(flags)
+ *                  with key, or, when that kind is 0 and key is absent, from
+ *                  the P the daemon holds for a user with a live session
+ *                  (admin reset); if it holds none: ERROR NEED_PASSPHRASE.
+ *   RELOAD         (none)                    -> OK | ERROR(text)    (peer uid 0)
+ *                  re-read the configuration (as SIGHUP does) and provision
+ *                  new per-user policies for users with a live session; a
+ *                  bad configuration is refused and the old one kept.
  *
  * Replies:
  *   OK             (none)
@@ -80,6 +98,8 @@ enum lk_msg_type {
 	LK_REQ_STATUS        = 7,
 	LK_REQ_ENROLL        = 8,
 	LK_REQ_ENCRYPT       = 9,
+	LK_REQ_REWRAP        = 10,
+	LK_REQ_RELOAD        = 11,
 	_LK_REQ_MAX,
 
 	LK_REP_OK             = 0x81,
@@ -105,6 +125,7 @@ enum lk_tag {
 	LK_T_STATE  = 9,  /* u32, enum lk_key_state */
 	LK_T_PATH   = 10, /* string, 1..LK_PATH_MAX, absolute */
 	LK_T_TEXT   = 11, /* string, 0..LK_TEXT_MAX */
+	LK_T_NEW_KEY = 12, /* LK_WRAP_KEY_SIZE bytes, secret: the new slot's wrapping key */
 	_LK_T_MAX,
 };
 
@@ -142,6 +163,22 @@ enum lk_key_state {
 #define LK_RF_STILL_LOCKED   (1u << 2) /* session open but no credential: nothing unlocked */
 #define LK_RF_BUSY           (1u << 3) /* lock incomplete: files in use, retrying */
 
-#define LK_KDF_ARGON2ID 1
+/* KDF_PARAMS request flags */
+#define LK_KDF_F_KIND(kind)  ((uint32_t)(kind) & 0xffu) /* enum lk_slot_kind; 0 = LOGIN */
+#define LK_KDF_F_FRESH       (1u << 8)
+
+/* REWRAP flags: which slot kind opens P (0 = the P held for a live
+ * session), and which kind the new slot is. */
+#define LK_RW_FLAGS(from, to)     (((uint32_t)(from) & 0xffu) | (((uint32_t)(to) & 0xffu) << 8))
+#define LK_RW_FROM_KIND(flags)    ((flags) & 0xffu)
+#define LK_RW_TO_KIND(flags)      (((flags) >> 8) & 0xffu)
+
+/* ENCRYPT flags */
+#define LK_EF_V1 (1u << 0) /* legacy v1 policy, key in the user's keyring */
+
+/* KDF algorithms (LK_T_KDF alg byte, and the protector slot's kdf byte) */
+#define LK_KDF_ARGON2ID 1 /* W = Argon2id(passphrase, salt, t, m, p) */
+#define LK_KDF_X25519   2 /* escrow: W = HKDF(X25519(recipient, ephemeral)); salt = the
+			   * 32-byte ephemeral public key, t = m = p = 0 */
 
 #endif
