@@ -126,8 +126,10 @@ static int make_temp_name(const char *name, char *out, size_t cap)
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
+int lk_write_all(int fd, const void *buf, size_t len)
 {
+	const uint8_t *p = buf;
+
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 
@@ -180,7 +182,7 @@ int lk_write_file_atomic_at(int dirfd, const char *name, const void *data, size_
 	}
 	r = fail_at("write");
 	if (r == 0)
-		r = write_all(fd, data, len);
+		r = lk_write_all(fd, data, len);
 	if (r < 0)
 		goto fail;
 	r = fail_at("fsync");

@@ -26,6 +26,10 @@ int lk_read_file_at(int dirfd, const char *name, uid_t expected_uid, size_t max_
  */
 int lk_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
 
+/* write(2) all len bytes, retrying on EINTR and short writes. 0 or -errno
+ * (-EIO if the fd takes no more). */
+int lk_write_all(int fd, const void *buf, size_t len);
+
 /* Remove name durably (unlinkat + fsync dirfd). -ENOENT if absent. */
 int lk_unlink_durable_at(int dirfd, const char *name);
 

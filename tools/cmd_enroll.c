@@ -13,32 +13,61 @@
 #include "output.h"
 #include "passphrase.h"
 #include "secret.h"
+#include "slots.h"
 
 #define ENROLL_DEFAULT_MS 1000
 #define ENROLL_MAX_MS     60000
 
 static void enroll_help(void)
 {
-	printf("Usage: latchkeyctl enroll USER [--kdf-time MS] [--passphrase-stdin] [--json]\n"
+	printf("Usage: latchkeyctl enroll USER [--kdf-time MS] [--passphrase-stdin] [--config-dir DIR] [--json]\n"
 	       "\n"
 	       "Set USER's latchkey passphrase (normally their login password). Argon2id is\n"
 	       "tuned on this machine so that one derivation takes about MS milliseconds,\n"
 	       "never below the built-in floor (t=3, m=64 MiB). Must be run as root.\n"
+	       "If escrow is enabled (DIR/escrow.pub exists), USER also gets an escrow slot.\n"
 	       "\n"
 	       "Options:\n"
 	       "  --kdf-time MS       target derivation time, 1..%d (default %d)\n"
 	       "  --passphrase-stdin  read one line from standard input instead of asking twice\n"
+	       "  --config-dir DIR    where escrow.pub lives (default %s)\n"
 	       "  --json              print the chosen parameters as JSON\n"
 	       "  -h, --help          show this help\n",
-	       ENROLL_MAX_MS, ENROLL_DEFAULT_MS);
+	       ENROLL_MAX_MS, ENROLL_DEFAULT_MS, LK_DEFAULT_CONFIG_DIR);
+}
+
+/* Right after enrolment, with the W just enrolled: an escrow slot sealed to R. */
+static int enroll_escrow(const struct ctl *ctl, uid_t uid, const char *user, const uint8_t R[LK_ESCROW_KEY_SIZE],
+                         const uint8_t w[LK_WRAP_KEY_SIZE])
+{
+	struct lk_secret w_esc _cleanup_secret_ = {};
+	struct lk_msg *rep _cleanup_msg_ = ctl_msg_new();
+	struct lk_kdf_params kdf;
+	int r;
+
+	if (!rep)
+		return CTL_EXIT_FAILED;
+	r = ctl_escrow_seal("enroll", R, &kdf, &w_esc);
+	if (r == 0)
+		r = ctl_rewrap(ctl, "enroll", uid, LK_RW_FLAGS(LK_SLOT_LOGIN, LK_SLOT_ESCROW), w, w_esc.ptr, &kdf,
+		               rep);
+	if (r == 0 && rep->type != LK_REP_OK)
+		r = ctl_reply_error("enroll", rep);
+	if (r != 0)
+		return ctl_fail(CTL_EXIT_FAILED, "enroll",
+		                "%s is enrolled, but without the escrow slot; add it with "
+		                "'latchkeyctl escrow add %s'",
+		                user, user);
+	return 0;
 }
 
 int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 {
-	enum { OPT_KDF_TIME = 0x100, OPT_STDIN, OPT_JSON };
+	enum { OPT_KDF_TIME = 0x100, OPT_STDIN, OPT_CONFIG, OPT_JSON };
 	static const struct option options[] = {
 	    {"kdf-time", required_argument, NULL, OPT_KDF_TIME},
 	    {"passphrase-stdin", no_argument, NULL, OPT_STDIN},
+	    {"config-dir", required_argument, NULL, OPT_CONFIG},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
@@ -48,6 +77,9 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 	struct lk_msg *req _cleanup_msg_ = NULL;
 	struct lk_msg *rep _cleanup_msg_ = NULL;
 	struct lk_kdf_params kdf;
+	const char *config_dir = LK_DEFAULT_CONFIG_DIR;
+	uint8_t escrow_R[LK_ESCROW_KEY_SIZE];
+	bool escrow = false;
 	unsigned long ms = ENROLL_DEFAULT_MS;
 	bool from_stdin = false;
 	const char *user;
@@ -66,6 +98,11 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 		case OPT_STDIN:
 			from_stdin = true;
 			break;
+		case OPT_CONFIG:
+			if (optarg[0] != '/')
+				return ctl_usage_error("enroll", "--config-dir needs an absolute path");
+			config_dir = optarg;
+			break;
 		case OPT_JSON:
 			ctl->json = true;
 			break;
@@ -81,6 +118,12 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 	user = argv[optind];
 
 	r = ctl_require_root_user("enroll", user, &uid);
+	if (r != 0)
+		return r;
+
+	/* A broken escrow key must stop the enrolment, not leave a user
+	 * enrolled without the escrow slot the admin set up. */
+	r = ctl_escrow_load("enroll", config_dir, escrow_R, &escrow);
 	if (r != 0)
 		return r;
 
@@ -116,24 +159,34 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 		return r;
 	lk_msg_set_kdf(req, &kdf);
 	lk_msg_set_key(req, w.ptr);
-	lk_secret_release(&w);
 
 	r = ctl_request(ctl, "enroll", req, rep);
+	lk_msg_wipe(req);
 	if (r != 0)
 		return r;
 	if (rep->type != LK_REP_OK)
 		return ctl_reply_error("enroll", rep);
 
+	if (escrow) {
+		r = enroll_escrow(ctl, uid, user, escrow_R, w.ptr);
+		if (r != 0)
+			return r;
+	}
+	lk_secret_release(&w);
+
 	if (ctl->json) {
 		fputs("{\"user\":", stdout);
 		json_print_string(stdout, user);
 		printf(",\"uid\":%u,\"kdf\":{\"algorithm\":\"argon2id\",\"t_cost\":%u,\"m_cost_kib\":%u,"
-		       "\"parallelism\":%u},\"derive_ms\":%llu}\n",
-		       (unsigned)uid, kdf.t_cost, kdf.m_cost_kib, kdf.parallelism, (unsigned long long)took);
+		       "\"parallelism\":%u},\"derive_ms\":%llu,\"escrow\":%s}\n",
+		       (unsigned)uid, kdf.t_cost, kdf.m_cost_kib, kdf.parallelism, (unsigned long long)took,
+		       escrow ? "true" : "false");
 	} else {
 		printf("Enrolled %s (uid %u).\n", user, (unsigned)uid);
 		printf("Argon2id: t=%u, m=%u MiB, p=%u; one derivation took %llu ms.\n", kdf.t_cost,
 		       kdf.m_cost_kib / 1024, kdf.parallelism, (unsigned long long)took);
+		if (escrow)
+			printf("Added an escrow slot (%s/%s).\n", config_dir, CTL_ESCROW_PUB_NAME);
 	}
 	return CTL_EXIT_OK;
 }

@@ -37,6 +37,8 @@ int cmd_encrypt(struct ctl *ctl, int argc, char **argv);
 int cmd_status(struct ctl *ctl, int argc, char **argv);
 int cmd_lock(struct ctl *ctl, int argc, char **argv);
 int cmd_unlock(struct ctl *ctl, int argc, char **argv);
+int cmd_recovery(struct ctl *ctl, int argc, char **argv);
+int cmd_escrow(struct ctl *ctl, int argc, char **argv);
 
 /* Printed after a usage error; returns CTL_EXIT_USAGE. */
 int ctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -90,6 +92,11 @@ int ctl_msgs_new(struct lk_msg **ret_req, struct lk_msg **ret_rep, uint16_t type
 struct passphrase;
 int ctl_read_passphrase(const char *op, const char *prompt, bool confirm, bool from_stdin,
                         struct passphrase *ret);
+
+/* KDF_PARAMS{uid, flags} (flags 0: none sent): the parameters of a slot,
+ * checked against the bounds. 0, or an exit code after printing. */
+struct lk_kdf_params;
+int ctl_kdf_params(const struct ctl *ctl, const char *op, uid_t uid, uint32_t flags, struct lk_kdf_params *ret);
 
 /* Allocate w (secret memory, LK_WRAP_KEY_SIZE), read the passphrase of uid
  * and derive W into it with the daemon's KDF parameters. 0 or an exit code

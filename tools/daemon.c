@@ -192,12 +192,34 @@ int ctl_read_passphrase(const char *op, const char *prompt, bool confirm, bool f
 	return 0;
 }
 
+int ctl_kdf_params(const struct ctl *ctl, const char *op, uid_t uid, uint32_t flags, struct lk_kdf_params *ret)
+{
+	struct lk_msg *req _cleanup_msg_ = NULL;
+	struct lk_msg *rep _cleanup_msg_ = NULL;
+	int r;
+
+	r = ctl_msgs_new(&req, &rep, LK_REQ_KDF_PARAMS, uid);
+	if (r != 0)
+		return r;
+	if (flags != 0)
+		lk_msg_set_flags(req, flags);
+	r = ctl_request(ctl, op, req, rep);
+	if (r != 0)
+		return r;
+	if (rep->type != LK_REP_KDF_PARAMS || !lk_msg_has(rep, LK_T_KDF))
+		return ctl_reply_error(op, rep);
+	if (lk_kdf_params_check(&rep->kdf) < 0)
+		return ctl_fail(CTL_EXIT_FAILED, op,
+		                "latchkeyd sent KDF parameters outside the allowed bounds");
+	*ret = rep->kdf;
+	return 0;
+}
+
 int ctl_derive_for_user(const struct ctl *ctl, const char *op, uid_t uid, const char *user, bool from_stdin,
                         struct lk_secret *w)
 {
 	struct passphrase pw _cleanup_passphrase_ = {};
-	struct lk_msg *req _cleanup_msg_ = NULL;
-	struct lk_msg *rep _cleanup_msg_ = NULL;
+	struct lk_kdf_params kdf;
 	char prompt[128];
 	int r;
 
@@ -207,24 +229,16 @@ int ctl_derive_for_user(const struct ctl *ctl, const char *op, uid_t uid, const 
 
 	/* Ask the daemon first: no point typing a passphrase for a user it
 	 * does not know, or when it is not running. */
-	r = ctl_msgs_new(&req, &rep, LK_REQ_KDF_PARAMS, uid);
+	r = ctl_kdf_params(ctl, op, uid, 0, &kdf);
 	if (r != 0)
 		return r;
-	r = ctl_request(ctl, op, req, rep);
-	if (r != 0)
-		return r;
-	if (rep->type != LK_REP_KDF_PARAMS)
-		return ctl_reply_error(op, rep);
-	if (lk_kdf_params_check(&rep->kdf) < 0)
-		return ctl_fail(CTL_EXIT_FAILED, op,
-		                "latchkeyd sent KDF parameters outside the allowed bounds");
 
 	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", user);
 	r = ctl_read_passphrase(op, prompt, false, from_stdin, &pw);
 	if (r != 0)
 		return r;
 
-	r = lk_kdf_derive(&rep->kdf, pw.buf.ptr, pw.len, w->ptr);
+	r = lk_kdf_derive(&kdf, pw.buf.ptr, pw.len, w->ptr);
 	if (r < 0)
 		return ctl_fail(CTL_EXIT_FAILED, op, "key derivation failed: %s", strerror(-r));
 	return 0;

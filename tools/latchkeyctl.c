@@ -20,6 +20,8 @@ static const struct ctl_command commands[] = {
     {"status", cmd_status, "show encrypted directories and their state"},
     {"lock", cmd_lock, "remove USER's keys from the kernel"},
     {"unlock", cmd_unlock, "unlock USER's directories with their passphrase"},
+    {"recovery", cmd_recovery, "create a recovery code for USER, or reset with one (root)"},
+    {"escrow", cmd_escrow, "offline-key escrow: keygen, enable, add, request, answer, recover"},
 };
 
 static void help(void)

@@ -21,6 +21,14 @@ OK, ERROR, KDF, UNLOCK_RESULT, LOCK_RESULT, ENTRY, END, ENCRYPT_RESULT = range(0
 T_UID, T_STATUS, T_ERROR, T_FLAGS, T_COUNT, T_KDF, T_KEY, T_KEY_ID, T_STATE, T_PATH, T_TEXT = range(1, 12)
 E_PERM, E_NOT_ENROLLED, E_BAD_KEY, E_NEED_PASSPHRASE, E_BUSY = 2, 3, 4, 6, 11
 RF_NOTHING, RF_SOME_FAILED, RF_BUSY = 1, 2, 8
+# Extra slots (recovery, escrow): REWRAP and KDF_PARAMS flags, answered from
+# a model of each uid's protector slots kept in `state`.
+REQ[10] = "REWRAP"
+T_NEW_KEY = 12
+E_PROTOCOL, E_INVALID, E_NOT_FOUND = 1, 7, 9
+SLOT_LOGIN, SLOT_RECOVERY, SLOT_ESCROW = 1, 2, 3
+KDF_ARGON2ID, KDF_X25519 = 1, 2
+KDF_F_FRESH = 1 << 8
 
 
 def u32(v):
@@ -30,6 +38,68 @@ def u32(v):
 def kdf_floor():
     salt = bytes(range(16))
     return struct.pack("<BBHIII", 1, len(salt), 0, 3, 64 * 1024, 1) + salt
+
+
+def kdf_problem(kind, kdf):
+    """Why kdf (LK_T_KDF bytes) cannot be a slot of this kind, or None."""
+    alg, sl, zero, t, m, p = struct.unpack_from("<BBHIII", kdf)
+    if zero != 0 or len(kdf) != 16 + sl:
+        return "malformed kdf"
+    if kind == SLOT_ESCROW:
+        ok = alg == KDF_X25519 and sl == 32 and t == m == p == 0
+    else:
+        ok = alg == KDF_ARGON2ID and 16 <= sl <= 32 and 1 <= t <= 10 and 65536 <= m <= 1048576 and 1 <= p <= 8
+    return None if ok else "kdf %r does not fit slot kind %d" % ((alg, sl, t, m, p), kind)
+
+
+def err(status, text=None):
+    return [(ERROR, [(T_STATUS, u32(status))] + ([(T_TEXT, text.encode())] if text else []))]
+
+
+def slot_kdf_params(scenario, fields, state):
+    """KDF_PARAMS with flags: a fresh salt, or the parameters of the uid's slot of that kind."""
+    flags = struct.unpack("<I", fields[T_FLAGS])[0] if T_FLAGS in fields else 0
+    kind, uid = (flags & 0xff) or SLOT_LOGIN, struct.unpack("<I", fields[T_UID])[0]
+    if flags & KDF_F_FRESH:
+        if kind == SLOT_ESCROW:
+            return err(E_INVALID, "escrow slots take no passphrase parameters")
+        return [(KDF, [(T_KDF, struct.pack("<BBHIII", 1, 16, 0, 3, 64 * 1024, 1) + os.urandom(16))])]
+    slot = state.get("slots", {}).get(uid, {}).get(kind)
+    if slot:
+        return [(KDF, [(T_KDF, slot["kdf"])])]
+    if kind != SLOT_LOGIN:
+        return err(E_NOT_FOUND, "user has no slot of kind %d" % kind)
+    return None
+
+
+def rewrap(scenario, fields, state):
+    """REWRAP, checking every field as latchkeyd would."""
+    for tag in (T_UID, T_NEW_KEY, T_KDF, T_FLAGS):
+        if tag not in fields:
+            return err(E_PROTOCOL, "REWRAP without tag %d" % tag)
+    uid, flags = struct.unpack("<I", fields[T_UID])[0], struct.unpack("<I", fields[T_FLAGS])[0]
+    frm, to = flags & 0xff, (flags >> 8) & 0xff
+    if flags >> 16 or to not in (SLOT_LOGIN, SLOT_RECOVERY, SLOT_ESCROW) or \
+            frm not in (0, SLOT_LOGIN, SLOT_RECOVERY, SLOT_ESCROW) or len(fields[T_NEW_KEY]) != 32:
+        return err(E_INVALID, "bad REWRAP flags or key")
+    problem = kdf_problem(to, fields[T_KDF])
+    if problem:
+        return err(E_INVALID, problem)
+    slots = state.setdefault("slots", {}).get(uid)
+    if not slots:
+        return err(E_NOT_ENROLLED)
+    if frm == 0:
+        if T_KEY in fields:
+            return err(E_INVALID, "a key with FROM kind 0")
+        if "session" not in scenario:
+            return err(E_NEED_PASSPHRASE)
+    elif T_KEY not in fields:
+        return err(E_INVALID, "FROM kind %d without a key" % frm)
+    elif frm not in slots or slots[frm]["key"] != fields[T_KEY]:
+        return err(E_BAD_KEY)
+    # The new slot replaces every older one of its kind.
+    slots[to] = {"kdf": fields[T_KDF], "key": fields[T_NEW_KEY]}
+    return [(OK, [])]
 
 
 def encode(mtype, seq, fields):
@@ -62,7 +132,9 @@ def answer(scenario, mtype, fields, state):
     if name == "KDF_PARAMS":
         if scenario == "not-enrolled":
             return [(ERROR, [(T_STATUS, u32(E_NOT_ENROLLED))])]
-        return [(KDF, [(T_KDF, kdf_floor())])]
+        return slot_kdf_params(scenario, fields, state) or [(KDF, [(T_KDF, kdf_floor())])]
+    if name == "REWRAP":
+        return rewrap(scenario, fields, state)
     if name == "STATUS":
         if scenario == "status-short":
             return [(ENTRY, entry(0, "/a", 2, 1)), (END, [(T_COUNT, u32(2))])]
@@ -79,6 +151,8 @@ def answer(scenario, mtype, fields, state):
             return [(ERROR, [(T_STATUS, u32(E_BAD_KEY))])]
         return [(UNLOCK_RESULT, [(T_STATUS, u32(0)), (T_COUNT, u32(3))])]
     if name == "ENROLL":
+        uid = struct.unpack("<I", fields[T_UID])[0]
+        state.setdefault("slots", {})[uid] = {SLOT_LOGIN: {"kdf": fields[T_KDF], "key": fields[T_KEY]}}
         return [(OK, [])]
     if name == "ENCRYPT":
         if T_KEY not in fields:
@@ -106,16 +180,23 @@ def main():
                 for tag, v in fields.items():
                     if tag == T_KEY:
                         rec["key_len"] = len(v)
+                    elif tag == T_NEW_KEY:
+                        rec["new_key_len"] = len(v)
+                    elif tag == T_FLAGS:
+                        rec["flags"] = struct.unpack("<I", v)[0]
                     elif tag == T_UID:
                         rec["uid"] = struct.unpack("<I", v)[0]
                     elif tag == T_PATH:
                         rec["path"] = v.decode("utf-8", "surrogateescape")
                     elif tag == T_KDF:
                         alg, sl, _, t, m, p = struct.unpack_from("<BBHIII", v)
-                        rec["kdf"] = {"t": t, "m": m, "p": p, "salt_len": sl}
+                        rec["kdf"] = {"t": t, "m": m, "p": p, "salt_len": sl, "alg": alg, "salt": v[16:].hex()}
+                replies = answer(scenario, mtype, fields, state)
+                if replies[0][0] == ERROR:
+                    rec["reply"] = "ERROR %d" % struct.unpack("<I", dict(replies[0][1])[T_STATUS])[0]
                 log.write(json.dumps(rec) + "\n")
                 log.flush()
-                for rtype, rfields in answer(scenario, mtype, fields, state):
+                for rtype, rfields in replies:
                     conn.send(encode(rtype, seq, rfields))
 
 

@@ -15,24 +15,7 @@ trap cleanup EXIT
 fail=0
 SOCK="$TMP/sock"
 
-start_mock() {
-	[ -n "$MOCK_PID" ] && { kill "$MOCK_PID"; wait "$MOCK_PID" 2>/dev/null; }
-	rm -f "$SOCK" "$TMP/log"; : >"$TMP/log"
-	python3 "$MOCK" "$SOCK" "$TMP/log" "$1" >"$TMP/ready" &
-	MOCK_PID=$!
-	# wait (bounded) for the listening socket rather than sleeping blindly
-	i=0; while [ ! -S "$SOCK" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-}
-run() {
-	want=$1; what=$2; shift 3
-	timeout 30 "$@" >"$TMP/out" 2>"$TMP/err"
-	got=$?
-	if [ "$got" != "$want" ]; then
-		echo "FAIL $what: exit $got, want $want"; sed 's/^/    /' "$TMP/out" "$TMP/err"; fail=1
-	fi
-}
-has() { grep -q -e "$2" "$TMP/$1" || { echo "FAIL: $1 lacks [$2]"; sed 's/^/    /' "$TMP/$1"; fail=1; }; }
-
+. "$(dirname "$0")/mock-lib.sh"
 start_mock normal
 run 0 "status --json" -- "$CTL" --socket "$SOCK" status --json
 python3 - "$TMP/out" <<'PY' || fail=1

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "output.h"
+#include "slots.h"
+
+int ctl_rewrap(const struct ctl *ctl, const char *op, uid_t uid, uint32_t flags, const uint8_t *key,
+               const uint8_t new_key[LK_WRAP_KEY_SIZE], const struct lk_kdf_params *kdf, struct lk_msg *rep)
+{
+	struct lk_msg *req _cleanup_msg_ = ctl_msg_new();
+	int r;
+
+	if (!req)
+		return CTL_EXIT_FAILED;
+	lk_msg_init(req, LK_REQ_REWRAP, 1);
+	lk_msg_set_uid(req, uid);
+	lk_msg_set_flags(req, flags);
+	lk_msg_set_kdf(req, kdf);
+	lk_msg_set_new_key(req, new_key);
+	if (key)
+		lk_msg_set_key(req, key);
+	lk_msg_wipe(rep);
+	r = ctl_request(ctl, op, req, rep);
+	if (r == 0 && rep->type != LK_REP_OK && rep->type != LK_REP_ERROR)
+		return ctl_fail(CTL_EXIT_FAILED, op, "unexpected reply %s from latchkeyd",
+		                lk_msg_type_to_string(rep->type));
+	return r;
+}
+
+static bool reply_is(const struct lk_msg *rep, uint32_t status)
+{
+	return rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) && rep->status == status;
+}
+
+int ctl_add_slot(const struct ctl *ctl, const char *op, uid_t uid, const char *user, bool from_stdin,
+                 uint8_t to_kind, const uint8_t new_key[LK_WRAP_KEY_SIZE], const struct lk_kdf_params *kdf)
+{
+	struct lk_secret w _cleanup_secret_ = {};
+	struct lk_msg *rep _cleanup_msg_ = ctl_msg_new();
+	int r;
+
+	if (!rep)
+		return CTL_EXIT_FAILED;
+
+	/* From the P latchkeyd holds for a live session: no passphrase. */
+	r = ctl_rewrap(ctl, op, uid, LK_RW_FLAGS(0, to_kind), NULL, new_key, kdf, rep);
+	if (r != 0)
+		return r;
+	if (reply_is(rep, LK_E_NEED_PASSPHRASE)) {
+		fprintf(stderr, "%s has no live session, so latchkeyd does not hold their key: "
+		                "their login passphrase is needed.\n", user);
+		r = ctl_derive_for_user(ctl, op, uid, user, from_stdin, &w);
+		if (r != 0)
+			return r;
+		r = ctl_rewrap(ctl, op, uid, LK_RW_FLAGS(LK_SLOT_LOGIN, to_kind), w.ptr, new_key, kdf, rep);
+		if (r != 0)
+			return r;
+		if (reply_is(rep, LK_E_BAD_KEY))
+			return ctl_fail(CTL_EXIT_AUTH, op, "wrong passphrase for %s", user);
+	}
+	if (rep->type != LK_REP_OK)
+		return ctl_reply_error(op, rep);
+	return 0;
+}
+
+int ctl_escrow_load(const char *op, const char *config_dir, uint8_t R[LK_ESCROW_KEY_SIZE], bool *ret_present)
+{
+	_cleanup_close_ int dfd = -1;
+	char pem[LK_ESCROW_PEM_MAX];
+	size_t len;
+	int r;
+
+	dfd = open(config_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 && errno == ENOENT) {
+		*ret_present = false;
+		return 0;
+	}
+	if (dfd < 0)
+		return ctl_fail(CTL_EXIT_FAILED, op, "%s: %s", config_dir, strerror(errno));
+
+	/* Whoever can write this file decides who can recover every user
+	 * enrolled after: root's, and nobody else's. */
+	r = lk_read_file_at(dfd, CTL_ESCROW_PUB_NAME, 0, sizeof(pem), (uint8_t *)pem, &len);
+	if (r == -ENOENT) {
+		*ret_present = false;
+		return 0;
+	}
+	if (r == -EPERM)
+		return ctl_fail(CTL_EXIT_FAILED, op, "%s/%s must be owned by root and not group or world writable",
+		                config_dir, CTL_ESCROW_PUB_NAME);
+	if (r == -ELOOP)
+		return ctl_fail(CTL_EXIT_FAILED, op, "%s/%s is a symbolic link; refusing it", config_dir,
+		                CTL_ESCROW_PUB_NAME);
+	if (r < 0)
+		return ctl_fail(CTL_EXIT_FAILED, op, "cannot read %s/%s: %s", config_dir, CTL_ESCROW_PUB_NAME,
+		                r == -EBADMSG ? "not a regular file" : strerror(-r));
+	if (lk_escrow_public_from_pem(pem, len, R) < 0)
+		return ctl_fail(CTL_EXIT_FAILED, op, "%s/%s is not an X25519 public key in PEM form", config_dir,
+		                CTL_ESCROW_PUB_NAME);
+	*ret_present = true;
+	return 0;
+}
+
+int ctl_escrow_seal(const char *op, const uint8_t R[LK_ESCROW_KEY_SIZE], struct lk_kdf_params *kdf,
+                    struct lk_secret *w)
+{
+	struct lk_kdf_params k = {.alg = LK_KDF_X25519, .salt_len = LK_ESCROW_KEY_SIZE};
+	int r;
+
+	r = lk_secret_new(w, LK_WRAP_KEY_SIZE);
+	if (r < 0)
+		return ctl_fail(CTL_EXIT_FAILED, op, "cannot allocate memory: %s", strerror(-r));
+	r = lk_escrow_seal(R, k.salt, w->ptr);
+	if (r < 0)
+		return ctl_fail(CTL_EXIT_FAILED, op, "sealing to the escrow key failed: %s",
+		                r == -EINVAL ? "the escrow public key is not usable" : strerror(-r));
+	*kdf = k;
+	return 0;
+}
+
+int ctl_read_secret_line(const char *op, const char *prompt, const char *what, struct passphrase *ret)
+{
+	int r;
+
+	if (isatty(STDIN_FILENO))
+		r = passphrase_prompt(prompt, false, ret);
+	else
+		r = passphrase_read_fd(STDIN_FILENO, ret);
+	if (r == -ENODATA)
+		return ctl_fail(CTL_EXIT_USAGE, op, "no %s given on standard input", what);
+	if (r == -EMSGSIZE || r == -EILSEQ)
+		return ctl_fail(CTL_EXIT_USAGE, op, "that is not a %s", what);
+	if (r < 0)
+		return ctl_fail(CTL_EXIT_FAILED, op, "cannot read the %s: %s", what, strerror(-r));
+	return 0;
+}
+
+int ctl_derive(const char *op, const struct lk_kdf_params *kdf, const char *secret, size_t len,
+               struct lk_secret *w)
+{
+	int r;
+
+	if (kdf->alg != LK_KDF_ARGON2ID)
+		return ctl_fail(CTL_EXIT_FAILED, op, "latchkeyd sent parameters of another algorithm (%u)",
+		                kdf->alg);
+	r = lk_secret_new(w, LK_WRAP_KEY_SIZE);
+	if (r < 0)
+		return ctl_fail(CTL_EXIT_FAILED, op, "cannot allocate memory: %s", strerror(-r));
+	r = lk_kdf_derive(kdf, secret, len, w->ptr);
+	if (r < 0)
+		return ctl_fail(CTL_EXIT_FAILED, op, "key derivation failed: %s", strerror(-r));
+	return 0;
+}
+
+int ctl_new_login_key(const struct ctl *ctl, const char *op, uid_t uid, const char *user,
+                      struct lk_kdf_params *kdf, struct lk_secret *w)
+{
+	struct passphrase pw _cleanup_passphrase_ = {};
+	char prompt[128];
+	int r;
+
+	snprintf(prompt, sizeof(prompt), "New passphrase for %s: ", user);
+	r = ctl_read_passphrase(op, prompt, true, !isatty(STDIN_FILENO), &pw);
+	if (r != 0)
+		return r;
+	r = ctl_kdf_params(ctl, op, uid, LK_KDF_F_FRESH | LK_KDF_F_KIND(LK_SLOT_LOGIN), kdf);
+	if (r != 0)
+		return r;
+	return ctl_derive(op, kdf, pw.buf.ptr, pw.len, w);
+}
+
+int ctl_write_secret(int fd, const void *buf, size_t len)
+{
+	fflush(stdout);
+	return lk_write_all(fd, buf, len);
+}
+
+void ctl_print_reset_done(const struct ctl *ctl, const char *user, uid_t uid, const char *replace_hint)
+{
+	FILE *hints = ctl->json ? stderr : stdout;
+
+	if (ctl->json) {
+		fputs("{\"user\":", stdout);
+		json_print_string(stdout, user);
+		printf(",\"uid\":%u,\"reset\":true}\n", (unsigned)uid);
+	} else {
+		printf("Set a new latchkey passphrase for %s.\n", user);
+	}
+	fprintf(hints,
+	        "Next:\n"
+	        "  - give %s the same password for login, or latchkey will not unlock at login:\n"
+	        "      passwd %s\n",
+	        user, user);
+	if (replace_hint)
+		fprintf(hints, "  - %s\n", replace_hint);
+}
