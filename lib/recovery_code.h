@@ -7,7 +7,7 @@
  * "0123456789ABCDEFGHJKMNPQRSTVWXYZ" (no I, L, O, U), printed as six groups
  * of five joined by '-':
  *
- *     7KQ2M-X0RTE-9WZ4N-HC3VD-81PAG-YB6J5
+ *     Y0ZXS-CRGSX-6K8G0-8D8PG-9M1BV-XF87J
  *
  *   symbols 0..25  random (26 x 5 = 130 bits, from getrandom)
  *   symbols 26..29 check symbols: a Reed-Solomon code over GF(32)

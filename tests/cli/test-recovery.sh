@@ -44,6 +44,7 @@ expect_rewraps() {
 	got=$(rewraps | tr '\n' ' ')
 	[ "$got" = "$1" ] || { echo "FAIL $2: REWRAPs [$got], want [$1]"; fail=1; }
 }
+hex() { od -An -v -tx1 | tr -d ' \n'; }
 # Flags: FROM | TO << 8; kinds LOGIN 1, RECOVERY 2, ESCROW 3.
 HELD_TO_RECOVERY=512; LOGIN_TO_RECOVERY=513; RECOVERY_TO_LOGIN=258
 HELD_TO_ESCROW=768; LOGIN_TO_ESCROW=769; ESCROW_TO_LOGIN=259
@@ -198,11 +199,12 @@ run 0 "escrow answer" -- "$CTL" escrow answer --private-key "$TMP/k.pem" <"$TMP/
 has out "^latchkey-escrow-answer 1 uid=0 E=$E W=[0-9a-f]{64}$"
 cp "$TMP/out" "$TMP/answer"
 W=$(sed 's/.*W=//' "$TMP/answer")
-printf '302a300506032b656e032100%s' "$E" | xxd -r -p >"$TMP/E.der"
+# E as a SubjectPublicKeyInfo: the fixed X25519 DER prefix, then the key.
+python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "302a300506032b656e032100$E" >"$TMP/E.der"
 openssl pkey -pubin -inform DER -in "$TMP/E.der" -out "$TMP/E.pem"
-K=$(openssl pkeyutl -derive -inkey "$TMP/k.pem" -peerkey "$TMP/E.pem" | xxd -p -c 64)
-R=$(openssl pkey -in "$TMP/k.pem" -pubout -outform DER | tail -c 32 | xxd -p -c 64)
-INFO=$(printf 'latchkey v1 escrow' | xxd -p -c 64)$E$R
+K=$(openssl pkeyutl -derive -inkey "$TMP/k.pem" -peerkey "$TMP/E.pem" | hex)
+R=$(openssl pkey -in "$TMP/k.pem" -pubout -outform DER | tail -c 32 | hex)
+INFO=$(printf 'latchkey v1 escrow' | hex)$E$R
 W2=$(openssl kdf -keylen 32 -kdfopt digest:SHA256 -kdfopt "hexkey:$K" -kdfopt "hexinfo:$INFO" HKDF | tr -d : | tr A-F a-f)
 [ "$W" = "$W2" ] || { echo "FAIL: answer W $W, openssl says $W2"; fail=1; }
 
