@@ -278,8 +278,7 @@ static void handle_session_close(struct conn *c, const struct lk_msg *req)
 		return;
 	}
 	reply_ok(c);
-	c->is_session = false;
-	daemon_session_ended(c->d, c->session_uid);
+	conn_end_session(c);
 }
 
 static void handle_unlock(struct conn *c, const struct lk_msg *req)

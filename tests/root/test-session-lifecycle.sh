@@ -6,26 +6,7 @@
 # incompletely locked and the retry completes the lock once it is closed.
 . "$(dirname "$0")/lib.sh"
 
-lk_make_fs
-PW="pw $RANDOM"
-U=lkts$RANDOM
-lk_add_user "$U" "$PW"
-H=$MNT/home/$U
-lk_start_daemon
-lk_write_pam_service
-ID=$(lk_encrypted_home "$U" "$PW")
-[ -n "$ID" ] || fail "no v2 policy on $H"
-"$PAM_LOGIN" --no-auth "$SERVICE" "$U" -- sh -c 'echo data > "$HOME/f"'
-ctl lock "$U" >/dev/null
-[ "$(key_status "$ID")" = Absent ] || fail "not locked after setup"
-
-wait_status() {  # wait_status WANT: poll up to 5 s
-  for _ in $(seq 100); do [[ "$(key_status "$ID")" == $1* ]] && return 0; sleep 0.05; done
-  fail "expected $1, xfs_io says $(key_status "$ID")"
-}
-login_held() {  # login_held HOLDFILE: a session that stays open until HOLDFILE exists
-  printf '%s\n' "$PW" | "$PAM_LOGIN" --hold "$1" "$SERVICE" "$U" -- true &
-}
+lk_locked_home_setup lkts
 
 # Two sessions: the first logout leaves the home unlocked, the second locks.
 login_held "$W/hold1"; P1=$!
