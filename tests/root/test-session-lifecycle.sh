@@ -21,6 +21,21 @@ touch "$W/hold2"; wait $P2
 wait_status Absent
 ok "two sessions: unlocked until the last one ended, then locked"
 
+# A login that brings no password (ssh public key, fingerprint) uses the keys
+# of a live session of the same user, and unlocks nothing on its own.
+"$PAM_LOGIN" --no-auth "$SERVICE" "$U" -- cat "$H/f" >/dev/null 2>&1 \
+  && fail "a password-less login with no other session could read the home"
+[ "$(key_status "$ID")" = Absent ] || fail "a password-less login unlocked the home"
+rm -f "$W/hold1"
+login_held "$W/hold1"; P1=$!
+wait_status Present
+"$PAM_LOGIN" --no-auth "$SERVICE" "$U" -- cat "$H/f" >/dev/null \
+  || fail "a password-less login could not read the home while a password session is live"
+[[ "$(key_status "$ID")" == Present* ]] || fail "the password-less logout locked the live session's home"
+touch "$W/hold1"; wait $P1
+wait_status Absent
+ok "password-less login: unlocked only while another session of the user is live"
+
 # A login process killed with SIGKILL never runs close_session: still locks.
 rm -f "$W/hold1"
 login_held "$W/hold1"; P1=$!
