@@ -206,6 +206,12 @@ int ctl_kdf_params(const struct ctl *ctl, const char *op, uid_t uid, uint32_t fl
 	r = ctl_request(ctl, op, req, rep);
 	if (r != 0)
 		return r;
+	if (rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) && rep->status == LK_E_NOT_FOUND &&
+	    LK_KDF_F_KIND(flags) == LK_SLOT_RECOVERY)
+		return ctl_fail(CTL_EXIT_FAILED, op, "the user has no recovery code (see 'latchkeyctl recovery create')");
+	if (rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) && rep->status == LK_E_NOT_FOUND &&
+	    LK_KDF_F_KIND(flags) == LK_SLOT_ESCROW)
+		return ctl_fail(CTL_EXIT_FAILED, op, "the user has no escrow slot (see 'latchkeyctl escrow add')");
 	if (rep->type != LK_REP_KDF_PARAMS || !lk_msg_has(rep, LK_T_KDF))
 		return ctl_reply_error(op, rep);
 	if (lk_kdf_params_check(&rep->kdf) < 0)

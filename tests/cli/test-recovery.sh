@@ -71,6 +71,12 @@ run 2 "escrow enable relative config dir" -- "$CTL" escrow enable x.pem --config
 start_mock normal
 printf 'old pw\n' | run 0 "enroll" -- "$CTL" --socket "$SOCK" --json enroll root --kdf-time 1 --passphrase-stdin --config-dir "$CONF"
 has out '"escrow":false'
+# No recovery slot, no escrow slot yet (the code is the man page's example).
+printf 'Y0ZXS-CRGSX-6K8G0-8D8PG-9M1BV-XF87J\nx\n' | run 1 "reset without a recovery slot" -- \
+	"$CTL" --socket "$SOCK" recovery reset root
+has err "the user has no recovery code"
+run 1 "escrow request without an escrow slot" -- "$CTL" --socket "$SOCK" escrow request root
+has err "the user has no escrow slot"
 : >"$TMP/log"
 printf 'old pw\n' | run 0 "recovery create (passphrase)" -- "$CTL" --socket "$SOCK" recovery create root --passphrase-stdin
 [ "$(wc -l <"$TMP/out")" = 1 ] || { echo "FAIL: stdout is not one line"; fail=1; }
