@@ -300,8 +300,11 @@ static int escrow_enable(struct ctl *ctl, int argc, char **argv)
 		                strerror(-r));
 
 	if (ctl->json) {
+		char path[LK_PATH_MAX + sizeof(CTL_ESCROW_PUB_NAME) + 1];
+
+		snprintf(path, sizeof(path), "%s/%s", a.config_dir, CTL_ESCROW_PUB_NAME);
 		fputs("{\"path\":", stdout);
-		json_print_string(stdout, a.config_dir);
+		json_print_string(stdout, path);
 		printf(",\"fingerprint\":\"%s\",\"replaced\":%s}\n", fp,
 		       had_old && memcmp(old, R, sizeof(R)) != 0 ? "true" : "false");
 		return CTL_EXIT_OK;

@@ -178,6 +178,17 @@ run 0 "escrow enable" -- "$CTL" escrow enable "$TMP/pub.pem" --config-dir "$CONF
 [ "$(stat -c '%a %U' "$CONF/escrow.pub")" = "644 root" ] || { echo "FAIL: escrow.pub $(stat -c '%a %U' "$CONF/escrow.pub")"; fail=1; }
 cmp -s "$CONF/escrow.pub" "$TMP/pub.pem" || { echo "FAIL: escrow.pub differs"; fail=1; }
 has out "Escrow enabled: $CONF/escrow.pub"
+run 0 "escrow enable --json, same key" -- "$CTL" --json escrow enable "$TMP/pub.pem" --config-dir "$CONF"
+FP=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["path"]==sys.argv[2] and not d["replaced"], d; print(d["fingerprint"])' \
+	"$TMP/out" "$CONF/escrow.pub") || fail=1
+# The fingerprint is SHA-256 of the raw public key.
+[ "$FP" = "$(openssl pkey -in "$TMP/k.pem" -pubout -outform DER | tail -c 32 | sha256sum | cut -d' ' -f1)" ] ||
+	{ echo "FAIL: fingerprint $FP"; fail=1; }
+"$CTL" escrow keygen --out "$TMP/k2.pem" >"$TMP/pub2.pem" 2>/dev/null
+run 0 "escrow enable, another key" -- "$CTL" --json escrow enable "$TMP/pub2.pem" --config-dir "$CONF"
+has out '"replaced":true'
+run 0 "escrow enable, back to the first key" -- "$CTL" escrow enable "$TMP/pub.pem" --config-dir "$CONF"
+has out "This replaced another escrow key"
 
 # --- escrow: enrolment and add ----------------------------------------------------
 start_mock normal
