@@ -11,7 +11,7 @@
 # Key state is read with xfs_io, file contents as the user.
 . "$(dirname "$0")/lib.sh"
 
-lk_locked_home_setup lktr
+lk_locked_home_setup lkrc
 UID_U=$(id -u "$U")
 CODE_RE='^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){5}$'
 PROT=$W/state/protectors
@@ -95,7 +95,7 @@ ctl escrow request "$U" | grep -Eq "^latchkey-escrow-request 1 uid=$UID_U E=[0-9
 
 # A user enrolled after enable gets the slot at enrolment.
 PWV="vee pw $RANDOM"
-V=lktv$RANDOM
+V=lkte$RANDOM
 lk_add_user "$V" "$PWV"
 printf '%s\n' "$PWV" | ctl enroll "$V" --passphrase-stdin --kdf-time 1 --config-dir "$W/etc" >"$W/out" || fail "enroll $V"
 grep -q "Added an escrow slot" "$W/out" || fail "enroll did not add the escrow slot: $(cat "$W/out")"
