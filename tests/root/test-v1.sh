@@ -19,10 +19,12 @@ U=lktv$RANDOM
 G=
 v1_cleanup() {
   local rc=$?
+  set +e  # under set -e a failing step here would skip lk_cleanup
   [ -n "$G" ] && setpriv --reuid="$U" --regid="$G" --clear-groups -- keyctl clear @u 2>/dev/null
-  return $rc
+  (exit $rc)  # lk_cleanup takes the test's status from $?
+  lk_cleanup
 }
-trap 'v1_cleanup; lk_cleanup' EXIT
+trap v1_cleanup EXIT
 
 lk_make_fs
 PW="v1 pw $RANDOM"
