@@ -27,6 +27,8 @@ _Static_assert(LK_V1_DESCRIPTOR_SIZE == FSCRYPT_KEY_DESCRIPTOR_SIZE, "v1 descrip
 
 /* A child reports through its exit status: a result 0..63, or 64 + errno. */
 #define CHILD_ERRNO_BASE 64
+/* A child does a handful of system calls; one that takes longer was stopped. */
+#define CHILD_TIMEOUT_MS 2000
 
 typedef int (*child_fn)(void *userdata);
 
@@ -43,6 +45,36 @@ static int child_exit_code(int r)
 	if (r >= 0)
 		return r < CHILD_ERRNO_BASE ? r : CHILD_ERRNO_BASE - 1;
 	return -r <= 255 - CHILD_ERRNO_BASE ? CHILD_ERRNO_BASE - r : CHILD_ERRNO_BASE + EIO;
+}
+
+/*
+ * Reap the child within CHILD_TIMEOUT_MS. The child runs as the user, who
+ * may stop it (SIGSTOP is theirs to send); a plain waitpid() would then
+ * hang the whole daemon. A child still there at the deadline is killed
+ * (SIGKILL reaches a stopped process too) and the call fails.
+ */
+static int wait_child(pid_t pid, int *ret_status)
+{
+	uint64_t waited_us = 0, step_us = 50;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, ret_status, WNOHANG);
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (waited_us >= CHILD_TIMEOUT_MS * 1000ull) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, ret_status, 0) < 0 && errno == EINTR)
+				;
+			return -ETIMEDOUT;
+		}
+		usleep((useconds_t)step_us);
+		waited_us += step_us;
+		if (step_us < 10000)
+			step_us *= 2;
+	}
 }
 
 /*
@@ -81,9 +113,9 @@ static int run_as_user(uid_t uid, child_fn fn, void *userdata)
 			_exit(child_exit_code(-errno));
 		_exit(child_exit_code(fn(userdata)));
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
+	r = wait_child(pid, &status);
+	if (r < 0)
+		return r;
 	if (!WIFEXITED(status))
 		return -ECHILD; /* killed: the user may signal a process of theirs */
 	r = WEXITSTATUS(status);
