@@ -51,7 +51,7 @@ int daemon_lock_user(struct daemon *d, struct user *u, unsigned *ret_locked, boo
 		return r;
 	for (unsigned i = 0; i < ix.n; i++) {
 		bool busy = false;
-		r = policy_root_lock(ix.e[i].path, ix.e[i].key_id, &busy);
+		r = policy_root_lock(u->uid, ix.e[i].path, ix.e[i].key_id, &busy);
 		if (r < 0)
 			ret = r;
 		else if (busy)

@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "crypto.h"
 #include "fscrypt_ioctl.h"
+#include "keyring_v1.h"
 #include "log.h"
 #include "policy_root.h"
 #include "secret.h"
@@ -53,6 +54,28 @@ static int read_wrapped_key(int fd, uid_t uid, uint8_t blob[LK_WRAPPED_KEY_SIZE]
 	return 0;
 }
 
+/* The kind of wrapped key a policy of this version must have. */
+static int kind_for_version(uint8_t version)
+{
+	return version == 1 ? LK_WRAPPED_FSCRYPT_V1 : LK_WRAPPED_FSCRYPT_V2;
+}
+
+/* Legacy policies: the key goes to the user's keyring, where the kernel
+ * looks for it when the user's processes open files. */
+static int unlock_v1(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], const uint8_t *k)
+{
+	char hex[2 * LK_V1_DESCRIPTOR_SIZE + 1];
+	int r;
+
+	lk_hex(key_id, LK_V1_DESCRIPTOR_SIZE, hex);
+	r = keyring_v1_add(uid, key_id, k);
+	if (r < 0)
+		return log_error_errno(r, "cannot add v1 key fscrypt:%s of %s to uid %u's keyring", hex, path,
+				       (unsigned)uid);
+	log_info("unlocked %s (v1 key fscrypt:%s in uid %u's keyring)", path, hex, (unsigned)uid);
+	return 0;
+}
+
 int policy_root_unlock(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 		       const uint8_t expected_key_id[LK_KEY_ID_SIZE])
 {
@@ -70,13 +93,21 @@ int policy_root_unlock(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const 
 	r = lk_fscrypt_get_policy(fd, &pol);
 	if (r < 0)
 		return log_error_errno(r, "cannot read the encryption policy of %s", path);
-	if (pol.version != 2 || memcmp(pol.key_id, expected_key_id, LK_KEY_ID_SIZE) != 0) {
+	/* For v1 this is the only check that the key fits the directory: the
+	 * kernel takes whatever key carries the descriptor's name. */
+	if ((pol.version != 1 && pol.version != 2) ||
+	    memcmp(pol.key_id, expected_key_id, LK_KEY_ID_SIZE) != 0) {
 		log_error("%s is no longer encrypted with key %s: refusing to unlock it", path, hex);
 		return -EBADMSG;
 	}
 	r = read_wrapped_key(fd, uid, blob);
 	if (r < 0)
 		return log_error_errno(r, "no usable wrapped key for uid %u on %s", (unsigned)uid, path);
+	if (lk_wrapped_key_kind(blob, sizeof(blob)) != kind_for_version(pol.version)) {
+		log_error("wrapped key for uid %u on %s is not for a v%u policy: refusing it", (unsigned)uid,
+			  path, (unsigned)pol.version);
+		return -EBADMSG;
+	}
 
 	r = lk_secret_new(&k, LK_MASTER_KEY_SIZE);
 	if (r < 0)
@@ -89,6 +120,11 @@ int policy_root_unlock(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const 
 		return -EBADMSG;
 	}
 
+	if (pol.version == 1) {
+		r = unlock_v1(uid, path, id, k.ptr);
+		lk_secret_release(&k);
+		return r;
+	}
 	r = lk_fscrypt_add_key(fd, k.ptr, LK_MASTER_KEY_SIZE, kernel_id);
 	lk_secret_release(&k); /* wiped right after the ioctl, as fscrypt.rst advises */
 	if (r < 0)
@@ -127,12 +163,206 @@ static int open_key_handle(const char *path, int *ret_fd)
 	return 0;
 }
 
-int policy_root_lock(const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], bool *ret_busy)
+/*
+ * The policy version of the root at path, read from the directory itself
+ * (FS_IOC_GET_ENCRYPTION_POLICY_EX needs no key), so a user may have v1 and
+ * v2 roots side by side. When the directory cannot be read, the index's
+ * identifier decides by its shape, so that a lock still takes a v1 key out
+ * of the keyring.
+ */
+static int root_policy_version(const char *path, const uint8_t key_id[LK_KEY_ID_SIZE])
+{
+	_cleanup_close_ int fd = -1;
+	struct lk_fscrypt_policy pol;
+
+	if (policy_root_open(path, &fd) == 0 && lk_fscrypt_get_policy(fd, &pol) == 0 &&
+	    memcmp(pol.key_id, key_id, LK_KEY_ID_SIZE) == 0)
+		return pol.version;
+	return lk_key_id_is_v1(key_id) ? 1 : 2;
+}
+
+/* 1 if the directory fd has an entry other than "." and ".." for which
+ * match() is true (any entry, when match is NULL), 0 if not, or -errno. */
+static int dir_has_entry(int fd, bool (*match)(const char *name))
+{
+	_cleanup_close_ int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	int r = 0;
+	DIR *d;
+
+	if (dfd < 0)
+		return -errno;
+	d = fdopendir(dfd);
+	if (!d)
+		return -errno;
+	dfd = -1;
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (!match || match(de->d_name)) {
+			r = 1;
+			break;
+		}
+	}
+	if (!de && errno != 0)
+		r = -errno;
+	closedir(d);
+	return r;
+}
+
+static int dir_is_empty(int fd)
+{
+	int r = dir_has_entry(fd, NULL);
+
+	return r < 0 ? r : !r;
+}
+
+/*
+ * Could name not be a no-key name, as the kernel lists the entries of a
+ * directory whose key is not set up? Those encode at least 16 bytes of
+ * ciphertext (22 characters or more) in base64url, or in the base64
+ * variant with '+' and ',' (and a leading '_' for long names) of older
+ * kernels. A name that is shorter, or has a '.' or any other character,
+ * is plaintext.
+ */
+static bool is_plaintext_name(const char *name)
+{
+	size_t n = 0;
+
+	for (const char *c = name; *c; c++, n++)
+		if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+		      *c == '-' || *c == '_' || *c == '+' || *c == ','))
+			return true;
+	return n < 22;
+}
+
+/*
+ * Whether a v1 root (fd) still has its key cached, judged by the names it
+ * lists to the daemon: reading it tries to set the key up with the
+ * daemon's keyrings, which never hold a user's key, so plaintext names come
+ * only from an inode that kept its key. Anything still in use under the
+ * root pins the root's dentry, and with it that key. There is no exact
+ * test: FS_IOC_GET_ENCRYPTION_KEY_STATUS does not see keys in process
+ * keyrings, and creating a file needs the master key even in a directory
+ * whose own key is cached. A user who gives every top-level entry a name
+ * of 22 or more characters of [A-Za-z0-9+,_-] can make an incomplete lock
+ * of their own root look complete; an empty root looks locked.
+ */
+static int v1_root_keyed(int fd)
+{
+	return dir_has_entry(fd, is_plaintext_name);
+}
+
+/* enum lk_key_state of a v1 root: present iff the key is in uid's keyring;
+ * otherwise incompletely removed while the root still has its key cached. */
+static int root_state_v1(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_SIZE],
+			 uint32_t *ret_state)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	r = keyring_v1_present(uid, key_id);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		*ret_state = LK_KEY_PRESENT;
+		return 0;
+	}
+	r = policy_root_open(path, &fd);
+	if (r < 0)
+		return r;
+	r = v1_root_keyed(fd);
+	if (r < 0)
+		return r;
+	*ret_state = r ? LK_KEY_INCOMPLETELY_REMOVED : LK_KEY_ABSENT;
+	return 0;
+}
+
+/* Write back the root's filesystem through an fd that is closed again
+ * before the caches are dropped, so that it pins nothing. */
+static int sync_root_fs(const char *path)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	r = policy_root_open(path, &fd);
+	if (r < 0)
+		return r;
+	return syncfs(fd) < 0 ? -errno : 0;
+}
+
+/*
+ * Lock a v1 root: take the key out of uid's keyring, then, because inodes
+ * opened meanwhile keep their per-file keys, sync and evict the caches and
+ * look whether the root itself still has its key. Anything short of that
+ * is reported as incompletely locked, and retried like busy v2 files.
+ */
+static int lock_v1(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], bool *ret_busy)
+{
+	char hex[2 * LK_V1_DESCRIPTOR_SIZE + 1];
+	uint32_t state = LK_KEY_UNKNOWN;
+	int removed, r;
+
+	lk_hex(key_id, LK_V1_DESCRIPTOR_SIZE, hex);
+	removed = keyring_v1_remove(uid, key_id);
+	if (removed < 0) {
+		log_error_errno(removed,
+				"%s incompletely locked: cannot remove v1 key fscrypt:%s from uid %u's "
+				"keyring; will retry",
+				path, hex, (unsigned)uid);
+		*ret_busy = true;
+		return 0;
+	}
+	/* Nothing was in the keyring and nothing is cached: already locked,
+	 * and no reason to drop every cache on the system. */
+	if (removed == 0 && root_state_v1(uid, path, key_id, &state) == 0 && state == LK_KEY_ABSENT) {
+		*ret_busy = false;
+		return 0;
+	}
+
+	r = sync_root_fs(path);
+	if (r < 0)
+		return log_error_errno(r, "cannot open policy root %s to lock it", path);
+	r = keyring_v1_drop_caches();
+	if (r < 0) {
+		log_error_errno(r,
+				"%s incompletely locked: v1 key removed, but the inode cache cannot be "
+				"dropped (/proc/sys/vm/drop_caches); will retry",
+				path);
+		*ret_busy = true;
+		return 0;
+	}
+	r = root_state_v1(uid, path, key_id, &state);
+	if (r < 0) {
+		log_error_errno(r,
+				"%s incompletely locked: cannot check that its cached inodes were "
+				"evicted; will retry",
+				path);
+		*ret_busy = true;
+		return 0;
+	}
+	if (state != LK_KEY_ABSENT) {
+		log_warning("%s incompletely locked: files are still in use and keep their v1 keys; "
+			    "will retry",
+			    path);
+		*ret_busy = true;
+		return 0;
+	}
+	log_info("locked %s (v1 key fscrypt:%s removed, caches dropped)", path, hex);
+	*ret_busy = false;
+	return 0;
+}
+
+int policy_root_lock(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], bool *ret_busy)
 {
 	_cleanup_close_ int fd = -1;
 	bool busy = false;
 	char hex[2 * LK_KEY_ID_SIZE + 1];
 	int r;
+
+	if (root_policy_version(path, key_id) == 1)
+		return lock_v1(uid, path, key_id, ret_busy);
 
 	lk_hex(key_id, LK_KEY_ID_SIZE, hex);
 	r = open_key_handle(path, &fd);
@@ -154,12 +384,18 @@ int policy_root_lock(const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], boo
 	return 0;
 }
 
-int policy_root_status(const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], uint32_t *ret_state)
+int policy_root_status(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], uint32_t *ret_state)
 {
 	_cleanup_close_ int fd = -1;
 	uint32_t users;
 	int r;
 
+	if (root_policy_version(path, key_id) == 1) {
+		r = root_state_v1(uid, path, key_id, ret_state);
+		if (r < 0)
+			*ret_state = r == -ENOENT || r == -ENOTDIR ? LK_KEY_UNAVAILABLE : LK_KEY_UNKNOWN;
+		return 0;
+	}
 	r = open_key_handle(path, &fd);
 	if (r < 0) {
 		*ret_state = LK_KEY_UNAVAILABLE;
@@ -171,37 +407,57 @@ int policy_root_status(const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], u
 	return 0;
 }
 
-static int dir_is_empty(int fd)
+/* Add the new key K (identifier id) where a policy of this version looks
+ * for it: the filesystem keyring (v2, identifier checked against the
+ * kernel's), or uid's keyring (v1). */
+static int add_new_key(int fd, uid_t uid, uint8_t version, const uint8_t *k, const uint8_t id[LK_KEY_ID_SIZE],
+		       const char **ret_err_text)
 {
-	_cleanup_close_ int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct dirent *de;
-	DIR *d;
-	int empty = 1;
+	uint8_t kernel_id[LK_KEY_ID_SIZE];
+	bool busy;
+	int r;
 
-	if (dfd < 0)
-		return -errno;
-	d = fdopendir(dfd);
-	if (!d)
-		return -errno;
-	dfd = -1;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
-			empty = 0;
-			break;
+	if (version == 1) {
+		r = keyring_v1_add(uid, id, k);
+		if (r < 0) {
+			*ret_err_text = "cannot add the key to the user's keyring";
+			return log_error_errno(r, "encrypt: cannot add the v1 key to uid %u's keyring",
+					       (unsigned)uid);
 		}
-	closedir(d);
-	return empty;
+		return 0;
+	}
+	r = lk_fscrypt_add_key(fd, k, LK_MASTER_KEY_SIZE, kernel_id);
+	if (r < 0) {
+		*ret_err_text = lk_fscrypt_strerror(-r, "add key");
+		return log_error_errno(r, "encrypt: cannot add key: %s", *ret_err_text);
+	}
+	if (memcmp(kernel_id, id, LK_KEY_ID_SIZE) != 0) {
+		lk_fscrypt_remove_key(fd, kernel_id, true, &busy, NULL);
+		return log_error_errno(-EBADMSG, "encrypt: kernel and latchkey disagree on the key identifier");
+	}
+	return 0;
 }
 
-int policy_root_create(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
-		       uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text)
+static void remove_new_key(int fd, uid_t uid, uint8_t version, const uint8_t id[LK_KEY_ID_SIZE])
+{
+	bool busy;
+
+	if (version == 1)
+		keyring_v1_remove(uid, id);
+	else
+		lk_fscrypt_remove_key(fd, id, true, &busy, NULL);
+}
+
+static int create_root(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+		       uint8_t version, uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text)
 {
 	struct lk_secret k _cleanup_secret_ = {};
 	_cleanup_close_ int fd = -1;
 	struct lk_fscrypt_policy pol;
-	uint8_t id[LK_KEY_ID_SIZE], kernel_id[LK_KEY_ID_SIZE], blob[LK_WRAPPED_KEY_SIZE];
+	uint8_t id[LK_KEY_ID_SIZE], blob[LK_WRAPPED_KEY_SIZE];
 	char xname[64], hex[2 * LK_KEY_ID_SIZE + 1];
-	bool key_added = false, xattr_written = false, busy;
+	bool key_added = false, xattr_written = false;
+	uint16_t kind = (uint16_t)kind_for_version(version);
 	struct stat st;
 	int r;
 
@@ -242,11 +498,11 @@ int policy_root_create(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SI
 	r = lk_random_bytes(k.ptr, LK_MASTER_KEY_SIZE);
 	if (r < 0)
 		return log_error_errno(r, "cannot generate a key");
-	r = lk_fscrypt_key_identifier(k.ptr, LK_MASTER_KEY_SIZE, id);
+	r = lk_wrapped_key_id(kind, k.ptr, id);
 	if (r < 0)
 		return log_error_errno(r, "cannot compute the key identifier");
 	lk_hex(id, LK_KEY_ID_SIZE, hex);
-	r = lk_wrapped_key_seal(uid, p, k.ptr, blob);
+	r = lk_wrapped_key_seal_kind(kind, uid, p, k.ptr, blob);
 	if (r < 0)
 		return log_error_errno(r, "cannot wrap the new key");
 
@@ -267,20 +523,16 @@ int policy_root_create(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SI
 		goto fail;
 	}
 
-	r = lk_fscrypt_add_key(fd, k.ptr, LK_MASTER_KEY_SIZE, kernel_id);
+	r = add_new_key(fd, uid, version, k.ptr, id, ret_err_text);
 	lk_secret_release(&k);
-	if (r < 0) {
-		*ret_err_text = lk_fscrypt_strerror(-r, "add key");
-		log_error_errno(r, "encrypt: cannot add key for %s: %s", path, *ret_err_text);
+	if (r < 0)
 		goto fail;
-	}
 	key_added = true;
-	if (memcmp(kernel_id, id, LK_KEY_ID_SIZE) != 0) {
-		r = log_error_errno(-EBADMSG, "encrypt: kernel and latchkey disagree on the key identifier");
-		goto fail;
-	}
 
-	lk_fscrypt_policy_default(&pol, id);
+	if (version == 1)
+		lk_fscrypt_policy_default_v1(&pol, id);
+	else
+		lk_fscrypt_policy_default(&pol, id);
 	r = lk_fscrypt_set_policy(fd, &pol);
 	if (r < 0) {
 		*ret_err_text = lk_fscrypt_strerror(-r, "set policy");
@@ -296,7 +548,11 @@ int policy_root_create(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SI
 		r = log_error_errno(-errno, "encrypt: fsync %s", path);
 		goto fail;
 	}
-	log_info("encrypted %s for uid %u with key %s", path, (unsigned)uid, hex);
+	if (version == 1)
+		log_info("encrypted %s for uid %u with a legacy v1 policy, key fscrypt:%.16s", path,
+			 (unsigned)uid, hex);
+	else
+		log_info("encrypted %s for uid %u with key %s", path, (unsigned)uid, hex);
 	memcpy(ret_key_id, id, LK_KEY_ID_SIZE);
 	return 0;
 
@@ -304,8 +560,20 @@ fail:
 	/* A policy that got set stays (the kernel cannot unset it), but the
 	 * directory is empty and its wrapped key remains, so it is usable. */
 	if (key_added && lk_fscrypt_get_policy(fd, &pol) < 0)
-		lk_fscrypt_remove_key(fd, id, true, &busy, NULL);
+		remove_new_key(fd, uid, version, id);
 	if (xattr_written && lk_fscrypt_get_policy(fd, &pol) < 0)
 		fremovexattr(fd, xname);
 	return r;
+}
+
+int policy_root_create(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+		       uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text)
+{
+	return create_root(uid, gid, p, path, 2, ret_key_id, ret_err_text);
+}
+
+int policy_root_create_v1(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+			  uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text)
+{
+	return create_root(uid, gid, p, path, 1, ret_key_id, ret_err_text);
 }

@@ -18,18 +18,26 @@ int policy_root_open(const char *path, int *ret_fd);
 
 /*
  * Unwrap uid's copy of the policy key with P and add it to the kernel. The
- * directory's policy must be v2 with identifier expected_key_id; the
- * unwrapped key's identifier and the kernel's must both match it (a
- * mismatch removes the key at once). The key is wiped before returning.
+ * directory's policy must have identifier expected_key_id, and so must the
+ * unwrapped key. v2: the kernel's identifier must match too (a mismatch
+ * removes the key at once). v1 (expected_key_id is the descriptor and 8
+ * zero bytes): the key goes into uid's keyring as a logon key
+ * fscrypt:<descriptor>. The key is wiped before returning.
  */
 int policy_root_unlock(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 		       const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
 
-/* Remove the key for all users. *ret_busy when files are still in use. */
-int policy_root_lock(const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], bool *ret_busy);
+/*
+ * Lock the root: v2, remove the key for all users; v1, remove it from uid's
+ * keyring, sync and drop the dentry and inode caches, and check the root.
+ * *ret_busy when files are still in use (or, for v1, the key or the caches
+ * could not be removed): incompletely locked, to be retried.
+ */
+int policy_root_lock(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], bool *ret_busy);
 
-/* enum lk_key_state of the key on path's filesystem. */
-int policy_root_status(const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], uint32_t *ret_state);
+/* enum lk_key_state of the root: v2, of its key on path's filesystem; v1,
+ * present iff the key is in uid's keyring (see keyring_v1_state). */
+int policy_root_status(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], uint32_t *ret_state);
 
 /*
  * Make the empty directory at path a policy root for uid: fresh random key,
@@ -41,5 +49,11 @@ int policy_root_status(const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], u
  */
 int policy_root_create(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 		       uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text);
+
+/* The same with a legacy v1 policy (AES-256-XTS, AES-256-CTS, PAD_32) whose
+ * descriptor is the first 8 bytes of SHA-512(SHA-512(K)); K goes into uid's
+ * keyring before the policy is set. *ret_key_id: descriptor + 8 zero bytes. */
+int policy_root_create_v1(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+			  uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text);
 
 #endif

@@ -350,7 +350,7 @@ static int send_status_of(struct conn *c, uid_t uid, const char *path_filter, un
 		uint32_t state;
 		if (path_filter && strcmp(path_filter, ix.e[i].path) != 0)
 			continue;
-		policy_root_status(ix.e[i].path, ix.e[i].key_id, &state);
+		policy_root_status(uid, ix.e[i].path, ix.e[i].key_id, &state);
 		lk_msg_init(m, LK_REP_STATUS_ENTRY, d->req->seq);
 		lk_msg_set_uid(m, uid);
 		lk_msg_set_key_id(m, ix.e[i].key_id);
@@ -451,12 +451,17 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 	char pwbuf[4096];
 	uint8_t key_id[LK_KEY_ID_SIZE];
 	const char *why = NULL;
+	uint32_t flags = lk_msg_has(req, LK_T_FLAGS) ? req->flags : 0;
 	struct user *u;
 	uint32_t st;
 	int r;
 
 	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_PATH)) || !peer_is_root(c))
 		return;
+	if (flags & ~LK_EF_V1) {
+		reply_error(c, LK_E_INVALID, EINVAL, "unknown encrypt flags");
+		return;
+	}
 	if (lk_path_is_valid(req->path) < 0) {
 		reply_error(c, LK_E_INVALID, EINVAL, "path must be absolute and normalised, without control characters");
 		return;
@@ -497,7 +502,10 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 		reply_error(c, LK_E_INVALID, ENOSPC, "too many policy roots for this user");
 		return;
 	}
-	r = policy_root_create(req->uid, pw.pw_gid, p.ptr, req->path, key_id, &why);
+	if (flags & LK_EF_V1)
+		r = policy_root_create_v1(req->uid, pw.pw_gid, p.ptr, req->path, key_id, &why);
+	else
+		r = policy_root_create(req->uid, pw.pw_gid, p.ptr, req->path, key_id, &why);
 	if (r < 0) {
 		reply_error(c, r == -EEXIST ? LK_E_EXISTS : r == -EOPNOTSUPP ? LK_E_UNSUPPORTED : LK_E_INVALID, r, why);
 		return;

@@ -232,7 +232,7 @@ static bool user_has_keys_loaded(struct daemon *d, uid_t uid)
 		return false;
 	for (unsigned i = 0; i < ix.n; i++) {
 		uint32_t state = LK_KEY_UNKNOWN;
-		policy_root_status(ix.e[i].path, ix.e[i].key_id, &state);
+		policy_root_status(uid, ix.e[i].path, ix.e[i].key_id, &state);
 		if (state == LK_KEY_PRESENT || state == LK_KEY_INCOMPLETELY_REMOVED)
 			return true;
 	}

@@ -33,6 +33,18 @@ void lk_fscrypt_policy_default(struct lk_fscrypt_policy *p, const uint8_t key_id
 	memcpy(p->key_id, key_id, LK_KEY_ID_SIZE);
 }
 
+void lk_fscrypt_policy_default_v1(struct lk_fscrypt_policy *p,
+				  const uint8_t descriptor[FSCRYPT_KEY_DESCRIPTOR_SIZE])
+{
+	*p = (struct lk_fscrypt_policy){
+	    .version = 1,
+	    .contents_mode = FSCRYPT_MODE_AES_256_XTS,
+	    .filenames_mode = FSCRYPT_MODE_AES_256_CTS,
+	    .flags = FSCRYPT_POLICY_FLAGS_PAD_32,
+	};
+	memcpy(p->key_id, descriptor, FSCRYPT_KEY_DESCRIPTOR_SIZE);
+}
+
 static void key_spec_identifier(struct fscrypt_key_specifier *spec, const uint8_t key_id[LK_KEY_ID_SIZE])
 {
 	memset(spec, 0, sizeof(*spec));
@@ -128,17 +140,34 @@ int lk_fscrypt_key_status(int fd, const uint8_t key_id[LK_KEY_ID_SIZE], uint32_t
 	return 0;
 }
 
+/* Kernels before 5.4 know only v1 policies and only the original ioctl, as
+ * fscrypt.rst advises callers to handle. */
+static int get_policy_v1_only(int fd, struct fscrypt_get_policy_ex_arg *arg)
+{
+	if (ioctl(fd, FS_IOC_GET_ENCRYPTION_POLICY, &arg->policy.v1) < 0)
+		return -errno;
+	arg->policy_size = sizeof(arg->policy.v1);
+	return 0;
+}
+
 int lk_fscrypt_get_policy(int fd, struct lk_fscrypt_policy *ret)
 {
 	struct fscrypt_get_policy_ex_arg arg = {};
 	struct lk_fscrypt_policy p = {};
+	int r;
 
 	if (fd < 0)
 		return -EINVAL;
 
 	arg.policy_size = sizeof(arg.policy);
-	if (ioctl(fd, FS_IOC_GET_ENCRYPTION_POLICY_EX, &arg) < 0)
-		return -errno; /* -ENODATA: not encrypted */
+	if (ioctl(fd, FS_IOC_GET_ENCRYPTION_POLICY_EX, &arg) < 0) {
+		r = -errno; /* -ENODATA: not encrypted */
+		if (r != -ENOTTY)
+			return r;
+		r = get_policy_v1_only(fd, &arg);
+		if (r < 0)
+			return r;
+	}
 
 	switch (arg.policy.version) {
 	case FSCRYPT_POLICY_V1:
@@ -176,26 +205,50 @@ static bool policy_equal(const struct lk_fscrypt_policy *a, const struct lk_fscr
 	       memcmp(a->key_id, b->key_id, LK_KEY_ID_SIZE) == 0;
 }
 
+static int set_policy_v1(int fd, const struct lk_fscrypt_policy *p)
+{
+	struct fscrypt_policy_v1 kp = {
+	    .version = FSCRYPT_POLICY_V1, /* 0, not 1 */
+	    .contents_encryption_mode = p->contents_mode,
+	    .filenames_encryption_mode = p->filenames_mode,
+	    .flags = p->flags,
+	};
+	static const uint8_t zero[LK_KEY_ID_SIZE - FSCRYPT_KEY_DESCRIPTOR_SIZE];
+
+	/* Only the descriptor fits; anything after it would be silently lost. */
+	if (memcmp(p->key_id + FSCRYPT_KEY_DESCRIPTOR_SIZE, zero, sizeof(zero)) != 0)
+		return -EINVAL;
+	memcpy(kp.master_key_descriptor, p->key_id, FSCRYPT_KEY_DESCRIPTOR_SIZE);
+	return ioctl(fd, FS_IOC_SET_ENCRYPTION_POLICY, &kp) < 0 ? -errno : 0;
+}
+
+static int set_policy_v2(int fd, const struct lk_fscrypt_policy *p)
+{
+	struct fscrypt_policy_v2 kp = {
+	    .version = FSCRYPT_POLICY_V2,
+	    .contents_encryption_mode = p->contents_mode,
+	    .filenames_encryption_mode = p->filenames_mode,
+	    .flags = p->flags,
+	};
+
+	memcpy(kp.master_key_identifier, p->key_id, LK_KEY_ID_SIZE);
+	/* The ioctl number encodes the v1 size, but the kernel reads the
+	 * version byte first and then the right amount for v2. */
+	return ioctl(fd, FS_IOC_SET_ENCRYPTION_POLICY, &kp) < 0 ? -errno : 0;
+}
+
 int lk_fscrypt_set_policy(int fd, const struct lk_fscrypt_policy *p)
 {
-	struct fscrypt_policy_v2 kp = {};
 	struct lk_fscrypt_policy got;
 	int r;
 
-	/* v1 policies are weak (SECURITY.md §1): never create one. */
-	if (fd < 0 || !p || p->version != 2)
+	/* v1 policies are weak (SECURITY.md §1): they are created only when
+	 * an administrator asks for one (latchkeyctl encrypt --v1). */
+	if (fd < 0 || !p || (p->version != 1 && p->version != 2))
 		return -EINVAL;
-
-	kp.version = FSCRYPT_POLICY_V2;
-	kp.contents_encryption_mode = p->contents_mode;
-	kp.filenames_encryption_mode = p->filenames_mode;
-	kp.flags = p->flags;
-	memcpy(kp.master_key_identifier, p->key_id, LK_KEY_ID_SIZE);
-
-	/* The ioctl number encodes the v1 size, but the kernel reads the
-	 * version byte first and then the right amount for v2. */
-	if (ioctl(fd, FS_IOC_SET_ENCRYPTION_POLICY, &kp) < 0)
-		return -errno;
+	r = p->version == 1 ? set_policy_v1(fd, p) : set_policy_v2(fd, p);
+	if (r < 0)
+		return r;
 
 	/* The kernel accepts an identical existing policy silently and we
 	 * want proof of what is really on disk, so read it back. */

@@ -21,6 +21,9 @@ struct lk_fscrypt_policy {
 
 /* Default v2 policy for key_id: AES-256-XTS, AES-256-CTS, PAD_32. */
 void lk_fscrypt_policy_default(struct lk_fscrypt_policy *p, const uint8_t key_id[LK_KEY_ID_SIZE]);
+/* The same modes as a legacy v1 policy for an 8-byte descriptor (key_id
+ * gets the descriptor and 8 zero bytes, as lk_fscrypt_get_policy reports). */
+void lk_fscrypt_policy_default_v1(struct lk_fscrypt_policy *p, const uint8_t descriptor[8]);
 
 /*
  * FS_IOC_ADD_ENCRYPTION_KEY with a raw v2 key (64 bytes). The ioctl argument
@@ -39,11 +42,14 @@ int lk_fscrypt_remove_key(int fd, const uint8_t key_id[LK_KEY_ID_SIZE], bool all
 int lk_fscrypt_key_status(int fd, const uint8_t key_id[LK_KEY_ID_SIZE], uint32_t *ret_state,
 			  uint32_t *ret_user_count);
 
-/* FS_IOC_GET_ENCRYPTION_POLICY_EX. -ENODATA if the directory is not encrypted. */
+/* FS_IOC_GET_ENCRYPTION_POLICY_EX (no key needed), falling back to the
+ * v1-only FS_IOC_GET_ENCRYPTION_POLICY on kernels before 5.4 (ENOTTY).
+ * -ENODATA if the directory is not encrypted. */
 int lk_fscrypt_get_policy(int fd, struct lk_fscrypt_policy *ret);
 
-/* FS_IOC_SET_ENCRYPTION_POLICY (v2) on an empty directory fd, then read it
- * back and compare: -EEXIST if a different policy is already set. */
+/* FS_IOC_SET_ENCRYPTION_POLICY (v2, or v1 when p->version is 1) on an empty
+ * directory fd, then read it back and compare: -EEXIST if a different policy
+ * is already set. */
 int lk_fscrypt_set_policy(int fd, const struct lk_fscrypt_policy *p);
 
 /* fstatfs(fd) is one of the allow-listed filesystems (ext4, f2fs). -EOPNOTSUPP otherwise. */

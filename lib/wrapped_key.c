@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,8 +44,62 @@ static int policy_kek(const uint8_t p[LK_PROTECTOR_KEY_SIZE], uint8_t kek[32])
 			      strlen(LK_INFO_POLICY), kek, 32);
 }
 
+int lk_fscrypt_v1_descriptor(const uint8_t *key, size_t key_len, uint8_t out[LK_V1_DESCRIPTOR_SIZE])
+{
+	uint8_t h1[EVP_MAX_MD_SIZE], h2[EVP_MAX_MD_SIZE];
+	unsigned n1 = 0, n2 = 0;
+	int r = 0;
+
+	if (!key || !out || key_len == 0)
+		return -EINVAL;
+	if (EVP_Digest(key, key_len, h1, &n1, EVP_sha512(), NULL) != 1 ||
+	    EVP_Digest(h1, n1, h2, &n2, EVP_sha512(), NULL) != 1 || n2 < LK_V1_DESCRIPTOR_SIZE)
+		r = -EIO;
+	else
+		memcpy(out, h2, LK_V1_DESCRIPTOR_SIZE);
+	/* The inner digest is as good as the key for computing descriptors of
+	 * guesses; neither digest outlives this call. */
+	lk_wipe(h1, sizeof(h1));
+	lk_wipe(h2, sizeof(h2));
+	return r;
+}
+
+int lk_wrapped_key_id(uint16_t kind, const uint8_t k[LK_MASTER_KEY_SIZE], uint8_t out[LK_KEY_ID_SIZE])
+{
+	uint8_t id[LK_KEY_ID_SIZE] = {};
+	int r;
+
+	switch (kind) {
+	case LK_WRAPPED_FSCRYPT_V2:
+		r = lk_fscrypt_key_identifier(k, LK_MASTER_KEY_SIZE, id);
+		break;
+	case LK_WRAPPED_FSCRYPT_V1:
+		r = lk_fscrypt_v1_descriptor(k, LK_MASTER_KEY_SIZE, id);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (r < 0)
+		return r;
+	memcpy(out, id, LK_KEY_ID_SIZE);
+	return 0;
+}
+
+bool lk_key_id_is_v1(const uint8_t key_id[LK_KEY_ID_SIZE])
+{
+	static const uint8_t zero[LK_KEY_ID_SIZE - LK_V1_DESCRIPTOR_SIZE];
+
+	return memcmp(key_id + LK_V1_DESCRIPTOR_SIZE, zero, sizeof(zero)) == 0;
+}
+
 int lk_wrapped_key_seal(uint32_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
 			const uint8_t k[LK_MASTER_KEY_SIZE], uint8_t out[LK_WRAPPED_KEY_SIZE])
+{
+	return lk_wrapped_key_seal_kind(LK_WRAPPED_FSCRYPT_V2, uid, p, k, out);
+}
+
+int lk_wrapped_key_seal_kind(uint16_t kind, uint32_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+			     const uint8_t k[LK_MASTER_KEY_SIZE], uint8_t out[LK_WRAPPED_KEY_SIZE])
 {
 	struct lk_secret kek _cleanup_secret_ = {};
 	uint8_t blob[LK_WRAPPED_KEY_SIZE] = {};
@@ -55,9 +110,9 @@ int lk_wrapped_key_seal(uint32_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
 
 	put32(blob, LK_WRAPPED_KEY_MAGIC);
 	put16(blob + 4, LK_WRAPPED_KEY_VERSION);
-	put16(blob + 6, LK_WRAPPED_FSCRYPT_V2);
+	put16(blob + 6, kind);
 	put32(blob + OFF_UID, uid);
-	r = lk_fscrypt_key_identifier(k, LK_MASTER_KEY_SIZE, blob + OFF_KEY_ID);
+	r = lk_wrapped_key_id(kind, k, blob + OFF_KEY_ID);
 	if (r < 0)
 		return r;
 	r = lk_random_bytes(blob + OFF_NONCE, LK_GCM_NONCE_SIZE);
@@ -78,13 +133,27 @@ int lk_wrapped_key_seal(uint32_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
 	return 0;
 }
 
-int lk_wrapped_key_peek(const uint8_t *blob, size_t len, uint32_t *ret_uid, uint8_t ret_key_id[LK_KEY_ID_SIZE])
+int lk_wrapped_key_kind(const uint8_t *blob, size_t len)
 {
+	uint16_t kind;
+
 	if (!blob)
 		return -EINVAL;
 	if (len != LK_WRAPPED_KEY_SIZE || get32(blob) != LK_WRAPPED_KEY_MAGIC ||
-	    get16(blob + 4) != LK_WRAPPED_KEY_VERSION || get16(blob + 6) != LK_WRAPPED_FSCRYPT_V2)
+	    get16(blob + 4) != LK_WRAPPED_KEY_VERSION)
 		return -EBADMSG;
+	kind = get16(blob + 6);
+	if (kind != LK_WRAPPED_FSCRYPT_V2 && kind != LK_WRAPPED_FSCRYPT_V1)
+		return -EBADMSG;
+	return kind;
+}
+
+int lk_wrapped_key_peek(const uint8_t *blob, size_t len, uint32_t *ret_uid, uint8_t ret_key_id[LK_KEY_ID_SIZE])
+{
+	int r = lk_wrapped_key_kind(blob, len);
+
+	if (r < 0)
+		return r;
 	if (ret_uid)
 		*ret_uid = get32(blob + OFF_UID);
 	if (ret_key_id)
@@ -100,13 +169,14 @@ int lk_wrapped_key_open(const uint8_t *blob, size_t len, uint32_t expected_uid,
 	struct lk_secret k _cleanup_secret_ = {};
 	uint8_t id[LK_KEY_ID_SIZE];
 	uint32_t uid;
-	int r;
+	int kind, r;
 
 	if (!blob || !p || !k_out)
 		return -EINVAL;
-	r = lk_wrapped_key_peek(blob, len, &uid, NULL);
-	if (r < 0)
-		return r;
+	kind = lk_wrapped_key_kind(blob, len);
+	if (kind < 0)
+		return kind;
+	uid = get32(blob + OFF_UID);
 	/* The uid is also in the AAD, but a copy wrapped for another user must
 	 * be refused even if that user's P were somehow presented. */
 	if (uid != expected_uid)
@@ -127,8 +197,9 @@ int lk_wrapped_key_open(const uint8_t *blob, size_t len, uint32_t expected_uid,
 		return r;
 
 	/* The header's identifier is what the index and the kernel policy
-	 * name; a key that does not hash to it is the wrong key. */
-	r = lk_fscrypt_key_identifier(k.ptr, LK_MASTER_KEY_SIZE, id);
+	 * name; a key that does not hash to it is the wrong key. For v1 this
+	 * is latchkey's own check: the kernel never verifies a v1 key. */
+	r = lk_wrapped_key_id((uint16_t)kind, k.ptr, id);
 	if (r < 0)
 		return r;
 	if (!lk_secret_equal(id, blob + OFF_KEY_ID, LK_KEY_ID_SIZE))

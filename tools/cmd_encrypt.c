@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* latchkeyctl encrypt: ask latchkeyd to put a v2 policy on an empty directory. */
+/* latchkeyctl encrypt: ask latchkeyd to put a v2 (or, on request, a legacy
+ * v1) policy on an empty directory. */
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@
 
 static void encrypt_help(void)
 {
-	printf("Usage: latchkeyctl encrypt DIR --user USER [--passphrase-stdin] [--json]\n"
+	printf("Usage: latchkeyctl encrypt DIR --user USER [--v1] [--passphrase-stdin] [--json]\n"
 	       "\n"
 	       "Encrypt the empty directory DIR with a new key that USER's passphrase unlocks.\n"
 	       "DIR must be an absolute path without symbolic links. If latchkeyd does not\n"
@@ -22,6 +23,8 @@ static void encrypt_help(void)
 	       "\n"
 	       "Options:\n"
 	       "  -u, --user USER     the user who will own and unlock DIR (required)\n"
+	       "  --v1                legacy v1 policy, key in USER's keyring (for kernels\n"
+	       "                      before 5.4 only; weaker, see latchkeyctl(8))\n"
 	       "  --passphrase-stdin  read USER's passphrase from standard input\n"
 	       "  --json              print the result as JSON\n"
 	       "  -h, --help          show this help\n");
@@ -29,9 +32,10 @@ static void encrypt_help(void)
 
 int cmd_encrypt(struct ctl *ctl, int argc, char **argv)
 {
-	enum { OPT_STDIN = 0x100, OPT_JSON };
+	enum { OPT_STDIN = 0x100, OPT_JSON, OPT_V1 };
 	static const struct option options[] = {
 	    {"user", required_argument, NULL, 'u'},
+	    {"v1", no_argument, NULL, OPT_V1},
 	    {"passphrase-stdin", no_argument, NULL, OPT_STDIN},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
@@ -43,7 +47,7 @@ int cmd_encrypt(struct ctl *ctl, int argc, char **argv)
 	_cleanup_free_ char *real = NULL;
 	_cleanup_free_ char *given = NULL;
 	const char *user = NULL;
-	bool from_stdin = false;
+	bool from_stdin = false, v1 = false;
 	char key_id[2 * LK_KEY_ID_SIZE + 1];
 	size_t n;
 	uid_t uid;
@@ -56,6 +60,9 @@ int cmd_encrypt(struct ctl *ctl, int argc, char **argv)
 			break;
 		case OPT_STDIN:
 			from_stdin = true;
+			break;
+		case OPT_V1:
+			v1 = true;
 			break;
 		case OPT_JSON:
 			ctl->json = true;
@@ -104,6 +111,8 @@ int cmd_encrypt(struct ctl *ctl, int argc, char **argv)
 		return r;
 	if (lk_msg_set_path(req, real) < 0)
 		return ctl_usage_error("encrypt", "DIR is longer than %d bytes", LK_PATH_MAX);
+	if (v1)
+		lk_msg_set_flags(req, LK_EF_V1);
 
 	r = ctl_request(ctl, "encrypt", req, rep);
 	if (r != 0)
@@ -117,6 +126,8 @@ int cmd_encrypt(struct ctl *ctl, int argc, char **argv)
 		lk_msg_init(req, LK_REQ_ENCRYPT, 2);
 		lk_msg_set_uid(req, uid);
 		(void)lk_msg_set_path(req, real); /* fitted above */
+		if (v1)
+			lk_msg_set_flags(req, LK_EF_V1);
 		lk_msg_set_key(req, w.ptr);
 		lk_secret_release(&w);
 
@@ -136,11 +147,20 @@ int cmd_encrypt(struct ctl *ctl, int argc, char **argv)
 		json_print_string(stdout, user);
 		printf(",\"uid\":%u,\"path\":", (unsigned)uid);
 		json_print_string(stdout, lk_msg_has(rep, LK_T_PATH) ? rep->path : real);
-		printf(",\"key_id\":\"%s\"}\n", key_id);
+		printf(",\"key_id\":\"%s\"", key_id);
+		/* v1: the descriptor, as keyctl and xfs_io name it */
+		if (v1)
+			printf(",\"policy_version\":1,\"descriptor\":\"%.16s\"", key_id);
+		puts("}");
 	} else {
 		fputs("Encrypted ", stdout);
 		text_print_escaped(stdout, lk_msg_has(rep, LK_T_PATH) ? rep->path : real);
-		printf(" for %s.\nKey identifier: %s\n", user, key_id);
+		if (v1)
+			printf(" for %s with a legacy v1 policy.\n"
+			       "Key descriptor: %.16s (logon key fscrypt:%.16s)\n",
+			       user, key_id, key_id);
+		else
+			printf(" for %s.\nKey identifier: %s\n", user, key_id);
 	}
 	return CTL_EXIT_OK;
 }

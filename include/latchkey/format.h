@@ -45,9 +45,11 @@
  *
  *     0   4  magic     LK_WRAPPED_KEY_MAGIC ("LKWK")
  *     4   2  version   1
- *     6   2  kind      LK_WRAPPED_FSCRYPT_V2 (64-byte fscrypt v2 master key)
+ *     6   2  kind      LK_WRAPPED_FSCRYPT_V2 (64-byte fscrypt v2 master key), or
+ *                      LK_WRAPPED_FSCRYPT_V1 (64-byte legacy v1 master key)
  *     8   4  uid       the user whose P wraps this copy
- *     12  16 key_id    fscrypt v2 key identifier of K
+ *     12  16 key_id    fscrypt v2 key identifier of K; for V1 the descriptor
+ *                      (first 8 bytes of SHA-512(SHA-512(K))) then 8 zero bytes
  *     28  12 nonce
  *     40  64 ciphertext of K
  *     104 16 GCM tag

@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t id2[LK_KEY_ID_SIZE];
 
 		FUZZ_CHECK(r == 0);
-		FUZZ_CHECK(lk_fscrypt_key_identifier(k, sizeof(k), id2) == 0);
+		FUZZ_CHECK(lk_wrapped_key_id((uint16_t)lk_wrapped_key_kind(data, size), k, id2) == 0);
 		FUZZ_CHECK(memcmp(id2, data + 12, LK_KEY_ID_SIZE) == 0);
 	}
 	return 0;

@@ -97,6 +97,66 @@ static void test_key_id_mismatch(void **state)
 	assert_int_equal(lk_wrapped_key_open(blob, sizeof(blob), 9, p, kout, NULL), 0);
 }
 
+/* The v1 descriptor against values computed independently (python3:
+ * hashlib.sha512(hashlib.sha512(k).digest()).hexdigest()[:16]). */
+static void test_v1_descriptor(void **state)
+{
+	uint8_t k[64], d[LK_V1_DESCRIPTOR_SIZE], id[LK_KEY_ID_SIZE];
+	char hex[2 * LK_KEY_ID_SIZE + 1];
+
+	for (size_t i = 0; i < sizeof(k); i++)
+		k[i] = (uint8_t)i;
+	assert_int_equal(lk_fscrypt_v1_descriptor(k, sizeof(k), d), 0);
+	assert_string_equal(lk_hex(d, sizeof(d), hex), "04334e23057a6e2d");
+	assert_int_equal(lk_wrapped_key_id(LK_WRAPPED_FSCRYPT_V1, k, id), 0);
+	assert_string_equal(lk_hex(id, sizeof(id), hex), "04334e23057a6e2d0000000000000000");
+	assert_true(lk_key_id_is_v1(id));
+
+	memset(k, 0x5a, sizeof(k));
+	assert_int_equal(lk_fscrypt_v1_descriptor(k, sizeof(k), d), 0);
+	assert_string_equal(lk_hex(d, sizeof(d), hex), "37d1a5a45557972c");
+
+	/* A v2 identifier is a different hash of the same key. */
+	assert_int_equal(lk_wrapped_key_id(LK_WRAPPED_FSCRYPT_V2, k, id), 0);
+	assert_false(lk_key_id_is_v1(id));
+	assert_memory_not_equal(id, d, sizeof(d));
+	assert_int_equal(lk_wrapped_key_id(3, k, id), -EINVAL);
+}
+
+/* A v1 copy: its kind and the descriptor-shaped identifier are in the
+ * authenticated header, and neither kind passes for the other. */
+static void test_v1_round_trip(void **state)
+{
+	uint8_t p[32], k[64], d[8], blob[LK_WRAPPED_KEY_SIZE], kout[64], idout[16];
+	static const char info[] = LK_INFO_POLICY;
+	uint8_t kek[32];
+
+	fill(p, sizeof(p), 9);
+	fill(k, sizeof(k), 10);
+	assert_int_equal(lk_fscrypt_v1_descriptor(k, sizeof(k), d), 0);
+	assert_int_equal(lk_wrapped_key_seal_kind(LK_WRAPPED_FSCRYPT_V1, 1000, p, k, blob), 0);
+	assert_memory_equal(blob, "LKWK\x01\x00\x02\x00\xe8\x03\x00\x00", 12);
+	assert_memory_equal(blob + 12, d, 8);
+	assert_memory_equal(blob + 20, "\0\0\0\0\0\0\0\0", 8);
+	assert_int_equal(lk_wrapped_key_kind(blob, sizeof(blob)), LK_WRAPPED_FSCRYPT_V1);
+	assert_int_equal(lk_wrapped_key_open(blob, sizeof(blob), 1000, p, kout, idout), 0);
+	assert_memory_equal(kout, k, 64);
+	assert_memory_equal(idout, blob + 12, 16);
+
+	/* Relabelled as v2 and re-sealed by someone holding P: the v2
+	 * identifier of K is not the descriptor, so it is refused. */
+	blob[6] = LK_WRAPPED_FSCRYPT_V2;
+	assert_int_equal(lk_wrapped_key_open(blob, sizeof(blob), 1000, p, kout, NULL), -EBADMSG);
+	assert_int_equal(lk_hkdf_sha256(p, 32, NULL, 0, (const uint8_t *)info, strlen(info), kek, 32), 0);
+	assert_int_equal(lk_aead_seal(kek, blob + 28, blob, 28, k, 64, blob + 40, blob + 104), 0);
+	assert_int_equal(lk_wrapped_key_open(blob, sizeof(blob), 1000, p, kout, NULL), -EBADMSG);
+
+	/* Unknown kinds are malformed. */
+	blob[6] = 3;
+	assert_int_equal(lk_wrapped_key_kind(blob, sizeof(blob)), -EBADMSG);
+	assert_int_equal(lk_wrapped_key_peek(blob, sizeof(blob), NULL, NULL), -EBADMSG);
+}
+
 static void test_xattr_name(void **state)
 {
 	char buf[64];
@@ -116,6 +176,8 @@ int main(void)
 		cmocka_unit_test(test_every_bit),
 		cmocka_unit_test(test_wrong_uid_and_p),
 		cmocka_unit_test(test_key_id_mismatch),
+		cmocka_unit_test(test_v1_descriptor),
+		cmocka_unit_test(test_v1_round_trip),
 		cmocka_unit_test(test_xattr_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
