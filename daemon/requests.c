@@ -640,10 +640,13 @@ static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 			memcpy(p.ptr, u->p, LK_PROTECTOR_KEY_SIZE);
 	}
 	if (st != LK_OK) {
-		if (st == LK_E_NEED_PASSPHRASE)
-			log_info("uid %u: new %s secret not applied: no live session holds the key; the next login "
-				 "will need the previous password",
-				 (unsigned)req->uid, slot_kind_name(to));
+		if (st == LK_E_NEED_PASSPHRASE && to == LK_SLOT_LOGIN)
+			log_info("uid %u: new password not applied: no live session holds the key; the next login "
+				 "will ask for the previous password",
+				 (unsigned)req->uid);
+		else if (st == LK_E_NEED_PASSPHRASE)
+			log_debug("uid %u: no key held for a live session; the client must send a passphrase",
+				  (unsigned)req->uid);
 		reply_error(c, st, 0, NULL);
 		users_gc(&d->users);
 		return;
