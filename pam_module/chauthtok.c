@@ -82,9 +82,9 @@ int lk_pam_do_chauthtok(pam_handle_t *pamh, int flags, const struct lk_pam_optio
 		return 0;
 	case LK_E_NEED_PASSPHRASE:
 		pam_syslog(pamh, LOG_NOTICE,
-			   "password of %s set without the old one and no session of %s is live; %s until the "
-			   "next login, which asks for it",
-			   l.u.name, l.u.name, KEPT);
+			   "password of %s set without the old one and no session of %s is live; the encrypted "
+			   "files keep the previous password until the next login, which asks for it",
+			   l.u.name, l.u.name);
 		lk_pam_tell(pamh, flags,
 			    "latchkey: the encrypted files of %s still use the previous password; "
 			    "the next login will ask for it once.",
