@@ -23,8 +23,12 @@ struct options {
 	const char *socket_path;
 	const char *state_dir;
 	const char *config_dir;
+	const char *runtime_dir;
 	int log_level;
 };
+
+#define DEFAULT_RUNTIME_DIR "/run/latchkey"
+
 
 static void help(void)
 {
@@ -38,21 +42,24 @@ static void help(void)
 	       "                     (default when not socket-activated: %s)\n"
 	       "  --state-dir DIR    metadata directory (default %s)\n"
 	       "  --config-dir DIR   configuration directory (default %s)\n"
+	       "  --runtime-dir DIR  where live sessions are recorded for a restart (default: the\n"
+	       "                     socket's directory, %s)\n"
 	       "  --debug            log debug messages\n"
 	       "  -h --help          show this help\n"
 	       "  --version          show the version\n"
 	       "\n"
 	       "Exit status: 0 after a clean stop (SIGTERM), 1 on a fatal error.\n",
-	       LK_SOCKET_PATH, LK_DEFAULT_STATE_DIR, LK_DEFAULT_CONFIG_DIR);
+	       LK_SOCKET_PATH, LK_DEFAULT_STATE_DIR, LK_DEFAULT_CONFIG_DIR, DEFAULT_RUNTIME_DIR);
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { ARG_SOCKET = 0x100, ARG_STATE, ARG_CONFIG, ARG_DEBUG, ARG_VERSION };
+	enum { ARG_SOCKET = 0x100, ARG_STATE, ARG_CONFIG, ARG_RUNTIME, ARG_DEBUG, ARG_VERSION };
 	static const struct option opts[] = {
 		{"socket", required_argument, NULL, ARG_SOCKET},
 		{"state-dir", required_argument, NULL, ARG_STATE},
 		{"config-dir", required_argument, NULL, ARG_CONFIG},
+		{"runtime-dir", required_argument, NULL, ARG_RUNTIME},
 		{"debug", no_argument, NULL, ARG_DEBUG},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, ARG_VERSION},
@@ -70,6 +77,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case ARG_CONFIG:
 			o->config_dir = optarg;
+			break;
+		case ARG_RUNTIME:
+			o->runtime_dir = optarg;
 			break;
 		case ARG_DEBUG:
 			o->log_level = LOG_DEBUG;
@@ -89,8 +99,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "latchkeyd: unexpected argument '%s'. Try 'latchkeyd --help'.\n", argv[optind]);
 		return -EINVAL;
 	}
-	for (const char **p = (const char *[]){o->socket_path, o->state_dir, o->config_dir}, **end = p + 3; p < end;
-	     p++)
+	for (const char **p = (const char *[]){o->socket_path, o->state_dir, o->config_dir, o->runtime_dir},
+			**end = p + 4;
+	     p < end; p++)
 		if (*p && (*p)[0] != '/') {
 			fprintf(stderr, "latchkeyd: '%s' is not an absolute path\n", *p);
 			return -EINVAL;
@@ -188,7 +199,8 @@ static void free_buffers(struct daemon *d)
 int main(int argc, char **argv)
 {
 	struct options o = {.log_level = LOG_INFO};
-	struct daemon d = {.listen_fd = -1, .store = {-1, -1, -1}};
+	struct daemon d = {.listen_fd = -1, .store = {-1, -1, -1}, .sessions_fd = -1};
+	_cleanup_free_ char *runtime_dir = NULL;
 	sigset_t ss;
 	int r, fd;
 
@@ -225,6 +237,24 @@ int main(int argc, char **argv)
 	sd_event_add_signal(d.event, NULL, SIGTERM, on_signal, &d);
 	sd_event_add_signal(d.event, NULL, SIGINT, on_signal, &d);
 
+	/* Sessions first: a restarted daemon adopts the live ones and locks
+	 * the users who logged out while it was down, before it serves anyone. */
+	if (o.runtime_dir)
+		runtime_dir = strdup(o.runtime_dir);
+	else if (o.socket_path)
+		runtime_dir = strndup(o.socket_path, (size_t)(strrchr(o.socket_path, '/') - o.socket_path) ?: 1);
+	else
+		runtime_dir = strdup(DEFAULT_RUNTIME_DIR);
+	if (!runtime_dir) {
+		r = log_error_errno(-ENOMEM, "out of memory");
+		goto out;
+	}
+	if (sessions_open(&d, runtime_dir) < 0)
+		log_warning("running without session records: a restart of latchkeyd will forget live sessions");
+	r = sessions_rebuild(&d);
+	if (r < 0)
+		log_warning_errno(r, "state not fully rebuilt; continuing");
+
 	fd = get_listen_fd(o.socket_path);
 	if (fd < 0) {
 		r = fd;
@@ -248,6 +278,7 @@ out:
 			unlink(bound_path);
 	}
 	d.retry_timer = sd_event_source_disable_unref(d.retry_timer);
+	sessions_free(&d);
 	users_free(&d.users);
 	store_close(&d.store);
 	sd_event_unref(d.event);
