@@ -33,6 +33,8 @@ void lk_pam_options_parse(pam_handle_t *pamh, int argc, const char **argv, struc
 			continue;
 		if (strcmp(a, "debug") == 0)
 			o.debug = true;
+		else if (strcmp(a, "no_prompt") == 0)
+			o.no_prompt = true;
 		else if ((v = startswith(a, "socket="))) {
 			/* sun_path holds 108 bytes including the NUL. */
 			if (v[0] != '/' || strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path))

@@ -15,6 +15,8 @@
 
 struct lk_pam_options {
 	bool debug;
+	/* Never ask for the previous password when latchkey's slot is out of sync. */
+	bool no_prompt;
 	/* Points into argv (valid for the pam_sm_* call) or at LK_SOCKET_PATH.
 	 * Only a module argument may change it, never the environment. */
 	const char *socket_path;

@@ -29,6 +29,12 @@ static int reply(int fd, const struct lk_msg *m)
 	return send(fd, buf, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -errno;
 }
 
+static void error_reply(struct lk_msg *rep, uint32_t seq, uint32_t status)
+{
+	lk_msg_init(rep, LK_REP_ERROR, seq);
+	lk_msg_set_status(rep, status);
+}
+
 static int peer_closed(int fd)
 {
 	char c;
@@ -66,6 +72,7 @@ static int handle(struct fake_record *rec, enum fake_mode mode, int *conns, int 
 	if (rec->n_msgs < FAKE_MAX_MSGS) {
 		rec->types[rec->n_msgs] = req.type;
 		rec->uids[rec->n_msgs] = lk_msg_has(&req, LK_T_UID) ? req.uid : LK_UID_NONE;
+		rec->flags[rec->n_msgs] = lk_msg_has(&req, LK_T_FLAGS) ? req.flags : 0;
 		rec->n_msgs++;
 	}
 
@@ -82,13 +89,31 @@ static int handle(struct fake_record *rec, enum fake_mode mode, int *conns, int 
 
 	switch (req.type) {
 	case LK_REQ_KDF_PARAMS:
+		if (rec->kdf_status != LK_OK) {
+			error_reply(&rep, req.seq, rec->kdf_status);
+			break;
+		}
 		lk_msg_init(&rep, LK_REP_KDF_PARAMS, req.seq);
-		lk_msg_set_kdf(&rep, &rec->kdf);
+		lk_msg_set_kdf(&rep, (lk_msg_has(&req, LK_T_FLAGS) && (req.flags & LK_KDF_F_FRESH)) ? &rec->fresh
+												  : &rec->kdf);
 		break;
 	case LK_REQ_AUTH_SUBMIT:
 		memcpy(rec->key, req.key, sizeof(rec->key));
 		rec->got_key = 1;
-		lk_msg_init(&rep, LK_REP_OK, req.seq);
+		if (rec->n_submits < FAKE_MAX_SUBMITS)
+			memcpy(rec->submits[rec->n_submits++], req.key, LK_WRAP_KEY_SIZE);
+		if (rec->check_key && memcmp(req.key, rec->good_key, LK_WRAP_KEY_SIZE) != 0)
+			error_reply(&rep, req.seq, LK_E_BAD_KEY);
+		else
+			lk_msg_init(&rep, LK_REP_OK, req.seq);
+		break;
+	case LK_REQ_REWRAP:
+		rec->rewrap = req;
+		rec->got_rewrap = 1;
+		if (rec->rewrap_status != LK_OK)
+			error_reply(&rep, req.seq, rec->rewrap_status);
+		else
+			lk_msg_init(&rep, LK_REP_OK, req.seq);
 		break;
 	case LK_REQ_SESSION_OPEN:
 		memcpy(rec->text, req.text, sizeof(rec->text));
@@ -101,8 +126,7 @@ static int handle(struct fake_record *rec, enum fake_mode mode, int *conns, int 
 		lk_msg_init(&rep, LK_REP_OK, req.seq);
 		break;
 	default:
-		lk_msg_init(&rep, LK_REP_ERROR, req.seq);
-		lk_msg_set_status(&rep, LK_E_PROTOCOL);
+		error_reply(&rep, req.seq, LK_E_PROTOCOL);
 		break;
 	}
 	(void)reply(conns[i], &rep);
@@ -167,10 +191,15 @@ int fake_start(struct fake_daemon *d, const char *path, enum fake_mode mode, uin
 		return -errno;
 	}
 	d->rec->session_flags = session_flags;
-	/* Floor parameters: about 0.2 s per derivation, cheap enough for a test. */
+	/* The cheapest parameters the bounds allow (64 MiB, one pass): a test
+	 * derives each key again to check it. */
 	r = lk_kdf_floor(&d->rec->kdf);
 	if (r < 0)
 		return r;
+	d->rec->kdf.t_cost = LK_KDF_T_MIN;
+	d->rec->fresh = d->rec->kdf;
+	d->rec->fresh.salt_len = LK_SALT_MAX;
+	memset(d->rec->fresh.salt, FAKE_FRESH_SALT_BYTE, LK_SALT_MAX);
 
 	(void)unlink(path);
 	if (pipe2(ready, O_CLOEXEC) < 0)

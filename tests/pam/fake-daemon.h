@@ -21,7 +21,10 @@ enum fake_mode {
 	FAKE_WRONG_UID, /* FAKE_NORMAL, but listening as uid 65534 */
 };
 
-#define FAKE_MAX_MSGS 32
+#define FAKE_MAX_MSGS    32
+#define FAKE_MAX_SUBMITS 4
+/* The salt of fresh parameters: unlike the login slot's random one. */
+#define FAKE_FRESH_SALT_BYTE 0x5a
 
 struct fake_record {
 	int connections;   /* accepted, probes included */
@@ -30,11 +33,25 @@ struct fake_record {
 	int n_msgs;        /* requests from the module (probes excluded) */
 	uint16_t types[FAKE_MAX_MSGS];
 	uint32_t uids[FAKE_MAX_MSGS];
-	char text[LK_TEXT_MAX + 1]; /* service of the last SESSION_OPEN */
-	struct lk_kdf_params kdf;   /* what KDF_PARAMS replied */
+	uint32_t flags[FAKE_MAX_MSGS]; /* LK_T_FLAGS of each request, 0 if absent */
+	char text[LK_TEXT_MAX + 1];    /* service of the last SESSION_OPEN */
+
+	/* in: how to answer (set before the module runs) */
+	struct lk_kdf_params kdf;      /* KDF_PARAMS: the login slot's parameters */
+	struct lk_kdf_params fresh;    /* KDF_PARAMS with LK_KDF_F_FRESH */
+	uint32_t session_flags;        /* LK_RF_* for UNLOCK_RESULT */
+	uint32_t kdf_status;           /* LK_OK, or the ERROR status KDF_PARAMS answers */
+	uint32_t rewrap_status;        /* LK_OK, or the ERROR status REWRAP answers */
+	int check_key;                 /* AUTH_SUBMIT: BAD_KEY unless the key is good_key */
+	uint8_t good_key[LK_WRAP_KEY_SIZE];
+
+	/* out: what the module sent */
 	int got_key;
 	uint8_t key[LK_WRAP_KEY_SIZE]; /* the W of the last AUTH_SUBMIT */
-	uint32_t session_flags;        /* in: LK_RF_* for UNLOCK_RESULT */
+	int n_submits;
+	uint8_t submits[FAKE_MAX_SUBMITS][LK_WRAP_KEY_SIZE];
+	int got_rewrap;
+	struct lk_msg rewrap; /* the last REWRAP as received */
 };
 
 struct fake_daemon {

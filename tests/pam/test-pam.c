@@ -3,10 +3,8 @@
  * pam_latchkey.so under pam_wrapper: the real libpam dispatching through
  * service files generated into the build directory (services/), against
  * the fake daemon of fake-daemon.c. No root needed except for the
- * wrong-uid server case, which is skipped otherwise.
- *
- * Environment (set by meson): LD_PRELOAD=libpam_wrapper.so, PAM_WRAPPER=1,
- * PAM_WRAPPER_SERVICE_DIR, LK_TEST_SOCKET (the socket= of the services).
+ * wrong-uid server case, which is skipped otherwise. Password change and
+ * the out-of-sync login are in test-pam-password.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,105 +28,10 @@
 #include <security/pam_appl.h>
 
 #include "fake-daemon.h"
+#include "harness.h"
 #include "kdf.h"
 #include "module.h"
 #include "wire.h"
-
-#define USER      "nobody" /* uid 65534: above the default min_uid, present everywhere */
-#define USER_UID  65534u
-#define RIGHT_PW  "right-password"
-#define WRONG_PW  "wrong-password"
-#define BUDGET_NS 5500000000LL
-
-static const char *sock_path;
-static struct fake_daemon fake;
-
-/* ---- host state the module must leave alone ---- */
-
-struct host_state {
-	mode_t umask;
-	int dumpable;
-	void (*sigpipe)(int);
-	void (*sigchld)(int);
-};
-
-static void host_state_get(struct host_state *s)
-{
-	struct sigaction sa;
-
-	s->umask = umask(0);
-	umask(s->umask);
-	s->dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
-	sigaction(SIGPIPE, NULL, &sa);
-	s->sigpipe = sa.sa_handler;
-	sigaction(SIGCHLD, NULL, &sa);
-	s->sigchld = sa.sa_handler;
-}
-
-static void host_state_check(const struct host_state *before)
-{
-	struct host_state after;
-
-	host_state_get(&after);
-	assert_int_equal(after.umask, before->umask);
-	assert_int_equal(after.dumpable, before->dumpable);
-	assert_ptr_equal(after.sigpipe, before->sigpipe);
-	assert_ptr_equal(after.sigchld, before->sigchld);
-}
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* One PAM operation in a fresh handle: result, wall time and host state checked. */
-static void run_one(const char *service, const char *user, const char *password, enum pamtest_ops op,
-		    int expected, long long *ret_ns)
-{
-	const char *pw[] = {password, NULL};
-	struct pamtest_conv_data conv = {.in_echo_off = pw};
-	struct pam_testcase tests[] = {pam_test(op, expected)};
-	struct host_state st;
-	enum pamtest_err perr;
-	long long t0;
-
-	/* pam_set_items turns this into PAM_AUTHTOK, as pam_unix would. */
-	if (password)
-		assert_int_equal(setenv("PAM_AUTHTOK", password, 1), 0);
-	else
-		unsetenv("PAM_AUTHTOK");
-	host_state_get(&st);
-	t0 = now_ns();
-	perr = run_pamtest(service, user, &conv, tests, NULL);
-	if (ret_ns)
-		*ret_ns = now_ns() - t0;
-	if (perr != PAMTEST_ERR_OK)
-		fail_msg("%s/%s: %s, op returned %d (expected %d)", service, user ? user : "(null)",
-			 pamtest_strerror(perr), tests[0].op_rv, expected);
-	host_state_check(&st);
-}
-
-static void start(enum fake_mode mode, uint32_t session_flags)
-{
-	int r = fake_start(&fake, sock_path, mode, session_flags);
-
-	if (r < 0)
-		fail_msg("fake daemon: %s", strerror(-r));
-}
-
-static int teardown(void **state)
-{
-	fake_stop(&fake);
-	return 0;
-}
-
-static void sync_fake(void)
-{
-	assert_int_equal(fake_sync(&fake), 0);
-}
 
 /* ---- PAM semantics ---- */
 
@@ -428,14 +331,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_env_socket_ignored, teardown),
 	};
 
-	sock_path = getenv("LK_TEST_SOCKET");
-	if (!getenv("PAM_WRAPPER") || !sock_path) {
-		fprintf(stderr, "run through meson test (needs pam_wrapper and LK_TEST_SOCKET)\n");
+	if (harness_init() != 0)
 		return 77;
-	}
-	if (strlen(sock_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-		fprintf(stderr, "build directory too deep for a socket path: %s\n", sock_path);
-		return 77;
-	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
