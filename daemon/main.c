@@ -23,6 +23,7 @@ struct options {
 	const char *socket_path;
 	const char *state_dir;
 	const char *config_dir;
+	const char *vendor_config_dir;
 	int log_level;
 };
 
@@ -38,21 +39,24 @@ static void help(void)
 	       "                     (default when not socket-activated: %s)\n"
 	       "  --state-dir DIR    metadata directory (default %s)\n"
 	       "  --config-dir DIR   configuration directory (default %s)\n"
+	       "  --vendor-config-dir DIR\n"
+	       "                     vendor defaults, overridden by --config-dir (default %s)\n"
 	       "  --debug            log debug messages\n"
 	       "  -h --help          show this help\n"
 	       "  --version          show the version\n"
 	       "\n"
 	       "Exit status: 0 after a clean stop (SIGTERM), 1 on a fatal error.\n",
-	       LK_SOCKET_PATH, LK_DEFAULT_STATE_DIR, LK_DEFAULT_CONFIG_DIR);
+	       LK_SOCKET_PATH, LK_DEFAULT_STATE_DIR, LK_DEFAULT_CONFIG_DIR, LK_VENDOR_CONFIG_DIR);
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { ARG_SOCKET = 0x100, ARG_STATE, ARG_CONFIG, ARG_DEBUG, ARG_VERSION };
+	enum { ARG_SOCKET = 0x100, ARG_STATE, ARG_CONFIG, ARG_DEBUG, ARG_VERSION, ARG_VENDOR_CONFIG };
 	static const struct option opts[] = {
 		{"socket", required_argument, NULL, ARG_SOCKET},
 		{"state-dir", required_argument, NULL, ARG_STATE},
 		{"config-dir", required_argument, NULL, ARG_CONFIG},
+		{"vendor-config-dir", required_argument, NULL, ARG_VENDOR_CONFIG},
 		{"debug", no_argument, NULL, ARG_DEBUG},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, ARG_VERSION},
@@ -70,6 +74,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case ARG_CONFIG:
 			o->config_dir = optarg;
+			break;
+		case ARG_VENDOR_CONFIG:
+			o->vendor_config_dir = optarg;
 			break;
 		case ARG_DEBUG:
 			o->log_level = LOG_DEBUG;
@@ -89,8 +96,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "latchkeyd: unexpected argument '%s'. Try 'latchkeyd --help'.\n", argv[optind]);
 		return -EINVAL;
 	}
-	for (const char **p = (const char *[]){o->socket_path, o->state_dir, o->config_dir}, **end = p + 3; p < end;
-	     p++)
+	for (const char **p = (const char *[]){o->socket_path, o->state_dir, o->config_dir, o->vendor_config_dir},
+			**end = p + 4;
+	     p < end; p++)
 		if (*p && (*p)[0] != '/') {
 			fprintf(stderr, "latchkeyd: '%s' is not an absolute path\n", *p);
 			return -EINVAL;
@@ -209,6 +217,8 @@ int main(int argc, char **argv)
 	if (r < 0)
 		goto out;
 	d.config_dir = o.config_dir ? o.config_dir : LK_DEFAULT_CONFIG_DIR;
+	d.vendor_config_dir = o.vendor_config_dir ? o.vendor_config_dir : LK_VENDOR_CONFIG_DIR;
+	lk_config_init(&d.config);
 	r = store_open(o.state_dir ? o.state_dir : LK_DEFAULT_STATE_DIR, &d.store);
 	if (r < 0)
 		goto out;
@@ -224,6 +234,9 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 	sd_event_add_signal(d.event, NULL, SIGTERM, on_signal, &d);
 	sd_event_add_signal(d.event, NULL, SIGINT, on_signal, &d);
+	r = daemon_config_setup(&d);
+	if (r < 0)
+		goto out;
 
 	fd = get_listen_fd(o.socket_path);
 	if (fd < 0) {
@@ -248,6 +261,8 @@ out:
 			unlink(bound_path);
 	}
 	d.retry_timer = sd_event_source_disable_unref(d.retry_timer);
+	daemon_logout_free(&d);
+	daemon_config_free(&d);
 	users_free(&d.users);
 	store_close(&d.store);
 	sd_event_unref(d.event);

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Per-user directories of shared caches: <policy root>/<subdir for the
+ * user>, created by the daemon itself, encrypted with a key of the user's
+ * own, and unlocked at login. Everything below the root works on fds; an
+ * entry that is not exactly what the daemon would have made is refused,
+ * logged, and left untouched. */
+#ifndef LKD_PROVISION_H
+#define LKD_PROVISION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "latchkey/format.h"
+#include "policy/config.h"
+#include "store.h"
+
+enum provision_outcome {
+	PROVISION_CREATED,  /* made, encrypted, handed to the user, unlocked */
+	PROVISION_UNLOCKED, /* existed and is ours: its key was added now */
+	PROVISION_PRESENT,  /* existed and is ours: its key was already in the kernel */
+};
+
+/* "<root>/<subdir expanded for user and uid>", a path lk_path_is_valid()
+ * accepts; -EINVAL or -ENAMETOOLONG otherwise. */
+int provision_path(const struct lk_cache_policy *pol, const char *user, uid_t uid, char *out, size_t size);
+
+/*
+ * Ensure pol's directory for the user exists, is the user's encrypted
+ * cache directory, is unlocked, and is in the user's index (so that STATUS
+ * and LOCK cover it). gid is the user's primary group. Every outcome and
+ * every refusal is logged once, with uid, policy name and path. Returns 0
+ * and *ret, or -errno: refused or failed, with nothing of ours left behind
+ * (no temporary directory, no key in the kernel).
+ */
+int provision_policy(struct store *store, const struct lk_cache_policy *pol, uid_t uid, gid_t gid, const char *user,
+		     const uint8_t p[LK_PROTECTOR_KEY_SIZE], enum provision_outcome *ret);
+
+/* Remove temporary directories that a crash between mkdir and rename left
+ * in pol's root (and their keys). Returns how many, or -errno. */
+int provision_sweep(const struct lk_cache_policy *pol);
+
+#endif
