@@ -10,10 +10,13 @@
 #include <errno.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "daemon.h"
 #include "log.h"
+#include "policy_root.h"
 #include "provision.h"
 
 /* Stale temporaries of a crash, and early word of a root that cannot work. */
@@ -46,29 +49,64 @@ static int load(struct daemon *d, struct lk_config *ret, char *err_text, size_t 
 
 void daemon_provision_user(struct daemon *d, struct user *u, unsigned *ret_done, unsigned *ret_failed)
 {
+	_cleanup_free_ struct provision_result *res = NULL;
+	_cleanup_free_ struct lk_index *ix = NULL;
 	struct passwd pw, *pwp = NULL;
 	char buf[4096];
-	unsigned done = 0, failed = 0;
+	unsigned done = 0, failed = 0, n = d->config.n_policies;
+	bool recorded = false;
 	int r;
 
-	if (d->config.n_policies == 0 || !u->p)
+	if (n == 0 || !u->p)
 		goto out;
+	failed = n;
 	r = getpwuid_r(u->uid, &pw, buf, sizeof(buf), &pwp);
 	if (r != 0 || !pwp) {
 		log_error("cannot provision cache directories for uid %u: no such user in the user database",
 			  (unsigned)u->uid);
-		failed = d->config.n_policies;
 		goto out;
 	}
-	for (unsigned i = 0; i < d->config.n_policies; i++) {
-		enum provision_outcome o;
-
-		r = provision_policy(&d->store, &d->config.policies[i], u->uid, pw.pw_gid, pw.pw_name, u->p, &o);
+	res = calloc(n, sizeof(*res));
+	ix = malloc(sizeof(*ix));
+	if (!res || !ix) {
+		log_error_errno(-ENOMEM, "cannot provision cache directories for uid %u", (unsigned)u->uid);
+		goto out;
+	}
+	/* Without the index nothing provisioned could be locked at logout. */
+	r = store_load_index(&d->store, u->uid, ix);
+	if (r < 0) {
+		log_error_errno(r, "cannot provision cache directories for uid %u: the policy index is unreadable",
+				(unsigned)u->uid);
+		goto out;
+	}
+	failed = 0;
+	for (unsigned i = 0; i < n; i++) {
+		r = provision_policy(ix, &d->config.policies[i], u->uid, pw.pw_gid, pw.pw_name, u->p, &res[i]);
 		if (r < 0)
 			failed++;
-		else if (o != PROVISION_PRESENT)
+		else if (res[i].outcome != PROVISION_PRESENT)
 			done++;
+		recorded |= res[i].recorded;
 	}
+
+	/* One durable index write for all policies of this login. */
+	if (recorded) {
+		r = store_save_index(&d->store, u->uid, ix);
+		if (r < 0) {
+			log_error_errno(r, "cannot save the policy index of uid %u: locking the cache directories just "
+					   "provisioned, since logout would not", (unsigned)u->uid);
+			for (unsigned i = 0; i < n; i++) {
+				bool busy;
+				if (res[i].recorded && policy_root_lock(res[i].path, res[i].key_id, &busy) == 0) {
+					done -= res[i].outcome != PROVISION_PRESENT;
+					failed++;
+				}
+			}
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (res[i].outcome == PROVISION_CREATED)
+			provision_sync_root(&d->config.policies[i]);
 out:
 	if (ret_done)
 		*ret_done = done;

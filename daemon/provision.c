@@ -145,36 +145,31 @@ static int open_root(const struct lk_cache_policy *pol, uid_t uid, int *ret_fd, 
 }
 
 /*
- * Put (key_id, path) in uid's index unless it is there already. An entry
- * for the same path with another key belonged to a directory that is gone
- * (removed by root): its key, if still in the kernel, is removed, since
- * nothing would ever lock it once the index forgets it.
+ * Put (key_id, path) in the user's index (in memory; the caller saves it
+ * once for all policies) unless it is there already. An entry for the same
+ * path with another key belonged to a directory that is gone (removed by
+ * root): its key, if still in the kernel, is removed, since nothing would
+ * ever lock it once the index forgets it.
  */
-static int record_in_index(struct store *store, int root_fd, uid_t uid, const uint8_t key_id[LK_KEY_ID_SIZE],
-			   const char *path)
+static int record_in_index(struct lk_index *ix, int root_fd, const uint8_t key_id[LK_KEY_ID_SIZE], const char *path,
+			   struct provision_result *res)
 {
 	uint8_t old[LK_KEY_ID_SIZE];
 	bool replaced = false, busy = false;
-	struct lk_index ix;
 	int r;
 
-	r = store_load_index(store, uid, &ix);
-	if (r < 0)
-		return r;
-	for (unsigned i = 0; i < ix.n; i++) {
-		if (strcmp(ix.e[i].path, path) != 0)
+	for (unsigned i = 0; i < ix->n; i++) {
+		if (strcmp(ix->e[i].path, path) != 0)
 			continue;
-		if (memcmp(ix.e[i].key_id, key_id, LK_KEY_ID_SIZE) == 0)
+		if (memcmp(ix->e[i].key_id, key_id, LK_KEY_ID_SIZE) == 0)
 			return 0;
-		memcpy(old, ix.e[i].key_id, LK_KEY_ID_SIZE);
+		memcpy(old, ix->e[i].key_id, LK_KEY_ID_SIZE);
 		replaced = true;
 	}
-	r = lk_index_put(&ix, key_id, path);
+	r = lk_index_put(ix, key_id, path);
 	if (r < 0)
 		return r;
-	r = store_save_index(store, uid, &ix);
-	if (r < 0)
-		return r;
+	res->recorded = true;
 	if (replaced && lk_fscrypt_remove_key(root_fd, old, true, &busy, NULL) == 0) {
 		char hex[KEY_HEX_SIZE];
 		lk_hex(old, LK_KEY_ID_SIZE, hex);
@@ -185,15 +180,17 @@ static int record_in_index(struct store *store, int root_fd, uid_t uid, const ui
 }
 
 /* An existing entry: accept it only if it is exactly ours, then unlock it. */
-static int adopt_existing(struct store *store, const struct lk_cache_policy *pol, int root_fd,
+static int adopt_existing(struct lk_index *ix, const struct lk_cache_policy *pol, int root_fd,
 			  const struct stat *root_st, const struct stat *lst, const char *name, uid_t uid,
-			  const char *path, const uint8_t p[LK_PROTECTOR_KEY_SIZE], enum provision_outcome *ret)
+			  const uint8_t p[LK_PROTECTOR_KEY_SIZE], struct provision_result *res)
 {
+	const char *path = res->path;
 	_cleanup_close_ int fd = -1;
 	struct lk_fscrypt_policy ep;
 	uint8_t blob[LK_WRAPPED_KEY_SIZE], id[LK_KEY_ID_SIZE];
 	char hex[KEY_HEX_SIZE];
 	uint32_t blob_uid, state;
+	bool busy;
 	struct stat st;
 	int r;
 
@@ -252,16 +249,20 @@ static int adopt_existing(struct store *store, const struct lk_cache_policy *pol
 		if (r < 0)
 			return refuse(r, pol, uid, path, "its wrapped key does not open with the user's protector key "
 				      "(re-enrolled user? remove the directory to re-create it)");
-		*ret = PROVISION_UNLOCKED;
+		res->outcome = PROVISION_UNLOCKED;
 	} else
-		*ret = PROVISION_PRESENT;
+		res->outcome = PROVISION_PRESENT;
 
-	r = record_in_index(store, root_fd, uid, ep.key_id, path);
-	if (r < 0)
-		return log_error_errno(r, "policy %s: %s is unlocked but the index of uid %u cannot be updated; it "
-				       "will not be locked at logout", pol->name, path, (unsigned)uid);
+	memcpy(res->key_id, ep.key_id, LK_KEY_ID_SIZE);
+	r = record_in_index(ix, root_fd, ep.key_id, path, res);
+	if (r < 0) {
+		/* Unrecorded, nothing would lock it at logout: lock it now. */
+		policy_root_lock(path, ep.key_id, &busy);
+		return log_error_errno(r, "policy %s: %s of uid %u is ours but cannot be recorded in the index (full?): "
+				       "left locked", pol->name, path, (unsigned)uid);
+	}
 	log_info("policy %s: %s of uid %u is ours (key %s)%s", pol->name, path, (unsigned)uid, hex,
-		 *ret == PROVISION_UNLOCKED ? ": unlocked" : ", already unlocked");
+		 res->outcome == PROVISION_UNLOCKED ? ": unlocked" : ", already unlocked");
 	return 0;
 }
 
@@ -296,9 +297,11 @@ static void remove_temp_dir(int root_fd, const char *name, int fd)
 }
 
 /* A missing entry: make it in a temporary directory and rename it into place. */
-static int create_new(struct store *store, const struct lk_cache_policy *pol, int root_fd, const struct stat *root_st,
-		      const char *name, uid_t uid, gid_t gid, const char *path, const uint8_t p[LK_PROTECTOR_KEY_SIZE])
+static int create_new(struct lk_index *ix, const struct lk_cache_policy *pol, int root_fd, const struct stat *root_st,
+		      const char *name, uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+		      struct provision_result *res)
 {
+	const char *path = res->path;
 	_cleanup_close_ int fd = -1;
 	struct lk_fscrypt_policy modes = {
 		.version = 2,
@@ -340,7 +343,11 @@ static int create_new(struct store *store, const struct lk_cache_policy *pol, in
 	}
 	sealed = true;
 	lk_hex(id, LK_KEY_ID_SIZE, hex);
-	if (fchown(fd, uid, gid) < 0 || fchmod(fd, pol->mode) < 0 || fsync(fd) < 0) {
+	/* No fsync of the directory itself: the fsync of the root after the
+	 * rename commits its owner and mode with the rename (one journal
+	 * commit on ext4, a checkpoint on f2fs); a crash before that leaves
+	 * only a temporary directory, which provision_sweep removes. */
+	if (fchown(fd, uid, gid) < 0 || fchmod(fd, pol->mode) < 0) {
 		r = log_error_errno(-errno, "policy %s: cannot hand the new directory to uid %u", pol->name,
 				    (unsigned)uid);
 		goto fail;
@@ -359,16 +366,17 @@ static int create_new(struct store *store, const struct lk_cache_policy *pol, in
 			log_error_errno(r, "policy %s: cannot rename the new directory to %s", pol->name, path);
 		goto fail;
 	}
-	if (fsync(root_fd) < 0)
-		log_warning_errno(-errno, "policy %s: fsync %s", pol->name, pol->root);
+	/* The fsync of the root that makes the rename durable is the
+	 * caller's, after the index write: provision_sync_root. */
 
-	r = record_in_index(store, root_fd, uid, id, path);
+	memcpy(res->key_id, id, LK_KEY_ID_SIZE);
+	r = record_in_index(ix, root_fd, id, path, res);
 	if (r < 0) {
 		/* A key the index does not name would never be locked at logout:
 		 * take it out again. The directory stays, ours, for the next login. */
 		lk_fscrypt_remove_key(root_fd, id, true, &busy, NULL);
-		return log_error_errno(r, "policy %s: created %s for uid %u but cannot record it in the index; its key "
-				       "is removed again", pol->name, path, (unsigned)uid);
+		return log_error_errno(r, "policy %s: created %s for uid %u but cannot record it in the index (full?); "
+				       "its key is removed again", pol->name, path, (unsigned)uid);
 	}
 	log_info("policy %s: created %s for uid %u (mode %04o, key %s), unlocked", pol->name, path, (unsigned)uid,
 		 (unsigned)pol->mode, hex);
@@ -385,35 +393,51 @@ fail:
 	return r;
 }
 
-int provision_policy(struct store *store, const struct lk_cache_policy *pol, uid_t uid, gid_t gid, const char *user,
-		     const uint8_t p[LK_PROTECTOR_KEY_SIZE], enum provision_outcome *ret)
+int provision_policy(struct lk_index *ix, const struct lk_cache_policy *pol, uid_t uid, gid_t gid, const char *user,
+		     const uint8_t p[LK_PROTECTOR_KEY_SIZE], struct provision_result *ret)
 {
 	_cleanup_close_ int root_fd = -1;
-	char path[LK_PATH_MAX + 1];
+	struct provision_result res = {};
 	const char *name;
 	struct stat root_st, st;
 	int r;
 
-	r = provision_path(pol, user, uid, path, sizeof(path));
+	*ret = res;
+	r = provision_path(pol, user, uid, res.path, sizeof(res.path));
 	if (r < 0)
 		return refuse(r, pol, uid, pol->root, "subdir '%s' gives no usable directory name for user '%s'",
 			      pol->subdir, user);
-	name = path + strlen(pol->root) + (strcmp(pol->root, "/") == 0 ? 0 : 1);
+	name = res.path + strlen(pol->root) + (strcmp(pol->root, "/") == 0 ? 0 : 1);
 
 	r = open_root(pol, uid, &root_fd, &root_st);
 	if (r < 0)
 		return r;
 	if (fstatat(root_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return adopt_existing(store, pol, root_fd, &root_st, &st, name, uid, path, p, ret);
-	if (errno != ENOENT) {
+		r = adopt_existing(ix, pol, root_fd, &root_st, &st, name, uid, p, &res);
+	else if (errno != ENOENT) {
 		r = -errno;
-		return refuse(r, pol, uid, path, "cannot look at it: %s", strerror(-r));
+		return refuse(r, pol, uid, res.path, "cannot look at it: %s", strerror(-r));
+	} else {
+		r = create_new(ix, pol, root_fd, &root_st, name, uid, gid, p, &res);
+		res.outcome = PROVISION_CREATED;
 	}
-	r = create_new(store, pol, root_fd, &root_st, name, uid, gid, path, p);
 	if (r < 0)
-		return r;
-	*ret = PROVISION_CREATED;
+		return r; /* *ret stays PROVISION_REFUSED, nothing recorded */
+	*ret = res;
 	return 0;
+}
+
+void provision_sync_root(const struct lk_cache_policy *pol)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	r = policy_root_open(pol->root, &fd);
+	if (r >= 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r < 0)
+		log_warning_errno(r, "policy %s: cannot fsync %s: a new directory in it may not survive a crash (it is "
+				  "made again at the next login)", pol->name, pol->root);
 }
 
 int provision_sweep(const struct lk_cache_policy *pol)
