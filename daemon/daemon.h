@@ -12,12 +12,6 @@
 #include "users.h"
 #include "wire.h"
 
-/* The vendor configuration directory (under /usr), overridden file by
- * file by the config dir; meson may define it. */
-#ifndef LK_VENDOR_CONFIG_DIR
-#define LK_VENDOR_CONFIG_DIR "/usr/lib/latchkey"
-#endif
-
 #define MAX_CONNECTIONS         512
 #define MAX_CONNECTIONS_PER_UID 16   /* non-root peers */
 #define REQUEST_DEADLINE_USEC   (5 * 1000000ULL) /* idle limit of a non-session connection */

@@ -6,7 +6,8 @@
 # out root sees no-key names and gets ENOKEY while bob's stays readable; a
 # second login of alice reuses her directory (same inode) and unlocks it; a
 # RELOAD with a new policy provisions at once for the logged-in user only; a
-# bad configuration is refused by RELOAD with "file:line: message".
+# bad configuration is refused by RELOAD with "file:line: message", and at
+# start it is logged and the defaults used.
 . "$(dirname "$0")/lib.sh"
 
 lk_make_fs 128M
@@ -117,4 +118,17 @@ ok "bad configuration refused ($out); the old one kept working"
 
 touch "$W/holdB"; wait $PB
 wait_for "bob locked" is_status "$KB" Absent
+
+# A bad configuration at start: logged as file:line: message, the daemon
+# runs with the defaults (no cache policies) and logins still work.
+lk_stop_daemon
+printf '[policy bad]\nroot = %s\nper_user = yes\nmode = 0777\n' "$M" >"$W/etc/policy.d/zz-bad.conf"
+lk_start_daemon
+grep -q "bad configuration, starting with the defaults and no cache policies: $W/etc/policy.d/zz-bad.conf:4: " \
+  "$W/daemon.log" || fail "no file:line log line for a bad configuration at start"
+n0=$(grep -c "session 1 of uid $(id -u "$B") opened" "$W/daemon.log")
+printf '%s\n' "$PWB" | "$PAM_LOGIN" "$SERVICE" "$B" -- true || fail "login failed with a bad configuration"
+[ "$(grep -c "session 1 of uid $(id -u "$B") opened" "$W/daemon.log")" -gt "$n0" ] \
+  || fail "the daemon did not serve the login"
+ok "bad configuration at start: logged with file:line, defaults used, logins work"
 echo PASS
