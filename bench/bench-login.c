@@ -94,7 +94,8 @@ int main(int argc, char **argv)
 	bool reset = argc >= 8 && strcmp(argv[5], "--reset") == 0;
 	if ((argc != 5 && !reset) || lk_parse_uid(argv[2], &uid) < 0 ||
 	    lk_parse_uint(argv[4], 1, 1000000, &iterations) < 0 || !fgets(pass, sizeof(pass), stdin)) {
-		fprintf(stderr, "usage: bench-login SOCKET UID DIR ITERATIONS [--reset INDEX CACHEDIR...] < passphrase\n");
+		fprintf(stderr,
+			"usage: bench-login SOCKET UID DIR ITERATIONS [--reset INDEX CACHEDIR...] < passphrase\n");
 		return 2;
 	}
 	static char saved_index[LK_INDEX_MAX_SIZE];

@@ -28,8 +28,9 @@ static void sweep_roots(struct daemon *d)
 
 static void log_config(const struct lk_config *c)
 {
-	log_info("configuration: lock_on_logout=%s lock_delay=%ums, %u per-user polic%s", c->lock_on_logout ? "yes" : "no",
-		 c->lock_delay_ms, c->n_policies, c->n_policies == 1 ? "y" : "ies");
+	log_info("configuration: lock_on_logout=%s lock_delay=%ums, %u per-user polic%s",
+		 c->lock_on_logout ? "yes" : "no", c->lock_delay_ms, c->n_policies,
+		 c->n_policies == 1 ? "y" : "ies");
 }
 
 /* Load into a fresh config; on error the formatted "file:line: message". */
@@ -75,13 +76,15 @@ void daemon_provision_user(struct daemon *d, struct user *u, unsigned *ret_done,
 	/* Without the index nothing provisioned could be locked at logout. */
 	r = store_load_index(&d->store, u->uid, ix);
 	if (r < 0) {
-		log_error_errno(r, "cannot provision cache directories for uid %u: the policy index is unreadable",
-				(unsigned)u->uid);
+		log_error_errno(
+		    r, "cannot provision cache directories for uid %u: the policy index is unreadable",
+		    (unsigned)u->uid);
 		goto out;
 	}
 	failed = 0;
 	for (unsigned i = 0; i < n; i++) {
-		r = provision_policy(ix, &d->config.policies[i], u->uid, pw.pw_gid, pw.pw_name, u->p, &res[i]);
+		r = provision_policy(ix, &d->config.policies[i], u->uid, pw.pw_gid, pw.pw_name, u->p,
+				     &res[i]);
 		if (r < 0)
 			failed++;
 		else if (res[i].outcome != PROVISION_PRESENT)
@@ -93,11 +96,15 @@ void daemon_provision_user(struct daemon *d, struct user *u, unsigned *ret_done,
 	if (recorded) {
 		r = store_save_index(&d->store, u->uid, ix);
 		if (r < 0) {
-			log_error_errno(r, "cannot save the policy index of uid %u: locking the cache directories just "
-					   "provisioned, since logout would not", (unsigned)u->uid);
+			log_error_errno(
+			    r,
+			    "cannot save the policy index of uid %u: locking the cache directories just "
+			    "provisioned, since logout would not",
+			    (unsigned)u->uid);
 			for (unsigned i = 0; i < n; i++) {
 				bool busy;
-				if (res[i].recorded && policy_root_lock(res[i].path, res[i].key_id, &busy) == 0) {
+				if (res[i].recorded &&
+				    policy_root_lock(res[i].path, res[i].key_id, &busy) == 0) {
 					done -= res[i].outcome != PROVISION_PRESENT;
 					failed++;
 				}

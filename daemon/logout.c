@@ -94,7 +94,8 @@ void daemon_logout(struct daemon *d, struct user *u)
 	}
 	pl->next = d->pending_locks;
 	d->pending_locks = pl;
-	log_info("uid %u will be locked in %u ms unless a session opens", (unsigned)u->uid, d->config.lock_delay_ms);
+	log_info("uid %u will be locked in %u ms unless a session opens", (unsigned)u->uid,
+		 d->config.lock_delay_ms);
 }
 
 void daemon_logout_cancel(struct daemon *d, uid_t uid)
@@ -120,7 +121,8 @@ int logout_filter_init(struct daemon *d, uid_t uid, struct logout_filter *ret)
 
 	*ret = (struct logout_filter){.config = &d->config, .uid = uid};
 	/* A user missing from the user database matches no [user] section. */
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) == 0 && pwp && strlen(pw.pw_name) < sizeof(ret->user))
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) == 0 && pwp &&
+	    strlen(pw.pw_name) < sizeof(ret->user))
 		strcpy(ret->user, pw.pw_name);
 	return 0;
 }
@@ -151,7 +153,7 @@ bool logout_filter_locks(const struct logout_filter *f, const struct lk_index_en
 	policy_root_status(e->path, e->key_id, &state);
 	if (state == LK_KEY_INCOMPLETELY_REMOVED)
 		return true;
-	log_info("keeping %s of uid %u unlocked after logout (lock_on_logout=no%s%s)", e->path, (unsigned)f->uid,
-		 pol ? ", policy " : "", pol ? pol->name : "");
+	log_info("keeping %s of uid %u unlocked after logout (lock_on_logout=no%s%s)", e->path,
+		 (unsigned)f->uid, pol ? ", policy " : "", pol ? pol->name : "");
 	return false;
 }

@@ -201,8 +201,9 @@ int policy_root_dir_is_empty(int fd)
 	return empty;
 }
 
-int policy_root_seal(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const struct lk_fscrypt_policy *modes,
-		     const char *path, uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text)
+int policy_root_seal(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+		     const struct lk_fscrypt_policy *modes, const char *path, uint8_t ret_key_id[LK_KEY_ID_SIZE],
+		     const char **ret_err_text)
 {
 	struct lk_secret k _cleanup_secret_ = {};
 	struct lk_fscrypt_policy pol;

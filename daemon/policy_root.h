@@ -64,7 +64,8 @@ int policy_root_create(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SI
  * failure, if no policy got set, neither the key nor the xattr remains.
  * path only names the directory in log lines.
  */
-int policy_root_seal(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const struct lk_fscrypt_policy *modes,
-		     const char *path, uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text);
+int policy_root_seal(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+		     const struct lk_fscrypt_policy *modes, const char *path, uint8_t ret_key_id[LK_KEY_ID_SIZE],
+		     const char **ret_err_text);
 
 #endif

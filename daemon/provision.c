@@ -39,14 +39,14 @@
 #include "provision.h"
 #include "wrapped_key.h"
 
-#define TEMP_PREFIX     ".latchkey-new."
-#define TEMP_NAME_MAX   (sizeof(TEMP_PREFIX) - 1 + 8)
-#define KEY_HEX_SIZE    (2 * LK_KEY_ID_SIZE + 1)
+#define TEMP_PREFIX   ".latchkey-new."
+#define TEMP_NAME_MAX (sizeof(TEMP_PREFIX) - 1 + 8)
+#define KEY_HEX_SIZE  (2 * LK_KEY_ID_SIZE + 1)
 
 /* One log line for a refusal, naming the policy, uid (unless -1), path and reason.
  * Returns r so callers write: return refuse(...). */
 static int refuse(int r, const struct lk_cache_policy *pol, uid_t uid, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 static int refuse(int r, const struct lk_cache_policy *pol, uid_t uid, const char *path, const char *fmt, ...)
 {
 	char why[512];
@@ -58,7 +58,8 @@ static int refuse(int r, const struct lk_cache_policy *pol, uid_t uid, const cha
 	if (uid == (uid_t)-1)
 		log_error("policy %s: refusing %s: %s; left untouched", pol->name, path, why);
 	else
-		log_error("policy %s: refusing %s for uid %u: %s; left untouched", pol->name, path, (unsigned)uid, why);
+		log_error("policy %s: refusing %s for uid %u: %s; left untouched", pol->name, path,
+			  (unsigned)uid, why);
 	return r;
 }
 
@@ -118,18 +119,21 @@ static int open_root(const struct lk_cache_policy *pol, uid_t uid, int *ret_fd, 
 	if (r == -ENOTDIR && lstat(pol->root, &st) == 0 && S_ISLNK(st.st_mode))
 		r = -ELOOP;
 	if (r == -ELOOP)
-		return refuse(r, pol, uid, pol->root, "the root is, or goes through, a symbolic link; give the real path");
+		return refuse(r, pol, uid, pol->root,
+			      "the root is, or goes through, a symbolic link; give the real path");
 	if (r == -ENOENT)
-		return refuse(r, pol, uid, pol->root, "the root does not exist; create it: mkdir -m 0755 %s", pol->root);
+		return refuse(r, pol, uid, pol->root, "the root does not exist; create it: mkdir -m 0755 %s",
+			      pol->root);
 	if (r < 0)
 		return refuse(r, pol, uid, pol->root, "cannot open the root: %s", strerror(-r));
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-		return refuse(-EPERM, pol, uid, pol->root,
-			      "the root must be owned by root and not writable by group or others (found uid %u mode "
-			      "%04o); fix: chown root %s && chmod go-w %s",
-			      (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), pol->root, pol->root);
+		return refuse(
+		    -EPERM, pol, uid, pol->root,
+		    "the root must be owned by root and not writable by group or others (found uid %u mode "
+		    "%04o); fix: chown root %s && chmod go-w %s",
+		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), pol->root, pol->root);
 	r = lk_fscrypt_check_fs(fd);
 	if (r < 0)
 		return refuse(r, pol, uid, pol->root, "%s", lk_fscrypt_strerror(r, "check fs"));
@@ -151,8 +155,8 @@ static int open_root(const struct lk_cache_policy *pol, uid_t uid, int *ret_fd, 
  * root): its key, if still in the kernel, is removed, since nothing would
  * ever lock it once the index forgets it.
  */
-static int record_in_index(struct lk_index *ix, int root_fd, const uint8_t key_id[LK_KEY_ID_SIZE], const char *path,
-			   struct provision_result *res)
+static int record_in_index(struct lk_index *ix, int root_fd, const uint8_t key_id[LK_KEY_ID_SIZE],
+			   const char *path, struct provision_result *res)
 {
 	uint8_t old[LK_KEY_ID_SIZE];
 	bool replaced = false, busy = false;
@@ -201,14 +205,16 @@ static int adopt_existing(struct lk_index *ix, const struct lk_cache_policy *pol
 	fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		return refuse(r, pol, uid, path, "cannot open it as a directory without following links: %s", strerror(-r));
+		return refuse(r, pol, uid, path, "cannot open it as a directory without following links: %s",
+			      strerror(-r));
 	}
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (st.st_dev != lst->st_dev || st.st_ino != lst->st_ino)
 		return refuse(-EAGAIN, pol, uid, path, "it changed while being checked");
 	if (st.st_dev != root_st->st_dev)
-		return refuse(-EXDEV, pol, uid, path, "it is a mount point, not a directory on the root's filesystem");
+		return refuse(-EXDEV, pol, uid, path,
+			      "it is a mount point, not a directory on the root's filesystem");
 	if (st.st_uid != uid)
 		return refuse(-EPERM, pol, uid, path, "it is owned by uid %u", (unsigned)st.st_uid);
 	if ((st.st_mode & 07777) != pol->mode)
@@ -226,18 +232,23 @@ static int adopt_existing(struct lk_index *ix, const struct lk_cache_policy *pol
 	lk_hex(ep.key_id, LK_KEY_ID_SIZE, hex);
 	r = policy_root_read_wrapped_key(fd, uid, blob);
 	if (r < 0)
-		return refuse(r, pol, uid, path, "it is encrypted with key %s but has no usable wrapped key for uid %u "
-			      "(not made by latchkey for this user)", hex, (unsigned)uid);
+		return refuse(r, pol, uid, path,
+			      "it is encrypted with key %s but has no usable wrapped key for uid %u "
+			      "(not made by latchkey for this user)",
+			      hex, (unsigned)uid);
 	r = lk_wrapped_key_peek(blob, sizeof(blob), &blob_uid, id);
 	if (r < 0 || blob_uid != uid)
-		return refuse(-EBADMSG, pol, uid, path, "its wrapped key for uid %u is malformed", (unsigned)uid);
+		return refuse(-EBADMSG, pol, uid, path, "its wrapped key for uid %u is malformed",
+			      (unsigned)uid);
 	if (memcmp(id, ep.key_id, LK_KEY_ID_SIZE) != 0)
-		return refuse(-EPERM, pol, uid, path, "it is encrypted with key %s, not the key its wrapped copy names",
-			      hex);
+		return refuse(-EPERM, pol, uid, path,
+			      "it is encrypted with key %s, not the key its wrapped copy names", hex);
 	if (ep.contents_mode != pol->contents_mode || ep.filenames_mode != pol->filenames_mode ||
 	    ep.flags != pol->flags)
-		log_notice("policy %s: %s was made with other encryption modes than the policy now names; it keeps "
-			   "them (remove the directory to re-create it)", pol->name, path);
+		log_notice(
+		    "policy %s: %s was made with other encryption modes than the policy now names; it keeps "
+		    "them (remove the directory to re-create it)",
+		    pol->name, path);
 
 	/* The wrapped copy is only root's to write (trusted.*): with its key
 	 * identifier matching the policy, the directory is ours. Unlock it
@@ -247,7 +258,8 @@ static int adopt_existing(struct lk_index *ix, const struct lk_cache_policy *pol
 	if (r < 0 || state != LK_KEY_PRESENT) {
 		r = policy_root_unlock_fd(fd, uid, p, path, ep.key_id);
 		if (r < 0)
-			return refuse(r, pol, uid, path, "its wrapped key does not open with the user's protector key "
+			return refuse(r, pol, uid, path,
+				      "its wrapped key does not open with the user's protector key "
 				      "(re-enrolled user? remove the directory to re-create it)");
 		res->outcome = PROVISION_UNLOCKED;
 	} else
@@ -258,8 +270,11 @@ static int adopt_existing(struct lk_index *ix, const struct lk_cache_policy *pol
 	if (r < 0) {
 		/* Unrecorded, nothing would lock it at logout: lock it now. */
 		policy_root_lock(path, ep.key_id, &busy);
-		return log_error_errno(r, "policy %s: %s of uid %u is ours but cannot be recorded in the index (full?): "
-				       "left locked", pol->name, path, (unsigned)uid);
+		return log_error_errno(
+		    r,
+		    "policy %s: %s of uid %u is ours but cannot be recorded in the index (full?): "
+		    "left locked",
+		    pol->name, path, (unsigned)uid);
 	}
 	log_info("policy %s: %s of uid %u is ours (key %s)%s", pol->name, path, (unsigned)uid, hex,
 		 res->outcome == PROVISION_UNLOCKED ? ": unlocked" : ", already unlocked");
@@ -297,17 +312,17 @@ static void remove_temp_dir(int root_fd, const char *name, int fd)
 }
 
 /* A missing entry: make it in a temporary directory and rename it into place. */
-static int create_new(struct lk_index *ix, const struct lk_cache_policy *pol, int root_fd, const struct stat *root_st,
-		      const char *name, uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
-		      struct provision_result *res)
+static int create_new(struct lk_index *ix, const struct lk_cache_policy *pol, int root_fd,
+		      const struct stat *root_st, const char *name, uid_t uid, gid_t gid,
+		      const uint8_t p[LK_PROTECTOR_KEY_SIZE], struct provision_result *res)
 {
 	const char *path = res->path;
 	_cleanup_close_ int fd = -1;
 	struct lk_fscrypt_policy modes = {
-		.version = 2,
-		.contents_mode = pol->contents_mode,
-		.filenames_mode = pol->filenames_mode,
-		.flags = pol->flags,
+	    .version = 2,
+	    .contents_mode = pol->contents_mode,
+	    .filenames_mode = pol->filenames_mode,
+	    .flags = pol->flags,
 	};
 	char tmp[TEMP_NAME_MAX + 1], hex[KEY_HEX_SIZE];
 	uint8_t id[LK_KEY_ID_SIZE];
@@ -318,8 +333,8 @@ static int create_new(struct lk_index *ix, const struct lk_cache_policy *pol, in
 
 	r = make_temp_dir(root_fd, tmp);
 	if (r < 0)
-		return log_error_errno(r, "policy %s: cannot create a temporary directory in %s for uid %u", pol->name,
-				       pol->root, (unsigned)uid);
+		return log_error_errno(r, "policy %s: cannot create a temporary directory in %s for uid %u",
+				       pol->name, pol->root, (unsigned)uid);
 	fd = openat(root_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		r = log_error_errno(-errno, "policy %s: cannot open %s/%s", pol->name, pol->root, tmp);
@@ -329,16 +344,19 @@ static int create_new(struct lk_index *ix, const struct lk_cache_policy *pol, in
 		r = -errno;
 		goto fail;
 	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || st.st_dev != root_st->st_dev || policy_root_dir_is_empty(fd) != 1) {
-		r = log_error_errno(-EPERM, "policy %s: the temporary directory %s/%s is not the empty root-owned "
-				    "directory just made: giving up", pol->name, pol->root, tmp);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || st.st_dev != root_st->st_dev ||
+	    policy_root_dir_is_empty(fd) != 1) {
+		r = log_error_errno(-EPERM,
+				    "policy %s: the temporary directory %s/%s is not the empty root-owned "
+				    "directory just made: giving up",
+				    pol->name, pol->root, tmp);
 		goto fail;
 	}
 
 	r = policy_root_seal(fd, uid, p, &modes, path, id, &why);
 	if (r < 0) {
-		log_error("policy %s: cannot encrypt a new directory for uid %u in %s: %s", pol->name, (unsigned)uid,
-			  pol->root, why ?: strerror(-r));
+		log_error("policy %s: cannot encrypt a new directory for uid %u in %s: %s", pol->name,
+			  (unsigned)uid, pol->root, why ?: strerror(-r));
 		goto fail;
 	}
 	sealed = true;
@@ -352,18 +370,21 @@ static int create_new(struct lk_index *ix, const struct lk_cache_policy *pol, in
 				    (unsigned)uid);
 		goto fail;
 	}
-	if (fstatat(root_fd, tmp, &now, AT_SYMLINK_NOFOLLOW) < 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino) {
-		r = log_error_errno(-EAGAIN, "policy %s: %s/%s was replaced while being prepared: giving up", pol->name,
-				    pol->root, tmp);
+	if (fstatat(root_fd, tmp, &now, AT_SYMLINK_NOFOLLOW) < 0 || now.st_dev != st.st_dev ||
+	    now.st_ino != st.st_ino) {
+		r = log_error_errno(-EAGAIN, "policy %s: %s/%s was replaced while being prepared: giving up",
+				    pol->name, pol->root, tmp);
 		goto fail;
 	}
 	if (renameat2(root_fd, tmp, root_fd, name, RENAME_NOREPLACE) < 0) {
 		r = -errno;
 		if (r == -EEXIST)
-			log_error("policy %s: %s appeared while it was being created for uid %u: left untouched",
-				  pol->name, path, (unsigned)uid);
+			log_error(
+			    "policy %s: %s appeared while it was being created for uid %u: left untouched",
+			    pol->name, path, (unsigned)uid);
 		else
-			log_error_errno(r, "policy %s: cannot rename the new directory to %s", pol->name, path);
+			log_error_errno(r, "policy %s: cannot rename the new directory to %s", pol->name,
+					path);
 		goto fail;
 	}
 	/* The fsync of the root that makes the rename durable is the
@@ -375,11 +396,14 @@ static int create_new(struct lk_index *ix, const struct lk_cache_policy *pol, in
 		/* A key the index does not name would never be locked at logout:
 		 * take it out again. The directory stays, ours, for the next login. */
 		lk_fscrypt_remove_key(root_fd, id, true, &busy, NULL);
-		return log_error_errno(r, "policy %s: created %s for uid %u but cannot record it in the index (full?); "
-				       "its key is removed again", pol->name, path, (unsigned)uid);
+		return log_error_errno(
+		    r,
+		    "policy %s: created %s for uid %u but cannot record it in the index (full?); "
+		    "its key is removed again",
+		    pol->name, path, (unsigned)uid);
 	}
-	log_info("policy %s: created %s for uid %u (mode %04o, key %s), unlocked", pol->name, path, (unsigned)uid,
-		 (unsigned)pol->mode, hex);
+	log_info("policy %s: created %s for uid %u (mode %04o, key %s), unlocked", pol->name, path,
+		 (unsigned)uid, (unsigned)pol->mode, hex);
 	return 0;
 
 fail:
@@ -393,8 +417,8 @@ fail:
 	return r;
 }
 
-int provision_policy(struct lk_index *ix, const struct lk_cache_policy *pol, uid_t uid, gid_t gid, const char *user,
-		     const uint8_t p[LK_PROTECTOR_KEY_SIZE], struct provision_result *ret)
+int provision_policy(struct lk_index *ix, const struct lk_cache_policy *pol, uid_t uid, gid_t gid,
+		     const char *user, const uint8_t p[LK_PROTECTOR_KEY_SIZE], struct provision_result *ret)
 {
 	_cleanup_close_ int root_fd = -1;
 	struct provision_result res = {};
@@ -405,8 +429,8 @@ int provision_policy(struct lk_index *ix, const struct lk_cache_policy *pol, uid
 	*ret = res;
 	r = provision_path(pol, user, uid, res.path, sizeof(res.path));
 	if (r < 0)
-		return refuse(r, pol, uid, pol->root, "subdir '%s' gives no usable directory name for user '%s'",
-			      pol->subdir, user);
+		return refuse(r, pol, uid, pol->root,
+			      "subdir '%s' gives no usable directory name for user '%s'", pol->subdir, user);
 	name = res.path + strlen(pol->root) + (strcmp(pol->root, "/") == 0 ? 0 : 1);
 
 	r = open_root(pol, uid, &root_fd, &root_st);
@@ -436,8 +460,11 @@ void provision_sync_root(const struct lk_cache_policy *pol)
 	if (r >= 0 && fsync(fd) < 0)
 		r = -errno;
 	if (r < 0)
-		log_warning_errno(r, "policy %s: cannot fsync %s: a new directory in it may not survive a crash (it is "
-				  "made again at the next login)", pol->name, pol->root);
+		log_warning_errno(
+		    r,
+		    "policy %s: cannot fsync %s: a new directory in it may not survive a crash (it is "
+		    "made again at the next login)",
+		    pol->name, pol->root);
 }
 
 int provision_sweep(const struct lk_cache_policy *pol)

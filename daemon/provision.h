@@ -44,8 +44,8 @@ struct provision_result {
  * nothing of ours left behind (no temporary directory, no key in the
  * kernel).
  */
-int provision_policy(struct lk_index *ix, const struct lk_cache_policy *pol, uid_t uid, gid_t gid, const char *user,
-		     const uint8_t p[LK_PROTECTOR_KEY_SIZE], struct provision_result *ret);
+int provision_policy(struct lk_index *ix, const struct lk_cache_policy *pol, uid_t uid, gid_t gid,
+		     const char *user, const uint8_t p[LK_PROTECTOR_KEY_SIZE], struct provision_result *ret);
 
 /* After PROVISION_CREATED, once the index is saved: fsync pol's root, which
  * makes the rename durable. (Done after the index write, whose own fsyncs
