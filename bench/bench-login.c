@@ -7,6 +7,9 @@
  * SESSION_OPEN (daemon unwraps and adds the key), then reads FILE (the home
  * is readable), stopping the clock there; closing the session connection
  * is timed as logout-to-locked: until the kernel reports the key absent.
+ * Last, the daemon's share of a password change: KDF_PARAMS (fresh) and
+ * REWRAP with its one durable write, alternating between W and a random
+ * key (the client's two Argon2id runs are the Argon2id figure, twice).
  *
  *   bench-login SOCKET UID DIR ITERATIONS --reset INDEX CACHEDIR...
  * as a first login of per-user cache policies: before each iteration
@@ -24,6 +27,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "crypto.h"
 #include "fscrypt_ioctl.h"
 #include "kdf.h"
 #include "names.h"
@@ -207,6 +211,41 @@ int main(int argc, char **argv)
 		logout[i] = now_us() - t0;
 	}
 
+	/* Password change, daemon side; an even count ends on the real W. */
+	struct lk_secret w2 = {};
+	int nc = n < 50 ? 50 : n - n % 2;
+	double *change = calloc((size_t)nc, sizeof(double));
+	if (!change || lk_secret_new(&w2, LK_WRAP_KEY_SIZE) < 0 || lk_random_bytes(w2.ptr, LK_WRAP_KEY_SIZE) < 0)
+		return 1;
+	for (int i = 0; i < nc; i++) {
+		const uint8_t *from = i % 2 ? w2.ptr : w.ptr, *to = i % 2 ? w.ptr : w2.ptr;
+		double t0 = now_us();
+		uint64_t deadline = lk_now_ms() + 5000;
+		int cfd = lk_client_connect(sock, 1, deadline);
+		lk_msg_init(m, LK_REQ_KDF_PARAMS, 5);
+		lk_msg_set_uid(m, uid);
+		lk_msg_set_flags(m, LK_KDF_F_FRESH | LK_KDF_F_KIND(LK_SLOT_LOGIN));
+		r = cfd < 0 ? cfd : lk_client_call(cfd, m, rep, deadline);
+		if (r < 0 || rep->type != LK_REP_KDF_PARAMS) {
+			fprintf(stderr, "no fresh KDF parameters\n");
+			return 1;
+		}
+		struct lk_kdf_params fresh = rep->kdf;
+		lk_msg_init(m, LK_REQ_REWRAP, 6);
+		lk_msg_set_uid(m, uid);
+		lk_msg_set_key(m, from);
+		lk_msg_set_new_key(m, to);
+		lk_msg_set_kdf(m, &fresh);
+		lk_msg_set_flags(m, LK_RW_FLAGS(LK_SLOT_LOGIN, LK_SLOT_LOGIN));
+		r = lk_client_call(cfd, m, rep, deadline);
+		close(cfd);
+		if (r < 0 || rep->type != LK_REP_OK) {
+			fprintf(stderr, "rewrap failed\n");
+			return 1;
+		}
+		change[i] = now_us() - t0;
+	}
+
 	printf("Argon2id t=%u m=%u MiB p=%u\n", kdf.t_cost, kdf.m_cost_kib / 1024, kdf.parallelism);
 	report("Argon2id derivation (client)", argon, 5);
 	report("login overhead (auth -> readable)", login, n);
@@ -214,6 +253,9 @@ int main(int argc, char **argv)
 	report("  of which session open (unlock)", t_open, n);
 	report("  of which first read of a file", t_read, n);
 	report("logout -> locked (key absent)", logout, n);
+	report("password change, daemon side", change, nc);
+	printf("(a password change = 2 x Argon2id in the client + the daemon side)\n");
+	lk_secret_release(&w2);
 	lk_secret_release(&sm);
 	lk_secret_release(&sr);
 	lk_secret_release(&w);

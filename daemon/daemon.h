@@ -5,9 +5,11 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 #include <systemd/sd-event.h>
+#include <systemd/sd-login.h>
 
 #include "policy/config.h"
 #include "policy_index.h"
+#include "sessions.h"
 #include "store.h"
 #include "users.h"
 #include "wire.h"
@@ -26,6 +28,7 @@ struct conn {
 	sd_event_source *deadline;
 	bool is_session;
 	uid_t session_uid;
+	char record[SESSION_RECORD_NAME_MAX]; /* session record in <runtime>/sessions */
 	struct conn *prev, *next;
 };
 
@@ -49,14 +52,23 @@ struct daemon {
 	const char *vendor_config_dir;
 	struct lk_config config;
 	struct pending_lock *pending_locks; /* logout.c: locks waiting out lock_delay */
+	/* sessions.c: records of live sessions, sessions adopted after a
+	 * restart, and logind's view where it runs */
+	int sessions_fd;
+	struct adopted *adopted;
+	sd_login_monitor *login_monitor;
+	sd_event_source *login_monitor_src;
 };
 
 /* server.c */
 int server_start(struct daemon *d, int listen_fd);
 void server_stop(struct daemon *d);
 int conn_send(struct conn *c, const struct lk_msg *m);
-/* Turn the connection into a session connection of uid (no idle deadline). */
+/* Turn the connection into a session connection of uid (no idle deadline)
+ * and record it for a restarted daemon. */
 void conn_make_session(struct conn *c, uid_t uid);
+/* The session held by this connection ends (close_session or end-of-file). */
+void conn_end_session(struct conn *c);
 
 /* keys.c: what the daemon does to a user's policies */
 int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked, unsigned *ret_failed,

@@ -24,8 +24,12 @@ struct options {
 	const char *state_dir;
 	const char *config_dir;
 	const char *vendor_config_dir;
+	const char *runtime_dir;
 	int log_level;
 };
+
+#define DEFAULT_RUNTIME_DIR "/run/latchkey"
+
 
 static void help(void)
 {
@@ -41,22 +45,25 @@ static void help(void)
 	       "  --config-dir DIR   configuration directory (default %s)\n"
 	       "  --vendor-config-dir DIR\n"
 	       "                     vendor defaults, overridden by --config-dir (default %s)\n"
+	       "  --runtime-dir DIR  where live sessions are recorded for a restart (default: the\n"
+	       "                     socket's directory, %s)\n"
 	       "  --debug            log debug messages\n"
 	       "  -h --help          show this help\n"
 	       "  --version          show the version\n"
 	       "\n"
 	       "Exit status: 0 after a clean stop (SIGTERM), 1 on a fatal error.\n",
-	       LK_SOCKET_PATH, LK_DEFAULT_STATE_DIR, LK_DEFAULT_CONFIG_DIR, LK_VENDOR_CONFIG_DIR);
+	       LK_SOCKET_PATH, LK_DEFAULT_STATE_DIR, LK_DEFAULT_CONFIG_DIR, LK_VENDOR_CONFIG_DIR, DEFAULT_RUNTIME_DIR);
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { ARG_SOCKET = 0x100, ARG_STATE, ARG_CONFIG, ARG_DEBUG, ARG_VERSION, ARG_VENDOR_CONFIG };
+	enum { ARG_SOCKET = 0x100, ARG_STATE, ARG_CONFIG, ARG_VENDOR_CONFIG, ARG_RUNTIME, ARG_DEBUG, ARG_VERSION };
 	static const struct option opts[] = {
 		{"socket", required_argument, NULL, ARG_SOCKET},
 		{"state-dir", required_argument, NULL, ARG_STATE},
 		{"config-dir", required_argument, NULL, ARG_CONFIG},
 		{"vendor-config-dir", required_argument, NULL, ARG_VENDOR_CONFIG},
+		{"runtime-dir", required_argument, NULL, ARG_RUNTIME},
 		{"debug", no_argument, NULL, ARG_DEBUG},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, ARG_VERSION},
@@ -78,6 +85,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case ARG_VENDOR_CONFIG:
 			o->vendor_config_dir = optarg;
 			break;
+		case ARG_RUNTIME:
+			o->runtime_dir = optarg;
+			break;
 		case ARG_DEBUG:
 			o->log_level = LOG_DEBUG;
 			break;
@@ -96,8 +106,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "latchkeyd: unexpected argument '%s'. Try 'latchkeyd --help'.\n", argv[optind]);
 		return -EINVAL;
 	}
-	for (const char **p = (const char *[]){o->socket_path, o->state_dir, o->config_dir, o->vendor_config_dir},
-			**end = p + 4;
+	for (const char **p = (const char *[]){o->socket_path, o->state_dir, o->config_dir, o->vendor_config_dir,
+					       o->runtime_dir},
+			**end = p + 5;
 	     p < end; p++)
 		if (*p && (*p)[0] != '/') {
 			fprintf(stderr, "latchkeyd: '%s' is not an absolute path\n", *p);
@@ -196,7 +207,8 @@ static void free_buffers(struct daemon *d)
 int main(int argc, char **argv)
 {
 	struct options o = {.log_level = LOG_INFO};
-	struct daemon d = {.listen_fd = -1, .store = {-1, -1, -1}};
+	struct daemon d = {.listen_fd = -1, .store = {-1, -1, -1}, .sessions_fd = -1};
+	_cleanup_free_ char *runtime_dir = NULL;
 	sigset_t ss;
 	int r, fd;
 
@@ -238,6 +250,24 @@ int main(int argc, char **argv)
 	if (r < 0)
 		goto out;
 
+	/* Sessions first: a restarted daemon adopts the live ones and locks
+	 * the users who logged out while it was down, before it serves anyone. */
+	if (o.runtime_dir)
+		runtime_dir = strdup(o.runtime_dir);
+	else if (o.socket_path)
+		runtime_dir = strndup(o.socket_path, (size_t)(strrchr(o.socket_path, '/') - o.socket_path) ?: 1);
+	else
+		runtime_dir = strdup(DEFAULT_RUNTIME_DIR);
+	if (!runtime_dir) {
+		r = log_error_errno(-ENOMEM, "out of memory");
+		goto out;
+	}
+	if (sessions_open(&d, runtime_dir) < 0)
+		log_warning("running without session records: a restart of latchkeyd will forget live sessions");
+	r = sessions_rebuild(&d);
+	if (r < 0)
+		log_warning_errno(r, "state not fully rebuilt; continuing");
+
 	fd = get_listen_fd(o.socket_path);
 	if (fd < 0) {
 		r = fd;
@@ -263,6 +293,7 @@ out:
 	d.retry_timer = sd_event_source_disable_unref(d.retry_timer);
 	daemon_logout_free(&d);
 	daemon_config_free(&d);
+	sessions_free(&d);
 	users_free(&d.users);
 	store_close(&d.store);
 	sd_event_unref(d.event);

@@ -65,12 +65,14 @@ static bool peer_may_act_for(struct conn *c, uid_t uid)
 }
 
 /*
- * Unwrap uid's protector key with the wrapping key W into p_out. Failed
+ * Unwrap uid's protector key from a slot of the given kind with the wrapping
+ * key W into p_out; *ret_pr (optional) gets the protector file. Failed
  * guesses by non-root peers are throttled (root's failures are the login's
  * own wrong passwords, which pam_unix and pam_faillock already govern).
  * Returns an lk_status.
  */
-static uint32_t unwrap_protector(struct conn *c, uid_t uid, const uint8_t w[LK_WRAP_KEY_SIZE], uint8_t *p_out)
+static uint32_t unwrap_protector(struct conn *c, uid_t uid, uint8_t kind, const uint8_t w[LK_WRAP_KEY_SIZE],
+				 uint8_t *p_out, struct lk_protector *ret_pr)
 {
 	struct daemon *d = c->d;
 	struct lk_protector pr;
@@ -90,10 +92,11 @@ static uint32_t unwrap_protector(struct conn *c, uid_t uid, const uint8_t w[LK_W
 		return LK_E_NOT_ENROLLED;
 	if (r < 0)
 		return LK_E_INTERNAL;
-	r = lk_protector_open(&pr, LK_SLOT_LOGIN, w, p_out, &idx);
+	r = lk_protector_open(&pr, kind, w, p_out, &idx);
 	if (r < 0) {
-		log_warning("wrong passphrase for uid %u (from uid %u, pid %d)", (unsigned)uid, (unsigned)c->peer.uid,
-			    (int)c->peer.pid);
+		log_warning("wrong %s for uid %u (from uid %u, pid %d)",
+			    kind == LK_SLOT_LOGIN ? "passphrase" : "recovery secret", (unsigned)uid,
+			    (unsigned)c->peer.uid, (int)c->peer.pid);
 		if (c->peer.uid != 0 && ++u->failures > THROTTLE_FREE_FAILURES) {
 			unsigned shift = u->failures - THROTTLE_FREE_FAILURES;
 			uint64_t delay = shift >= 16 ? THROTTLE_MAX_MS : 1000ull << (shift - 1);
@@ -107,6 +110,8 @@ static uint32_t unwrap_protector(struct conn *c, uid_t uid, const uint8_t w[LK_W
 	}
 	u->failures = 0;
 	u->throttle_until_ms = 0;
+	if (ret_pr)
+		*ret_pr = pr;
 	return LK_OK;
 }
 
@@ -115,7 +120,7 @@ static uint32_t unwrap_into(struct conn *c, uid_t uid, const uint8_t w[LK_WRAP_K
 {
 	if (lk_secret_new(p, LK_PROTECTOR_KEY_SIZE) < 0)
 		return LK_E_INTERNAL;
-	return unwrap_protector(c, uid, w, p->ptr);
+	return unwrap_protector(c, uid, LK_SLOT_LOGIN, w, p->ptr, NULL);
 }
 
 /* The user's in-memory state, created if needed; replies on allocation failure. */
@@ -128,26 +133,70 @@ static struct user *user_or_reply(struct conn *c, uid_t uid)
 	return u;
 }
 
+/* Parameters for a new slot: a fresh salt and the machine's target cost, or,
+ * if none was recorded, the cost of the user's current login slot. */
+static int fresh_kdf_params(struct daemon *d, const struct lk_protector *pr, struct lk_kdf_params *ret)
+{
+	struct lk_kdf_params k;
+	int i;
+
+	if (store_load_kdf_target(&d->store, &k) < 0) {
+		i = lk_protector_find_kind(pr, LK_SLOT_LOGIN);
+		if (i < 0)
+			return i;
+		k = pr->slots[i].kdf;
+	}
+	k.alg = LK_KDF_ARGON2ID;
+	k.salt_len = LK_SALT_MAX;
+	if (lk_random_bytes(k.salt, k.salt_len) < 0)
+		return -EIO;
+	*ret = k;
+	return 0;
+}
+
 static void handle_kdf_params(struct conn *c, const struct lk_msg *req)
 {
+	uint32_t flags = lk_msg_has(req, LK_T_FLAGS) ? req->flags : 0;
+	uint8_t kind = LK_KDF_F_KIND(flags) ? LK_KDF_F_KIND(flags) : LK_SLOT_LOGIN;
+	bool fresh = flags & LK_KDF_F_FRESH;
+	struct lk_kdf_params kdf;
 	struct lk_protector pr;
 	struct lk_msg *m = c->d->rep;
 	int r, i;
 
 	if (!require(c, req, LK_F(LK_T_UID)) || !peer_may_act_for(c, req->uid))
 		return;
+	if ((flags & ~(LK_KDF_F_FRESH | 0xffu)) || kind > LK_SLOT_ESCROW || (fresh && kind == LK_SLOT_ESCROW)) {
+		reply_error(c, LK_E_INVALID, EINVAL, "unknown KDF_PARAMS flags");
+		return;
+	}
+	if (fresh && !peer_is_root(c))
+		return;
 	r = store_load_protector(&c->d->store, req->uid, &pr);
 	if (r == -ENOENT) {
 		reply_error(c, LK_E_NOT_ENROLLED, 0, NULL);
 		return;
 	}
-	i = r < 0 ? r : lk_protector_find_kind(&pr, LK_SLOT_LOGIN);
-	if (i < 0) {
-		reply_error(c, LK_E_INTERNAL, i, "protector file unreadable");
+	if (r < 0) {
+		reply_error(c, LK_E_INTERNAL, r, "protector file unreadable");
 		return;
 	}
+	if (fresh) {
+		r = fresh_kdf_params(c->d, &pr, &kdf);
+		if (r < 0) {
+			reply_error(c, LK_E_INTERNAL, r, "cannot make new KDF parameters");
+			return;
+		}
+	} else {
+		i = lk_protector_find_kind(&pr, kind);
+		if (i < 0) {
+			reply_error(c, LK_E_NOT_FOUND, 0, "the user has no slot of that kind");
+			return;
+		}
+		kdf = pr.slots[i].kdf;
+	}
 	lk_msg_init(m, LK_REP_KDF_PARAMS, req->seq);
-	lk_msg_set_kdf(m, &pr.slots[i].kdf);
+	lk_msg_set_kdf(m, &kdf);
 	conn_send(c, m);
 }
 
@@ -230,8 +279,7 @@ static void handle_session_close(struct conn *c, const struct lk_msg *req)
 		return;
 	}
 	reply_ok(c);
-	c->is_session = false;
-	daemon_session_ended(c->d, c->session_uid);
+	conn_end_session(c);
 }
 
 static void handle_unlock(struct conn *c, const struct lk_msg *req)
@@ -387,6 +435,10 @@ static void handle_enroll(struct conn *c, const struct lk_msg *req)
 	}
 	log_info("enrolled uid %u (Argon2id t=%u m=%u KiB p=%u)", (unsigned)req->uid, req->kdf.t_cost,
 		 req->kdf.m_cost_kib, req->kdf.parallelism);
+	/* The enroller tuned these on this machine: later password changes
+	 * and recovery codes use them too. */
+	if (store_save_kdf_target(&c->d->store, &req->kdf) < 0)
+		log_warning("cannot record the KDF target; new slots will copy the login slot's cost");
 	reply_ok(c);
 }
 
@@ -482,6 +534,139 @@ static void handle_reload(struct conn *c, const struct lk_msg *req)
 	reply_ok(c);
 }
 
+/*
+ * Replace the slots of one kind with a new one, in one atomic write of the
+ * protector file (temp file, fsync, rename, fsync of the directory): at
+ * every instant the file on disk is the old one or the new one, so the old
+ * or the new secret opens P, never neither. The new slot is checked in
+ * memory before the write and again from disk after it.
+ */
+static uint32_t replace_slots(struct daemon *d, struct lk_protector *pr, uint8_t kind,
+			      const struct lk_kdf_params *kdf, const uint8_t w[LK_WRAP_KEY_SIZE], const uint8_t *p,
+			      const char **ret_why)
+{
+	struct lk_secret check _cleanup_secret_ = {};
+	struct lk_protector next = *pr, disk;
+	uint32_t new_id;
+	unsigned idx;
+	int r;
+
+	for (unsigned i = 0; i < pr->n_slots; i++)
+		if (pr->slots[i].kind == kind && pr->slots[i].kdf.salt_len == kdf->salt_len &&
+		    memcmp(pr->slots[i].kdf.salt, kdf->salt, kdf->salt_len) == 0) {
+			*ret_why = "the new slot reuses the old slot's salt: ask for fresh parameters";
+			return LK_E_INVALID;
+		}
+	/* Retire the old slots of this kind in the new file; the old file
+	 * keeps them until the rename. */
+	for (unsigned i = next.n_slots; i-- > 0;)
+		if (next.slots[i].kind == kind) {
+			memmove(&next.slots[i], &next.slots[i + 1], (next.n_slots - i - 1) * sizeof(next.slots[0]));
+			next.n_slots--;
+		}
+	r = lk_protector_add_slot(&next, kind, kdf, w, p, &new_id);
+	if (r < 0) {
+		*ret_why = r == -ENOSPC ? "the protector has no free slot" : "cannot make the new slot";
+		return r == -ENOSPC ? LK_E_INVALID : LK_E_INTERNAL;
+	}
+	if (lk_secret_new(&check, LK_PROTECTOR_KEY_SIZE) < 0 ||
+	    lk_protector_open(&next, kind, w, check.ptr, &idx) < 0 || next.slots[idx].slot_id != new_id ||
+	    !lk_secret_equal(check.ptr, p, LK_PROTECTOR_KEY_SIZE)) {
+		*ret_why = "the new slot did not verify";
+		return LK_E_INTERNAL;
+	}
+	r = store_save_protector(&d->store, &next);
+	if (r < 0) {
+		*ret_why = r == -ENOSPC ? "no space left for the protector file; nothing was changed"
+					: "cannot write the protector file; nothing was changed";
+		return LK_E_INTERNAL;
+	}
+	if (store_load_protector(&d->store, pr->uid, &disk) < 0 || lk_protector_open(&disk, kind, w, check.ptr, &idx) < 0 ||
+	    !lk_secret_equal(check.ptr, p, LK_PROTECTOR_KEY_SIZE)) {
+		*ret_why = "the written protector file did not verify";
+		return LK_E_INTERNAL;
+	}
+	*pr = next;
+	return LK_OK;
+}
+
+static const char *slot_kind_name(uint8_t kind)
+{
+	switch (kind) {
+	case LK_SLOT_LOGIN:
+		return "login";
+	case LK_SLOT_RECOVERY:
+		return "recovery";
+	case LK_SLOT_ESCROW:
+		return "escrow";
+	default:
+		return "held";
+	}
+}
+
+static void handle_rewrap(struct conn *c, const struct lk_msg *req)
+{
+	struct daemon *d = c->d;
+	struct lk_secret p _cleanup_secret_ = {};
+	struct lk_protector pr;
+	uint8_t from, to;
+	const char *why = NULL;
+	struct user *u;
+	uint32_t st;
+	int r;
+
+	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_NEW_KEY) | LK_F(LK_T_KDF) | LK_F(LK_T_FLAGS)) ||
+	    !peer_is_root(c))
+		return;
+	from = LK_RW_FROM_KIND(req->flags);
+	to = LK_RW_TO_KIND(req->flags);
+	if ((req->flags >> 16) || from > LK_SLOT_ESCROW || to < LK_SLOT_LOGIN || to > LK_SLOT_ESCROW ||
+	    (from == 0) == lk_msg_has(req, LK_T_KEY)) {
+		reply_error(c, LK_E_INVALID, EINVAL, "bad REWRAP flags (a key is needed exactly when a source slot is named)");
+		return;
+	}
+	if (lk_kdf_params_check(&req->kdf) < 0 || (to == LK_SLOT_ESCROW) != (req->kdf.alg == LK_KDF_X25519)) {
+		reply_error(c, LK_E_INVALID, EINVAL, "KDF parameters out of bounds or wrong for the slot kind");
+		return;
+	}
+	u = user_or_reply(c, req->uid);
+	if (!u)
+		return;
+	if (lk_secret_new(&p, LK_PROTECTOR_KEY_SIZE) < 0) {
+		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
+		return;
+	}
+	if (from) {
+		st = unwrap_protector(c, req->uid, from, req->key, p.ptr, &pr);
+	} else {
+		/* Admin reset: only the P held for a live session will do. */
+		r = store_load_protector(&d->store, req->uid, &pr);
+		st = r == -ENOENT ? LK_E_NOT_ENROLLED : r < 0 ? LK_E_INTERNAL : !u->p ? LK_E_NEED_PASSPHRASE : LK_OK;
+		if (st == LK_OK)
+			memcpy(p.ptr, u->p, LK_PROTECTOR_KEY_SIZE);
+	}
+	if (st != LK_OK) {
+		if (st == LK_E_NEED_PASSPHRASE)
+			log_info("uid %u: new %s secret not applied: no live session holds the key; the next login "
+				 "will need the previous password",
+				 (unsigned)req->uid, slot_kind_name(to));
+		reply_error(c, st, 0, NULL);
+		users_gc(&d->users);
+		return;
+	}
+	st = replace_slots(d, &pr, to, &req->kdf, req->new_key, p.ptr, &why);
+	if (st != LK_OK) {
+		log_error("uid %u: %s slot not replaced: %s", (unsigned)req->uid, slot_kind_name(to), why);
+		reply_error(c, st, 0, why);
+		users_gc(&d->users);
+		return;
+	}
+	log_info("uid %u: %s slot rewrapped (from the %s key; KDF t=%u m=%u KiB p=%u)", (unsigned)req->uid,
+		 slot_kind_name(to), slot_kind_name(from), req->kdf.t_cost, req->kdf.m_cost_kib, req->kdf.parallelism);
+	users_gc(&d->users);
+	reply_ok(c);
+}
+
 typedef void (*request_handler)(struct conn *c, const struct lk_msg *req);
 
 static const request_handler handlers[_LK_REQ_MAX] = {
@@ -495,6 +680,7 @@ static const request_handler handlers[_LK_REQ_MAX] = {
 	[LK_REQ_ENROLL] = handle_enroll,
 	[LK_REQ_ENCRYPT] = handle_encrypt,
 	[LK_REQ_RELOAD] = handle_reload,
+	[LK_REQ_REWRAP] = handle_rewrap,
 };
 
 void handle_request(struct conn *c, struct lk_msg *req)

@@ -24,9 +24,10 @@ static unsigned conns_of_uid(struct daemon *d, uid_t uid)
 static void conn_free(struct conn *c)
 {
 	struct daemon *d = c->d;
-	bool was_session = c->is_session;
-	uid_t uid = c->session_uid;
 
+	/* End-of-file on a session connection ends the session even when
+	 * close_session never ran (the login process was killed). */
+	conn_end_session(c);
 	sd_event_source_disable_unref(c->io);
 	sd_event_source_disable_unref(c->deadline);
 	close(c->fd);
@@ -38,11 +39,6 @@ static void conn_free(struct conn *c)
 		c->next->prev = c->prev;
 	d->n_conns--;
 	free(c);
-
-	/* End-of-file on a session connection ends the session even when
-	 * close_session never ran (the login process was killed). */
-	if (was_session)
-		daemon_session_ended(d, uid);
 }
 
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
@@ -67,6 +63,17 @@ void conn_make_session(struct conn *c, uid_t uid)
 	c->is_session = true;
 	c->session_uid = uid;
 	sd_event_source_set_enabled(c->deadline, SD_EVENT_OFF);
+	session_record_add(c->d, uid, c->peer.pid, c->record);
+}
+
+void conn_end_session(struct conn *c)
+{
+	if (!c->is_session)
+		return;
+	c->is_session = false;
+	session_record_remove(c->d, c->record);
+	c->record[0] = '\0';
+	daemon_session_ended(c->d, c->session_uid);
 }
 
 int conn_send(struct conn *c, const struct lk_msg *m)
@@ -214,7 +221,8 @@ int server_start(struct daemon *d, int listen_fd)
 
 void server_stop(struct daemon *d)
 {
-	/* Stopping the daemon is not a logout: keys stay where they are. */
+	/* Stopping the daemon is not a logout: keys stay where they are, and
+	 * so do the session records, for the next start to adopt. */
 	while (d->conns) {
 		struct conn *c = d->conns;
 		c->is_session = false;

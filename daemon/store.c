@@ -61,6 +61,9 @@ int store_open(const char *path, struct store *ret)
 	r = lk_sweep_temp_files_at(s.index_fd);
 	if (r > 0)
 		log_info("removed %d stale temporary index file(s)", r);
+	r = lk_sweep_temp_files_at(s.dir_fd);
+	if (r > 0)
+		log_info("removed %d stale temporary file(s)", r);
 
 	*ret = s;
 	return 0;
@@ -155,6 +158,39 @@ int store_save_index(struct store *s, uid_t uid, const struct lk_index *ix)
 	if (r < 0)
 		return log_error_errno(r, "cannot write policy index index/%s", name);
 	return 0;
+}
+
+#define KDF_TARGET_FILE   "kdf-target"
+#define KDF_TARGET_HEADER "latchkey-kdf-target 1\n"
+
+int store_load_kdf_target(struct store *s, struct lk_kdf_params *ret)
+{
+	char buf[128];
+	struct lk_kdf_params k = {.alg = LK_KDF_ARGON2ID, .salt_len = LK_SALT_MAX};
+	size_t len;
+	int n = 0, r;
+
+	r = lk_read_file_at(s->dir_fd, KDF_TARGET_FILE, 0, sizeof(buf) - 1, (uint8_t *)buf, &len);
+	if (r < 0)
+		return r;
+	buf[len] = '\0';
+	if (strncmp(buf, KDF_TARGET_HEADER, strlen(KDF_TARGET_HEADER)) != 0 ||
+	    sscanf(buf + strlen(KDF_TARGET_HEADER), "%u %u %u\n%n", &k.t_cost, &k.m_cost_kib, &k.parallelism, &n) != 3 ||
+	    (size_t)n != len - strlen(KDF_TARGET_HEADER) || lk_kdf_params_check(&k) < 0)
+		return log_error_errno(-EBADMSG, "%s is corrupt; it is rewritten at the next enrolment", KDF_TARGET_FILE);
+	*ret = k;
+	return 0;
+}
+
+int store_save_kdf_target(struct store *s, const struct lk_kdf_params *kdf)
+{
+	char buf[128];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), KDF_TARGET_HEADER "%u %u %u\n", kdf->t_cost, kdf->m_cost_kib, kdf->parallelism);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -EINVAL;
+	return lk_write_file_atomic_at(s->dir_fd, KDF_TARGET_FILE, buf, (size_t)n, 0600);
 }
 
 static int cmp_uid(const void *a, const void *b)

@@ -29,6 +29,16 @@ int store_save_protector(struct store *s, const struct lk_protector *pr);
 int store_load_index(struct store *s, uid_t uid, struct lk_index *ret);
 int store_save_index(struct store *s, uid_t uid, const struct lk_index *ix);
 
+/*
+ * The machine's Argon2id target (t, m, p; salt unused), as tuned at the last
+ * enrolment: new slots (password change, recovery codes) get it, so a user
+ * enrolled years ago is re-tuned at the next password change.
+ *   <state>/kdf-target   "latchkey-kdf-target 1\n<t> <m_kib> <p>\n"
+ * -ENOENT when none was recorded.
+ */
+int store_load_kdf_target(struct store *s, struct lk_kdf_params *ret);
+int store_save_kdf_target(struct store *s, const struct lk_kdf_params *kdf);
+
 /* The uids that have an index file, sorted; *ret is malloc()ed. */
 int store_list_indexed_users(struct store *s, uid_t **ret, size_t *ret_n);
 

@@ -26,7 +26,8 @@ struct user *user_get(struct user **list, uid_t uid, bool create)
 
 static bool user_is_idle(const struct user *u)
 {
-	return u->sessions == 0 && !u->p && !u->pending && u->failures == 0 && !u->lock_incomplete;
+	return u->sessions == 0 && !u->p && !u->pending && u->failures == 0 && !u->lock_incomplete &&
+	       !u->logind_watch;
 }
 
 static void user_free(struct user *u)

@@ -22,6 +22,7 @@ struct user {
 	unsigned failures;      /* consecutive failed unwraps by non-root peers */
 	uint64_t throttle_until_ms;
 	bool lock_incomplete;   /* files were busy at the last lock: retrying */
+	bool logind_watch;      /* keys kept after a restart while logind reports sessions */
 	struct user *next;
 };
 

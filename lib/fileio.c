@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,13 +18,18 @@
 #define TMP_INFIX      ".tmp-"
 #define TMP_SUFFIX_LEN 6
 
-/* Fault injection for crash-safety tests. Production builds (LK_TEST_HOOKS
- * = 0) compile this to nothing and never look at the environment. */
+/* Fault injection for crash-safety tests: LATCHKEY_TEST_FAIL_AT=step makes
+ * that step fail with EIO, LATCHKEY_TEST_CRASH_AT=step kills the process
+ * with SIGKILL just before it. Production builds (LK_TEST_HOOKS = 0)
+ * compile this to nothing and never look at the environment. */
 static int fail_at(const char *step)
 {
 #if LK_TEST_HOOKS
-	const char *e = secure_getenv("LATCHKEY_TEST_FAIL_AT");
+	const char *e = secure_getenv("LATCHKEY_TEST_CRASH_AT");
 
+	if (e && strcmp(e, step) == 0)
+		raise(SIGKILL);
+	e = secure_getenv("LATCHKEY_TEST_FAIL_AT");
 	if (e && strcmp(e, step) == 0)
 		return -EIO;
 #endif

@@ -136,3 +136,33 @@ while off < len(buf):
 print("OK" if mtype == 0x81 else "ERROR " + text); sys.exit(0 if mtype == 0x81 else 1)
 PY
 }
+
+# lk_locked_home_setup PREFIX: a test fs, our daemon, the PAM service and one
+# user (PREFIX + a random number) whose encrypted home holds the file f and
+# is locked. Sets U, PW, H and ID (the key identifier).
+lk_locked_home_setup() {
+  lk_make_fs
+  PW="pw $RANDOM"
+  U=$1$RANDOM
+  lk_add_user "$U" "$PW"
+  H=$MNT/home/$U
+  lk_start_daemon
+  lk_write_pam_service
+  ID=$(lk_encrypted_home "$U" "$PW")
+  [ -n "$ID" ] || fail "no v2 policy on $H"
+  "$PAM_LOGIN" --no-auth "$SERVICE" "$U" -- sh -c 'echo data > "$HOME/f"'
+  ctl lock "$U" >/dev/null
+  [ "$(key_status "$ID")" = Absent ] || fail "not locked after setup"
+}
+
+# wait_status WANT: poll xfs_io's view of $ID for up to 5 s.
+wait_status() {
+  for _ in $(seq 100); do [[ "$(key_status "$ID")" == $1* ]] && return 0; sleep 0.05; done
+  fail "expected $1, xfs_io says $(key_status "$ID")"
+}
+
+# login_held HOLDFILE: a login of $U (password $PW) whose session stays open
+# until HOLDFILE exists; runs in the background.
+login_held() {
+  printf '%s\n' "$PW" | "$PAM_LOGIN" --hold "$1" "$SERVICE" "$U" -- true &
+}

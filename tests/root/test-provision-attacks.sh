@@ -34,7 +34,6 @@ wait_for() {  # wait_for WHAT COMMAND...: poll up to 10 s
   fail "timed out waiting for: $what"
 }
 login() { printf '%s\n' "$PW" | timeout 20 "$PAM_LOGIN" "$SERVICE" "$U" -- true; }
-login_held() { printf '%s\n' "$PW" | "$PAM_LOGIN" --hold "$1" "$SERVICE" "$U" -- true & }
 log_count() { grep -cF -- "$1" "$W/daemon.log" || true; }
 log_grew() { [ "$(log_count "$1")" -gt "$2" ]; }  # log_grew LINE COUNT_BEFORE
 
@@ -205,7 +204,8 @@ wait_for "the 'keeping' line for the cache" \
 is_status "$ID_C" Present || fail "policy lock_on_logout=no: the cache was locked: $(key_status "$ID_C")"
 ok "policy lock_on_logout=no: the cache key stays after logout, the home is locked"
 
-# [user] lock_on_logout=no: everything of the user stays; LOCK still locks.
+# [user] lock_on_logout=no: everything of the user stays, across a daemon
+# crash too; LOCK still locks.
 lk_policy cache "$R"
 printf '[user %s]\nlock_on_logout = no\n' "$U" >"$W/etc/latchkey.conf"
 [ "$(lk_reload)" = OK ] || fail "RELOAD failed"
@@ -214,9 +214,15 @@ login || fail "login failed"
 wait_for "the 'keeping' line for the home" log_grew "keeping $MNT/home/$U of uid $UID_U unlocked after logout" "$n0"
 is_status "$ID_HOME" Present || fail "user lock_on_logout=no: the home was locked"
 is_status "$ID_C" Present || fail "user lock_on_logout=no: the cache was locked"
+# A crash and restart is not a reason to lock what the setting keeps.
+n0=$(log_count "has keys loaded but no live session: locking")
+kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true; DAEMON_PID=
+lk_start_daemon
+wait_for "the restarted daemon's rebuild" log_grew "has keys loaded but no live session: locking" "$n0"
+is_status "$ID_HOME" Present && is_status "$ID_C" Present || fail "user lock_on_logout=no: locked at a restart"
 ctl lock "$U" >/dev/null
 is_status "$ID_HOME" Absent && is_status "$ID_C" Absent || fail "latchkeyctl lock did not lock a kept user"
-ok "user lock_on_logout=no: home and cache stay unlocked after logout; latchkeyctl lock locks both"
+ok "user lock_on_logout=no: home and cache stay unlocked after logout and a daemon restart; latchkeyctl lock locks both"
 
 # lock_delay: the lock waits, and a new session within the delay cancels it.
 printf '[latchkey]\nlock_delay = 2s\n' >"$W/etc/latchkey.conf"

@@ -6,26 +6,7 @@
 # incompletely locked and the retry completes the lock once it is closed.
 . "$(dirname "$0")/lib.sh"
 
-lk_make_fs
-PW="pw $RANDOM"
-U=lkts$RANDOM
-lk_add_user "$U" "$PW"
-H=$MNT/home/$U
-lk_start_daemon
-lk_write_pam_service
-ID=$(lk_encrypted_home "$U" "$PW")
-[ -n "$ID" ] || fail "no v2 policy on $H"
-"$PAM_LOGIN" --no-auth "$SERVICE" "$U" -- sh -c 'echo data > "$HOME/f"'
-ctl lock "$U" >/dev/null
-[ "$(key_status "$ID")" = Absent ] || fail "not locked after setup"
-
-wait_status() {  # wait_status WANT: poll up to 5 s
-  for _ in $(seq 100); do [[ "$(key_status "$ID")" == $1* ]] && return 0; sleep 0.05; done
-  fail "expected $1, xfs_io says $(key_status "$ID")"
-}
-login_held() {  # login_held HOLDFILE: a session that stays open until HOLDFILE exists
-  printf '%s\n' "$PW" | "$PAM_LOGIN" --hold "$1" "$SERVICE" "$U" -- true &
-}
+lk_locked_home_setup lkts
 
 # Two sessions: the first logout leaves the home unlocked, the second locks.
 login_held "$W/hold1"; P1=$!
@@ -39,6 +20,21 @@ cat "$H/f" >/dev/null || fail "home unreadable while the second session is live"
 touch "$W/hold2"; wait $P2
 wait_status Absent
 ok "two sessions: unlocked until the last one ended, then locked"
+
+# A login that brings no password (ssh public key, fingerprint) uses the keys
+# of a live session of the same user, and unlocks nothing on its own.
+"$PAM_LOGIN" --no-auth "$SERVICE" "$U" -- cat "$H/f" >/dev/null 2>&1 \
+  && fail "a password-less login with no other session could read the home"
+[ "$(key_status "$ID")" = Absent ] || fail "a password-less login unlocked the home"
+rm -f "$W/hold1"
+login_held "$W/hold1"; P1=$!
+wait_status Present
+"$PAM_LOGIN" --no-auth "$SERVICE" "$U" -- cat "$H/f" >/dev/null \
+  || fail "a password-less login could not read the home while a password session is live"
+[[ "$(key_status "$ID")" == Present* ]] || fail "the password-less logout locked the live session's home"
+touch "$W/hold1"; wait $P1
+wait_status Absent
+ok "password-less login: unlocked only while another session of the user is live"
 
 # A login process killed with SIGKILL never runs close_session: still locks.
 rm -f "$W/hold1"

@@ -31,14 +31,14 @@ wait_for() {  # wait_for WHAT COMMAND...: poll up to 10 s
   fail "timed out waiting for: $what"
 }
 is_status() { [[ "$(key_status "$1")" == $2* ]]; }
-login_held() {  # login_held USER PASSWORD HOLDFILE COMMAND...: a session open until HOLDFILE exists
+login_as_held() {  # login_as_held USER PASSWORD HOLDFILE COMMAND...: a session open until HOLDFILE exists
   local u=$1 pw=$2 hold=$3; shift 3
   printf '%s\n' "$pw" | "$PAM_LOGIN" --hold "$hold" "$SERVICE" "$u" -- "$@" &
 }
 
 # Both log in; each session writes a file into the user's own cache.
-login_held "$A" "$PWA" "$W/holdA" sh -c "echo secret-$A > $C/$A/f"; PA=$!
-login_held "$B" "$PWB" "$W/holdB" sh -c "echo secret-$B > $C/$B/f"; PB=$!
+login_as_held "$A" "$PWA" "$W/holdA" sh -c "echo secret-$A > $C/$A/f"; PA=$!
+login_as_held "$B" "$PWB" "$W/holdB" sh -c "echo secret-$B > $C/$B/f"; PB=$!
 wait_for "alice's cache file" test -s "$C/$A/f"
 wait_for "bob's cache file" test -s "$C/$B/f"
 for u in "$A" "$B"; do
@@ -85,7 +85,7 @@ ok "alice logged out: no-key names, ENOKEY for root, xfs_io Absent; bob's stays 
 
 # Alice's second login reuses the same directory and unlocks it.
 INO=$(stat -c %i "$C/$A")
-login_held "$A" "$PWA" "$W/holdA2" true; PA=$!
+login_as_held "$A" "$PWA" "$W/holdA2" true; PA=$!
 wait_for "alice's cache key present again" is_status "$KA" Present
 [ "$(stat -c %i "$C/$A")" = "$INO" ] || fail "alice's cache directory was replaced"
 [ "$(key_id_of "$C/$A")" = "$KA" ] || fail "alice's cache has another key now"
@@ -111,7 +111,7 @@ printf '[policy bad]\nroot = relative/path\nper_user = yes\n' >"$W/etc/policy.d/
 out=$(lk_reload) && fail "RELOAD accepted a bad configuration"
 [[ "$out" == "ERROR $W/etc/policy.d/zz-bad.conf:"[0-9]*": "* ]] || fail "RELOAD error is not file:line: message: $out"
 rm "$W/etc/policy.d/zz-bad.conf"
-login_held "$A" "$PWA" "$W/holdA3" true; PA=$!
+login_as_held "$A" "$PWA" "$W/holdA3" true; PA=$!
 wait_for "alice's media directory (old config kept)" test -d "$MA"
 touch "$W/holdA3"; wait $PA
 ok "bad configuration refused ($out); the old one kept working"
