@@ -10,9 +10,16 @@
  * Last, the daemon's share of a password change: KDF_PARAMS (fresh) and
  * REWRAP with its one durable write, alternating between W and a random
  * key (the client's two Argon2id runs are the Argon2id figure, twice).
+ *
+ *   bench-login SOCKET UID DIR ITERATIONS --reset INDEX CACHEDIR...
+ * as a first login of per-user cache policies: before each iteration
+ * (untimed) every CACHEDIR is removed and the daemon's INDEX file of the
+ * user is put back as it was at the start, so each SESSION_OPEN creates
+ * the cache directories afresh.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +54,24 @@ static void report(const char *what, double *v, int n)
 	       v[(int)(n * 0.95)] / 1000, v[0] / 1000, n);
 }
 
+/* The untimed reset of --reset: empty cache dirs gone, index as it was. */
+static int reset_first_login(const char *index, const char *saved, size_t len, char **dirs, int n_dirs)
+{
+	char tmp[4096];
+	FILE *f;
+
+	for (int i = 0; i < n_dirs; i++)
+		if (rmdir(dirs[i]) < 0 && errno != ENOENT)
+			return -errno;
+	snprintf(tmp, sizeof(tmp), "%s.bench-tmp", index);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	if (fwrite(saved, 1, len, f) != len || fclose(f) != 0 || rename(tmp, index) < 0)
+		return -EIO;
+	return 0;
+}
+
 static int call(const char *sock, struct lk_msg *m, struct lk_msg *rep, int keep_fd)
 {
 	uint64_t deadline = lk_now_ms() + 5000;
@@ -70,10 +95,21 @@ int main(int argc, char **argv)
 
 	uid_t uid;
 	unsigned long iterations;
-	if (argc != 5 || lk_parse_uid(argv[2], &uid) < 0 || lk_parse_uint(argv[4], 1, 1000000, &iterations) < 0 ||
-	    !fgets(pass, sizeof(pass), stdin)) {
-		fprintf(stderr, "usage: bench-login SOCKET UID DIR ITERATIONS < passphrase\n");
+	bool reset = argc >= 8 && strcmp(argv[5], "--reset") == 0;
+	if ((argc != 5 && !reset) || lk_parse_uid(argv[2], &uid) < 0 ||
+	    lk_parse_uint(argv[4], 1, 1000000, &iterations) < 0 || !fgets(pass, sizeof(pass), stdin)) {
+		fprintf(stderr,
+			"usage: bench-login SOCKET UID DIR ITERATIONS [--reset INDEX CACHEDIR...] < passphrase\n");
 		return 2;
+	}
+	static char saved_index[LK_INDEX_MAX_SIZE];
+	size_t saved_len = 0;
+	if (reset) {
+		FILE *f = fopen(argv[6], "re");
+		if (!f)
+			return 1;
+		saved_len = fread(saved_index, 1, sizeof(saved_index), f);
+		fclose(f);
 	}
 	pass[strcspn(pass, "\n")] = 0;
 	const char *sock = argv[1], *dir = argv[3];
@@ -117,6 +153,10 @@ int main(int argc, char **argv)
 
 	for (int i = 0; i < n; i++) {
 		char buf[64];
+		if (reset && reset_first_login(argv[6], saved_index, saved_len, argv + 7, argc - 7) < 0) {
+			fprintf(stderr, "cannot reset the cache directories\n");
+			return 1;
+		}
 		double t0 = now_us();
 		/* auth: the module's two round trips on one connection */
 		uint64_t deadline = lk_now_ms() + 5000;
@@ -139,7 +179,8 @@ int main(int argc, char **argv)
 		lk_msg_init(m, LK_REQ_SESSION_OPEN, 4);
 		lk_msg_set_uid(m, uid);
 		int sfd = call(sock, m, rep, 1);
-		if (sfd < 0 || rep->type != LK_REP_UNLOCK_RESULT || rep->count != 1) {
+		if (sfd < 0 || rep->type != LK_REP_UNLOCK_RESULT || rep->status != LK_OK || rep->count < 1 ||
+		    (reset && rep->count != 1u + (unsigned)(argc - 7))) {
 			fprintf(stderr, "session open did not unlock\n");
 			return 1;
 		}

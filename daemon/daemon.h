@@ -7,6 +7,8 @@
 #include <systemd/sd-event.h>
 #include <systemd/sd-login.h>
 
+#include "policy/config.h"
+#include "policy_index.h"
 #include "sessions.h"
 #include "store.h"
 #include "users.h"
@@ -47,6 +49,9 @@ struct daemon {
 	struct lk_msg *req;
 	struct lk_msg *rep;
 	const char *config_dir;
+	const char *vendor_config_dir;
+	struct lk_config config;
+	struct pending_lock *pending_locks; /* logout.c: locks waiting out lock_delay */
 	/* sessions.c: records of live sessions, sessions adopted after a
 	 * restart, and logind's view where it runs */
 	int sessions_fd;
@@ -71,6 +76,35 @@ int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked,
 int daemon_lock_user(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy);
 void daemon_session_ended(struct daemon *d, uid_t uid);
 void daemon_schedule_retry(struct daemon *d);
+
+/* keys.c: the lock at logout spares roots whose lock_on_logout is no */
+int daemon_lock_user_at_logout(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy);
+
+/* config_glue.c */
+int daemon_config_setup(struct daemon *d); /* load (defaults if bad), watch SIGHUP */
+void daemon_config_free(struct daemon *d);
+/* Reload; on error the old config stays and err_text gets "file:line: message". */
+int daemon_config_reload(struct daemon *d, char *err_text, size_t size);
+/* Provision every cache policy for u (needs u->p); counts what was made or
+ * unlocked now and what was refused. */
+void daemon_provision_user(struct daemon *d, struct user *u, unsigned *ret_done, unsigned *ret_failed);
+/* SESSION_OPEN hook, after the unlock: cancels a delayed lock, provisions,
+ * and adds to the reply's counts. */
+void daemon_session_opened(struct daemon *d, struct user *u, unsigned *ok, unsigned *failed, unsigned *total);
+
+/* logout.c */
+struct logout_filter {
+	const struct lk_config *config;
+	uid_t uid;
+	char user[LK_USER_NAME_MAX + 2];
+};
+/* The user's last session ended: lock now, or after lock_delay. */
+void daemon_logout(struct daemon *d, struct user *u);
+void daemon_logout_cancel(struct daemon *d, uid_t uid);
+void daemon_logout_free(struct daemon *d);
+int logout_filter_init(struct daemon *d, uid_t uid, struct logout_filter *ret);
+/* Whether the lock at logout removes the key of index entry e. */
+bool logout_filter_locks(const struct logout_filter *f, const struct lk_index_entry *e);
 
 /* requests.c */
 void handle_request(struct conn *c, struct lk_msg *req);

@@ -34,8 +34,10 @@ int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked,
 	return 0;
 }
 
-int daemon_lock_user(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy)
+/* Lock every root of u, or at logout only those lock_on_logout says to. */
+static int lock_user(struct daemon *d, struct user *u, bool at_logout, unsigned *ret_locked, bool *ret_busy)
 {
+	struct logout_filter f;
 	struct lk_index ix;
 	unsigned locked = 0;
 	bool any_busy = false;
@@ -49,8 +51,12 @@ int daemon_lock_user(struct daemon *d, struct user *u, unsigned *ret_locked, boo
 	r = store_load_index(&d->store, u->uid, &ix);
 	if (r < 0)
 		return r;
+	if (at_logout)
+		logout_filter_init(d, u->uid, &f);
 	for (unsigned i = 0; i < ix.n; i++) {
 		bool busy = false;
+		if (at_logout && !logout_filter_locks(&f, &ix.e[i]))
+			continue;
 		r = policy_root_lock(u->uid, ix.e[i].path, ix.e[i].key_id, &busy);
 		if (r < 0)
 			ret = r;
@@ -69,6 +75,16 @@ int daemon_lock_user(struct daemon *d, struct user *u, unsigned *ret_locked, boo
 	return ret;
 }
 
+int daemon_lock_user(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy)
+{
+	return lock_user(d, u, false, ret_locked, ret_busy);
+}
+
+int daemon_lock_user_at_logout(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy)
+{
+	return lock_user(d, u, true, ret_locked, ret_busy);
+}
+
 void daemon_session_ended(struct daemon *d, uid_t uid)
 {
 	struct user *u = user_get(&d->users, uid, false);
@@ -78,7 +94,7 @@ void daemon_session_ended(struct daemon *d, uid_t uid)
 	u->sessions--;
 	log_info("session of uid %u ended, %u left", (unsigned)uid, u->sessions);
 	if (u->sessions == 0)
-		daemon_lock_user(d, u, NULL, NULL);
+		daemon_logout(d, u);
 	users_gc(&d->users);
 }
 
@@ -95,7 +111,7 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 		if (!u->lock_incomplete || u->sessions > 0)
 			continue;
 		bool busy = false;
-		daemon_lock_user(d, u, NULL, &busy);
+		daemon_lock_user_at_logout(d, u, NULL, &busy);
 		again |= busy;
 	}
 	users_gc(&d->users);

@@ -23,6 +23,7 @@ struct options {
 	const char *socket_path;
 	const char *state_dir;
 	const char *config_dir;
+	const char *vendor_config_dir;
 	const char *runtime_dir;
 	int log_level;
 };
@@ -42,6 +43,8 @@ static void help(void)
 	       "                     (default when not socket-activated: %s)\n"
 	       "  --state-dir DIR    metadata directory (default %s)\n"
 	       "  --config-dir DIR   configuration directory (default %s)\n"
+	       "  --vendor-config-dir DIR\n"
+	       "                     vendor defaults, overridden by --config-dir (default %s)\n"
 	       "  --runtime-dir DIR  where live sessions are recorded for a restart (default: the\n"
 	       "                     socket's directory, %s)\n"
 	       "  --debug            log debug messages\n"
@@ -49,16 +52,17 @@ static void help(void)
 	       "  --version          show the version\n"
 	       "\n"
 	       "Exit status: 0 after a clean stop (SIGTERM), 1 on a fatal error.\n",
-	       LK_SOCKET_PATH, LK_DEFAULT_STATE_DIR, LK_DEFAULT_CONFIG_DIR, DEFAULT_RUNTIME_DIR);
+	       LK_SOCKET_PATH, LK_DEFAULT_STATE_DIR, LK_DEFAULT_CONFIG_DIR, LK_VENDOR_CONFIG_DIR, DEFAULT_RUNTIME_DIR);
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { ARG_SOCKET = 0x100, ARG_STATE, ARG_CONFIG, ARG_RUNTIME, ARG_DEBUG, ARG_VERSION };
+	enum { ARG_SOCKET = 0x100, ARG_STATE, ARG_CONFIG, ARG_VENDOR_CONFIG, ARG_RUNTIME, ARG_DEBUG, ARG_VERSION };
 	static const struct option opts[] = {
 		{"socket", required_argument, NULL, ARG_SOCKET},
 		{"state-dir", required_argument, NULL, ARG_STATE},
 		{"config-dir", required_argument, NULL, ARG_CONFIG},
+		{"vendor-config-dir", required_argument, NULL, ARG_VENDOR_CONFIG},
 		{"runtime-dir", required_argument, NULL, ARG_RUNTIME},
 		{"debug", no_argument, NULL, ARG_DEBUG},
 		{"help", no_argument, NULL, 'h'},
@@ -77,6 +81,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case ARG_CONFIG:
 			o->config_dir = optarg;
+			break;
+		case ARG_VENDOR_CONFIG:
+			o->vendor_config_dir = optarg;
 			break;
 		case ARG_RUNTIME:
 			o->runtime_dir = optarg;
@@ -99,8 +106,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "latchkeyd: unexpected argument '%s'. Try 'latchkeyd --help'.\n", argv[optind]);
 		return -EINVAL;
 	}
-	for (const char **p = (const char *[]){o->socket_path, o->state_dir, o->config_dir, o->runtime_dir},
-			**end = p + 4;
+	for (const char **p = (const char *[]){o->socket_path, o->state_dir, o->config_dir, o->vendor_config_dir,
+					       o->runtime_dir},
+			**end = p + 5;
 	     p < end; p++)
 		if (*p && (*p)[0] != '/') {
 			fprintf(stderr, "latchkeyd: '%s' is not an absolute path\n", *p);
@@ -221,6 +229,8 @@ int main(int argc, char **argv)
 	if (r < 0)
 		goto out;
 	d.config_dir = o.config_dir ? o.config_dir : LK_DEFAULT_CONFIG_DIR;
+	d.vendor_config_dir = o.vendor_config_dir ? o.vendor_config_dir : LK_VENDOR_CONFIG_DIR;
+	lk_config_init(&d.config);
 	r = store_open(o.state_dir ? o.state_dir : LK_DEFAULT_STATE_DIR, &d.store);
 	if (r < 0)
 		goto out;
@@ -236,6 +246,9 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 	sd_event_add_signal(d.event, NULL, SIGTERM, on_signal, &d);
 	sd_event_add_signal(d.event, NULL, SIGINT, on_signal, &d);
+	r = daemon_config_setup(&d);
+	if (r < 0)
+		goto out;
 
 	/* Sessions first: a restarted daemon adopts the live ones and locks
 	 * the users who logged out while it was down, before it serves anyone. */
@@ -278,6 +291,8 @@ out:
 			unlink(bound_path);
 	}
 	d.retry_timer = sd_event_source_disable_unref(d.retry_timer);
+	daemon_logout_free(&d);
+	daemon_config_free(&d);
 	sessions_free(&d);
 	users_free(&d.users);
 	store_close(&d.store);

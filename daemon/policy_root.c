@@ -35,7 +35,7 @@ int policy_root_open(const char *path, int *ret_fd)
 	return 0;
 }
 
-static int read_wrapped_key(int fd, uid_t uid, uint8_t blob[LK_WRAPPED_KEY_SIZE])
+int policy_root_read_wrapped_key(int fd, uid_t uid, uint8_t blob[LK_WRAPPED_KEY_SIZE])
 {
 	uint8_t buf[LK_WRAPPED_KEY_SIZE + 1];
 	char name[64];
@@ -79,17 +79,25 @@ static int unlock_v1(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID
 int policy_root_unlock(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 		       const uint8_t expected_key_id[LK_KEY_ID_SIZE])
 {
-	struct lk_secret k _cleanup_secret_ = {};
 	_cleanup_close_ int fd = -1;
+	int r;
+
+	r = policy_root_open(path, &fd);
+	if (r < 0)
+		return log_error_errno(r, "cannot open policy root %s", path);
+	return policy_root_unlock_fd(fd, uid, p, path, expected_key_id);
+}
+
+int policy_root_unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+			  const uint8_t expected_key_id[LK_KEY_ID_SIZE])
+{
+	struct lk_secret k _cleanup_secret_ = {};
 	struct lk_fscrypt_policy pol;
 	uint8_t blob[LK_WRAPPED_KEY_SIZE], id[LK_KEY_ID_SIZE], kernel_id[LK_KEY_ID_SIZE];
 	char hex[2 * LK_KEY_ID_SIZE + 1];
 	int r;
 
 	lk_hex(expected_key_id, LK_KEY_ID_SIZE, hex);
-	r = policy_root_open(path, &fd);
-	if (r < 0)
-		return log_error_errno(r, "cannot open policy root %s", path);
 	r = lk_fscrypt_get_policy(fd, &pol);
 	if (r < 0)
 		return log_error_errno(r, "cannot read the encryption policy of %s", path);
@@ -100,7 +108,7 @@ int policy_root_unlock(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const 
 		log_error("%s is no longer encrypted with key %s: refusing to unlock it", path, hex);
 		return -EBADMSG;
 	}
-	r = read_wrapped_key(fd, uid, blob);
+	r = policy_root_read_wrapped_key(fd, uid, blob);
 	if (r < 0)
 		return log_error_errno(r, "no usable wrapped key for uid %u on %s", (unsigned)uid, path);
 	if (lk_wrapped_key_kind(blob, sizeof(blob)) != kind_for_version(pol.version)) {
@@ -211,7 +219,7 @@ static int dir_has_entry(int fd, bool (*match)(const char *name))
 	return r;
 }
 
-static int dir_is_empty(int fd)
+int policy_root_dir_is_empty(int fd)
 {
 	int r = dir_has_entry(fd, NULL);
 
@@ -448,49 +456,20 @@ static void remove_new_key(int fd, uid_t uid, uint8_t version, const uint8_t id[
 		lk_fscrypt_remove_key(fd, id, true, &busy, NULL);
 }
 
-static int create_root(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
-		       uint8_t version, uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text)
+/* Seal a policy of version modes->version (1: the legacy v1 defaults,
+ * modes ignored otherwise; 2: modes' contents/filenames modes and flags). */
+int policy_root_seal(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+		     const struct lk_fscrypt_policy *modes, const char *path, uint8_t ret_key_id[LK_KEY_ID_SIZE],
+		     const char **ret_err_text)
 {
 	struct lk_secret k _cleanup_secret_ = {};
-	_cleanup_close_ int fd = -1;
 	struct lk_fscrypt_policy pol;
-	uint8_t id[LK_KEY_ID_SIZE], blob[LK_WRAPPED_KEY_SIZE];
-	char xname[64], hex[2 * LK_KEY_ID_SIZE + 1];
-	bool key_added = false, xattr_written = false;
+	uint8_t version = modes->version == 1 ? 1 : 2;
 	uint16_t kind = (uint16_t)kind_for_version(version);
-	struct stat st;
+	uint8_t id[LK_KEY_ID_SIZE], blob[LK_WRAPPED_KEY_SIZE];
+	char xname[64];
+	bool key_added = false;
 	int r;
-
-	*ret_err_text = NULL;
-	r = policy_root_open(path, &fd);
-	if (r < 0) {
-		*ret_err_text = r == -ELOOP ? "the path contains a symbolic link; give the real path"
-					    : "cannot open the directory";
-		return log_error_errno(r, "encrypt: cannot open %s", path);
-	}
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	r = lk_fscrypt_check_fs(fd);
-	if (r < 0) {
-		*ret_err_text = "the directory is not on ext4 or f2fs";
-		return log_error_errno(r, "encrypt: %s is not on an allow-listed filesystem", path);
-	}
-	r = lk_fscrypt_get_policy(fd, &pol);
-	if (r == 0) {
-		*ret_err_text = "the directory is already encrypted";
-		log_error("encrypt: %s is already encrypted", path);
-		return -EEXIST;
-	}
-	if (r != -ENODATA) {
-		*ret_err_text = lk_fscrypt_strerror(-r, "get policy");
-		return log_error_errno(r, "encrypt: cannot query the policy of %s: %s", path, *ret_err_text);
-	}
-	r = dir_is_empty(fd);
-	if (r <= 0) {
-		*ret_err_text = "the directory is not empty (fscrypt can only encrypt empty directories)";
-		log_error("encrypt: %s is not empty", path);
-		return r < 0 ? r : -ENOTEMPTY;
-	}
 
 	r = lk_secret_new(&k, LK_MASTER_KEY_SIZE);
 	if (r < 0)
@@ -501,7 +480,6 @@ static int create_root(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SI
 	r = lk_wrapped_key_id(kind, k.ptr, id);
 	if (r < 0)
 		return log_error_errno(r, "cannot compute the key identifier");
-	lk_hex(id, LK_KEY_ID_SIZE, hex);
 	r = lk_wrapped_key_seal_kind(kind, uid, p, k.ptr, blob);
 	if (r < 0)
 		return log_error_errno(r, "cannot wrap the new key");
@@ -517,7 +495,6 @@ static int create_root(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SI
 		*ret_err_text = "cannot store the wrapped key (trusted xattrs unsupported or no space)";
 		return log_error_errno(r, "encrypt: cannot write %s on %s", xname, path);
 	}
-	xattr_written = true;
 	if (fsync(fd) < 0) {
 		r = log_error_errno(-errno, "encrypt: fsync %s", path);
 		goto fail;
@@ -529,41 +506,92 @@ static int create_root(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SI
 		goto fail;
 	key_added = true;
 
-	if (version == 1)
+	if (version == 1) {
 		lk_fscrypt_policy_default_v1(&pol, id);
-	else
-		lk_fscrypt_policy_default(&pol, id);
+	} else {
+		pol = *modes;
+		pol.version = 2;
+		memcpy(pol.key_id, id, LK_KEY_ID_SIZE);
+	}
 	r = lk_fscrypt_set_policy(fd, &pol);
 	if (r < 0) {
 		*ret_err_text = lk_fscrypt_strerror(-r, "set policy");
 		log_error_errno(r, "encrypt: cannot set policy on %s: %s", path, *ret_err_text);
 		goto fail;
 	}
-
-	if (fchown(fd, uid, gid) < 0 || fchmod(fd, 0700) < 0) {
-		r = log_error_errno(-errno, "encrypt: cannot hand %s to uid %u", path, (unsigned)uid);
-		goto fail;
-	}
-	if (fsync(fd) < 0) {
-		r = log_error_errno(-errno, "encrypt: fsync %s", path);
-		goto fail;
-	}
-	if (version == 1)
-		log_info("encrypted %s for uid %u with a legacy v1 policy, key fscrypt:%.16s", path,
-			 (unsigned)uid, hex);
-	else
-		log_info("encrypted %s for uid %u with key %s", path, (unsigned)uid, hex);
 	memcpy(ret_key_id, id, LK_KEY_ID_SIZE);
 	return 0;
 
 fail:
-	/* A policy that got set stays (the kernel cannot unset it), but the
-	 * directory is empty and its wrapped key remains, so it is usable. */
-	if (key_added && lk_fscrypt_get_policy(fd, &pol) < 0)
-		remove_new_key(fd, uid, version, id);
-	if (xattr_written && lk_fscrypt_get_policy(fd, &pol) < 0)
+	/* Only an unencrypted directory loses our key and xattr: once a policy
+	 * is set (the kernel cannot unset it) they are what makes it usable. */
+	if (lk_fscrypt_get_policy(fd, &pol) < 0) {
+		if (key_added)
+			remove_new_key(fd, uid, version, id);
 		fremovexattr(fd, xname);
+	}
 	return r;
+}
+
+static int create_root(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+		       uint8_t version, uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text)
+{
+	_cleanup_close_ int fd = -1;
+	struct lk_fscrypt_policy pol;
+	uint8_t id[LK_KEY_ID_SIZE] = {0};
+	char hex[2 * LK_KEY_ID_SIZE + 1];
+	int r;
+
+	*ret_err_text = NULL;
+	r = policy_root_open(path, &fd);
+	if (r < 0) {
+		*ret_err_text = r == -ELOOP ? "the path contains a symbolic link; give the real path"
+					    : "cannot open the directory";
+		return log_error_errno(r, "encrypt: cannot open %s", path);
+	}
+	r = lk_fscrypt_check_fs(fd);
+	if (r < 0) {
+		*ret_err_text = "the directory is not on ext4 or f2fs";
+		return log_error_errno(r, "encrypt: %s is not on an allow-listed filesystem", path);
+	}
+	r = lk_fscrypt_get_policy(fd, &pol);
+	if (r == 0) {
+		*ret_err_text = "the directory is already encrypted";
+		log_error("encrypt: %s is already encrypted", path);
+		return -EEXIST;
+	}
+	if (r != -ENODATA) {
+		*ret_err_text = lk_fscrypt_strerror(-r, "get policy");
+		return log_error_errno(r, "encrypt: cannot query the policy of %s: %s", path, *ret_err_text);
+	}
+	r = policy_root_dir_is_empty(fd);
+	if (r <= 0) {
+		*ret_err_text = "the directory is not empty (fscrypt can only encrypt empty directories)";
+		log_error("encrypt: %s is not empty", path);
+		return r < 0 ? r : -ENOTEMPTY;
+	}
+
+	if (version == 1)
+		lk_fscrypt_policy_default_v1(&pol, id);
+	else
+		lk_fscrypt_policy_default(&pol, id);
+	r = policy_root_seal(fd, uid, p, &pol, path, id, ret_err_text);
+	if (r < 0)
+		return r;
+	lk_hex(id, LK_KEY_ID_SIZE, hex);
+	/* From here on a failure leaves an empty encrypted directory with its
+	 * wrapped key: usable, so nothing is undone. */
+	if (fchown(fd, uid, gid) < 0 || fchmod(fd, 0700) < 0)
+		return log_error_errno(-errno, "encrypt: cannot hand %s to uid %u", path, (unsigned)uid);
+	if (fsync(fd) < 0)
+		return log_error_errno(-errno, "encrypt: fsync %s", path);
+	if (version == 1)
+		log_info("encrypted %s for uid %u with a legacy v1 policy, key fscrypt:%.16s", path, (unsigned)uid,
+			 hex);
+	else
+		log_info("encrypted %s for uid %u with key %s", path, (unsigned)uid, hex);
+	memcpy(ret_key_id, id, LK_KEY_ID_SIZE);
+	return 0;
 }
 
 int policy_root_create(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "fscrypt_ioctl.h"
 #include "latchkey/format.h"
 #include "latchkey/protocol.h"
 
@@ -26,6 +27,18 @@ int policy_root_open(const char *path, int *ret_fd);
  */
 int policy_root_unlock(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 		       const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
+
+/* The same on an fd already opened (and checked) by the caller; path only
+ * names the directory in log lines. */
+int policy_root_unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+			  const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
+
+/* uid's trusted.latchkey.key.<uid> xattr of the directory fd, exactly
+ * LK_WRAPPED_KEY_SIZE bytes (-EBADMSG otherwise, -ENODATA when absent). */
+int policy_root_read_wrapped_key(int fd, uid_t uid, uint8_t blob[LK_WRAPPED_KEY_SIZE]);
+
+/* 1 if the directory fd has no entries but "." and "..", 0 if it has, or -errno. */
+int policy_root_dir_is_empty(int fd);
 
 /*
  * Lock the root: v2, remove the key for all users; v1, remove it from uid's
@@ -55,5 +68,18 @@ int policy_root_create(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SI
  * keyring before the policy is set. *ret_key_id: descriptor + 8 zero bytes. */
 int policy_root_create_v1(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 			  uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text);
+
+/*
+ * The encrypting core of policy_root_create, on an fd of an empty,
+ * unencrypted directory the caller has checked: fresh random K, uid's
+ * wrapped copy written and fsynced before anything else, K added, a v2
+ * policy with modes' contents/filenames modes and flags (its version and
+ * key_id are ignored) set and read back. Leaves the key in the kernel. On
+ * failure, if no policy got set, neither the key nor the xattr remains.
+ * path only names the directory in log lines.
+ */
+int policy_root_seal(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+		     const struct lk_fscrypt_policy *modes, const char *path, uint8_t ret_key_id[LK_KEY_ID_SIZE],
+		     const char **ret_err_text);
 
 #endif

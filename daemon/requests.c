@@ -266,6 +266,7 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 		if (total)
 			flags |= LK_RF_STILL_LOCKED;
 	}
+	daemon_session_opened(d, u, &ok, &failed, &total);
 	if (total == 0)
 		flags |= LK_RF_NOTHING_TO_DO;
 	reply_unlock_result(c, LK_REP_UNLOCK_RESULT, ok, failed, flags);
@@ -528,6 +529,19 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 	conn_send(c, m);
 }
 
+static void handle_reload(struct conn *c, const struct lk_msg *req)
+{
+	char text[LK_TEXT_MAX + 1];
+
+	if (!peer_is_root(c))
+		return;
+	if (daemon_config_reload(c->d, text, sizeof(text)) < 0) {
+		reply_error(c, LK_E_INVALID, 0, text);
+		return;
+	}
+	reply_ok(c);
+}
+
 /*
  * Replace the slots of one kind with a new one, in one atomic write of the
  * protector file (temp file, fsync, rename, fsync of the directory): at
@@ -676,6 +690,7 @@ static const request_handler handlers[_LK_REQ_MAX] = {
 	[LK_REQ_STATUS] = handle_status,
 	[LK_REQ_ENROLL] = handle_enroll,
 	[LK_REQ_ENCRYPT] = handle_encrypt,
+	[LK_REQ_RELOAD] = handle_reload,
 	[LK_REQ_REWRAP] = handle_rewrap,
 };
 

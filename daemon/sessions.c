@@ -261,7 +261,7 @@ static int on_logind_change(sd_event_source *s, int fd, uint32_t revents, void *
 		if (u->sessions == 0 && !logind_has_sessions(u->uid)) {
 			log_info("logind reports no session of uid %u any more: locking", (unsigned)u->uid);
 			u->logind_watch = false;
-			daemon_lock_user(d, u, NULL, NULL);
+			daemon_lock_user_at_logout(d, u, NULL, NULL);
 		} else
 			watching |= u->logind_watch;
 	}
@@ -336,7 +336,7 @@ int sessions_rebuild(struct daemon *d)
 			continue;
 		}
 		log_info("uid %u has keys loaded but no live session: locking", (unsigned)uids[i]);
-		daemon_lock_user(d, u, NULL, NULL);
+		daemon_lock_user_at_logout(d, u, NULL, NULL);
 		locked++;
 	}
 	users_gc(&d->users);

@@ -10,21 +10,39 @@
  *   <etc>/policy.d/NAME.conf          override <vendor>/policy.d/NAME.conf;
  *                                     an empty file or a symlink to /dev/null
  *                                     in <etc> masks the vendor file.
- *   Drop-ins are read in lexical order of NAME. Only "*.conf" is read.
+ *   Drop-ins are read in lexical order of NAME. Only "*.conf" is read;
+ *   names starting with '.' are skipped.
+ *
+ * Every file must be a regular file (no symlink, except the /dev/null
+ * mask), owned by root (or by the user running the loader, for tests),
+ * not group/world-writable, at most LK_CONFIG_FILE_MAX bytes; the
+ * directories must be owned the same way and not group/world-writable.
+ *
+ * Syntax (INI, parsed with inih, but stricter than inih): comments are
+ * whole lines starting with '#' or ';'; "key = value" lines; no inline
+ * comments, no continuation (indented) lines, no NUL or control
+ * characters (tab aside), no CR, no BOM, lines of at most 2048 bytes, no
+ * key outside a section, no key twice in a section.
  *
  * latchkey.conf:
  *   [latchkey]
  *   lock_on_logout = yes|no         default yes
- *   lock_delay     = 0|30s|500ms|2min   default 0, at most 1h
- *   [user NAME]                       (per-user overrides)
+ *   lock_delay     = 0|30s|500ms|2min   default 0, at most 1h; units ms, s, min, h
+ *   [user NAME]                       (per-user overrides; NAME as useradd
+ *                                     takes it)
+ *   Booleans: yes/no, true/false, 1/0, in any case.
  *   lock_on_logout = yes|no
  *
  * policy.d/NAME.conf (one or more sections):
- *   [policy NAME]                     NAME: [A-Za-z0-9_.-]{1,64}, unique
+ *   [policy NAME]                     NAME: [A-Za-z0-9_.-]{1,64}, not starting
+ *                                     with '.', unique
  *   root      = /var/cache/browser    required; absolute, canonical
  *   per_user  = yes                   required; the only kind there is
- *   subdir    = %u                    default %u; %u user name, %U uid, %% '%'
- *   mode      = 0700                  default 0700; no group/other write
+ *   subdir    = %u                    default %u; %u user name, %U uid, %% '%';
+ *                                     must hold %u or %U, no '/', <= 255 bytes
+ *                                     once expanded
+ *   mode      = 0700                  default 0700; owner rwx, no group/other
+ *                                     write, nothing beyond 0777
  *   contents  = AES-256-XTS | Adiantum                      default AES-256-XTS
  *   filenames = AES-256-CTS | AES-256-HCTR2 | Adiantum      default AES-256-CTS
  *   padding   = 4 | 8 | 16 | 32       default 32
@@ -53,8 +71,8 @@
 
 enum lk_tristate {
 	LK_INHERIT = -1,
-	LK_NO      = 0,
-	LK_YES     = 1,
+	LK_NO = 0,
+	LK_YES = 1,
 };
 
 struct lk_cache_policy {
@@ -62,10 +80,10 @@ struct lk_cache_policy {
 	char root[LK_PATH_MAX + 1];
 	char subdir[LK_SUBDIR_TEMPLATE_MAX + 1]; /* template */
 	mode_t mode;
-	uint8_t contents_mode;  /* FSCRYPT_MODE_* */
-	uint8_t filenames_mode; /* FSCRYPT_MODE_* */
-	uint8_t flags;          /* FSCRYPT_POLICY_FLAGS_PAD_* | FSCRYPT_POLICY_FLAG_IV_INO_LBLK_64 */
-	int lock_on_logout;     /* enum lk_tristate */
+	uint8_t contents_mode;        /* FSCRYPT_MODE_* */
+	uint8_t filenames_mode;       /* FSCRYPT_MODE_* */
+	uint8_t flags;                /* FSCRYPT_POLICY_FLAGS_PAD_* | FSCRYPT_POLICY_FLAG_IV_INO_LBLK_64 */
+	int lock_on_logout;           /* enum lk_tristate */
 	char source[LK_PATH_MAX + 1]; /* the file it came from */
 	unsigned line;                /* the line of its [policy] header */
 };
@@ -101,12 +119,12 @@ void lk_config_free(struct lk_config *c);
 /* Load everything. On error returns -errno, fills *err, and leaves *ret
  * freed (empty). */
 int lk_config_load(const char *etc_dir, const char *vendor_dir, struct lk_config *ret,
-		   struct lk_config_error *err);
+                   struct lk_config_error *err);
 
 /* One file's text into c (tests and the fuzzer use this directly), then
  * the checks across files (duplicate names, nested or equal roots). */
 int lk_config_parse_buffer(struct lk_config *c, const char *text, size_t len, const char *filename,
-			   enum lk_config_file_kind kind, struct lk_config_error *err);
+                           enum lk_config_file_kind kind, struct lk_config_error *err);
 int lk_config_finish(struct lk_config *c, struct lk_config_error *err);
 
 /* "file:line: message" (or "file: message" when line is 0). */
@@ -120,13 +138,73 @@ bool lk_config_lock_on_logout(const struct lk_config *c, const char *user, const
 /* Expand p->subdir for a user. -EINVAL if the result is empty, ".", "..",
  * or contains '/'; -ENAMETOOLONG if it does not fit. */
 int lk_cache_policy_subdir(const struct lk_cache_policy *p, const char *user, uid_t uid, char *out,
-			   size_t size);
+                           size_t size);
 
 /* The drop-in text that defines p (what `latchkeyctl policy assign` writes). */
 int lk_cache_policy_format(const struct lk_cache_policy *p, char *buf, size_t size);
 
-/* "AES-256-XTS" <-> FSCRYPT_MODE_AES_256_XTS etc.; NULL / -EINVAL if unknown. */
+/* "AES-256-XTS" <-> FSCRYPT_MODE_AES_256_XTS etc.; NULL / -EINVAL if unknown.
+ * Names match case-insensitively; every mode the kernel knows has a name,
+ * but a configuration may only use the pairs listed at the top. */
 const char *lk_fscrypt_mode_name(uint8_t mode);
 int lk_fscrypt_mode_from_name(const char *name, uint8_t *ret);
+
+/*
+ * Building a policy the way the parser does (latchkeyctl policy assign uses
+ * these, so the command line and the files are checked by the same code).
+ * Every "why" output gets "what is wrong; how to fix it" without file and
+ * line, and may be NULL.
+ */
+
+/* The keys of a [policy NAME] section, in the order the format writes them. */
+enum lk_policy_key {
+	LK_POLICY_KEY_ROOT,
+	LK_POLICY_KEY_PER_USER,
+	LK_POLICY_KEY_SUBDIR,
+	LK_POLICY_KEY_MODE,
+	LK_POLICY_KEY_CONTENTS,
+	LK_POLICY_KEY_FILENAMES,
+	LK_POLICY_KEY_PADDING,
+	LK_POLICY_KEY_IV_INO_LBLK_64,
+	LK_POLICY_KEY_LOCK_ON_LOGOUT,
+	LK_POLICY_KEY_COUNT,
+};
+extern const char *const lk_cache_policy_keys[LK_POLICY_KEY_COUNT];
+/* enum lk_policy_key of a key name, or -ENOENT. */
+int lk_cache_policy_key(const char *key);
+
+/* [A-Za-z0-9_.-]{1,64}, not starting with '.' (the name is also a file name). */
+bool lk_policy_name_is_valid(const char *name);
+
+/* p = the defaults (subdir %u, mode 0700, AES-256-XTS / AES-256-CTS,
+ * padding 32, no IV_INO_LBLK_64, lock_on_logout inherited), no root yet,
+ * no source. -EINVAL if name is not valid. */
+int lk_cache_policy_init(struct lk_cache_policy *p, const char *name);
+
+/* Set one key from its text as a drop-in would spell it ("mode", "0750").
+ * -ENOENT for an unknown key (why suggests the closest one), -EINVAL for a
+ * bad value; p is unchanged on error. per_user accepts only "yes". */
+int lk_cache_policy_set(struct lk_cache_policy *p, const char *key, const char *value, char *why,
+                        size_t why_size);
+
+/* The checks across keys: a root is set, contents/filenames are an allowed
+ * pair, no unknown flags. 0 or -EINVAL. */
+int lk_cache_policy_check(const struct lk_cache_policy *p, char *why, size_t why_size);
+
+/* A root as the configuration accepts it: absolute, canonical (no "//",
+ * "." or ".." component, no trailing '/'), not "/", at most LK_PATH_MAX
+ * bytes, no control characters. 0 or -EINVAL. Purely lexical. */
+int lk_config_check_root(const char *root, char *why, size_t why_size);
+
+/*
+ * Whether the kernel and the filesystem of root_fd (an open directory)
+ * accept p's encryption settings. In a temporary directory under root_fd
+ * it adds a random throw-away key, sets p's v2 policy, creates and writes
+ * a file (which sets up the ciphers), then removes all of it again. Needs
+ * CAP_SYS_ADMIN. 0, or -errno with *ret_step naming the step that failed
+ * ("set policy": modes or flags refused, typically -EINVAL; "create file":
+ * -ENOPKG when a cipher is not built into the kernel).
+ */
+int lk_cache_policy_probe(int root_fd, const struct lk_cache_policy *p, const char **ret_step);
 
 #endif

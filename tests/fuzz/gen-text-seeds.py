@@ -43,3 +43,20 @@ put('fuzz-protector', 'invalid-empty', b'')
 put('fuzz-protector', 'invalid-header-only', struct.pack('<IHHII', 0x46504b4c, 1, 0, 1000, 0))
 put('fuzz-wrapped-key', 'invalid-short', b'LKWK\x01\x00\x01\x00')
 put('fuzz-wrapped-key', 'invalid-zeros', b'\x00' * 120)
+
+# The configuration parser (policy/config.h): one valid file of each kind,
+# and the lexical traps inih would read differently.
+WEB = b'[policy web]\nroot = /var/cache/web\nper_user = yes\n'
+put('fuzz-config', 'valid-dropin', b'# browser caches\n' + WEB + b'subdir = u%U-%u\nmode = 0750\n'
+    b'contents = Adiantum\nfilenames = Adiantum\npadding = 16\niv_ino_lblk_64 = yes\nlock_on_logout = no\n'
+    b'\n[policy tmp]\nroot = /srv/tmp\nper_user = true\nfilenames = AES-256-HCTR2\n')
+put('fuzz-config', 'valid-main', b'[latchkey]\nlock_on_logout = no\nlock_delay = 2min\n'
+    b'[user alice]\nlock_on_logout = yes\n[user bob]\n')
+put('fuzz-config', 'invalid-continuation', WEB + b'subdir = %u\n  cache\n')
+put('fuzz-config', 'invalid-inline-comment', WEB + b'mode = 0700 ; private\n')
+put('fuzz-config', 'invalid-nul', b'[policy web]\nroot = /var/ca\x00che\nper_user = yes\n')
+put('fuzz-config', 'invalid-long-line', WEB + b'#' + b'x' * 2100 + b'\n')
+put('fuzz-config', 'invalid-nested', WEB + b'[policy in]\nroot = /var/cache/web/in\nper_user = yes\n')
+put('fuzz-config', 'invalid-dup-key', WEB + b'mode = 0700\nmode = 0750\n')
+put('fuzz-config', 'invalid-typo', WEB + b'mdoe = 0700\n')
+put('fuzz-config', 'invalid-tab-in-key', WEB + b'roo\tiv_ino_lblk_64 = = yes\n')

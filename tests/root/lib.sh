@@ -72,8 +72,8 @@ lk_add_user() {
 }
 
 lk_start_daemon() {
-  "$LATCHKEYD" --socket "$SOCK" --state-dir "$W/state" --config-dir "$W/etc" --debug \
-    >>"$W/daemon.log" 2>&1 &
+  "$LATCHKEYD" --socket "$SOCK" --state-dir "$W/state" --config-dir "$W/etc" \
+    --vendor-config-dir "$W/vendor" --debug >>"$W/daemon.log" 2>&1 &
   DAEMON_PID=$!
   for _ in $(seq 100); do
     [ -S "$SOCK" ] && return 0
@@ -110,6 +110,32 @@ lk_encrypted_home() {
 
 # Independent check with xfs_io: prints Present/Absent/Incompletely removed.
 key_status() { xfs_io -c "enckey_status $1" "$MNT" | head -1; }
+
+# lk_policy NAME ROOT [KEY=VALUE...]: a per-user cache policy drop-in in the
+# daemon's config dir (read at start, or at lk_reload).
+lk_policy() {
+  local name=$1 root=$2; shift 2
+  mkdir -p "$W/etc/policy.d"
+  { printf '[policy %s]\nroot = %s\nper_user = yes\n' "$name" "$root"
+    for kv in "$@"; do printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"; done
+  } >"$W/etc/policy.d/$name.conf"
+}
+
+# lk_reload: the RELOAD request; prints OK, or ERROR and the daemon's text
+# (exit status 1).
+lk_reload() {
+  python3 - "$SOCK" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.settimeout(30); s.connect(sys.argv[1])
+s.send(struct.pack("<IHHII", 0x31504B4C, 1, 11, 1, 0))   # RELOAD, no body
+buf = s.recv(4096); mtype = struct.unpack_from("<H", buf, 6)[0]; off, text = 16, ""
+while off < len(buf):
+    tag, n = struct.unpack_from("<HH", buf, off); off += 4
+    if tag == 11: text = buf[off:off + n].decode()
+    off += n
+print("OK" if mtype == 0x81 else "ERROR " + text); sys.exit(0 if mtype == 0x81 else 1)
+PY
+}
 
 # lk_locked_home_setup PREFIX: a test fs, our daemon, the PAM service and one
 # user (PREFIX + a random number) whose encrypted home holds the file f and
