@@ -20,6 +20,7 @@ static const struct ctl_command commands[] = {
     {"status", cmd_status, "show encrypted directories and their state"},
     {"lock", cmd_lock, "remove USER's keys from the kernel"},
     {"unlock", cmd_unlock, "unlock USER's directories with their passphrase"},
+    {"policy", cmd_policy, "give each user a directory under a shared root (assign, list, remove)"},
 };
 
 static void help(void)
