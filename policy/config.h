@@ -122,7 +122,10 @@ int lk_config_load(const char *etc_dir, const char *vendor_dir, struct lk_config
                    struct lk_config_error *err);
 
 /* One file's text into c (tests and the fuzzer use this directly), then
- * the checks across files (duplicate names, nested or equal roots). */
+ * the checks across files (duplicate names, nested or equal roots). A file
+ * that fails adds nothing to c. filename is used for errors and as each
+ * policy's source. Not thread-safe: it sets libinih's process-wide options
+ * (variables in Debian's build of inih). */
 int lk_config_parse_buffer(struct lk_config *c, const char *text, size_t len, const char *filename,
                            enum lk_config_file_kind kind, struct lk_config_error *err);
 int lk_config_finish(struct lk_config *c, struct lk_config_error *err);

@@ -198,6 +198,8 @@ static const struct bad_case bad_cases[] = {
     {D, WEB "subdir = %x\n", 0,
      "t.conf:4: subdir \"%x\" has the unknown escape \"%x\"; use %u (user name), %U (uid) or %% (a '%')"},
     {D, WEB "subdir = %u%\n", 0, "t.conf:4: subdir \"%u%\" ends with a lone '%'; write %% for a literal '%'"},
+    {D, WEB "subdir =#%u\n", 0,
+     "t.conf:4: value of subdir starts with '#', which starts a comment; remove it"},
     {D, WEB "subdir = %u%u%u%u%u%u%u%u\n", 0,
      "t.conf:4: subdir \"%u%u%u%u%u%u%u%u\" can expand to 264 bytes, more than 255; shorten it"},
     {D, WEB "subdir = %u_012345678901234567890123456789012345678901234567890123456789xx\n", 0,
