@@ -30,8 +30,9 @@
  *   lock_delay     = 0|30s|500ms|2min   default 0, at most 1h; units ms, s, min, h
  *   [user NAME]                       (per-user overrides; NAME as useradd
  *                                     takes it)
- *   Booleans: yes/no, true/false, 1/0, in any case.
  *   lock_on_logout = yes|no
+ *
+ * Booleans: yes/no, true/false, 1/0, in any case.
  *
  * policy.d/NAME.conf (one or more sections):
  *   [policy NAME]                     NAME: [A-Za-z0-9_.-]{1,64}, not starting
@@ -71,8 +72,8 @@
 
 enum lk_tristate {
 	LK_INHERIT = -1,
-	LK_NO = 0,
-	LK_YES = 1,
+	LK_NO      = 0,
+	LK_YES     = 1,
 };
 
 struct lk_cache_policy {
@@ -80,10 +81,10 @@ struct lk_cache_policy {
 	char root[LK_PATH_MAX + 1];
 	char subdir[LK_SUBDIR_TEMPLATE_MAX + 1]; /* template */
 	mode_t mode;
-	uint8_t contents_mode;        /* FSCRYPT_MODE_* */
-	uint8_t filenames_mode;       /* FSCRYPT_MODE_* */
-	uint8_t flags;                /* FSCRYPT_POLICY_FLAGS_PAD_* | FSCRYPT_POLICY_FLAG_IV_INO_LBLK_64 */
-	int lock_on_logout;           /* enum lk_tristate */
+	uint8_t contents_mode;  /* FSCRYPT_MODE_* */
+	uint8_t filenames_mode; /* FSCRYPT_MODE_* */
+	uint8_t flags;          /* FSCRYPT_POLICY_FLAGS_PAD_* | FSCRYPT_POLICY_FLAG_IV_INO_LBLK_64 */
+	int lock_on_logout;     /* enum lk_tristate */
 	char source[LK_PATH_MAX + 1]; /* the file it came from */
 	unsigned line;                /* the line of its [policy] header */
 };
@@ -119,12 +120,15 @@ void lk_config_free(struct lk_config *c);
 /* Load everything. On error returns -errno, fills *err, and leaves *ret
  * freed (empty). */
 int lk_config_load(const char *etc_dir, const char *vendor_dir, struct lk_config *ret,
-                   struct lk_config_error *err);
+		   struct lk_config_error *err);
 
 /* One file's text into c (tests and the fuzzer use this directly), then
- * the checks across files (duplicate names, nested or equal roots). */
+ * the checks across files (duplicate names, nested or equal roots). A file
+ * that fails adds nothing to c. filename is used for errors and as each
+ * policy's source. Not thread-safe: it sets libinih's process-wide options
+ * (variables in Debian's build of inih). */
 int lk_config_parse_buffer(struct lk_config *c, const char *text, size_t len, const char *filename,
-                           enum lk_config_file_kind kind, struct lk_config_error *err);
+			   enum lk_config_file_kind kind, struct lk_config_error *err);
 int lk_config_finish(struct lk_config *c, struct lk_config_error *err);
 
 /* "file:line: message" (or "file: message" when line is 0). */
@@ -138,7 +142,7 @@ bool lk_config_lock_on_logout(const struct lk_config *c, const char *user, const
 /* Expand p->subdir for a user. -EINVAL if the result is empty, ".", "..",
  * or contains '/'; -ENAMETOOLONG if it does not fit. */
 int lk_cache_policy_subdir(const struct lk_cache_policy *p, const char *user, uid_t uid, char *out,
-                           size_t size);
+			   size_t size);
 
 /* The drop-in text that defines p (what `latchkeyctl policy assign` writes). */
 int lk_cache_policy_format(const struct lk_cache_policy *p, char *buf, size_t size);
@@ -185,7 +189,7 @@ int lk_cache_policy_init(struct lk_cache_policy *p, const char *name);
  * -ENOENT for an unknown key (why suggests the closest one), -EINVAL for a
  * bad value; p is unchanged on error. per_user accepts only "yes". */
 int lk_cache_policy_set(struct lk_cache_policy *p, const char *key, const char *value, char *why,
-                        size_t why_size);
+			size_t why_size);
 
 /* The checks across keys: a root is set, contents/filenames are an allowed
  * pair, no unknown flags. 0 or -EINVAL. */

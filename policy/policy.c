@@ -81,6 +81,11 @@ static int value_check(const char *key, const char *value, char *why, size_t why
 			    why, why_size,
 			    "value of %s contains \" %c\", which starts a comment; remove the space", key, c);
 	}
+	/* Written back as "key = value", a leading one would start a comment. */
+	if (value[0] == ';' || value[0] == '#')
+		return why_set(why, why_size,
+		               "value of %s starts with '%c', which starts a comment; remove it", key,
+		               value[0]);
 	if (value[0] == ' ' || value[len - 1] == ' ')
 		return why_set(why, why_size, "value of %s starts or ends with a space; remove it", key);
 	return 0;

@@ -22,6 +22,7 @@ static const struct ctl_command commands[] = {
     {"unlock", cmd_unlock, "unlock USER's directories with their passphrase"},
     {"recovery", cmd_recovery, "create a recovery code for USER, or reset with one (root)"},
     {"escrow", cmd_escrow, "offline-key escrow: keygen, enable, add, request, answer, recover"},
+    {"policy", cmd_policy, "give each user a directory under a shared root (assign, list, remove)"},
 };
 
 static void help(void)

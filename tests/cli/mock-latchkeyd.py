@@ -17,6 +17,7 @@ import sys
 MAGIC, VERSION = 0x31504B4C, 1
 REQ = {1: "KDF_PARAMS", 2: "AUTH_SUBMIT", 3: "SESSION_OPEN", 4: "SESSION_CLOSE", 5: "UNLOCK",
        6: "LOCK", 7: "STATUS", 8: "ENROLL", 9: "ENCRYPT"}
+REQ[11] = "RELOAD"
 OK, ERROR, KDF, UNLOCK_RESULT, LOCK_RESULT, ENTRY, END, ENCRYPT_RESULT = range(0x81, 0x89)
 T_UID, T_STATUS, T_ERROR, T_FLAGS, T_COUNT, T_KDF, T_KEY, T_KEY_ID, T_STATE, T_PATH, T_TEXT = range(1, 12)
 E_PERM, E_NOT_ENROLLED, E_BAD_KEY, E_NEED_PASSPHRASE, E_BUSY = 2, 3, 4, 6, 11
@@ -158,6 +159,10 @@ def answer(scenario, mtype, fields, state):
         if T_KEY not in fields:
             return [(ERROR, [(T_STATUS, u32(E_NEED_PASSPHRASE))])]
         return [(ENCRYPT_RESULT, [(T_KEY_ID, bytes(range(16))), (T_PATH, fields[T_PATH])])]
+    if name == "RELOAD":
+        if scenario == "reload-refused":
+            return [(ERROR, [(T_STATUS, u32(7)), (T_TEXT, b"policy.d/x.conf:3: mock refuses this configuration")])]
+        return [(OK, [])]
     return [(ERROR, [(T_STATUS, u32(1))])]
 
 

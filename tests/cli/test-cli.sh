@@ -53,6 +53,37 @@ expect 2 "lock without user" -- "$CTL" lock
 expect 2 "unlock bad option" -- "$CTL" unlock root --bogus
 expect 2 "invalid user name" -- "$CTL" --socket "$NOSOCK" lock '../etc'
 
+# policy: help and the usage errors that need neither root nor a daemon.
+expect 0 "--help lists policy" -- "$CTL" --help; mentions policy
+expect 0 "policy --help" -- "$CTL" policy --help; mentions assign list remove latchkey.conf
+expect 0 "policy assign --help" -- "$CTL" policy assign --help
+mentions --per-user --name --subdir --mode --contents --filenames --padding --iv-ino-lblk-64 --json --config-dir
+expect 0 "policy list --help" -- "$CTL" policy list --help; mentions --json --config-dir --vendor-dir
+expect 0 "policy remove --help" -- "$CTL" policy remove --help; mentions --config-dir "never touched"
+expect 2 "policy alone" -- "$CTL" policy; mentions "assign, list or remove"
+expect 2 "policy unknown" -- "$CTL" policy frob
+expect 2 "policy assign no DIR" -- "$CTL" policy assign --per-user
+expect 2 "policy assign relative" -- "$CTL" policy assign srv/x --per-user; mentions "absolute path"
+expect 2 "policy assign no --per-user" -- "$CTL" policy assign /srv/x; mentions "--per-user is required"
+expect 2 "policy assign bad contents" -- "$CTL" policy assign /srv/x --per-user --contents AES-512
+mentions 'unknown contents mode "AES-512"; use AES-256-XTS or Adiantum'
+expect 2 "policy assign bad pair" -- "$CTL" policy assign /srv/x --per-user --filenames Adiantum
+mentions "set contents = Adiantum"
+expect 2 "policy assign bad padding" -- "$CTL" policy assign /srv/x --per-user --padding 12
+expect 2 "policy assign bad name" -- "$CTL" policy assign /srv/x --per-user --name .x
+expect 2 "policy assign bad subdir" -- "$CTL" policy assign /srv/x --per-user --subdir %u/x
+expect 2 "policy assign dotdot" -- "$CTL" policy assign /srv/../x --per-user; mentions '".." component'
+expect 2 "policy remove relative" -- "$CTL" policy remove srv/x
+expect 2 "policy list extra" -- "$CTL" policy list x
+expect 0 "policy list, no config" -- "$CTL" policy list --config-dir "$TMP/none" --vendor-dir "$TMP/none"
+mentions "No per-user directory policies"
+expect 0 "policy list --json, no config" -- "$CTL" --json policy list --config-dir "$TMP/none" --vendor-dir "$TMP/none"
+mentions '^{"policies":\[\]}$'
+if [ "$(id -u)" != 0 ]; then
+	expect 4 "policy assign as non-root" -- "$CTL" policy assign /srv/x --per-user
+	expect 4 "policy remove as non-root" -- "$CTL" policy remove /srv/x
+fi
+
 # Daemon unreachable: exit 3 with the advice, in well under the timeout.
 start=$(date +%s)
 expect 3 "status, no daemon" -- "$CTL" --socket "$NOSOCK" status; mentions "cannot reach latchkeyd" "$NOSOCK"

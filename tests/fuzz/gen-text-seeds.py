@@ -60,3 +60,4 @@ put('fuzz-config', 'invalid-nested', WEB + b'[policy in]\nroot = /var/cache/web/
 put('fuzz-config', 'invalid-dup-key', WEB + b'mode = 0700\nmode = 0750\n')
 put('fuzz-config', 'invalid-typo', WEB + b'mdoe = 0700\n')
 put('fuzz-config', 'invalid-tab-in-key', WEB + b'roo\tiv_ino_lblk_64 = = yes\n')
+put('fuzz-config', 'invalid-value-starts-comment', WEB + b'subdir =#u%U%u*mroot = \n')

@@ -198,6 +198,8 @@ static const struct bad_case bad_cases[] = {
     {D, WEB "subdir = %x\n", 0,
      "t.conf:4: subdir \"%x\" has the unknown escape \"%x\"; use %u (user name), %U (uid) or %% (a '%')"},
     {D, WEB "subdir = %u%\n", 0, "t.conf:4: subdir \"%u%\" ends with a lone '%'; write %% for a literal '%'"},
+    {D, WEB "subdir =#%u\n", 0,
+     "t.conf:4: value of subdir starts with '#', which starts a comment; remove it"},
     {D, WEB "subdir = %u%u%u%u%u%u%u%u\n", 0,
      "t.conf:4: subdir \"%u%u%u%u%u%u%u%u\" can expand to 264 bytes, more than 255; shorten it"},
     {D, WEB "subdir = %u_012345678901234567890123456789012345678901234567890123456789xx\n", 0,
@@ -926,7 +928,33 @@ static void test_load_foreign_owner(void **state)
 	assert_string_equal(load_error(t, &c), want);
 }
 
-int main(void)
+/* The example drop-in in contrib/ parses, to what its comments say. */
+static const char *example_path;
+
+static void test_example_dropin(void **state)
+{
+	struct lk_config_error e = {};
+	struct lk_config c;
+	char text[LK_CONFIG_FILE_MAX];
+	size_t len;
+	FILE *f;
+
+	if (!example_path)
+		skip();
+	f = fopen(example_path, "r");
+	assert_non_null(f);
+	len = fread(text, 1, sizeof(text), f);
+	fclose(f);
+	lk_config_init(&c);
+	if (lk_config_parse_buffer(&c, text, len, example_path, D, &e) < 0)
+		fail_msg("%s", error_of(&e));
+	assert_int_equal(c.n_policies, 1);
+	assert_string_equal(c.policies[0].root, "/var/cache/browser");
+	assert_int_equal(c.policies[0].lock_on_logout, LK_YES);
+	lk_config_free(&c);
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bad_table),
@@ -939,11 +967,14 @@ int main(void)
 	    cmocka_unit_test(test_subdir_expansion),
 	    cmocka_unit_test(test_format_round_trip),
 	    cmocka_unit_test(test_set_api),
+	    cmocka_unit_test(test_example_dropin),
 	    cmocka_unit_test_setup_teardown(test_load_override_and_mask, tree_setup, tree_teardown),
 	    cmocka_unit_test_setup_teardown(test_load_order, tree_setup, tree_teardown),
 	    cmocka_unit_test_setup_teardown(test_load_unsafe_files, tree_setup, tree_teardown),
 	    cmocka_unit_test_setup_teardown(test_load_foreign_owner, tree_setup, tree_teardown),
 	};
 
+	if (argc > 1)
+		example_path = argv[1];
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * latchkeyctl policy: per-user directories under shared roots (the
+ * drop-ins of latchkey.conf(5)). This file holds the dispatcher, `list`,
+ * and what assign and remove share.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/fscrypt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "client.h"
+#include "output.h"
+#include "policy_ctl.h"
+
+static void policy_help(void)
+{
+	printf("Usage: latchkeyctl policy COMMAND [ARGS...]\n"
+	       "\n"
+	       "Give every user a directory of their own under a shared root (a browser\n"
+	       "cache, say), encrypted with a key that the user's login unlocks. The\n"
+	       "policies are drop-ins in %s/policy.d (latchkey.conf(5)).\n"
+	       "\n"
+	       "Commands:\n"
+	       "  assign DIR --per-user  add a policy for the root DIR (root)\n"
+	       "  list                   show the policies\n"
+	       "  remove DIR             remove the policy of the root DIR (root)\n"
+	       "\n"
+	       "Run 'latchkeyctl policy COMMAND --help' for a command's options.\n",
+	       LK_DEFAULT_CONFIG_DIR);
+}
+
+static void list_help(void)
+{
+	printf(
+	    "Usage: latchkeyctl policy list [--json] [--config-dir DIR] [--vendor-dir DIR]\n"
+	    "\n"
+	    "Show the per-user directory policies of the configuration, as latchkeyd\n"
+	    "reads it: drop-ins in the configuration directory override those of the\n"
+	    "vendor directory file by file.\n"
+	    "\n"
+	    "Options:\n"
+	    "  --json            print {\"policies\":[{\"name\",\"root\",\"per_user\",\"subdir\",\"mode\",\n"
+	    "                    \"contents\",\"filenames\",\"padding\",\"iv_ino_lblk_64\",\n"
+	    "                    \"lock_on_logout\",\"source\",\"line\"}]}\n"
+	    "  --config-dir DIR  configuration directory (default %s)\n"
+	    "  --vendor-dir DIR  vendor directory (default %s)\n"
+	    "  -h, --help        show this help\n",
+	    LK_DEFAULT_CONFIG_DIR, LK_VENDOR_CONFIG_DIR);
+}
+
+bool policy_common_option(struct ctl *ctl, int opt, struct policy_dirs *dirs)
+{
+	switch (opt) {
+	case POLICY_OPT_JSON:
+		ctl->json = true;
+		return true;
+	case POLICY_OPT_CONFIG:
+		dirs->etc = optarg;
+		return true;
+	case POLICY_OPT_VENDOR:
+		dirs->vendor = optarg;
+		return true;
+	default:
+		return false;
+	}
+}
+
+int policy_load(const char *op, const struct policy_dirs *d, struct lk_config *ret)
+{
+	struct lk_config_error err = {};
+	char msg[sizeof(err.file) + sizeof(err.message) + 32];
+	int r;
+
+	r = lk_config_load(d->etc, d->vendor, ret, &err);
+	if (r < 0) {
+		lk_config_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "latchkeyctl: %s: the configuration is not valid: ", op);
+		text_print_escaped(stderr, msg);
+		fputc('\n', stderr);
+		return CTL_EXIT_FAILED;
+	}
+	return 0;
+}
+
+void policy_dropin_path(const char *dir, const char *name, char *out, size_t size)
+{
+	size_t n = strlen(dir);
+
+	/* As policy/load.c joins them: no doubled '/'. */
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	snprintf(out, size, "%.*s/policy.d/%s", (int)n, dir, name);
+}
+
+static int open_or_make_dir(int at, const char *name, bool create)
+{
+	int fd;
+
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (at == AT_FDCWD ? 0 : O_NOFOLLOW));
+	if (fd >= 0 || errno != ENOENT || !create)
+		return fd < 0 ? -errno : fd;
+	if (mkdirat(at, name, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (at == AT_FDCWD ? 0 : O_NOFOLLOW));
+	if (fd < 0)
+		return -errno;
+	/* The umask must not decide who may read the configuration. */
+	(void)fchmod(fd, 0755);
+	return fd;
+}
+
+int policy_open_dropin_dir(const char *op, const char *etc, bool create)
+{
+	_cleanup_close_ int etc_fd = -1, fd = -1;
+	struct stat st;
+
+	etc_fd = open_or_make_dir(AT_FDCWD, etc, create);
+	if (etc_fd < 0)
+		return -ctl_fail(CTL_EXIT_FAILED, op, "%s: %s", etc, strerror(-etc_fd));
+	fd = open_or_make_dir(etc_fd, "policy.d", create);
+	if (fd < 0)
+		return -ctl_fail(CTL_EXIT_FAILED, op, "%s/policy.d: %s", etc, strerror(-fd));
+	/* The loader refuses anything else; better to say so before writing. */
+	if (fstat(fd, &st) < 0)
+		return -ctl_fail(CTL_EXIT_FAILED, op, "%s/policy.d: %s", etc, strerror(errno));
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return -ctl_fail(CTL_EXIT_FAILED, op,
+		                 "%s/policy.d must be owned by root and not writable by group or others; "
+		                 "chown root:root and chmod 0755 it",
+		                 etc);
+	return TAKE_FD(fd);
+}
+
+enum policy_reload policy_reload(const struct ctl *ctl, const char *op, int *ret_exit)
+{
+	struct lk_msg *req _cleanup_msg_ = NULL;
+	struct lk_msg *rep _cleanup_msg_ = NULL;
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	*ret_exit = CTL_EXIT_FAILED;
+	req = ctl_msg_new();
+	rep = ctl_msg_new();
+	if (!req || !rep)
+		return POLICY_NO_ANSWER;
+	lk_msg_init(req, LK_REQ_RELOAD, 1);
+
+	fd = lk_client_connect(ctl->socket_path, 1, lk_now_ms() + CTL_CONNECT_TIMEOUT_MS);
+	if (fd == -EPERM) {
+		ctl_fail(CTL_EXIT_FAILED, op,
+		         "warning: not asking %s to reload: the listening process is not root",
+		         ctl->socket_path);
+		return POLICY_UNREACHABLE;
+	}
+	if (fd < 0) {
+		ctl_fail(CTL_EXIT_OK, op, "warning: latchkeyd is not running (%s: %s)", ctl->socket_path,
+		         strerror(-fd));
+		return POLICY_UNREACHABLE;
+	}
+	r = lk_client_call(fd, req, rep, lk_now_ms() + CTL_REPLY_TIMEOUT_MS);
+	if (r < 0) {
+		ctl_fail(CTL_EXIT_FAILED, op, "no valid reply from latchkeyd to RELOAD: %s", strerror(-r));
+		return POLICY_NO_ANSWER;
+	}
+	if (rep->type == LK_REP_OK)
+		return POLICY_RELOADED;
+	*ret_exit = ctl_reply_error(op, rep);
+	return rep->type == LK_REP_ERROR ? POLICY_REFUSED : POLICY_NO_ANSWER;
+}
+
+void policy_print_json(const struct lk_cache_policy *p)
+{
+	static const unsigned pads[] = {4, 8, 16, 32};
+	char mode[8];
+
+	snprintf(mode, sizeof(mode), "%04o", (unsigned)p->mode);
+	fputs("{\"name\":", stdout);
+	json_print_string(stdout, p->name);
+	fputs(",\"root\":", stdout);
+	json_print_string(stdout, p->root);
+	fputs(",\"per_user\":true,\"subdir\":", stdout);
+	json_print_string(stdout, p->subdir);
+	printf(
+	    ",\"mode\":\"%s\",\"contents\":\"%s\",\"filenames\":\"%s\",\"padding\":%u,\"iv_ino_lblk_64\":%s,"
+	    "\"lock_on_logout\":%s,\"source\":",
+	    mode, lk_fscrypt_mode_name(p->contents_mode) ?: "?",
+	    lk_fscrypt_mode_name(p->filenames_mode) ?: "?", pads[p->flags & FSCRYPT_POLICY_FLAGS_PAD_MASK],
+	    (p->flags & FSCRYPT_POLICY_FLAG_IV_INO_LBLK_64) ? "true" : "false",
+	    p->lock_on_logout == LK_INHERIT ? "null"
+	    : p->lock_on_logout == LK_YES   ? "true"
+	                                    : "false");
+	json_print_string(stdout, p->source);
+	printf(",\"line\":%u}", p->line);
+}
+
+int policy_set_option(const char *op, struct lk_cache_policy *p, const char *key, const char *value)
+{
+	char why[512];
+
+	if (lk_cache_policy_set(p, key, value, why, sizeof(why)) < 0)
+		return ctl_usage_error(op, "%s", why);
+	return 0;
+}
+
+/* Column of at least width characters, hostile bytes escaped. */
+static void print_cell(const char *s, size_t width)
+{
+	size_t n = strlen(s);
+
+	text_print_escaped(stdout, s);
+	for (; n < width; n++)
+		putchar(' ');
+	putchar(' ');
+}
+
+static void print_table(const struct lk_config *c)
+{
+	static const unsigned pads[] = {4, 8, 16, 32};
+	size_t w_name = 4, w_root = 4, w_subdir = 6;
+	char modes[64];
+
+	for (unsigned i = 0; i < c->n_policies; i++) {
+		const struct lk_cache_policy *p = &c->policies[i];
+
+		w_name = strlen(p->name) > w_name ? strlen(p->name) : w_name;
+		w_root = strlen(p->root) > w_root ? strlen(p->root) : w_root;
+		w_subdir = strlen(p->subdir) > w_subdir ? strlen(p->subdir) : w_subdir;
+	}
+	print_cell("NAME", w_name);
+	print_cell("ROOT", w_root);
+	print_cell("SUBDIR", w_subdir);
+	printf("%-27s %-7s %s\n", "CONTENTS/FILENAMES", "PADDING", "SOURCE");
+	for (unsigned i = 0; i < c->n_policies; i++) {
+		const struct lk_cache_policy *p = &c->policies[i];
+
+		print_cell(p->name, w_name);
+		print_cell(p->root, w_root);
+		print_cell(p->subdir, w_subdir);
+		snprintf(modes, sizeof(modes), "%s/%s", lk_fscrypt_mode_name(p->contents_mode) ?: "?",
+		         lk_fscrypt_mode_name(p->filenames_mode) ?: "?");
+		printf("%-27s %-7u ", modes, pads[p->flags & FSCRYPT_POLICY_FLAGS_PAD_MASK]);
+		text_print_escaped(stdout, p->source);
+		printf(":%u\n", p->line);
+	}
+}
+
+static int policy_list(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option options[] = {
+	    POLICY_COMMON_OPTIONS,
+	    {},
+	};
+	struct policy_dirs dirs = {LK_DEFAULT_CONFIG_DIR, LK_VENDOR_CONFIG_DIR};
+	struct lk_config c;
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (policy_common_option(ctl, opt, &dirs))
+			continue;
+		if (opt == 'h') {
+			list_help();
+			return CTL_EXIT_OK;
+		}
+		return ctl_usage_error("policy list", "invalid option");
+	}
+	if (optind != argc)
+		return ctl_usage_error("policy list", "unexpected argument '%s'", argv[optind]);
+
+	r = policy_load("policy list", &dirs, &c);
+	if (r != 0)
+		return r;
+	if (ctl->json) {
+		fputs("{\"policies\":[", stdout);
+		for (unsigned i = 0; i < c.n_policies; i++) {
+			if (i)
+				putchar(',');
+			policy_print_json(&c.policies[i]);
+		}
+		fputs("]}\n", stdout);
+	} else if (c.n_policies == 0) {
+		puts("No per-user directory policies.");
+	} else {
+		print_table(&c);
+	}
+	lk_config_free(&c);
+	return fflush(stdout) == 0 ? CTL_EXIT_OK : CTL_EXIT_FAILED;
+}
+
+int cmd_policy(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*run)(struct ctl *ctl, int argc, char **argv);
+	} subs[] = {
+	    {"assign", policy_assign},
+	    {"list", policy_list},
+	    {"remove", policy_remove},
+	};
+
+	if (argc < 2)
+		return ctl_usage_error("policy", "missing command: assign, list or remove");
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		policy_help();
+		return CTL_EXIT_OK;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(subs); i++)
+		if (strcmp(argv[1], subs[i].name) == 0) {
+			/* 0 makes glibc's getopt start over for the subcommand. */
+			optind = 0;
+			return subs[i].run(ctl, argc - 1, argv + 1);
+		}
+	return ctl_usage_error("policy", "unknown command '%s'; use assign, list or remove", argv[1]);
+}
