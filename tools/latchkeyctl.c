@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * latchkeyctl: administer latchkey through latchkeyd. Every operation is a
- * request to the daemon; this program never touches keys or the state
- * directory itself, so it needs no privileges beyond what the daemon grants
- * its peer uid.
+ * latchkeyctl: administer latchkey through latchkeyd. Every operation but
+ * prune is a request to the daemon; this program never touches keys or the
+ * state directory itself, so it needs no privileges beyond what the daemon
+ * grants its peer uid (prune, which needs no key, works on the filesystem
+ * directly and is for root only).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -20,6 +21,7 @@ static const struct ctl_command commands[] = {
     {"status", cmd_status, "show encrypted directories and their state"},
     {"lock", cmd_lock, "remove USER's keys from the kernel"},
     {"unlock", cmd_unlock, "unlock USER's directories with their passphrase"},
+    {"prune", cmd_prune, "delete old files of locked users from a shared cache DIR (root)"},
 };
 
 static void help(void)
