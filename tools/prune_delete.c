@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,6 +249,17 @@ static unsigned delete_jobs(const struct prune *p)
 	return p->opts->jobs;
 }
 
+/* Race tests stop here, between the scan and the deletion, to swap files
+ * under us. Production builds (LK_TEST_HOOKS = 0) compile this to nothing
+ * and never look at the environment. */
+static void test_hook_after_scan(void)
+{
+#if LK_TEST_HOOKS
+	if (secure_getenv("LATCHKEY_TEST_PRUNE_STOP"))
+		raise(SIGSTOP);
+#endif
+}
+
 int prune_delete(struct prune *p)
 {
 	struct deleter d = {.p = p, .lock = PTHREAD_MUTEX_INITIALIZER};
@@ -264,6 +276,7 @@ int prune_delete(struct prune *p)
 		                                                 : now.tv_sec - (int64_t)p->opts->target;
 	}
 
+	test_hook_after_scan();
 	prune_run_parallel(delete_jobs(p), delete_worker, &d);
 	pthread_mutex_destroy(&d.lock);
 

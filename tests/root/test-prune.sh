@@ -187,9 +187,15 @@ RC2=$?
 set -e
 [ $RC = 2 ] && [ $RC2 = 2 ] || fail "DIR as a symlink: exit $RC/$RC2, want 2: $(cat "$W/out")"
 grep -q "symbolic link" "$W/out" || fail "DIR as a symlink: no explanation: $(cat "$W/out")"
+set +e
+"$LATCHKEYCTL" prune "$SHARED/$ALICE" --max-size 0 >"$W/out" 2>&1
+RC=$?
+set -e
+[ $RC = 2 ] || fail "DIR inside a per-user tree: exit $RC, want 2: $(cat "$W/out")"
+grep -q "itself encrypted" "$W/out" || fail "DIR inside a per-user tree: no explanation: $(cat "$W/out")"
 [ "$(alice_list)" = "$A0" ] || fail "a refused prune deleted files"
 invariants "refusals"
-ok "refused for a non-root user (exit 4) and for DIR given as a symlink (exit 2), nothing deleted"
+ok "refused for a non-root user (exit 4), for DIR given as a symlink and for an encrypted DIR (exit 2), nothing deleted"
 
 # --- --free: alice's oldest first ---------------------------------------
 X=20480
@@ -285,3 +291,44 @@ ok "--include-unlocked: bob's oldest file goes only when asked for"
 
 [ "$(key_status "$AKEY")" = Absent ] || fail "alice's key is present after pruning"
 ok "alice's key was never added by prune"
+
+# --- files swapped between the scan and the deletion -----------------------
+# A user who is logged in can replace what prune scanned: the name must be
+# re-checked (same inode, still a regular file) right before each unlink.
+if ! grep -q "define LK_TEST_HOOKS 1" "$LK_BUILD/config.h"; then
+  echo "SKIP: the race part needs a build with -Dtest_hooks=true"
+  exit 77
+fi
+B=$SHARED/$BOB
+as_bob() { runuser -u "$BOB" -- "$@"; }
+as_bob sh -c "cd '$B' && head -c 4096 /dev/urandom >r1 && head -c 4096 /dev/urandom >r2 &&
+  mkdir rsub && head -c 4096 /dev/urandom >rsub/r3"
+touch -d "@$((NOW - 60 * D))" "$B/r1"
+touch -d "@$((NOW - 59 * D))" "$B/r2"
+touch -d "@$((NOW - 58 * D))" "$B/rsub/r3"
+LATCHKEY_TEST_PRUNE_STOP=1 "$LATCHKEYCTL" prune "$SHARED" --include-unlocked --free 4K --json \
+  >"$W/out" 2>"$W/err" &
+PID=$!
+for _ in $(seq 200); do
+  [ "$(awk '{print $3}' "/proc/$PID/stat" 2>/dev/null)" = T ] && break
+  sleep 0.05
+done
+[ "$(awk '{print $3}' "/proc/$PID/stat")" = T ] || fail "prune did not stop after its scan"
+# r1 becomes a symlink to a file outside, r2 a new file (renamed over it, so
+# surely another inode), rsub a symlink to alice's victim tree.
+as_bob sh -c "cd '$B' && rm r1 && ln -s '$W/outside/target' r1 &&
+  echo replacement >r2.new && mv r2.new r2 && mv rsub rsub.old && ln -s '$MNT/victim' rsub"
+kill -CONT "$PID"
+set +e
+wait "$PID"
+RC=$?
+set -e
+[ $RC = 0 ] || fail "prune after the swap: exit $RC: $(cat "$W/err")"
+jcheck satisfied=true files=1 "$BOB.files=1"
+[ -L "$B/r1" ] || fail "the symlink that replaced r1 was deleted"
+[ "$(cat "$B/r2")" = replacement ] || fail "the file that replaced r2 was deleted"
+[ ! -e "$B/rsub.old/r3" ] || fail "r3, still the scanned file, was not deleted"
+[ -L "$B/rsub" ] || fail "the symlink that replaced rsub was touched"
+[ "$(junk_list)" = "$JUNK_BEFORE" ] || fail "the target of the planted symlink changed"
+[ "$(victim_list)" = "$VICTIM_BEFORE" ] || fail "the tree behind the swapped-in symlink was pruned"
+ok "swapped between scan and delete: a symlink and a new file are left alone, the scanned file (in its moved directory) goes, nothing behind a symlink is touched"
