@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * latchkeyctl: administer latchkey through latchkeyd. Every operation is a
- * request to the daemon; this program never touches keys or the state
- * directory itself, so it needs no privileges beyond what the daemon grants
- * its peer uid.
+ * latchkeyctl: administer latchkey through latchkeyd. Every operation but
+ * prune is a request to the daemon; this program never touches keys or the
+ * state directory itself, so it needs no privileges beyond what the daemon
+ * grants its peer uid (prune, which needs no key, works on the filesystem
+ * directly and is for root only).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -23,6 +24,7 @@ static const struct ctl_command commands[] = {
     {"recovery", cmd_recovery, "create a recovery code for USER, or reset with one (root)"},
     {"escrow", cmd_escrow, "offline-key escrow: keygen, enable, add, request, answer, recover"},
     {"policy", cmd_policy, "give each user a directory under a shared root (assign, list, remove)"},
+    {"prune", cmd_prune, "delete old files of locked users from a shared cache DIR (root)"},
 };
 
 static void help(void)

@@ -24,7 +24,7 @@ mentions() {
 	done
 }
 
-expect 0 "--help" -- "$CTL" --help;  mentions --socket --json --version enroll encrypt status lock unlock "Exit status"
+expect 0 "--help" -- "$CTL" --help;  mentions --socket --json --version enroll encrypt status lock unlock prune "Exit status"
 expect 0 "-h" -- "$CTL" -h
 expect 0 "--version" -- "$CTL" --version; mentions "latchkeyctl [0-9]"
 expect 0 "enroll --help" -- "$CTL" enroll --help;   mentions --kdf-time --passphrase-stdin --json
@@ -32,6 +32,8 @@ expect 0 "encrypt --help" -- "$CTL" encrypt --help; mentions --user --passphrase
 expect 0 "status --help" -- "$CTL" status --help;   mentions --json USER DIR
 expect 0 "lock --help" -- "$CTL" lock --help;       mentions --json USER
 expect 0 "unlock --help" -- "$CTL" unlock --help;   mentions --passphrase-stdin --json
+expect 0 "prune --help" -- "$CTL" prune --help
+mentions --free --max-size --max-age --include-unlocked --dry-run --jobs --json KiB "Exit status"
 
 # Usage errors: exit 2 and a hint.
 expect 2 "no command" -- "$CTL"; mentions "--help"
@@ -52,6 +54,17 @@ expect 2 "status bad option" -- "$CTL" status --bogus
 expect 2 "lock without user" -- "$CTL" lock
 expect 2 "unlock bad option" -- "$CTL" unlock root --bogus
 expect 2 "invalid user name" -- "$CTL" --socket "$NOSOCK" lock '../etc'
+# prune checks its arguments before it looks at DIR (or at who runs it).
+expect 2 "prune without DIR" -- "$CTL" prune --free 1M
+expect 2 "prune two DIRs" -- "$CTL" prune "$TMP" "$TMP" --free 1M
+expect 2 "prune without target" -- "$CTL" prune "$TMP"; mentions "--free"
+expect 2 "prune two targets" -- "$CTL" prune "$TMP" --free 1M --max-age 1d; mentions "only one"
+expect 2 "prune --free 1MB" -- "$CTL" prune "$TMP" --free 1MB; mentions "invalid size"
+expect 2 "prune --max-size -1" -- "$CTL" prune "$TMP" --max-size -1
+expect 2 "prune --max-age 1y" -- "$CTL" prune "$TMP" --max-age 1y; mentions "invalid age"
+expect 2 "prune --jobs 0" -- "$CTL" prune "$TMP" --free 1M --jobs 0
+expect 2 "prune --jobs 17" -- "$CTL" prune "$TMP" --free 1M --jobs 17
+expect 2 "prune bad option" -- "$CTL" prune "$TMP" --free 1M --bogus
 
 # policy: help and the usage errors that need neither root nor a daemon.
 expect 0 "--help lists policy" -- "$CTL" --help; mentions policy
