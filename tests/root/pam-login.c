@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * pam-login: a minimal login through the real libpam, for the root tests.
- *   pam-login [--no-auth] [--hold FILE] SERVICE USER [-- COMMAND...]
+ *   pam-login [--no-auth] [--hold FILE] [--hold-after-end FILE2] SERVICE USER [-- COMMAND...]
  * Reads the password (first line of stdin), runs pam_authenticate,
  * pam_acct_mgmt, pam_setcred, pam_open_session, then COMMAND as USER (like
  * `su -c`), then waits until FILE exists (--hold), then closes the session.
+ * --hold-after-end keeps the process alive after pam_end until FILE2 exists,
+ * so a test can inspect what a login process has left in its memory.
  * Exit: COMMAND's status, 10 auth failed, 11 account, 12 session, 2 usage.
  */
 #include <grp.h>
@@ -63,10 +65,18 @@ static int run_as(const char *user, char **argv)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+static void wait_for(const char *file)
+{
+	struct stat st;
+
+	while (file && stat(file, &st) < 0)
+		usleep(20000);
+}
+
 int main(int argc, char **argv)
 {
 	struct pam_conv c = {conv, NULL};
-	const char *hold = NULL;
+	const char *hold = NULL, *hold_after_end = NULL;
 	pam_handle_t *h = NULL;
 	int no_auth = 0, i = 1, r, ret = 0;
 
@@ -75,6 +85,8 @@ int main(int argc, char **argv)
 			no_auth = 1;
 		else if (strcmp(argv[i], "--hold") == 0 && i + 1 < argc)
 			hold = argv[++i];
+		else if (strcmp(argv[i], "--hold-after-end") == 0 && i + 1 < argc)
+			hold_after_end = argv[++i];
 		else
 			return 2;
 	}
@@ -85,6 +97,8 @@ int main(int argc, char **argv)
 	if (i < argc && strcmp(argv[i], "--") == 0)
 		i++;
 
+	/* Unbuffered: stdio would keep a copy of the password in its buffer. */
+	setvbuf(stdin, NULL, _IONBF, 0);
 	if (!no_auth && fgets(password, sizeof(password), stdin))
 		password[strcspn(password, "\n")] = '\0';
 
@@ -114,14 +128,14 @@ int main(int argc, char **argv)
 	}
 	if (i < argc)
 		ret = run_as(user, argv + i);
-	if (hold) {
-		struct stat st;
-		while (stat(hold, &st) < 0)
-			usleep(20000);
-	}
+	wait_for(hold);
 	r = pam_close_session(h, 0);
 	pam_setcred(h, PAM_DELETE_CRED);
 	pam_end(h, r);
-	memset(password, 0, sizeof(password));
+	explicit_bzero(password, sizeof(password));
+	if (hold_after_end) {
+		fprintf(stderr, "pam-login: pam_end done, waiting for %s\n", hold_after_end);
+		wait_for(hold_after_end);
+	}
 	return r == PAM_SUCCESS ? ret : 12;
 }
