@@ -111,12 +111,12 @@ lk_encrypted_home() {
 # Independent check with xfs_io: prints Present/Absent/Incompletely removed.
 key_status() { xfs_io -c "enckey_status $1" "$MNT" | head -1; }
 
-# lk_locked_home_setup PREFIX: a test fs, our daemon, the PAM service and one
-# user (PREFIX + a random number) whose encrypted home holds the file f and
-# is locked. Sets U, PW, H and ID (the key identifier).
+# lk_locked_home_setup PREFIX [PASSWORD]: a test fs, our daemon, the PAM
+# service and one user (PREFIX + a random number) whose encrypted home holds
+# the file f and is locked. Sets U, PW, H and ID (the key identifier).
 lk_locked_home_setup() {
   lk_make_fs
-  PW="pw $RANDOM"
+  PW=${2:-"pw $RANDOM"}
   U=$1$RANDOM
   lk_add_user "$U" "$PW"
   H=$MNT/home/$U
