@@ -154,6 +154,8 @@ static int on_conn_io(sd_event_source *s, int fd, uint32_t revents, void *userda
 	handle_request(c, d->req);
 	lk_msg_wipe(d->req);
 	lk_msg_wipe(d->rep);
+	/* Copies of K, P or W may still sit in the vector registers (found by test-secret-residue.sh). */
+	lk_wipe_cpu_registers();
 	return 0;
 }
 

@@ -30,6 +30,14 @@ bool lk_secret_equal(const void *a, const void *b, size_t len);
 void lk_wipe(void *p, size_t len);
 
 /*
+ * Zero the vector registers. Inlined copies and libc's memcpy move secrets
+ * through them, where they stay until overwritten (and are written into a
+ * core's register notes); explicit_bzero cannot reach them. A no-op where
+ * not implemented (only x86-64 so far).
+ */
+void lk_wipe_cpu_registers(void);
+
+/*
  * Scoped secret buffer: struct lk_secret buf _cleanup_secret_ = {};
  * lk_secret_new(&buf, 32) ... buf.ptr ... freed and wiped on scope exit.
  */

@@ -137,12 +137,12 @@ print("OK" if mtype == 0x81 else "ERROR " + text); sys.exit(0 if mtype == 0x81 e
 PY
 }
 
-# lk_locked_home_setup PREFIX: a test fs, our daemon, the PAM service and one
-# user (PREFIX + a random number) whose encrypted home holds the file f and
-# is locked. Sets U, PW, H and ID (the key identifier).
+# lk_locked_home_setup PREFIX [PASSWORD]: a test fs, our daemon, the PAM
+# service and one user (PREFIX + a random number) whose encrypted home holds
+# the file f and is locked. Sets U, PW, H and ID (the key identifier).
 lk_locked_home_setup() {
   lk_make_fs
-  PW="pw $RANDOM"
+  PW=${2:-"pw $RANDOM"}
   U=$1$RANDOM
   lk_add_user "$U" "$PW"
   H=$MNT/home/$U

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * pam-login: a minimal login through the real libpam, for the root tests.
- *   pam-login [--no-auth] [--hold FILE] [--previous PW|-] [--silent] SERVICE USER [-- COMMAND...]
+ *   pam-login [--no-auth] [--hold FILE] [--hold-after-end FILE2] [--previous PW|-] [--silent]
+ *             SERVICE USER [-- COMMAND...]
  * Reads the password (first line of stdin), runs pam_authenticate,
  * pam_acct_mgmt, pam_setcred, pam_open_session, then COMMAND as USER (like
  * `su -c`), then waits until FILE exists (--hold), then closes the session.
@@ -10,6 +11,9 @@
  *                  Without it every prompt gets the login password, as
  *                  sshd's password authentication does.
  *   --silent       pass PAM_SILENT to every call.
+ *   --hold-after-end FILE2  keep the process alive after pam_end until FILE2
+ *                  exists, so a test can inspect what a login process has
+ *                  left in its memory.
  *   pam-login --chauthtok OLD|- NEW [--silent] SERVICE USER
  * runs pam_chauthtok only. With OLD, as passwd(1) run by USER does: the real
  * uid is USER's (the effective one stays 0), so pam_unix asks for the
@@ -126,10 +130,18 @@ static int run_as(const char *user, char **argv)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+static void wait_for(const char *file)
+{
+	struct stat st;
+
+	while (file && stat(file, &st) < 0)
+		usleep(20000);
+}
+
 int main(int argc, char **argv)
 {
 	struct pam_conv c = {conv, NULL};
-	const char *hold = NULL;
+	const char *hold = NULL, *hold_after_end = NULL;
 	pam_handle_t *h = NULL;
 	int no_auth = 0, flags = 0, i = 1, r, ret = 0;
 
@@ -146,7 +158,9 @@ int main(int argc, char **argv)
 			old_pw = strcmp(argv[i + 1], "-") == 0 ? NULL : argv[i + 1];
 			new_pw = argv[i + 2];
 			i += 2;
-		} else
+		} else if (strcmp(argv[i], "--hold-after-end") == 0 && i + 1 < argc)
+			hold_after_end = argv[++i];
+		else
 			return 2;
 	}
 	if (argc - i < 2)
@@ -155,6 +169,9 @@ int main(int argc, char **argv)
 	i += 2;
 	if (i < argc && strcmp(argv[i], "--") == 0)
 		i++;
+
+	/* Unbuffered: stdio would keep a copy of the password in its buffer. */
+	setvbuf(stdin, NULL, _IONBF, 0);
 
 	if (new_pw) {
 		r = pam_start(service, user, &c, &h);
@@ -194,14 +211,14 @@ int main(int argc, char **argv)
 	}
 	if (i < argc)
 		ret = run_as(user, argv + i);
-	if (hold) {
-		struct stat st;
-		while (stat(hold, &st) < 0)
-			usleep(20000);
-	}
+	wait_for(hold);
 	r = pam_close_session(h, flags);
 	pam_setcred(h, PAM_DELETE_CRED | flags);
 	pam_end(h, r);
-	memset(password, 0, sizeof(password));
+	explicit_bzero(password, sizeof(password));
+	if (hold_after_end) {
+		fprintf(stderr, "pam-login: pam_end done, waiting for %s\n", hold_after_end);
+		wait_for(hold_after_end);
+	}
 	return r == PAM_SUCCESS ? ret : 12;
 }
