@@ -585,6 +585,17 @@ static uint32_t replace_slots(struct daemon *d, struct lk_protector *pr, uint8_t
 	}
 	r = store_save_protector(&d->store, &next);
 	if (r < 0) {
+		/* A failure after the rename (the directory's fsync) leaves the
+		 * new file in place: say what the disk holds, not what failed. */
+		if (store_load_protector(&d->store, pr->uid, &disk) == 0 &&
+		    lk_protector_open(&disk, kind, w, check.ptr, &idx) == 0 &&
+		    lk_secret_equal(check.ptr, p, LK_PROTECTOR_KEY_SIZE)) {
+			log_warning_errno(r, "uid %u: the new slot is in place, but the protector directory could "
+					     "not be synced: a power cut now could bring back the old one",
+					  (unsigned)pr->uid);
+			*pr = next;
+			return LK_OK;
+		}
 		*ret_why = r == -ENOSPC ? "no space left for the protector file; nothing was changed"
 					: "cannot write the protector file; nothing was changed";
 		return LK_E_INTERNAL;

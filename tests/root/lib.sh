@@ -72,7 +72,7 @@ lk_add_user() {
 }
 
 lk_start_daemon() {
-  "$LATCHKEYD" --socket "$SOCK" --state-dir "$W/state" --config-dir "$W/etc" \
+  "$LATCHKEYD" --socket "$SOCK" --state-dir "${LK_STATE:-$W/state}" --config-dir "$W/etc" \
     --vendor-config-dir "$W/vendor" --debug >>"$W/daemon.log" 2>&1 &
   DAEMON_PID=$!
   for _ in $(seq 100); do
@@ -165,4 +165,15 @@ wait_status() {
 # until HOLDFILE exists; runs in the background.
 login_held() {
   printf '%s\n' "$PW" | "$PAM_LOGIN" --hold "$1" "$SERVICE" "$U" -- true &
+}
+
+# lk_add_password_stack: Debian's common-password layout in the test's PAM
+# service (pam_unix decides, latchkey rides along), for password changes.
+lk_add_password_stack() {
+  cat >>"/etc/pam.d/$SERVICE" <<PAM
+password [success=1 default=ignore] pam_unix.so obscure yescrypt
+password requisite pam_deny.so
+password required  pam_permit.so
+password optional  $PAM_MODULE socket=$SOCK debug
+PAM
 }

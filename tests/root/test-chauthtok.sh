@@ -9,13 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 lk_locked_home_setup lkpw
-# Debian's common-password layout: pam_unix decides, latchkey rides along.
-cat >>"/etc/pam.d/$SERVICE" <<PAM
-password [success=1 default=ignore] pam_unix.so obscure yescrypt
-password requisite pam_deny.so
-password required  pam_permit.so
-password optional  $PAM_MODULE socket=$SOCK debug
-PAM
+lk_add_password_stack
 NEW1="Blue-Kettle-$RANDOM-north"
 NEW2="Quiet-Lantern-$RANDOM-west"
 NEW3="Amber-Orchard-$RANDOM-east"

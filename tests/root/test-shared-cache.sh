@@ -37,7 +37,8 @@ login_as_held() {  # login_as_held USER PASSWORD HOLDFILE COMMAND...: a session 
 }
 
 # Both log in; each session writes a file into the user's own cache.
-login_as_held "$A" "$PWA" "$W/holdA" sh -c "echo secret-$A > $C/$A/f"; PA=$!
+login_as_held "$A" "$PWA" "$W/holdA" sh -c \
+  "echo secret-$A > $C/$A/f; head -c 65536 /dev/urandom > $C/$A/old; touch -d '2 days ago' $C/$A/old"; PA=$!
 login_as_held "$B" "$PWB" "$W/holdB" sh -c "echo secret-$B > $C/$B/f"; PB=$!
 wait_for "alice's cache file" test -s "$C/$A/f"
 wait_for "bob's cache file" test -s "$C/$B/f"
@@ -70,18 +71,31 @@ ok "each user reads and writes their own cache; the other's gives EACCES"
 touch "$W/holdA"; wait $PA
 wait_for "alice's cache key absent" is_status "$KA" Absent
 names=$(ls "$C/$A")
-[ "$(printf '%s\n' "$names" | wc -l)" = 1 ] || fail "expected one entry in $C/$A, root sees: $names"
-[ "$names" != f ] || fail "root sees the plaintext name in alice's locked cache"
-out=$(cat "$C/$A/$names" 2>&1) && fail "root read alice's locked cache file"
+[ "$(printf '%s\n' "$names" | wc -l)" = 2 ] || fail "expected two entries in $C/$A, root sees: $names"
+printf '%s\n' "$names" | grep -qx 'f\|old' && fail "root sees a plaintext name in alice's locked cache: $names"
+out=$(cat "$C/$A/$(printf '%s\n' "$names" | head -1)" 2>&1) && fail "root read alice's locked cache file"
 [[ "$out" == *"Required key not available"* ]] || fail "reading alice's locked file: expected ENOKEY, got: $out"
 is_status "$KB" Present || fail "bob's cache was locked by alice's logout: $(key_status "$KB")"
 [ "$(cat "$C/$B/f")" = "secret-$B" ] || fail "bob's cache is no longer readable"
 ctl status "$A" | grep -F "$C/$A" | grep -q ' locked ' || fail "latchkeyctl does not say alice's cache is locked"
 ok "alice logged out: no-key names, ENOKEY for root, xfs_io Absent; bob's stays readable"
 
-# TODO(prune): once `latchkeyctl prune` is on main (branch prune), run
-# `ctl prune "$C" --free ...` here and assert it frees alice's (locked)
-# files while bob's stay intact.
+# Root frees space without any key: prune takes alice's oldest file (locked
+# user first), bob's cache (unlocked) is not touched.
+bob_before=$(ls -l --time-style=+%s "$C/$B"; cat "$C/$B/f")
+json=$(ctl prune "$C" --free 60K --json) || fail "prune failed: $json"
+python3 - "$json" "$A" "$B" <<'PY' || fail "prune report: $json"
+import json, sys
+r = json.loads(sys.argv[1]); by = {u["user"]: u for u in r["users"]}
+a, b = by[sys.argv[2]], by[sys.argv[3]]
+assert r["satisfied"] and r["files"] == 1 and r["bytes"] >= 60 * 1024, r
+assert a["state"] == "locked" and a["files"] == 1 and b["files"] == 0, r
+PY
+left=$(ls "$C/$A")
+[ "$(printf '%s\n' "$left" | wc -l)" = 1 ] || fail "expected one file of alice's left, root sees: $left"
+[ "$(ls -l --time-style=+%s "$C/$B"; cat "$C/$B/f")" = "$bob_before" ] || fail "prune changed bob's cache"
+is_status "$KA" Absent || fail "prune unlocked alice's cache"
+ok "prune freed 64 KiB from alice's locked cache (her oldest file), bob's untouched, no key used"
 
 # Alice's second login reuses the same directory and unlocks it.
 INO=$(stat -c %i "$C/$A")
@@ -90,6 +104,7 @@ wait_for "alice's cache key present again" is_status "$KA" Present
 [ "$(stat -c %i "$C/$A")" = "$INO" ] || fail "alice's cache directory was replaced"
 [ "$(key_id_of "$C/$A")" = "$KA" ] || fail "alice's cache has another key now"
 [ "$(as_user "$A" cat "$C/$A/f")" = "$(printf 'secret-%s\nmore' "$A")" ] || fail "alice's data is gone"
+as_user "$A" test -e "$C/$A/old" && fail "the file prune deleted is back"
 ok "second login of alice: same inode, same key, unlocked, data intact"
 touch "$W/holdA2"; wait $PA
 wait_for "alice locked again" is_status "$KA" Absent
