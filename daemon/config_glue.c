@@ -179,14 +179,3 @@ void daemon_config_free(struct daemon *d)
 {
 	lk_config_free(&d->config);
 }
-
-void daemon_session_opened(struct daemon *d, struct user *u, unsigned *ok, unsigned *failed, unsigned *total)
-{
-	unsigned done = 0, bad = 0;
-
-	daemon_logout_cancel(d, u->uid);
-	daemon_provision_user(d, u, &done, &bad);
-	*ok += done;
-	*failed += bad;
-	*total += done + bad;
-}

@@ -70,7 +70,8 @@ void conn_make_session(struct conn *c, uid_t uid);
 /* The session held by this connection ends (close_session or end-of-file). */
 void conn_end_session(struct conn *c);
 
-/* keys.c: what the daemon does to a user's policies */
+/* keys.c: what the daemon does to a user's policies. Unlocking covers the
+ * indexed roots and provisions every per-user cache policy. */
 int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked, unsigned *ret_failed,
 		       unsigned *ret_total);
 int daemon_lock_user(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy);
@@ -88,9 +89,6 @@ int daemon_config_reload(struct daemon *d, char *err_text, size_t size);
 /* Provision every cache policy for u (needs u->p); counts what was made or
  * unlocked now and what was refused. */
 void daemon_provision_user(struct daemon *d, struct user *u, unsigned *ret_done, unsigned *ret_failed);
-/* SESSION_OPEN hook, after the unlock: cancels a delayed lock, provisions,
- * and adds to the reply's counts. */
-void daemon_session_opened(struct daemon *d, struct user *u, unsigned *ok, unsigned *failed, unsigned *total);
 
 /* logout.c */
 struct logout_filter {
@@ -103,6 +101,8 @@ void daemon_logout(struct daemon *d, struct user *u);
 void daemon_logout_cancel(struct daemon *d, uid_t uid);
 void daemon_logout_free(struct daemon *d);
 int logout_filter_init(struct daemon *d, uid_t uid, struct logout_filter *ret);
+/* The cache policy whose directory for the user is path, or NULL. */
+const struct lk_cache_policy *logout_filter_policy(const struct logout_filter *f, const char *path);
 /* Whether the lock at logout removes the key of index entry e. */
 bool logout_filter_locks(const struct logout_filter *f, const struct lk_index_entry *e);
 

@@ -11,8 +11,9 @@
 int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked, unsigned *ret_failed,
 		       unsigned *ret_total)
 {
+	struct logout_filter f;
 	struct lk_index ix;
-	unsigned ok = 0, failed = 0;
+	unsigned ok = 0, failed = 0, total = 0, done = 0, refused = 0;
 	int r;
 
 	if (!u->p)
@@ -20,17 +21,28 @@ int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked,
 	r = store_load_index(&d->store, u->uid, &ix);
 	if (r < 0)
 		return r;
+	logout_filter_init(d, u->uid, &f);
 	for (unsigned i = 0; i < ix.n; i++) {
+		/* A current cache policy's directory is unlocked by the
+		 * provisioning below, after its full "exactly ours" check:
+		 * once, not twice. */
+		if (logout_filter_policy(&f, ix.e[i].path))
+			continue;
+		total++;
 		if (policy_root_unlock(u->uid, u->p, ix.e[i].path, ix.e[i].key_id) < 0)
 			failed++;
 		else
 			ok++;
 	}
+	daemon_provision_user(d, u, &done, &refused);
+	ok += done;
+	failed += refused;
+	total += done + refused;
 	if (ok)
 		u->lock_incomplete = false;
 	*ret_unlocked = ok;
 	*ret_failed = failed;
-	*ret_total = ix.n;
+	*ret_total = total;
 	return 0;
 }
 

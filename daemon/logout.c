@@ -127,8 +127,7 @@ int logout_filter_init(struct daemon *d, uid_t uid, struct logout_filter *ret)
 	return 0;
 }
 
-/* The cache policy whose directory for the user is path, or NULL. */
-static const struct lk_cache_policy *policy_of(const struct logout_filter *f, const char *path)
+const struct lk_cache_policy *logout_filter_policy(const struct logout_filter *f, const char *path)
 {
 	char mine[LK_PATH_MAX + 1];
 
@@ -143,7 +142,7 @@ static const struct lk_cache_policy *policy_of(const struct logout_filter *f, co
 
 bool logout_filter_locks(const struct logout_filter *f, const struct lk_index_entry *e)
 {
-	const struct lk_cache_policy *pol = policy_of(f, e->path);
+	const struct lk_cache_policy *pol = logout_filter_policy(f, e->path);
 	uint32_t state;
 
 	if (lk_config_lock_on_logout(f->config, f->user, pol))

@@ -256,6 +256,7 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 	user_claim_pending(u, lk_now_ms());
 	log_info("session %u of uid %u opened (%s)", u->sessions, (unsigned)req->uid,
 		 lk_msg_has(req, LK_T_TEXT) ? req->text : "unknown service");
+	daemon_logout_cancel(d, u->uid);
 
 	if (u->p)
 		daemon_unlock_user(d, u, &ok, &failed, &total);
@@ -266,7 +267,6 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 		if (total)
 			flags |= LK_RF_STILL_LOCKED;
 	}
-	daemon_session_opened(d, u, &ok, &failed, &total);
 	if (total == 0)
 		flags |= LK_RF_NOTHING_TO_DO;
 	reply_unlock_result(c, LK_REP_UNLOCK_RESULT, ok, failed, flags);
