@@ -459,8 +459,8 @@ static void remove_new_key(int fd, uid_t uid, uint8_t version, const uint8_t id[
 /* Seal a policy of version modes->version (1: the legacy v1 defaults,
  * modes ignored otherwise; 2: modes' contents/filenames modes and flags). */
 int policy_root_seal(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
-		     const struct lk_fscrypt_policy *modes, const char *path, uint8_t ret_key_id[LK_KEY_ID_SIZE],
-		     const char **ret_err_text)
+		     const struct lk_fscrypt_policy *modes, bool published, const char *path,
+		     uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text)
 {
 	struct lk_secret k _cleanup_secret_ = {};
 	struct lk_fscrypt_policy pol;
@@ -484,9 +484,9 @@ int policy_root_seal(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
 	if (r < 0)
 		return log_error_errno(r, "cannot wrap the new key");
 
-	/* The wrapped copy is durable before the policy exists: a crash leaves
-	 * an unencrypted empty directory with a stale xattr, never an
-	 * encrypted directory whose key is lost. */
+	/* In a published directory the wrapped copy is durable before the
+	 * policy exists: a crash leaves an unencrypted empty directory with a
+	 * stale xattr, never an encrypted directory whose key is lost. */
 	r = lk_wrapped_key_xattr_name(uid, xname, sizeof(xname));
 	if (r < 0)
 		return r;
@@ -495,7 +495,7 @@ int policy_root_seal(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
 		*ret_err_text = "cannot store the wrapped key (trusted xattrs unsupported or no space)";
 		return log_error_errno(r, "encrypt: cannot write %s on %s", xname, path);
 	}
-	if (fsync(fd) < 0) {
+	if (published && fsync(fd) < 0) {
 		r = log_error_errno(-errno, "encrypt: fsync %s", path);
 		goto fail;
 	}
@@ -575,7 +575,7 @@ static int create_root(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SI
 		lk_fscrypt_policy_default_v1(&pol, id);
 	else
 		lk_fscrypt_policy_default(&pol, id);
-	r = policy_root_seal(fd, uid, p, &pol, path, id, ret_err_text);
+	r = policy_root_seal(fd, uid, p, &pol, true, path, id, ret_err_text);
 	if (r < 0)
 		return r;
 	lk_hex(id, LK_KEY_ID_SIZE, hex);

@@ -72,14 +72,21 @@ int policy_root_create_v1(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY
 /*
  * The encrypting core of policy_root_create, on an fd of an empty,
  * unencrypted directory the caller has checked: fresh random K, uid's
- * wrapped copy written and fsynced before anything else, K added, a v2
- * policy with modes' contents/filenames modes and flags (its version and
- * key_id are ignored) set and read back. Leaves the key in the kernel. On
- * failure, if no policy got set, neither the key nor the xattr remains.
- * path only names the directory in log lines.
+ * wrapped copy written (and, if published, fsynced) before anything else,
+ * K added, a policy with modes' contents/filenames modes and flags (its
+ * key_id is ignored; version 1 takes the legacy defaults) set and read
+ * back. Leaves the key in the kernel. On failure, if no policy got set,
+ * neither the key nor the xattr remains. path only names the directory in
+ * log lines.
+ *
+ * published: the directory is already where users find it, so a crash
+ * between policy and xattr must find the xattr durable. A directory not
+ * yet renamed into place (provisioning) needs no such fsync: a crash
+ * leaves a temporary that is swept, and the caller's fsync after the rename
+ * commits the xattr with it.
  */
 int policy_root_seal(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
-		     const struct lk_fscrypt_policy *modes, const char *path, uint8_t ret_key_id[LK_KEY_ID_SIZE],
-		     const char **ret_err_text);
+		     const struct lk_fscrypt_policy *modes, bool published, const char *path,
+		     uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text);
 
 #endif

@@ -353,7 +353,7 @@ static int create_new(struct lk_index *ix, const struct lk_cache_policy *pol, in
 		goto fail;
 	}
 
-	r = policy_root_seal(fd, uid, p, &modes, path, id, &why);
+	r = policy_root_seal(fd, uid, p, &modes, false, path, id, &why);
 	if (r < 0) {
 		log_error("policy %s: cannot encrypt a new directory for uid %u in %s: %s", pol->name,
 			  (unsigned)uid, pol->root, why ?: strerror(-r));
@@ -362,7 +362,7 @@ static int create_new(struct lk_index *ix, const struct lk_cache_policy *pol, in
 	sealed = true;
 	lk_hex(id, LK_KEY_ID_SIZE, hex);
 	/* No fsync of the directory itself: the fsync of the root after the
-	 * rename commits its owner and mode with the rename (one journal
+	 * rename commits its xattr, policy, owner and mode with the rename (one journal
 	 * commit on ext4, a checkpoint on f2fs); a crash before that leaves
 	 * only a temporary directory, which provision_sweep removes. */
 	if (fchown(fd, uid, gid) < 0 || fchmod(fd, pol->mode) < 0) {
