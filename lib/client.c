@@ -137,14 +137,6 @@ static int recv_with(int fd, struct lk_msg *m, uint8_t *buf, uint64_t deadline_m
 	}
 }
 
-int lk_client_send(int fd, const struct lk_msg *m, uint64_t deadline_ms)
-{
-	struct lk_secret buf _cleanup_secret_ = {};
-	int r = lk_secret_new(&buf, LK_MSG_MAX);
-
-	return r < 0 ? r : send_with(fd, m, buf.ptr, deadline_ms);
-}
-
 int lk_client_recv(int fd, struct lk_msg *m, uint64_t deadline_ms)
 {
 	struct lk_secret buf _cleanup_secret_ = {};

@@ -26,8 +26,7 @@ int lk_client_connect(const char *path, int require_root_server, uint64_t deadli
  */
 int lk_client_call(int fd, const struct lk_msg *req, struct lk_msg *rep, uint64_t deadline_ms);
 
-/* Send without waiting (SESSION_CLOSE), and receive only (STATUS entries). */
-int lk_client_send(int fd, const struct lk_msg *m, uint64_t deadline_ms);
+/* Receive only (the STATUS entries after the first reply). */
 int lk_client_recv(int fd, struct lk_msg *m, uint64_t deadline_ms);
 
 /* CLOCK_MONOTONIC in milliseconds. */
