@@ -15,6 +15,7 @@ FD = r'(\d+)<([^>]*)>'
 SYNC = re.compile(r'^(?:fsync|fdatasync)\(' + FD + r'\)\s+= (-?\d+)')
 WRITE = re.compile(r'^(?:write|pwrite64)\(' + FD + r',')
 RENAME = re.compile(r'^renameat2?\(' + FD + r', "([^"]*)", ' + FD + r', "([^"]*)"[^)]*\)\s+= (-?\d+)')
+PLAIN_RENAME = re.compile(r'^rename\("([^"]*)", ')
 TEMP = re.compile(r'^(.+)\.tmp-[A-Za-z0-9]{6}$')
 
 def fail(msg):
@@ -34,8 +35,8 @@ for path in sorted(glob.glob(glob.escape(prefix) + ".*")):
             t = TEMP.match(old)
             if ok and t and t[1] == new and d_old == d_new:
                 events.append(("replace", (d_old, old, new), True))
-        elif line.startswith("rename("):
-            fail(f"rename without a directory fd, cannot be checked: {line.strip()}")
+        elif (m := PLAIN_RENAME.match(line)) and TEMP.match(m[1].rsplit("/", 1)[-1]):
+            fail(f"a temporary renamed without a directory fd, cannot be checked: {line.strip()}")
     for i, (kind, what, _) in enumerate(events):
         if kind != "replace":
             continue

@@ -18,10 +18,11 @@ lk_add_password_stack
 
 # traced_daemon PHASE: our daemon, every process of it traced into
 # $W/trace-PHASE.PID. DAEMON_PID is the daemon itself (strace's child).
+# "?": rename and renameat do not exist on every architecture.
 STRACE_PID=
 traced_daemon() {
   strace -ff -qq -y -e signal=none -o "$W/trace-$1" \
-    -e trace=fsync,fdatasync,rename,renameat,renameat2,write,pwrite64 \
+    -e trace=fsync,fdatasync,?rename,?renameat,renameat2,write,pwrite64 \
     "$LATCHKEYD" --socket "$SOCK" --state-dir "$W/state" --config-dir "$W/etc" \
     --vendor-config-dir "$W/vendor" --debug >>"$W/daemon.log" 2>&1 &
   STRACE_PID=$!; lk_track $STRACE_PID
