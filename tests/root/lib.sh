@@ -25,6 +25,9 @@ SOCK=$W/run/socket
 SERVICE=latchkey-test-$$-$RANDOM
 USERS=()
 DAEMON_PID=
+# Background helpers run as root (pam-login --hold): killed by lk_cleanup,
+# since pkill -u of the test users does not reach them.
+LK_PIDS=()
 # Users must be able to reach their homes on the test fs below $W.
 chmod 0755 "$W"
 mkdir -p "$MNT" "$W/run" "$W/etc"
@@ -32,6 +35,7 @@ mkdir -p "$MNT" "$W/run" "$W/etc"
 lk_cleanup() {
   local rc=$?
   set +e
+  lk_kill_tracked
   [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
   for u in "${USERS[@]}"; do
     pkill -KILL -u "$u" 2>/dev/null
@@ -49,6 +53,23 @@ lk_cleanup() {
   exit $rc
 }
 trap lk_cleanup EXIT
+
+# lk_track PID...: a background helper of this shell, killed at exit. A
+# failing test must not leave a root-owned login holding meson's pipe open
+# (the test would then end only at its timeout).
+lk_track() { LK_PIDS+=("$@"); }
+
+# SIGKILL each tracked helper that is still this shell's child (a PID that
+# was reaped and reused belongs to someone else), and reap it.
+lk_kill_tracked() {
+  local p
+  for p in "${LK_PIDS[@]}"; do
+    [ "$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ')" = "$$" ] || continue
+    kill -KILL "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+  done
+  LK_PIDS=()
+}
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
@@ -165,6 +186,7 @@ wait_status() {
 # until HOLDFILE exists; runs in the background.
 login_held() {
   printf '%s\n' "$PW" | "$PAM_LOGIN" --hold "$1" "$SERVICE" "$U" -- true &
+  lk_track $!
 }
 
 # lk_add_password_stack: Debian's common-password layout in the test's PAM

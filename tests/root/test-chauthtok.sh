@@ -96,7 +96,7 @@ ok "previous password at login: unlocked, rewrapped, the next login needs only t
 
 # 7. root resets it while the user is logged in: rewrapped from the session's key.
 rm -f "$W/hold"
-printf '%s\n' "$NEW2" | "$PAM_LOGIN" --hold "$W/hold" "$SERVICE" "$U" -- true 2>/dev/null & P=$!
+printf '%s\n' "$NEW2" | "$PAM_LOGIN" --hold "$W/hold" "$SERVICE" "$U" -- true 2>/dev/null & P=$!; lk_track $P
 wait_status Present
 "$PAM_LOGIN" --chauthtok - "$NEW3" "$SERVICE" "$U" 2>"$ERR" || fail "passwd by root failed: $(cat "$ERR")"
 grep -q "latchkey:" "$ERR" && fail "an admin reset during a session should say nothing: $(cat "$ERR")"

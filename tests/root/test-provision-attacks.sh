@@ -4,8 +4,9 @@
 # <root>/<user> before the login -- a symlink to a directory outside, a
 # FIFO, a socket, a file, a directory of another user, an unencrypted
 # directory, one encrypted with an attacker's key (also with the user's
-# real wrapped key copied onto it), one with the wrong mode -- is refused
-# with a log line and left exactly as it was; so is a root that a user can
+# real wrapped key copied onto it), one with the wrong mode, a symlink to
+# the user's own real directory moved elsewhere -- is refused with a log
+# line and left exactly as it was (and locked); so is a root that a user can
 # write or that is a symlink. A racer swapping <root>/<user> between a
 # directory and a symlink to an outside directory while the daemon
 # provisions over and over never gets the outside directory changed.
@@ -123,7 +124,28 @@ login || fail "login failed"
 [ "$(key_id_of "$R/$U")" = "$REAL" ] || fail "the real directory was not kept"
 grep -qF "policy cache: $R/$U of uid $UID_U is ours" "$W/daemon.log" || fail "the real directory was not accepted"
 ok "the same directory with mode 0700 again: accepted as ours"
-rm -rf "$R/$U"
+
+# A symlink to a directory that passes every other check: the user's own
+# real directory (their owner, the policy's mode, a v2 policy with the key
+# its wrapped copy names), moved elsewhere on the same filesystem. Followed,
+# it would be unlocked as the cache; it is refused, and stays locked.
+is_status "$REAL" Absent || fail "the cache was not locked at the last logout: $(key_status "$REAL")"
+mkdir -m 0755 "$MNT/moved"
+mv "$R/$U" "$MNT/moved/$U"
+ln -s "$MNT/moved/$U" "$R/$U"
+moved_before=$(snap "$MNT/moved/$U"); link_before=$(snap "$R/$U")
+n0=$(refusals "it is a symbolic link"); m0=$(log_count "policy cache: $R/$U of uid $UID_U is ours")
+provisioned() { [ "$(refusals "it is a symbolic link")" -gt "$n0" ] || log_grew "policy cache: $R/$U of uid $UID_U is ours" "$m0"; }
+login_held "$W/hold-link"; PL=$!
+wait_for "the session's home unlocked" is_status "$ID_HOME" Present
+wait_for "provisioning of $R/$U" provisioned
+is_status "$REAL" Absent || fail "the user's directory behind the symlink was unlocked: $(key_status "$REAL")"
+[ "$(refusals "it is a symbolic link")" -gt "$n0" ] || fail "the symlink to the user's own directory was not refused"
+touch "$W/hold-link"; wait $PL
+[ "$(snap "$R/$U")" = "$link_before" ] || fail "the symlink changed: $(snap "$R/$U")"
+[ "$(snap "$MNT/moved/$U")" = "$moved_before" ] || fail "the directory behind the symlink changed"
+ok "symlink to the user's own directory (right owner, mode, policy, key): refused, not unlocked, untouched"
+rm "$R/$U"; rm -rf "$MNT/moved"
 
 # Roots a user could write, or reached through a symlink: refused, nothing made.
 chmod 0777 "$R"

@@ -69,7 +69,7 @@ printf '%s\n%s\n' "$(cat "$W/code2")" "$PW3" | ctl recovery reset "$U" >/dev/nul
 echo "$U:$PW3" | chpasswd
 touch_free=$W/hold1
 printf '%s\n' "$PW3" | "$PAM_LOGIN" --hold "$touch_free" "$SERVICE" "$U" -- true &
-HOLDER=$!
+HOLDER=$!; lk_track $HOLDER
 wait_status Present
 ctl recovery create "$U" </dev/null >"$W/code3" 2>"$W/err" || fail "create from a live session: $(cat "$W/err")"
 grep -q "passphrase is needed" "$W/err" && fail "a passphrase was asked although the daemon holds the key"

@@ -3,7 +3,8 @@
 # Session tracking on the real kernel: two sessions keep the home unlocked
 # until the last ends; a session whose login process is SIGKILLed (no
 # close_session) still locks; a file held open at logout is reported as
-# incompletely locked and the retry completes the lock once it is closed.
+# incompletely locked and the retry completes the lock once it is closed;
+# so does one held past several retries, which the back-off spaces out.
 . "$(dirname "$0")/lib.sh"
 
 lk_locked_home_setup lkts
@@ -57,4 +58,31 @@ ctl status "$U" --json | grep -q '"state": *"incompletely-locked"' \
 exec 9<&-
 wait_status Absent
 ok "busy file: reported incompletely locked, then the retry completed the lock"
+
+# A file held open past several retries. The daemon retries 0.5 s after the
+# logout's attempt and doubles the delay each time (up to 30 s): attempts at
+# 0, 0.5, 1.5, 3.5, 7.5 s. Wait for the fourth busy attempt (3.5 s), close
+# the file: the next retry, 4 s later, completes the lock. A retry that is
+# never re-armed after its first run stops at two attempts.
+busy_attempts() { grep -cF "$H incompletely locked: files are still in use; will retry" "$W/daemon.log" || true; }
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+rm -f "$W/hold1"
+login_held "$W/hold1"; P1=$!
+wait_status Present
+exec 9<"$H/f"
+n0=$(busy_attempts)
+t0=$(date +%s%N)  # before the logout: the attempts can only seem later
+touch "$W/hold1"; wait $P1
+for _ in $(seq 200); do [ "$(busy_attempts)" -ge $((n0 + 4)) ] && break; sleep 0.05; done
+[ "$(busy_attempts)" -ge $((n0 + 4)) ] \
+  || fail "$(( $(busy_attempts) - n0 )) lock attempts in $(ms_since "$t0") ms after logout; the retry should have made 4 by 3.5 s"
+ms=$(ms_since "$t0")
+[ "$ms" -ge 3000 ] || fail "4 lock attempts within $ms ms of logout: the retry does not back off (0.5 s, doubling)"
+[[ "$(key_status "$ID")" == "Incompletely removed"* ]] || fail "not incompletely locked while the file is open"
+exec 9<&-
+t1=$(date +%s%N)
+for _ in $(seq 200); do [ "$(key_status "$ID")" = Absent ] && break; sleep 0.05; done
+[ "$(key_status "$ID")" = Absent ] \
+  || fail "still $(key_status "$ID") $(ms_since "$t1") ms after the file was closed (the next retry is due within 4 s)"
+ok "busy file held past 4 attempts ($ms ms): locked $(ms_since "$t1") ms after it was closed"
 echo PASS

@@ -34,6 +34,7 @@ is_status() { [[ "$(key_status "$1")" == $2* ]]; }
 login_as_held() {  # login_as_held USER PASSWORD HOLDFILE COMMAND...: a session open until HOLDFILE exists
   local u=$1 pw=$2 hold=$3; shift 3
   printf '%s\n' "$pw" | "$PAM_LOGIN" --hold "$hold" "$SERVICE" "$u" -- "$@" &
+  lk_track $!
 }
 
 # Both log in; each session writes a file into the user's own cache.

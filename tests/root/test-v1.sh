@@ -128,7 +128,7 @@ ok "logout: locked again"
 # only then would (rightly) find the home locked.
 printf '%s\n' "$PW" | "$PAM_LOGIN" --hold "$W/hold" "$SERVICE" "$U" -- sh -c \
   'sleep 600 < "$HOME/notes.txt" >/dev/null 2>&1 & echo $!' >"$W/holder.pid" &
-LOGIN=$!
+LOGIN=$!; lk_track $LOGIN
 for _ in $(seq 100); do [ -s "$W/holder.pid" ] && break; sleep 0.05; done
 HOLDER=$(cat "$W/holder.pid")
 [[ "$HOLDER" =~ ^[0-9]+$ ]] || fail "no holder process: $HOLDER"
