@@ -3,7 +3,8 @@
 # The README's install recipe ("Using it on a real system"), run exactly as
 # written into a DESTDIR from a copy of the source, must put every file
 # where the system looks for it, and the daemon's compiled-in directories
-# must be those that tmpfiles.d creates and the units name.
+# must be those that tmpfiles.d creates, the units name and latchkeyctl
+# falls back to.
 #
 # Where the system looks is asked of the system, not restated here: libpam's
 # module directory is that of the installed pam_unix.so, pam-auth-update's
@@ -124,6 +125,11 @@ if [ "$(id -u)" = 0 ]; then
 else
 	echo "not root: systemd-tmpfiles --create not run (it would chown to root)"
 fi
+# latchkeyctl, with no daemon to ask, falls back to the same directories.
+"$D$ctl" --socket "$T/no-daemon" --json policy list >/dev/null 2>"$T/ctl.err" ||
+	{ bad "latchkeyctl policy list without a daemon:"; cat "$T/ctl.err"; }
+grep -qF "using $config and $vendor" "$T/ctl.err" ||
+	{ bad "latchkeyctl's fallback is not latchkeyd's $config and $vendor:"; cat "$T/ctl.err"; }
 # The man pages say the same, and nothing depends on the prefix.
 man_dir=$(dirname "$(dirname "$(find "$D" -name latchkeyd.8)")")
 for v in "$state" "$config" "$vendor" "$socket"; do
