@@ -122,9 +122,9 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 	if (r != 0)
 		return r;
 
+	ctl_daemon_config_dirs(ctl, "enroll", &config_dir, NULL);
 	/* A broken escrow key must stop the enrolment, not leave a user
 	 * enrolled without the escrow slot the admin set up. */
-	ctl_daemon_config_dirs(ctl, "enroll", &config_dir, NULL);
 	r = ctl_escrow_load("enroll", config_dir, escrow_R, &escrow);
 	if (r != 0)
 		return r;
