@@ -28,7 +28,8 @@ awk '/^## Using it on a real system/ { s = 1; next }
      s && /^## / { exit }
      s && /^```sh/ { b = 1; next }
      b && /^```/ { exit }
-     b' "$SRC/README.md" | grep '^meson ' >"$T/commands"
+     b' "$SRC/README.md" >"$T/recipe"
+grep '^meson ' "$T/recipe" >"$T/commands"
 [ -s "$T/commands" ] || { echo "FAIL: no meson command in README.md's \"Using it on a real system\""; exit 1; }
 echo "README install commands:"; sed 's/^/    /' "$T/commands"
 
@@ -92,6 +93,16 @@ units=$(systemctl --root="$D" list-unit-files latchkeyd.socket latchkeyd.service
 for u in latchkeyd.socket latchkeyd.service; do
 	grep -q "^$u " <<<"$units" || { bad "systemctl --root does not find $u:"; echo "$units"; }
 done
+# The README's next step, "systemctl enable --now ...", offline in the DESTDIR.
+enable=$(grep -m1 '^systemctl enable ' "$T/recipe" | sed 's/#.*//; s/ --now//; s/^systemctl /systemctl --root="$D" /')
+[ -n "$enable" ] || bad "no 'systemctl enable' in the README's recipe"
+if [ -n "$enable" ] && D=$D sh -c "$enable" >"$T/enable.log" 2>&1; then
+	wants=$(find "$D/etc/systemd/system" -name 'latchkeyd.*' -type l 2>/dev/null)
+	[ -n "$wants" ] || { bad "'$enable' enabled nothing:"; cat "$T/enable.log"; }
+	echo "    $enable: ${wants#"$D"}"
+else
+	bad "the README's '$enable' failed:"; cat "$T/enable.log"
+fi
 systemd-tmpfiles --root="$D" --cat-config 2>/dev/null | grep -qx "# $D$want_tmpfiles/latchkey.conf" ||
 	bad "systemd-tmpfiles --root --cat-config does not read latchkey.conf"
 
