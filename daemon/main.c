@@ -26,6 +26,7 @@ struct options {
 	const char *vendor_config_dir;
 	const char *runtime_dir;
 	int log_level;
+	bool print_paths;
 };
 
 #define DEFAULT_RUNTIME_DIR "/run/latchkey"
@@ -47,6 +48,9 @@ static void help(void)
 	       "                     vendor defaults, overridden by --config-dir (default %s)\n"
 	       "  --runtime-dir DIR  where live sessions are recorded for a restart (default: the\n"
 	       "                     socket's directory, %s)\n"
+	       "  --print-paths      print the socket and directories these options give, one\n"
+	       "                     NAME=PATH a line (socket, state_dir, config_dir,\n"
+	       "                     vendor_config_dir, runtime_dir), and exit\n"
 	       "  --debug            log debug messages\n"
 	       "  -h --help          show this help\n"
 	       "  --version          show the version\n"
@@ -57,13 +61,15 @@ static void help(void)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { ARG_SOCKET = 0x100, ARG_STATE, ARG_CONFIG, ARG_VENDOR_CONFIG, ARG_RUNTIME, ARG_DEBUG, ARG_VERSION };
+	enum { ARG_SOCKET = 0x100, ARG_STATE, ARG_CONFIG, ARG_VENDOR_CONFIG, ARG_RUNTIME, ARG_PRINT_PATHS, ARG_DEBUG,
+	       ARG_VERSION };
 	static const struct option opts[] = {
 		{"socket", required_argument, NULL, ARG_SOCKET},
 		{"state-dir", required_argument, NULL, ARG_STATE},
 		{"config-dir", required_argument, NULL, ARG_CONFIG},
 		{"vendor-config-dir", required_argument, NULL, ARG_VENDOR_CONFIG},
 		{"runtime-dir", required_argument, NULL, ARG_RUNTIME},
+		{"print-paths", no_argument, NULL, ARG_PRINT_PATHS},
 		{"debug", no_argument, NULL, ARG_DEBUG},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, ARG_VERSION},
@@ -87,6 +93,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case ARG_RUNTIME:
 			o->runtime_dir = optarg;
+			break;
+		case ARG_PRINT_PATHS:
+			o->print_paths = true;
 			break;
 		case ARG_DEBUG:
 			o->log_level = LOG_DEBUG;
@@ -115,6 +124,33 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return -EINVAL;
 		}
 	return 1;
+}
+
+/* --runtime-dir, else the directory of --socket (a daemon on a socket of
+ * its own records its sessions next to it), else the default. */
+static char *runtime_dir_of(const struct options *o)
+{
+	if (o->runtime_dir)
+		return strdup(o->runtime_dir);
+	if (o->socket_path)
+		return strndup(o->socket_path, (size_t)(strrchr(o->socket_path, '/') - o->socket_path) ?: 1);
+	return strdup(DEFAULT_RUNTIME_DIR);
+}
+
+/* What an installation is checked against: tmpfiles.d and the units must
+ * name the same directories. */
+static int print_paths(const struct options *o)
+{
+	_cleanup_free_ char *runtime_dir = runtime_dir_of(o);
+
+	if (!runtime_dir) {
+		fprintf(stderr, "latchkeyd: out of memory\n");
+		return -ENOMEM;
+	}
+	printf("socket=%s\nstate_dir=%s\nconfig_dir=%s\nvendor_config_dir=%s\nruntime_dir=%s\n",
+	       o->socket_path ?: LK_SOCKET_PATH, o->state_dir ?: LK_DEFAULT_STATE_DIR,
+	       o->config_dir ?: LK_DEFAULT_CONFIG_DIR, o->vendor_config_dir ?: LK_VENDOR_CONFIG_DIR, runtime_dir);
+	return 0;
 }
 
 static int bind_socket(const char *path)
@@ -215,6 +251,8 @@ int main(int argc, char **argv)
 	r = parse_args(argc, argv, &o);
 	if (r <= 0)
 		return r < 0 ? 2 : 0;
+	if (o.print_paths)
+		return print_paths(&o) < 0 ? 1 : 0;
 	log_setup(o.log_level);
 
 	/* No core dumps, no same-uid ptrace, /proc/PID owned by root. */
@@ -252,12 +290,7 @@ int main(int argc, char **argv)
 
 	/* Sessions first: a restarted daemon adopts the live ones and locks
 	 * the users who logged out while it was down, before it serves anyone. */
-	if (o.runtime_dir)
-		runtime_dir = strdup(o.runtime_dir);
-	else if (o.socket_path)
-		runtime_dir = strndup(o.socket_path, (size_t)(strrchr(o.socket_path, '/') - o.socket_path) ?: 1);
-	else
-		runtime_dir = strdup(DEFAULT_RUNTIME_DIR);
+	runtime_dir = runtime_dir_of(&o);
 	if (!runtime_dir) {
 		r = log_error_errno(-ENOMEM, "out of memory");
 		goto out;

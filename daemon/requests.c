@@ -689,6 +689,24 @@ static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 	reply_ok(c);
 }
 
+/* Paths only, no secret: any peer may ask where the daemon reads. */
+static void handle_config_dir(struct conn *c, const struct lk_msg *req)
+{
+	struct lk_msg *m = c->d->rep;
+	uint32_t flags = lk_msg_has(req, LK_T_FLAGS) ? req->flags : 0;
+
+	if (flags & ~LK_CD_VENDOR) {
+		reply_error(c, LK_E_INVALID, EINVAL, "unknown CONFIG_DIR flags");
+		return;
+	}
+	lk_msg_init(m, LK_REP_OK, req->seq);
+	if (lk_msg_set_path(m, flags & LK_CD_VENDOR ? c->d->vendor_config_dir : c->d->config_dir) < 0) {
+		reply_error(c, LK_E_INTERNAL, ENAMETOOLONG, "configuration directory path too long");
+		return;
+	}
+	conn_send(c, m);
+}
+
 typedef void (*request_handler)(struct conn *c, const struct lk_msg *req);
 
 static const request_handler handlers[_LK_REQ_MAX] = {
@@ -703,6 +721,7 @@ static const request_handler handlers[_LK_REQ_MAX] = {
 	[LK_REQ_ENCRYPT] = handle_encrypt,
 	[LK_REQ_RELOAD] = handle_reload,
 	[LK_REQ_REWRAP] = handle_rewrap,
+	[LK_REQ_CONFIG_DIR] = handle_config_dir,
 };
 
 void handle_request(struct conn *c, struct lk_msg *req)

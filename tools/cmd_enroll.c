@@ -30,7 +30,8 @@ static void enroll_help(void)
 	       "Options:\n"
 	       "  --kdf-time MS       target derivation time, 1..%d (default %d)\n"
 	       "  --passphrase-stdin  read one line from standard input instead of asking twice\n"
-	       "  --config-dir DIR    where escrow.pub lives (default %s)\n"
+	       "  --config-dir DIR    where escrow.pub lives (default: latchkeyd's configuration\n"
+	       "                      directory, else %s)\n"
 	       "  --json              print the chosen parameters as JSON\n"
 	       "  -h, --help          show this help\n",
 	       ENROLL_MAX_MS, ENROLL_DEFAULT_MS, LK_DEFAULT_CONFIG_DIR);
@@ -77,7 +78,7 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 	struct lk_msg *req _cleanup_msg_ = NULL;
 	struct lk_msg *rep _cleanup_msg_ = NULL;
 	struct lk_kdf_params kdf;
-	const char *config_dir = LK_DEFAULT_CONFIG_DIR;
+	const char *config_dir = NULL;
 	uint8_t escrow_R[LK_ESCROW_KEY_SIZE];
 	bool escrow = false;
 	unsigned long ms = ENROLL_DEFAULT_MS;
@@ -121,6 +122,7 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 	if (r != 0)
 		return r;
 
+	ctl_daemon_config_dirs(ctl, "enroll", &config_dir, NULL);
 	/* A broken escrow key must stop the enrolment, not leave a user
 	 * enrolled without the escrow slot the admin set up. */
 	r = ctl_escrow_load("enroll", config_dir, escrow_R, &escrow);

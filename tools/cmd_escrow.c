@@ -52,7 +52,8 @@ static void escrow_help(void)
 	       "Options:\n"
 	       "  --out FILE          keygen: where to write the private key\n"
 	       "  --private-key FILE  answer: the private key\n"
-	       "  --config-dir DIR    where escrow.pub lives (default %s)\n"
+	       "  --config-dir DIR    where escrow.pub lives (default: latchkeyd's configuration\n"
+	       "                      directory, else %s)\n"
 	       "  --passphrase-stdin  add: read USER's passphrase from stdin\n"
 	       "  --json              enable, add, recover: print the result as JSON\n"
 	       "  -h, --help          show this help\n"
@@ -108,7 +109,6 @@ static int parse(struct ctl *ctl, const char *op, int argc, char **argv, const c
 	};
 	int c, idx = 0, r;
 
-	a->config_dir = LK_DEFAULT_CONFIG_DIR;
 	while ((c = getopt_long(argc, argv, "h", options, &idx)) != -1) {
 		if (c == 'h') {
 			escrow_help();
@@ -153,6 +153,8 @@ static int parse(struct ctl *ctl, const char *op, int argc, char **argv, const c
 	}
 	if (ctl->json && !word_in(allowed, "json"))
 		return ctl_usage_error("escrow", "%s has no JSON output: its output is already one line", op);
+	if (word_in(allowed, "config-dir"))
+		ctl_daemon_config_dirs(ctl, op, &a->config_dir, NULL);
 	return -1;
 }
 

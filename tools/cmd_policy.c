@@ -24,7 +24,8 @@ static void policy_help(void)
 	       "\n"
 	       "Give every user a directory of their own under a shared root (a browser\n"
 	       "cache, say), encrypted with a key that the user's login unlocks. The\n"
-	       "policies are drop-ins in %s/policy.d (latchkey.conf(5)).\n"
+	       "policies are drop-ins in policy.d of latchkeyd's configuration directory\n"
+	       "(%s unless it runs with --config-dir; latchkey.conf(5)).\n"
 	       "\n"
 	       "Commands:\n"
 	       "  assign DIR --per-user  add a policy for the root DIR (root)\n"
@@ -48,8 +49,8 @@ static void list_help(void)
 	    "  --json            print {\"policies\":[{\"name\",\"root\",\"per_user\",\"subdir\",\"mode\",\n"
 	    "                    \"contents\",\"filenames\",\"padding\",\"iv_ino_lblk_64\",\n"
 	    "                    \"lock_on_logout\",\"source\",\"line\"}]}\n"
-	    "  --config-dir DIR  configuration directory (default %s)\n"
-	    "  --vendor-dir DIR  vendor directory (default %s)\n"
+	    "  --config-dir DIR  configuration directory (default: latchkeyd's, else %s)\n"
+	    "  --vendor-dir DIR  vendor directory (default: latchkeyd's, else %s)\n"
 	    "  -h, --help        show this help\n",
 	    LK_DEFAULT_CONFIG_DIR, LK_VENDOR_CONFIG_DIR);
 }
@@ -141,29 +142,25 @@ enum policy_reload policy_reload(const struct ctl *ctl, const char *op, int *ret
 {
 	struct lk_msg *req _cleanup_msg_ = NULL;
 	struct lk_msg *rep _cleanup_msg_ = NULL;
-	_cleanup_close_ int fd = -1;
+	bool connected;
 	int r;
 
 	*ret_exit = CTL_EXIT_FAILED;
-	req = ctl_msg_new();
-	rep = ctl_msg_new();
-	if (!req || !rep)
+	if (ctl_msgs_new(&req, &rep, LK_REQ_RELOAD, LK_UID_NONE) != 0)
 		return POLICY_NO_ANSWER;
-	lk_msg_init(req, LK_REQ_RELOAD, 1);
 
-	fd = lk_client_connect(ctl->socket_path, 1, lk_now_ms() + CTL_CONNECT_TIMEOUT_MS);
-	if (fd == -EPERM) {
+	r = ctl_call_quiet(ctl, req, rep, &connected);
+	if (!connected && r == -EPERM) {
 		ctl_fail(CTL_EXIT_FAILED, op,
 		         "warning: not asking %s to reload: the listening process is not root",
 		         ctl->socket_path);
 		return POLICY_UNREACHABLE;
 	}
-	if (fd < 0) {
+	if (!connected) {
 		ctl_fail(CTL_EXIT_OK, op, "warning: latchkeyd is not running (%s: %s)", ctl->socket_path,
-		         strerror(-fd));
+		         strerror(-r));
 		return POLICY_UNREACHABLE;
 	}
-	r = lk_client_call(fd, req, rep, lk_now_ms() + CTL_REPLY_TIMEOUT_MS);
 	if (r < 0) {
 		ctl_fail(CTL_EXIT_FAILED, op, "no valid reply from latchkeyd to RELOAD: %s", strerror(-r));
 		return POLICY_NO_ANSWER;
@@ -256,7 +253,7 @@ static int policy_list(struct ctl *ctl, int argc, char **argv)
 	    POLICY_COMMON_OPTIONS,
 	    {},
 	};
-	struct policy_dirs dirs = {LK_DEFAULT_CONFIG_DIR, LK_VENDOR_CONFIG_DIR};
+	struct policy_dirs dirs = {};
 	struct lk_config c;
 	int opt, r;
 
@@ -272,6 +269,7 @@ static int policy_list(struct ctl *ctl, int argc, char **argv)
 	if (optind != argc)
 		return ctl_usage_error("policy list", "unexpected argument '%s'", argv[optind]);
 
+	ctl_daemon_config_dirs(ctl, "policy list", &dirs.etc, &dirs.vendor);
 	r = policy_load("policy list", &dirs, &c);
 	if (r != 0)
 		return r;

@@ -47,8 +47,8 @@ static void assign_help(void)
 	       "  --padding N          file name padding: 4, 8, 16 or 32 (default 32)\n"
 	       "  --iv-ino-lblk-64     the IV_INO_LBLK_64 flag (for inline encryption hardware)\n"
 	       "  --json               print {\"policy\":{...},\"file\",\"daemon\"}\n"
-	       "  --config-dir DIR     configuration directory (default %s)\n"
-	       "  --vendor-dir DIR     vendor directory (default %s)\n"
+	       "  --config-dir DIR     configuration directory (default: latchkeyd's, else %s)\n"
+	       "  --vendor-dir DIR     vendor directory (default: latchkeyd's, else %s)\n"
 	       "  -h, --help           show this help\n",
 	       LK_DEFAULT_CONFIG_DIR, LK_VENDOR_CONFIG_DIR);
 }
@@ -189,7 +189,7 @@ int policy_assign(struct ctl *ctl, int argc, char **argv)
 	};
 	/* Option values in the order of lk_cache_policy_keys. */
 	const char *values[LK_POLICY_KEY_COUNT] = {};
-	struct policy_dirs dirs = {LK_DEFAULT_CONFIG_DIR, LK_VENDOR_CONFIG_DIR};
+	struct policy_dirs dirs = {};
 	struct lk_config c _cleanup_(lk_config_free) = {};
 	char name[LK_POLICY_NAME_MAX + 1], fname[LK_POLICY_NAME_MAX + 8], path[LK_PATH_MAX + 64],
 	    vendor_path[LK_PATH_MAX + 64], text[LK_PATH_MAX + 1024], why[512];
@@ -248,6 +248,7 @@ int policy_assign(struct ctl *ctl, int argc, char **argv)
 
 	/* The configuration first: it costs nothing, and a policy that would
 	 * clash must not even be probed inside another policy's root. */
+	ctl_daemon_config_dirs(ctl, OP, &dirs.etc, &dirs.vendor);
 	r = policy_load(OP, &dirs, &c);
 	if (r != 0)
 		return r;

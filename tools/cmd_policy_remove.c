@@ -31,8 +31,8 @@ static void remove_help(void)
 	       "\n"
 	       "Options:\n"
 	       "  --json            print {\"policy\":{...},\"file\",\"action\",\"daemon\"}\n"
-	       "  --config-dir DIR  configuration directory (default %s)\n"
-	       "  --vendor-dir DIR  vendor directory (default %s)\n"
+	       "  --config-dir DIR  configuration directory (default: latchkeyd's, else %s)\n"
+	       "  --vendor-dir DIR  vendor directory (default: latchkeyd's, else %s)\n"
 	       "  -h, --help        show this help\n",
 	       LK_DEFAULT_CONFIG_DIR, LK_VENDOR_CONFIG_DIR);
 }
@@ -86,7 +86,7 @@ int policy_remove(struct ctl *ctl, int argc, char **argv)
 	    POLICY_COMMON_OPTIONS,
 	    {},
 	};
-	struct policy_dirs dirs = {LK_DEFAULT_CONFIG_DIR, LK_VENDOR_CONFIG_DIR};
+	struct policy_dirs dirs = {};
 	struct lk_config c _cleanup_(lk_config_free) = {};
 	char etc_path[LK_PATH_MAX + 64], vendor_path[LK_PATH_MAX + 64], why[512];
 	_cleanup_free_ uint8_t *saved = NULL;
@@ -119,6 +119,7 @@ int policy_remove(struct ctl *ctl, int argc, char **argv)
 	if (r != 0)
 		return r;
 
+	ctl_daemon_config_dirs(ctl, OP, &dirs.etc, &dirs.vendor);
 	r = policy_load(OP, &dirs, &c);
 	if (r != 0)
 		return r;

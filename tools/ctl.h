@@ -70,6 +70,10 @@ int ctl_connect(const struct ctl *ctl, const char *op);
  */
 int ctl_request(const struct ctl *ctl, const char *op, const struct lk_msg *req, struct lk_msg *rep);
 
+/* As ctl_request, printing nothing: 0 with the reply, or -errno;
+ * *ret_connected says whether the connection (to a root server) was made. */
+int ctl_call_quiet(const struct ctl *ctl, const struct lk_msg *req, struct lk_msg *rep, bool *ret_connected);
+
 /* For an LK_REP_ERROR reply: print "latchkeyctl: op: <status>: <text>" and
  * map the status to an exit code. */
 int ctl_reply_error(const char *op, const struct lk_msg *rep);
@@ -84,8 +88,8 @@ int ctl_resolve_user(const char *op, const char *name, uid_t *ret_uid);
 /* ctl_require_root, then ctl_resolve_user. 0, or an exit code after printing. */
 int ctl_require_root_user(const char *op, const char *name, uid_t *ret_uid);
 
-/* Allocate a request and a reply buffer and start the request: type, uid.
- * 0, or CTL_EXIT_FAILED after printing. Both are set even on failure, so
+/* Allocate a request and a reply buffer and start the request: type, uid
+ * (LK_UID_NONE: none sent). 0, or CTL_EXIT_FAILED after printing. Both are set even on failure, so
  * that _cleanup_msg_ frees whichever was allocated. */
 int ctl_msgs_new(struct lk_msg **ret_req, struct lk_msg **ret_rep, uint16_t type, uid_t uid);
 
@@ -106,6 +110,14 @@ int ctl_kdf_params(const struct ctl *ctl, const char *op, uid_t uid, uint32_t fl
 struct lk_secret;
 int ctl_derive_for_user(const struct ctl *ctl, const char *op, uid_t uid, const char *user, bool from_stdin,
                         struct lk_secret *w);
+
+/*
+ * Fill whichever of *etc (configuration directory) and *vendor (vendor
+ * directory) is NULL, from the running latchkeyd (CONFIG_DIR); when it
+ * cannot be asked, from the compiled-in defaults, saying so on stderr. A
+ * NULL etc or vendor pointer is not wanted.
+ */
+void ctl_daemon_config_dirs(const struct ctl *ctl, const char *op, const char **etc, const char **vendor);
 
 /* Time the daemon gets for one reply. Generous: ENCRYPT may walk a
  * directory and UNLOCK may add several keys. */

@@ -165,6 +165,16 @@ int ctl_require_root_user(const char *op, const char *name, uid_t *ret_uid)
 	return ctl_resolve_user(op, name, ret_uid);
 }
 
+int ctl_call_quiet(const struct ctl *ctl, const struct lk_msg *req, struct lk_msg *rep, bool *ret_connected)
+{
+	_cleanup_close_ int fd = lk_client_connect(ctl->socket_path, 1, lk_now_ms() + CTL_CONNECT_TIMEOUT_MS);
+
+	*ret_connected = fd >= 0;
+	if (fd < 0)
+		return fd;
+	return lk_client_call(fd, req, rep, lk_now_ms() + CTL_REPLY_TIMEOUT_MS);
+}
+
 int ctl_msgs_new(struct lk_msg **ret_req, struct lk_msg **ret_rep, uint16_t type, uid_t uid)
 {
 	*ret_req = ctl_msg_new();
@@ -172,7 +182,8 @@ int ctl_msgs_new(struct lk_msg **ret_req, struct lk_msg **ret_rep, uint16_t type
 	if (!*ret_req || !*ret_rep)
 		return CTL_EXIT_FAILED;
 	lk_msg_init(*ret_req, type, 1);
-	lk_msg_set_uid(*ret_req, uid);
+	if (uid != (uid_t)LK_UID_NONE)
+		lk_msg_set_uid(*ret_req, uid);
 	return 0;
 }
 

@@ -52,9 +52,14 @@
  *                  re-read the configuration (as SIGHUP does) and provision
  *                  new per-user policies for users with a live session; a
  *                  bad configuration is refused and the old one kept.
+ *   CONFIG_DIR     flags O (LK_CD_VENDOR)    -> OK(path) | ERROR
+ *                  the configuration directory the daemon reads, or with
+ *                  LK_CD_VENDOR its vendor directory (any peer: latchkeyctl
+ *                  writes where the running daemon reads, not where it
+ *                  guesses).
  *
  * Replies:
- *   OK             (none)
+ *   OK             (none); path for CONFIG_DIR
  *   ERROR          status R, error O (errno detail), text O (human message,
  *                  never contains secrets; for unprivileged peers it never
  *                  distinguishes "no such user" from "wrong key")
@@ -100,6 +105,7 @@ enum lk_msg_type {
 	LK_REQ_ENCRYPT       = 9,
 	LK_REQ_REWRAP        = 10,
 	LK_REQ_RELOAD        = 11,
+	LK_REQ_CONFIG_DIR    = 20,
 	_LK_REQ_MAX,
 
 	LK_REP_OK             = 0x81,
@@ -172,6 +178,9 @@ enum lk_key_state {
 #define LK_RW_FLAGS(from, to)     (((uint32_t)(from) & 0xffu) | (((uint32_t)(to) & 0xffu) << 8))
 #define LK_RW_FROM_KIND(flags)    ((flags) & 0xffu)
 #define LK_RW_TO_KIND(flags)      (((flags) >> 8) & 0xffu)
+
+/* CONFIG_DIR flags */
+#define LK_CD_VENDOR (1u << 0) /* the vendor directory, not the configuration directory */
 
 /* ENCRYPT flags */
 #define LK_EF_V1 (1u << 0) /* legacy v1 policy, key in the user's keyring */
