@@ -182,6 +182,19 @@ wait_status() {
   fail "expected $1, xfs_io says $(key_status "$ID")"
 }
 
+# wait_log TEXT [COUNT]: poll the daemon log (up to 30 s, a loaded machine is
+# slow) until TEXT appears COUNT times (default 1); a test synchronises on
+# what the daemon did, never on a sleep.
+wait_log() {
+  local n
+  for _ in $(seq 600); do
+    n=$(grep -cF -- "$1" "$W/daemon.log" 2>/dev/null || true)
+    [ "${n:-0}" -ge "${2:-1}" ] && return 0
+    sleep 0.05
+  done
+  fail "the daemon never logged '$1' (${2:-1} times)"
+}
+
 # login_held HOLDFILE: a login of $U (password $PW) whose session stays open
 # until HOLDFILE exists; runs in the background.
 login_held() {

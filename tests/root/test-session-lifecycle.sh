@@ -13,9 +13,9 @@ lk_locked_home_setup lkts
 login_held "$W/hold1"; P1=$!
 wait_status Present
 login_held "$W/hold2"; P2=$!
-sleep 0.5
+wait_log "session 2 of uid $(id -u "$U") opened"
 touch "$W/hold1"; wait $P1
-sleep 0.3
+wait_log "session of uid $(id -u "$U") ended, 1 left"
 [[ "$(key_status "$ID")" == Present* ]] || fail "locked after the first of two sessions ended"
 cat "$H/f" >/dev/null || fail "home unreadable while the second session is live"
 touch "$W/hold2"; wait $P2
