@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "daemon.h"
 #include "log.h"
+#include "machine_id.h"
 #include "secret.h"
 
 struct options {
@@ -234,6 +235,12 @@ int main(int argc, char **argv)
 	r = store_open(o.state_dir ? o.state_dir : LK_DEFAULT_STATE_DIR, &d.store);
 	if (r < 0)
 		goto out;
+	r = lk_machine_id(d.machine_id);
+	d.have_machine_id = r == 0;
+	if (r < 0)
+		log_warning_errno(r, "cannot read %s: escrow slots bound to this machine cannot be used", LK_MACHINE_ID_PATH);
+	/* Before anyone is served: no root may stay half rotated. */
+	daemon_rotation_recover(&d);
 
 	r = sd_event_default(&d.event);
 	if (r < 0) {
