@@ -61,6 +61,10 @@ struct daemon {
 	/* escrow_slots.c: what V2 escrow slots are bound to */
 	uint8_t machine_id[LK_MACHINE_ID_SIZE];
 	bool have_machine_id;
+	/* memlock.c: secret pages refused for want of locked memory */
+	unsigned refusals_before;   /* lk_secret_refusals() when the request began */
+	uint64_t refusal_logged_ms; /* last log line about them */
+	unsigned refusals_unlogged;
 };
 
 /* server.c */
@@ -108,6 +112,14 @@ int logout_filter_init(struct daemon *d, uid_t uid, struct logout_filter *ret);
 const struct lk_cache_policy *logout_filter_policy(const struct logout_filter *f, const char *path);
 /* Whether the lock at logout removes the key of index entry e. */
 bool logout_filter_locks(const struct logout_filter *f, const struct lk_index_entry *e);
+
+/* memlock.c */
+/* Refuse unlocked secret pages from now on and log the budget. 0, or -EPERM
+ * (logged) when even the message buffers cannot be locked. */
+int daemon_memlock_setup(struct daemon *d);
+/* n secret pages were refused during the request just handled: one log
+ * line, at most one a minute. */
+void daemon_note_secret_refusals(struct daemon *d, unsigned n);
 
 /* escrow_slots.c */
 /* store_load_protector, with the binding (user name, machine id) that V2

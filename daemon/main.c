@@ -183,12 +183,15 @@ static int alloc_buffers(struct daemon *d)
 {
 	bool l1 = false, l2 = false, l3 = false, l4 = false;
 
+	/* From here on an unlockable secret page is refused, never used. */
+	daemon_memlock_setup(d);
 	d->rx = lk_secret_alloc(LK_MSG_MAX, &l1);
 	d->tx = lk_secret_alloc(LK_MSG_MAX, &l2);
 	d->req = lk_secret_alloc(sizeof(struct lk_msg), &l3);
 	d->rep = lk_secret_alloc(sizeof(struct lk_msg), &l4);
 	if (!d->rx || !d->tx || !d->req || !d->rep)
-		return log_error_errno(-ENOMEM, "cannot allocate message buffers");
+		return log_error_errno(-ENOMEM, "cannot allocate locked message buffers (mlock; check RLIMIT_MEMLOCK / "
+						"LimitMEMLOCK=): refusing to handle keys");
 	/* Keys must never reach swap: refuse to run rather than handle them in
 	 * pageable memory. */
 	if (!l1 || !l2 || !l3 || !l4)

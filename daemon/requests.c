@@ -16,11 +16,18 @@
 #include "secret.h"
 
 #define THROTTLE_FREE_FAILURES 3
+#define SECRET_REFUSED_TEXT \
+	"latchkeyd cannot lock more memory for keys (its memlock budget is used up); try again later"
 #define THROTTLE_MAX_MS        60000
 
 static void reply_error(struct conn *c, uint32_t status, int err, const char *text)
 {
 	struct lk_msg *m = c->d->rep;
+
+	/* A secret page refused for want of locked memory is the likeliest
+	 * cause of an internal error: say so (handle_request logs it). */
+	if (!text && status == LK_E_INTERNAL && lk_secret_refusals() != c->d->refusals_before)
+		text = SECRET_REFUSED_TEXT;
 
 	lk_msg_init(m, LK_REP_ERROR, c->d->req->seq);
 	lk_msg_set_status(m, status);
@@ -93,6 +100,8 @@ static uint32_t unwrap_protector(struct conn *c, uid_t uid, uint8_t kind, const 
 	if (r < 0)
 		return LK_E_INTERNAL;
 	r = lk_protector_open(&pr, kind, w, p_out, &idx);
+	if (r < 0 && r != -EBADMSG)
+		return LK_E_INTERNAL; /* not a wrong key: no throttle, no "wrong passphrase" */
 	if (r < 0) {
 		log_warning("wrong %s for uid %u (from uid %u, pid %d)",
 			    kind == LK_SLOT_LOGIN ? "passphrase" : kind == LK_SLOT_ESCROW ? "escrow answer" : "recovery secret", (unsigned)uid,
@@ -238,6 +247,8 @@ static void reply_unlock_result(struct conn *c, uint32_t type, unsigned done, un
 	lk_msg_set_status(m, failed ? LK_E_PARTIAL : LK_OK);
 	lk_msg_set_count(m, done);
 	lk_msg_set_flags(m, flags);
+	if (failed && lk_secret_refusals() != c->d->refusals_before)
+		lk_msg_set_text(m, SECRET_REFUSED_TEXT);
 	conn_send(c, m);
 }
 
@@ -787,8 +798,10 @@ void handle_request(struct conn *c, struct lk_msg *req)
 {
 	log_debug("%s from uid %u (pid %d)", lk_msg_type_to_string(req->type), (unsigned)c->peer.uid,
 		  (int)c->peer.pid);
+	c->d->refusals_before = lk_secret_refusals();
 	if (req->type < _LK_REQ_MAX && handlers[req->type])
 		handlers[req->type](c, req);
 	else
 		reply_error(c, LK_E_PROTOCOL, 0, "not a request");
+	daemon_note_secret_refusals(c->d, lk_secret_refusals() - c->d->refusals_before);
 }

@@ -361,14 +361,20 @@ int lk_protector_open(const struct lk_protector *pr, uint8_t kind, const uint8_t
 	if (!pr || !wrap_key || !p_out || pr->n_slots > LK_MAX_SLOTS)
 		return -EINVAL;
 	for (unsigned i = 0; i < pr->n_slots; i++) {
+		int r;
+
 		if (kind != 0 && pr->slots[i].kind != kind)
 			continue;
-		/* A failure here only means "not this slot"; try the next. */
-		if (lk_protector_open_slot(pr, i, wrap_key, p_out) == 0) {
+		r = lk_protector_open_slot(pr, i, wrap_key, p_out);
+		if (r == 0) {
 			if (ret_index)
 				*ret_index = i;
 			return 0;
 		}
+		/* -EBADMSG only means "not this slot"; anything else (no memory
+		 * for the KEK) is no verdict on the key and must not pass for one. */
+		if (r != -EBADMSG)
+			return r;
 	}
 	return -EBADMSG;
 }

@@ -65,7 +65,8 @@ int lk_protector_open_slot(const struct lk_protector *pr, unsigned index,
 			   const uint8_t wrap_key[LK_WRAP_KEY_SIZE], uint8_t p_out[LK_PROTECTOR_KEY_SIZE]);
 
 /* Try every slot of the given kind (0 = any) with W; on success sets
- * *ret_index. -EBADMSG if none opens. */
+ * *ret_index. -EBADMSG if none opens; another -errno (-ENOMEM) when a slot
+ * could not be tried. */
 int lk_protector_open(const struct lk_protector *pr, uint8_t kind, const uint8_t wrap_key[LK_WRAP_KEY_SIZE],
 		      uint8_t p_out[LK_PROTECTOR_KEY_SIZE], unsigned *ret_index);
 
