@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,19 @@
 #define MARKER_PREFIX "rotating-"
 #define MARKER_MAX    128
 #define XATTR_NAME_MAX_LEN 96
+
+/* Crash-safety tests (test builds only): LATCHKEY_TEST_CRASH_AT=rotate-commit
+ * kills latchkeyd with every pending copy written but before the new
+ * protector file; rotate-settle right after it. */
+static void crash_point(const char *step)
+{
+#if LK_TEST_HOOKS
+	const char *e = secure_getenv("LATCHKEY_TEST_CRASH_AT");
+
+	if (e && strcmp(e, step) == 0)
+		raise(SIGKILL);
+#endif
+}
 
 static void marker_name(uid_t uid, char out[64])
 {
@@ -270,6 +284,7 @@ uint32_t daemon_rotate(struct daemon *d, struct user *u, const struct lk_protect
 	if (prepare(d, pr->uid, &ix, &next, p_old, p_new.ptr, ret_why) < 0)
 		return LK_E_INTERNAL;
 
+	crash_point("rotate-commit");
 	r = store_save_protector(&d->store, &next);
 	if (r < 0 && !disk_has(d, pr->uid, w_login, p_new.ptr)) {
 		/* The old file is still the one on disk (or nothing can tell):
@@ -283,6 +298,7 @@ uint32_t daemon_rotate(struct daemon *d, struct user *u, const struct lk_protect
 	if (u->p && user_set_key(u, p_new.ptr) < 0)
 		user_drop_key(u);
 	user_drop_pending(u);
+	crash_point("rotate-settle");
 	r = settle_user(d, pr->uid, true);
 	if (r < 0) {
 		*ret_why = "the new key is committed, but some roots still carry the old copy; restart latchkeyd "

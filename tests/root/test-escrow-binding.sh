@@ -11,6 +11,7 @@
 #    (checked by an independent implementation), while the same pair opens
 #    the copy of the wrapped key taken before: the control.
 . "$(dirname "$0")/lib.sh"
+PY=/usr/bin/python3 # Debian's, for its python3-argon2 and python3-cryptography
 
 lk_locked_home_setup lkeb
 A=$U; PWA=$PW
@@ -65,7 +66,7 @@ ok "answers made for another machine id are refused (by latchkeyctl, and by latc
 cp "$W/state/protectors/$UB" "$W/old-protector"
 getfattr --only-values -n "trusted.latchkey.key.$UB" "$MNT/home/$B" >"$W/old-xattr" 2>/dev/null || fail "getfattr"
 W_B=$(sed 's/.*W=//' "$W/ansB")
-python3 "$LK_SRC/tests/root/old-copy-attack.py" "$W/old-protector" "$UB" "$B" "$MID" "$W_B" "$W/old-xattr" >/dev/null ||
+"$PY" "$LK_SRC/tests/root/old-copy-attack.py" "$W/old-protector" "$UB" "$B" "$MID" "$W_B" "$W/old-xattr" >/dev/null ||
   fail "control: the answer and the old copy do not open the old wrapped key"
 NEWPWB="recovered $RANDOM"
 printf '%s\n%s\n' "$(cat "$W/ansB")" "$NEWPWB" | ctl escrow recover "$B" --config-dir "$W/etc" >"$W/out" 2>&1 ||
@@ -73,7 +74,7 @@ printf '%s\n%s\n' "$(cat "$W/ansB")" "$NEWPWB" | ctl escrow recover "$B" --confi
 grep -q "1 wrapped key(s) resealed" "$W/out" || fail "no rotation reported: $(cat "$W/out")"
 getfattr --only-values -n "trusted.latchkey.key.$UB" "$MNT/home/$B" >"$W/new-xattr" 2>/dev/null || fail "getfattr"
 cmp -s "$W/old-xattr" "$W/new-xattr" && fail "the wrapped key was not resealed"
-rc=0; out=$(python3 "$LK_SRC/tests/root/old-copy-attack.py" "$W/old-protector" "$UB" "$B" "$MID" "$W_B" "$W/new-xattr") || rc=$?
+rc=0; out=$("$PY" "$LK_SRC/tests/root/old-copy-attack.py" "$W/old-protector" "$UB" "$B" "$MID" "$W_B" "$W/new-xattr") || rc=$?
 [ $rc = 1 ] && [ "$out" = refused ] || fail "old protector + used answer on the current wrapped key: $out (exit $rc)"
 getfattr -d -m "trusted.latchkey" "$MNT/home/$B" 2>/dev/null | grep -q rotating && fail "a pending xattr was left"
 ls "$W/state" | grep -q rotating && fail "a rotation marker was left"
