@@ -19,6 +19,16 @@
 #define REQUEST_DEADLINE_USEC   (5 * 1000000ULL) /* idle limit of a non-session connection */
 
 struct daemon;
+struct conn;
+
+/* requests.c: an UNLOCK or SESSION_OPEN whose reply waits for legacy v1
+ * keys being added by children that run as the user (keyring_v1.h). */
+struct v1_wait {
+	struct conn *conn; /* NULL once the connection is gone */
+	unsigned pending, ok, failed;
+	uint16_t type;
+	uint32_t seq, flags;
+};
 
 struct conn {
 	struct daemon *d;
@@ -29,6 +39,7 @@ struct conn {
 	bool is_session;
 	uid_t session_uid;
 	char record[SESSION_RECORD_NAME_MAX]; /* session record in <runtime>/sessions */
+	struct v1_wait *wait; /* reply deferred until v1 keys are added; no reading meanwhile */
 	struct conn *prev, *next;
 };
 
@@ -61,6 +72,8 @@ struct daemon {
 	/* escrow_slots.c: what V2 escrow slots are bound to */
 	uint8_t machine_id[LK_MACHINE_ID_SIZE];
 	bool have_machine_id;
+	/* set by requests.c while daemon_unlock_user may start v1 adds for a reply */
+	struct v1_wait *v1_wait;
 	/* memlock.c: secret pages refused for want of locked memory */
 	unsigned refusals_before;   /* lk_secret_refusals() when the request began */
 	uint64_t refusal_logged_ms; /* last log line about them */
@@ -150,5 +163,7 @@ void daemon_rotation_recover(struct daemon *d);
 
 /* requests.c */
 void handle_request(struct conn *c, struct lk_msg *req);
+/* A v1 key started under d->v1_wait has been added (result 0) or not. */
+void daemon_v1_unlocked(int result, void *userdata);
 
 #endif

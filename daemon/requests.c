@@ -237,25 +237,89 @@ static void handle_auth_submit(struct conn *c, const struct lk_msg *req)
 	reply_ok(c);
 }
 
-static void reply_unlock_result(struct conn *c, uint32_t type, unsigned done, unsigned failed, uint32_t flags)
+static void send_unlock_result(struct conn *c, uint32_t type, uint32_t seq, unsigned done, unsigned failed,
+			       uint32_t flags)
 {
 	struct lk_msg *m = c->d->rep;
 
 	if (failed)
 		flags |= LK_RF_SOME_FAILED;
-	lk_msg_init(m, type, c->d->req->seq);
+	lk_msg_init(m, type, seq);
 	lk_msg_set_status(m, failed ? LK_E_PARTIAL : LK_OK);
 	lk_msg_set_count(m, done);
 	lk_msg_set_flags(m, flags);
 	if (failed && lk_secret_refusals() != c->d->refusals_before)
 		lk_msg_set_text(m, SECRET_REFUSED_TEXT);
 	conn_send(c, m);
+	lk_msg_wipe(m);
+}
+
+static void reply_unlock_result(struct conn *c, uint32_t type, unsigned done, unsigned failed, uint32_t flags)
+{
+	send_unlock_result(c, type, c->d->req->seq, done, failed, flags);
+}
+
+void daemon_v1_unlocked(int result, void *userdata)
+{
+	struct v1_wait *w = userdata;
+	struct conn *c = w->conn;
+
+	if (result < 0)
+		w->failed++;
+	else
+		w->ok++;
+	if (--w->pending > 0)
+		return;
+	if (c) {
+		c->wait = NULL;
+		send_unlock_result(c, w->type, w->seq, w->ok, w->failed, w->flags);
+		(void)sd_event_source_set_enabled(c->io, SD_EVENT_ON);
+	}
+	free(w);
+}
+
+/* daemon_unlock_user, with v1 keys added asynchronously for this reply. */
+static void unlock_user_for(struct conn *c, struct user *u, unsigned *ok, unsigned *failed, unsigned *total,
+			    struct v1_wait **ret_wait)
+{
+	struct v1_wait *w = calloc(1, sizeof(*w));
+
+	/* Without memory for the wait, the v1 adds are waited for in place. */
+	if (w) {
+		w->conn = c;
+		w->type = LK_REP_UNLOCK_RESULT;
+		w->seq = c->d->req->seq;
+	}
+	c->d->v1_wait = w;
+	daemon_unlock_user(c->d, u, ok, failed, total);
+	c->d->v1_wait = NULL;
+	if (w && w->pending == 0) {
+		free(w);
+		w = NULL;
+	}
+	*ret_wait = w;
+}
+
+/* Reply now, or once the pending v1 adds have finished (reading nothing
+ * more from this connection meanwhile). */
+static void reply_unlock_or_defer(struct conn *c, struct v1_wait *w, unsigned ok, unsigned failed, uint32_t flags)
+{
+	if (!w) {
+		reply_unlock_result(c, LK_REP_UNLOCK_RESULT, ok, failed, flags);
+		return;
+	}
+	w->ok = ok;
+	w->failed = failed;
+	w->flags = flags;
+	c->wait = w;
+	(void)sd_event_source_set_enabled(c->io, SD_EVENT_OFF);
 }
 
 static void handle_session_open(struct conn *c, const struct lk_msg *req)
 {
 	struct daemon *d = c->d;
 	unsigned ok = 0, failed = 0, total = 0;
+	struct v1_wait *w = NULL;
 	uint32_t flags = 0;
 	struct user *u;
 
@@ -276,7 +340,7 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 	daemon_logout_cancel(d, u->uid);
 
 	if (u->p)
-		daemon_unlock_user(d, u, &ok, &failed, &total);
+		unlock_user_for(c, u, &ok, &failed, &total, &w);
 	else {
 		struct lk_index ix;
 		if (store_load_index(&d->store, u->uid, &ix) == 0)
@@ -286,7 +350,7 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 	}
 	if (total == 0)
 		flags |= LK_RF_NOTHING_TO_DO;
-	reply_unlock_result(c, LK_REP_UNLOCK_RESULT, ok, failed, flags);
+	reply_unlock_or_defer(c, w, ok, failed, flags);
 }
 
 static void handle_session_close(struct conn *c, const struct lk_msg *req)
@@ -303,6 +367,7 @@ static void handle_unlock(struct conn *c, const struct lk_msg *req)
 {
 	struct lk_secret p _cleanup_secret_ = {};
 	unsigned ok = 0, failed = 0, total = 0;
+	struct v1_wait *w = NULL;
 	struct user *u;
 	uint32_t st;
 
@@ -327,8 +392,8 @@ static void handle_unlock(struct conn *c, const struct lk_msg *req)
 		users_gc(&c->d->users);
 		return;
 	}
-	daemon_unlock_user(c->d, u, &ok, &failed, &total);
-	reply_unlock_result(c, LK_REP_UNLOCK_RESULT, ok, failed, total ? 0 : LK_RF_NOTHING_TO_DO);
+	unlock_user_for(c, u, &ok, &failed, &total, &w);
+	reply_unlock_or_defer(c, w, ok, failed, total ? 0 : LK_RF_NOTHING_TO_DO);
 }
 
 static void handle_lock(struct conn *c, const struct lk_msg *req)
