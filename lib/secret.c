@@ -53,7 +53,9 @@ void *lk_secret_alloc(size_t len, bool *ret_locked)
 	 * memory is acceptable, or refused it once for all. */
 	locked = mlock(p, sz) == 0;
 	if (!locked && require_locked) {
-		/* Nothing was written yet: the page never held a secret. */
+		/* Nothing was written yet, but every unmap of a secret page is
+		 * preceded by a wipe: one rule, no exceptions to audit. */
+		explicit_bzero(p, sz);
 		(void)munmap(p, sz);
 		refusals++;
 		errno = ENOMEM;

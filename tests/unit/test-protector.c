@@ -339,6 +339,37 @@ static void test_v1_upgrade(void **state)
 	assert_int_equal(lk_aead_open(kek, slot + 52, aad, sizeof(aad), slot + 64, 32, slot + 96, out), -EBADMSG);
 }
 
+/* A V2 escrow slot opens only with the binding it was made with: the user
+ * name and machine id are in its AAD, though not in the file. */
+static void test_escrow_binding(void **state)
+{
+	static const uint8_t mid[LK_MACHINE_ID_SIZE] = { 1, 2, 3 }, other[LK_MACHINE_ID_SIZE] = { 1, 2, 4 };
+	struct lk_kdf_params k = { .alg = LK_KDF_X25519, .salt_len = 32 };
+	uint8_t w[32] = { 0x61 }, we[32] = { 0x62 }, p[32] = { 0x63 }, out[32], buf[LK_PROTECTOR_MAX_SIZE];
+	struct lk_protector pr, t;
+	size_t len;
+
+	memset(k.salt, 0x64, 32);
+	make_protector(&pr, 1234, w, p);
+	/* Without a binding no escrow slot can be made. */
+	assert_int_equal(lk_protector_add_slot(&pr, LK_SLOT_ESCROW, &k, we, p, NULL), -EINVAL);
+	assert_int_equal(lk_protector_set_binding(&pr, "alice", mid), 0);
+	assert_int_equal(lk_protector_add_slot(&pr, LK_SLOT_ESCROW, &k, we, p, NULL), 0);
+	assert_int_equal(lk_protector_serialize(&pr, buf, sizeof(buf), &len), 0);
+	assert_int_equal(lk_protector_parse(buf, len, &t), 0);
+	assert_int_equal(lk_protector_open(&t, LK_SLOT_ESCROW, we, out, NULL), -EBADMSG);
+	assert_int_equal(lk_protector_set_binding(&t, "alice", other), 0);
+	assert_int_equal(lk_protector_open(&t, LK_SLOT_ESCROW, we, out, NULL), -EBADMSG);
+	assert_int_equal(lk_protector_set_binding(&t, "bob", mid), 0);
+	assert_int_equal(lk_protector_open(&t, LK_SLOT_ESCROW, we, out, NULL), -EBADMSG);
+	assert_int_equal(lk_protector_set_binding(&t, "alice", mid), 0);
+	assert_int_equal(lk_protector_open(&t, LK_SLOT_ESCROW, we, out, NULL), 0);
+	assert_memory_equal(out, p, 32);
+	/* The login slot opens whatever the binding. */
+	assert_int_equal(lk_protector_open(&t, LK_SLOT_LOGIN, w, out, NULL), 0);
+	assert_int_equal(lk_protector_set_binding(&t, "", mid), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_parse_strict),
 		cmocka_unit_test(test_slot_ids),
 		cmocka_unit_test(test_v1_upgrade),
+		cmocka_unit_test(test_escrow_binding),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
