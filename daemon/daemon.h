@@ -19,6 +19,16 @@
 #define REQUEST_DEADLINE_USEC   (5 * 1000000ULL) /* idle limit of a non-session connection */
 
 struct daemon;
+struct conn;
+
+/* requests.c: an UNLOCK or SESSION_OPEN whose reply waits for legacy v1
+ * keys being added by children that run as the user (keyring_v1.h). */
+struct v1_wait {
+	struct conn *conn; /* NULL once the connection is gone */
+	unsigned pending, ok, failed;
+	uint16_t type;
+	uint32_t seq, flags;
+};
 
 struct conn {
 	struct daemon *d;
@@ -29,6 +39,7 @@ struct conn {
 	bool is_session;
 	uid_t session_uid;
 	char record[SESSION_RECORD_NAME_MAX]; /* session record in <runtime>/sessions */
+	struct v1_wait *wait; /* reply deferred until v1 keys are added; no reading meanwhile */
 	struct conn *prev, *next;
 };
 
@@ -58,6 +69,15 @@ struct daemon {
 	struct adopted *adopted;
 	sd_login_monitor *login_monitor;
 	sd_event_source *login_monitor_src;
+	/* escrow_slots.c: what V2 escrow slots are bound to */
+	uint8_t machine_id[LK_MACHINE_ID_SIZE];
+	bool have_machine_id;
+	/* set by requests.c while daemon_unlock_user may start v1 adds for a reply */
+	struct v1_wait *v1_wait;
+	/* memlock.c: secret pages refused for want of locked memory */
+	unsigned refusals_before;   /* lk_secret_refusals() when the request began */
+	uint64_t refusal_logged_ms; /* last log line about them */
+	unsigned refusals_unlogged;
 };
 
 /* server.c */
@@ -106,7 +126,44 @@ const struct lk_cache_policy *logout_filter_policy(const struct logout_filter *f
 /* Whether the lock at logout removes the key of index entry e. */
 bool logout_filter_locks(const struct logout_filter *f, const struct lk_index_entry *e);
 
+/* memlock.c */
+/* Refuse unlocked secret pages from now on and log the budget. 0, or -EPERM
+ * (logged) when even the message buffers cannot be locked. */
+int daemon_memlock_setup(struct daemon *d);
+/* n secret pages were refused during the request just handled: one log
+ * line, at most one a minute. */
+void daemon_note_secret_refusals(struct daemon *d, unsigned n);
+
+/* escrow_slots.c */
+/* store_load_protector, with the binding (user name, machine id) that V2
+ * escrow slots need set when both are known. */
+int daemon_load_protector(struct daemon *d, uid_t uid, struct lk_protector *ret);
+/* Replace pr's escrow slots (only_v1: only if one of them is V1) with one V2
+ * slot wrapping p, sealed to the machine's escrow.pub, in memory. *ret_done
+ * false and 0 when there is nothing to do or no escrow.pub; -errno (logged)
+ * when it cannot be done. pr is changed only on success. */
+int daemon_escrow_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+			 bool only_v1, bool *ret_done);
+
+/* rotate.c */
+/*
+ * Rotate uid's protector key: pr (opened with p_old) becomes a new file with
+ * a fresh P', a login slot (kdf, w_login) and, when escrow.pub exists, an
+ * escrow slot; every indexed root's wrapped K is resealed under P' (format.h
+ * §4 for the crash-safe order). u->p (if held) becomes P'. Returns an
+ * lk_status; *ret_why explains a failure; *ret_roots and *ret_flags
+ * (LK_ROT_F_*) describe a success.
+ */
+uint32_t daemon_rotate(struct daemon *d, struct user *u, const struct lk_protector *pr,
+		       const uint8_t p_old[LK_PROTECTOR_KEY_SIZE], const struct lk_kdf_params *kdf,
+		       const uint8_t w_login[LK_WRAP_KEY_SIZE], unsigned *ret_roots, uint32_t *ret_flags,
+		       const char **ret_why);
+/* At start-up: finish or undo rotations a crash interrupted. */
+void daemon_rotation_recover(struct daemon *d);
+
 /* requests.c */
 void handle_request(struct conn *c, struct lk_msg *req);
+/* A v1 key started under d->v1_wait has been added (result 0) or not. */
+void daemon_v1_unlocked(int result, void *userdata);
 
 #endif

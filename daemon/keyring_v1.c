@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,6 +34,24 @@ _Static_assert(LK_V1_DESCRIPTOR_SIZE == FSCRYPT_KEY_DESCRIPTOR_SIZE, "v1 descrip
 #define CHILD_TIMEOUT_MS 2000
 
 typedef int (*child_fn)(void *userdata);
+
+/* Test builds only: LATCHKEY_TEST_V1_CHILD_PAUSE=<uid> makes each child for
+ * that uid, once it has become the user, wait in pause() until a signal
+ * arrives, so that a test can stop it as the user (SIGSTOP is theirs to
+ * send) at a known moment instead of racing a child that lives for a
+ * millisecond. Read before the fork: the child only makes system calls. */
+static bool test_child_pauses(uid_t uid)
+{
+#if LK_TEST_HOOKS
+	const char *e = secure_getenv("LATCHKEY_TEST_V1_CHILD_PAUSE");
+	char want[16];
+
+	snprintf(want, sizeof(want), "%u", (unsigned)uid);
+	return e && strcmp(e, want) == 0;
+#else
+	return false;
+#endif
+}
 
 /* "fscrypt:" and 16 lowercase hex digits, as fscrypt.rst prescribes. */
 static void key_description(const uint8_t descriptor[LK_V1_DESCRIPTOR_SIZE],
@@ -86,13 +107,14 @@ static int wait_child(pid_t pid, int *ret_status)
  * the user cannot ptrace it or read its memory while it holds a key.
  * Returns fn's result or -errno.
  */
-static int run_as_user(uid_t uid, child_fn fn, void *userdata)
+static int spawn_as_user(uid_t uid, child_fn fn, void *userdata, pid_t *ret_pid)
 {
 	struct passwd pw, *pwp = NULL;
 	char buf[4096];
-	int status, r;
+	bool pause_child;
 	gid_t gid;
 	pid_t pid;
+	int r;
 
 	if (uid == 0)
 		return -EINVAL; /* root's keyring is never a user's */
@@ -102,6 +124,7 @@ static int run_as_user(uid_t uid, child_fn fn, void *userdata)
 	if (!pwp)
 		return -ESRCH;
 	gid = pw.pw_gid;
+	pause_child = test_child_pauses(uid);
 
 	pid = fork();
 	if (pid < 0)
@@ -111,15 +134,34 @@ static int run_as_user(uid_t uid, child_fn fn, void *userdata)
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (setresgid(gid, gid, gid) < 0 || setgroups(0, NULL) < 0 || setresuid(uid, uid, uid) < 0)
 			_exit(child_exit_code(-errno));
+		if (pause_child)
+			pause();
 		_exit(child_exit_code(fn(userdata)));
 	}
+	*ret_pid = pid;
+	return 0;
+}
+
+/* fn's result from the child's exit status, or -ECHILD when it was killed. */
+static int child_result(bool exited, int code)
+{
+	if (!exited)
+		return -ECHILD; /* killed: the user may signal a process of theirs */
+	return code < CHILD_ERRNO_BASE ? code : -(code - CHILD_ERRNO_BASE);
+}
+
+static int run_as_user(uid_t uid, child_fn fn, void *userdata)
+{
+	int status, r;
+	pid_t pid;
+
+	r = spawn_as_user(uid, fn, userdata, &pid);
+	if (r < 0)
+		return r;
 	r = wait_child(pid, &status);
 	if (r < 0)
 		return r;
-	if (!WIFEXITED(status))
-		return -ECHILD; /* killed: the user may signal a process of theirs */
-	r = WEXITSTATUS(status);
-	return r < CHILD_ERRNO_BASE ? r : -(r - CHILD_ERRNO_BASE);
+	return child_result(WIFEXITED(status), WIFEXITED(status) ? WEXITSTATUS(status) : 0);
 }
 
 /*
@@ -196,6 +238,117 @@ int keyring_v1_add(uid_t uid, const uint8_t descriptor[LK_V1_DESCRIPTOR_SIZE],
 	r = run_as_user(uid, child_add, &a);
 	payload_free(a.payload);
 	return r < 0 ? r : 0;
+}
+
+/*
+ * The asynchronous add: the child is watched through a pidfd in the event
+ * loop (readable once it has exited) and killed at a deadline, so a child
+ * the user stopped delays only that user's request, never the daemon.
+ */
+struct add_job {
+	struct add_args args;
+	char description[sizeof(FSCRYPT_KEY_DESC_PREFIX) + 2 * LK_V1_DESCRIPTOR_SIZE];
+	pid_t pid;
+	int pidfd;
+	bool timed_out;
+	sd_event_source *io, *timer;
+	keyring_v1_done_fn done;
+	void *userdata;
+};
+
+static void add_job_free(struct add_job *j)
+{
+	sd_event_source_disable_unref(j->io);
+	sd_event_source_disable_unref(j->timer);
+	if (j->pidfd >= 0)
+		close(j->pidfd);
+	payload_free(j->args.payload);
+	free(j);
+}
+
+static int on_add_child_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct add_job *j = userdata;
+	siginfo_t si = {};
+	int r;
+
+	if (waitid(P_PIDFD, (id_t)j->pidfd, &si, WEXITED | WNOHANG) < 0 && errno != EINTR) {
+		r = -errno;
+	} else if (si.si_pid == 0) {
+		return 0; /* not yet: spurious wake-up */
+	} else if (j->timed_out) {
+		r = -ETIMEDOUT;
+	} else {
+		r = child_result(si.si_code == CLD_EXITED, si.si_status);
+		if (r > 0)
+			r = 0;
+	}
+	j->done(r, j->userdata);
+	add_job_free(j);
+	return 0;
+}
+
+static int on_add_child_deadline(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct add_job *j = userdata;
+
+	/* Not reaped yet, so the pidfd still names our child. SIGKILL reaches
+	 * a stopped process too; the exit then arrives through the pidfd. */
+	j->timed_out = true;
+	(void)syscall(SYS_pidfd_send_signal, j->pidfd, SIGKILL, NULL, 0);
+	return 0;
+}
+
+int keyring_v1_add_async(sd_event *e, uid_t uid, const uint8_t descriptor[LK_V1_DESCRIPTOR_SIZE],
+			 const uint8_t key[LK_MASTER_KEY_SIZE], keyring_v1_done_fn done, void *userdata)
+{
+	struct add_job *j;
+	int r;
+
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->pidfd = -1;
+	j->done = done;
+	j->userdata = userdata;
+	key_description(descriptor, j->description);
+	j->args.description = j->description;
+	j->args.payload = payload_new();
+	if (!j->args.payload) {
+		r = -errno;
+		goto fail;
+	}
+	j->args.payload->mode = 0;
+	memcpy(j->args.payload->raw, key, LK_MASTER_KEY_SIZE);
+	j->args.payload->size = LK_MASTER_KEY_SIZE;
+	r = spawn_as_user(uid, child_add, &j->args, &j->pid);
+	if (r < 0)
+		goto fail;
+	j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0);
+	if (j->pidfd < 0) {
+		int status;
+
+		/* pidfd_open is in every kernel that latchkey supports (5.3+). */
+		r = -errno;
+		kill(j->pid, SIGKILL);
+		(void)wait_child(j->pid, &status);
+		goto fail;
+	}
+	r = sd_event_add_io(e, &j->io, j->pidfd, EPOLLIN, on_add_child_exit, j);
+	if (r >= 0)
+		r = sd_event_add_time_relative(e, &j->timer, CLOCK_MONOTONIC, CHILD_TIMEOUT_MS * 1000ull, 0,
+					       on_add_child_deadline, j);
+	if (r < 0) {
+		int status;
+
+		kill(j->pid, SIGKILL);
+		(void)wait_child(j->pid, &status);
+		goto fail;
+	}
+	return 0;
+fail:
+	add_job_free(j);
+	return r;
 }
 
 /* A search that found only revoked, expired or invalidated keys is as good

@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <systemd/sd-event.h>
 
 #include "latchkey/format.h"
 #include "wrapped_key.h"
@@ -25,6 +26,17 @@
  * description there). The caller wipes its own copy of K. */
 int keyring_v1_add(uid_t uid, const uint8_t descriptor[LK_V1_DESCRIPTOR_SIZE],
 		   const uint8_t key[LK_MASTER_KEY_SIZE]);
+
+/*
+ * The same without waiting: the child is watched in the event loop e, and
+ * done(result, userdata) runs exactly once when it has exited (result 0 or
+ * -errno; -ETIMEDOUT when it was still there after 2 s, stopped by the user
+ * perhaps, and was killed). Only that user's request waits; the daemon goes
+ * on serving. Returns 0 when started, or -errno (done is then not called).
+ */
+typedef void (*keyring_v1_done_fn)(int result, void *userdata);
+int keyring_v1_add_async(sd_event *e, uid_t uid, const uint8_t descriptor[LK_V1_DESCRIPTOR_SIZE],
+			 const uint8_t key[LK_MASTER_KEY_SIZE], keyring_v1_done_fn done, void *userdata);
 
 /* Invalidate every such key reachable from uid's keyring. Returns how many
  * were removed (0 when there were none), or -errno. */

@@ -29,7 +29,19 @@ int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked,
 		if (logout_filter_policy(&f, ix.e[i].path))
 			continue;
 		total++;
-		if (policy_root_unlock(u->uid, u->p, ix.e[i].path, ix.e[i].key_id) < 0)
+		if (d->v1_wait) {
+			/* A v1 key is added by a child running as the user, who
+			 * may stop it: the reply waits for it, the daemon does not. */
+			struct policy_root_async a = {d->event, daemon_v1_unlocked, d->v1_wait};
+			r = policy_root_unlock_async(&a, u->uid, u->p, ix.e[i].path, ix.e[i].key_id);
+
+			if (r > 0)
+				d->v1_wait->pending++;
+			else if (r < 0)
+				failed++;
+			else
+				ok++;
+		} else if (policy_root_unlock(u->uid, u->p, ix.e[i].path, ix.e[i].key_id) < 0)
 			failed++;
 		else
 			ok++;

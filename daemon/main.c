@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "daemon.h"
 #include "log.h"
+#include "machine_id.h"
 #include "secret.h"
 
 struct options {
@@ -218,12 +219,15 @@ static int alloc_buffers(struct daemon *d)
 {
 	bool l1 = false, l2 = false, l3 = false, l4 = false;
 
+	/* From here on an unlockable secret page is refused, never used. */
+	daemon_memlock_setup(d);
 	d->rx = lk_secret_alloc(LK_MSG_MAX, &l1);
 	d->tx = lk_secret_alloc(LK_MSG_MAX, &l2);
 	d->req = lk_secret_alloc(sizeof(struct lk_msg), &l3);
 	d->rep = lk_secret_alloc(sizeof(struct lk_msg), &l4);
 	if (!d->rx || !d->tx || !d->req || !d->rep)
-		return log_error_errno(-ENOMEM, "cannot allocate message buffers");
+		return log_error_errno(-ENOMEM, "cannot allocate locked message buffers (mlock; check RLIMIT_MEMLOCK / "
+						"LimitMEMLOCK=): refusing to handle keys");
 	/* Keys must never reach swap: refuse to run rather than handle them in
 	 * pageable memory. */
 	if (!l1 || !l2 || !l3 || !l4)
@@ -272,6 +276,12 @@ int main(int argc, char **argv)
 	r = store_open(o.state_dir ? o.state_dir : LK_DEFAULT_STATE_DIR, &d.store);
 	if (r < 0)
 		goto out;
+	r = lk_machine_id(d.machine_id);
+	d.have_machine_id = r == 0;
+	if (r < 0)
+		log_warning_errno(r, "cannot read %s: escrow slots bound to this machine cannot be used", LK_MACHINE_ID_PATH);
+	/* Before anyone is served: no root may stay half rotated. */
+	daemon_rotation_recover(&d);
 
 	r = sd_event_default(&d.event);
 	if (r < 0) {

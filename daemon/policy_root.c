@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -76,8 +77,64 @@ static int unlock_v1(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID
 	return 0;
 }
 
+/* An asynchronous v1 unlock: logged as the synchronous one is, then the caller's callback. */
+struct v1_unlock {
+	uid_t uid;
+	char hex[2 * LK_V1_DESCRIPTOR_SIZE + 1];
+	char *path;
+	policy_root_done_fn done;
+	void *userdata;
+};
+
+static void on_v1_added(int r, void *userdata)
+{
+	struct v1_unlock *v = userdata;
+
+	if (r < 0)
+		log_error_errno(r, "cannot add v1 key fscrypt:%s of %s to uid %u's keyring", v->hex, v->path,
+				(unsigned)v->uid);
+	else
+		log_info("unlocked %s (v1 key fscrypt:%s in uid %u's keyring)", v->path, v->hex, (unsigned)v->uid);
+	v->done(r, v->userdata);
+	free(v->path);
+	free(v);
+}
+
+static int unlock_v1_async(const struct policy_root_async *a, uid_t uid, const char *path,
+			   const uint8_t key_id[LK_KEY_ID_SIZE], const uint8_t *k)
+{
+	struct v1_unlock *v = calloc(1, sizeof(*v));
+	int r;
+
+	if (!v || !(v->path = strdup(path))) {
+		free(v);
+		return log_error_errno(-ENOMEM, "cannot unlock %s", path);
+	}
+	v->uid = uid;
+	v->done = a->done;
+	v->userdata = a->userdata;
+	lk_hex(key_id, LK_V1_DESCRIPTOR_SIZE, v->hex);
+	r = keyring_v1_add_async(a->event, uid, key_id, k, on_v1_added, v);
+	if (r < 0) {
+		log_error_errno(r, "cannot add v1 key fscrypt:%s of %s to uid %u's keyring", v->hex, path, (unsigned)uid);
+		free(v->path);
+		free(v);
+		return r;
+	}
+	return 1;
+}
+
+static int unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+		     const uint8_t expected_key_id[LK_KEY_ID_SIZE], const struct policy_root_async *a);
+
 int policy_root_unlock(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 		       const uint8_t expected_key_id[LK_KEY_ID_SIZE])
+{
+	return policy_root_unlock_async(NULL, uid, p, path, expected_key_id);
+}
+
+int policy_root_unlock_async(const struct policy_root_async *a, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+			     const char *path, const uint8_t expected_key_id[LK_KEY_ID_SIZE])
 {
 	_cleanup_close_ int fd = -1;
 	int r;
@@ -85,11 +142,17 @@ int policy_root_unlock(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const 
 	r = policy_root_open(path, &fd);
 	if (r < 0)
 		return log_error_errno(r, "cannot open policy root %s", path);
-	return policy_root_unlock_fd(fd, uid, p, path, expected_key_id);
+	return unlock_fd(fd, uid, p, path, expected_key_id, a);
 }
 
 int policy_root_unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 			  const uint8_t expected_key_id[LK_KEY_ID_SIZE])
+{
+	return unlock_fd(fd, uid, p, path, expected_key_id, NULL);
+}
+
+static int unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+		     const uint8_t expected_key_id[LK_KEY_ID_SIZE], const struct policy_root_async *a)
 {
 	struct lk_secret k _cleanup_secret_ = {};
 	struct lk_fscrypt_policy pol;
@@ -129,7 +192,7 @@ int policy_root_unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SI
 	}
 
 	if (pol.version == 1) {
-		r = unlock_v1(uid, path, id, k.ptr);
+		r = a ? unlock_v1_async(a, uid, path, id, k.ptr) : unlock_v1(uid, path, id, k.ptr);
 		lk_secret_release(&k);
 		return r;
 	}

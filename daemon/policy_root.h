@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <systemd/sd-event.h>
 
 #include "fscrypt_ioctl.h"
 #include "latchkey/format.h"
@@ -27,6 +28,21 @@ int policy_root_open(const char *path, int *ret_fd);
  */
 int policy_root_unlock(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 		       const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
+
+/*
+ * The same, but a v1 key is added without waiting for the child (see
+ * keyring_v1_add_async): returns 1 when that is under way, and then
+ * a->done(result, a->userdata) runs once it has finished; 0 when the root
+ * was unlocked at once (v2), or -errno. With a NULL, as policy_root_unlock.
+ */
+typedef void (*policy_root_done_fn)(int result, void *userdata);
+struct policy_root_async {
+	sd_event *event;
+	policy_root_done_fn done;
+	void *userdata;
+};
+int policy_root_unlock_async(const struct policy_root_async *a, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+			     const char *path, const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
 
 /* The same on an fd already opened (and checked) by the caller; path only
  * names the directory in log lines. */

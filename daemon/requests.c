@@ -16,11 +16,18 @@
 #include "secret.h"
 
 #define THROTTLE_FREE_FAILURES 3
+#define SECRET_REFUSED_TEXT \
+	"latchkeyd cannot lock more memory for keys (its memlock budget is used up); try again later"
 #define THROTTLE_MAX_MS        60000
 
 static void reply_error(struct conn *c, uint32_t status, int err, const char *text)
 {
 	struct lk_msg *m = c->d->rep;
+
+	/* A secret page refused for want of locked memory is the likeliest
+	 * cause of an internal error: say so (handle_request logs it). */
+	if (!text && status == LK_E_INTERNAL && lk_secret_refusals() != c->d->refusals_before)
+		text = SECRET_REFUSED_TEXT;
 
 	lk_msg_init(m, LK_REP_ERROR, c->d->req->seq);
 	lk_msg_set_status(m, status);
@@ -87,15 +94,17 @@ static uint32_t unwrap_protector(struct conn *c, uid_t uid, uint8_t kind, const 
 	if (c->peer.uid != 0 && now < u->throttle_until_ms)
 		return LK_E_THROTTLED;
 
-	r = store_load_protector(&d->store, uid, &pr);
+	r = daemon_load_protector(d, uid, &pr);
 	if (r == -ENOENT)
 		return LK_E_NOT_ENROLLED;
 	if (r < 0)
 		return LK_E_INTERNAL;
 	r = lk_protector_open(&pr, kind, w, p_out, &idx);
+	if (r < 0 && r != -EBADMSG)
+		return LK_E_INTERNAL; /* not a wrong key: no throttle, no "wrong passphrase" */
 	if (r < 0) {
 		log_warning("wrong %s for uid %u (from uid %u, pid %d)",
-			    kind == LK_SLOT_LOGIN ? "passphrase" : "recovery secret", (unsigned)uid,
+			    kind == LK_SLOT_LOGIN ? "passphrase" : kind == LK_SLOT_ESCROW ? "escrow answer" : "recovery secret", (unsigned)uid,
 			    (unsigned)c->peer.uid, (int)c->peer.pid);
 		if (c->peer.uid != 0 && ++u->failures > THROTTLE_FREE_FAILURES) {
 			unsigned shift = u->failures - THROTTLE_FREE_FAILURES;
@@ -146,6 +155,9 @@ static int fresh_kdf_params(struct daemon *d, const struct lk_protector *pr, str
 			return i;
 		k = pr->slots[i].kdf;
 	}
+	/* A record from before the floor, or an old login slot, never lowers a new slot's cost. */
+	if (k.t_cost < LK_KDF_NEW_T_MIN)
+		k.t_cost = LK_KDF_NEW_T_MIN;
 	k.alg = LK_KDF_ARGON2ID;
 	k.salt_len = LK_SALT_MAX;
 	if (lk_random_bytes(k.salt, k.salt_len) < 0)
@@ -158,7 +170,7 @@ static void handle_kdf_params(struct conn *c, const struct lk_msg *req)
 {
 	uint32_t flags = lk_msg_has(req, LK_T_FLAGS) ? req->flags : 0;
 	uint8_t kind = LK_KDF_F_KIND(flags) ? LK_KDF_F_KIND(flags) : LK_SLOT_LOGIN;
-	bool fresh = flags & LK_KDF_F_FRESH;
+	bool fresh = flags & LK_KDF_F_FRESH, bound = false;
 	struct lk_kdf_params kdf;
 	struct lk_protector pr;
 	struct lk_msg *m = c->d->rep;
@@ -172,7 +184,7 @@ static void handle_kdf_params(struct conn *c, const struct lk_msg *req)
 	}
 	if (fresh && !peer_is_root(c))
 		return;
-	r = store_load_protector(&c->d->store, req->uid, &pr);
+	r = daemon_load_protector(c->d, req->uid, &pr);
 	if (r == -ENOENT) {
 		reply_error(c, LK_E_NOT_ENROLLED, 0, NULL);
 		return;
@@ -194,9 +206,12 @@ static void handle_kdf_params(struct conn *c, const struct lk_msg *req)
 			return;
 		}
 		kdf = pr.slots[i].kdf;
+		bound = kind == LK_SLOT_ESCROW && pr.slots[i].derivation == LK_SLOT_DERIV_V2;
 	}
 	lk_msg_init(m, LK_REP_KDF_PARAMS, req->seq);
 	lk_msg_set_kdf(m, &kdf);
+	if (bound)
+		lk_msg_set_flags(m, LK_KDF_RF_BOUND);
 	conn_send(c, m);
 }
 
@@ -222,23 +237,89 @@ static void handle_auth_submit(struct conn *c, const struct lk_msg *req)
 	reply_ok(c);
 }
 
-static void reply_unlock_result(struct conn *c, uint32_t type, unsigned done, unsigned failed, uint32_t flags)
+static void send_unlock_result(struct conn *c, uint32_t type, uint32_t seq, unsigned done, unsigned failed,
+			       uint32_t flags)
 {
 	struct lk_msg *m = c->d->rep;
 
 	if (failed)
 		flags |= LK_RF_SOME_FAILED;
-	lk_msg_init(m, type, c->d->req->seq);
+	lk_msg_init(m, type, seq);
 	lk_msg_set_status(m, failed ? LK_E_PARTIAL : LK_OK);
 	lk_msg_set_count(m, done);
 	lk_msg_set_flags(m, flags);
+	if (failed && lk_secret_refusals() != c->d->refusals_before)
+		lk_msg_set_text(m, SECRET_REFUSED_TEXT);
 	conn_send(c, m);
+	lk_msg_wipe(m);
+}
+
+static void reply_unlock_result(struct conn *c, uint32_t type, unsigned done, unsigned failed, uint32_t flags)
+{
+	send_unlock_result(c, type, c->d->req->seq, done, failed, flags);
+}
+
+void daemon_v1_unlocked(int result, void *userdata)
+{
+	struct v1_wait *w = userdata;
+	struct conn *c = w->conn;
+
+	if (result < 0)
+		w->failed++;
+	else
+		w->ok++;
+	if (--w->pending > 0)
+		return;
+	if (c) {
+		c->wait = NULL;
+		send_unlock_result(c, w->type, w->seq, w->ok, w->failed, w->flags);
+		(void)sd_event_source_set_enabled(c->io, SD_EVENT_ON);
+	}
+	free(w);
+}
+
+/* daemon_unlock_user, with v1 keys added asynchronously for this reply. */
+static void unlock_user_for(struct conn *c, struct user *u, unsigned *ok, unsigned *failed, unsigned *total,
+			    struct v1_wait **ret_wait)
+{
+	struct v1_wait *w = calloc(1, sizeof(*w));
+
+	/* Without memory for the wait, the v1 adds are waited for in place. */
+	if (w) {
+		w->conn = c;
+		w->type = LK_REP_UNLOCK_RESULT;
+		w->seq = c->d->req->seq;
+	}
+	c->d->v1_wait = w;
+	daemon_unlock_user(c->d, u, ok, failed, total);
+	c->d->v1_wait = NULL;
+	if (w && w->pending == 0) {
+		free(w);
+		w = NULL;
+	}
+	*ret_wait = w;
+}
+
+/* Reply now, or once the pending v1 adds have finished (reading nothing
+ * more from this connection meanwhile). */
+static void reply_unlock_or_defer(struct conn *c, struct v1_wait *w, unsigned ok, unsigned failed, uint32_t flags)
+{
+	if (!w) {
+		reply_unlock_result(c, LK_REP_UNLOCK_RESULT, ok, failed, flags);
+		return;
+	}
+	w->ok = ok;
+	w->failed = failed;
+	w->flags = flags;
+	c->wait = w;
+	(void)sd_event_source_set_enabled(c->io, SD_EVENT_OFF);
 }
 
 static void handle_session_open(struct conn *c, const struct lk_msg *req)
 {
 	struct daemon *d = c->d;
 	unsigned ok = 0, failed = 0, total = 0;
+	struct v1_wait *w = NULL;
 	uint32_t flags = 0;
 	struct user *u;
 
@@ -259,7 +340,7 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 	daemon_logout_cancel(d, u->uid);
 
 	if (u->p)
-		daemon_unlock_user(d, u, &ok, &failed, &total);
+		unlock_user_for(c, u, &ok, &failed, &total, &w);
 	else {
 		struct lk_index ix;
 		if (store_load_index(&d->store, u->uid, &ix) == 0)
@@ -269,7 +350,7 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 	}
 	if (total == 0)
 		flags |= LK_RF_NOTHING_TO_DO;
-	reply_unlock_result(c, LK_REP_UNLOCK_RESULT, ok, failed, flags);
+	reply_unlock_or_defer(c, w, ok, failed, flags);
 }
 
 static void handle_session_close(struct conn *c, const struct lk_msg *req)
@@ -286,6 +367,7 @@ static void handle_unlock(struct conn *c, const struct lk_msg *req)
 {
 	struct lk_secret p _cleanup_secret_ = {};
 	unsigned ok = 0, failed = 0, total = 0;
+	struct v1_wait *w = NULL;
 	struct user *u;
 	uint32_t st;
 
@@ -310,8 +392,8 @@ static void handle_unlock(struct conn *c, const struct lk_msg *req)
 		users_gc(&c->d->users);
 		return;
 	}
-	daemon_unlock_user(c->d, u, &ok, &failed, &total);
-	reply_unlock_result(c, LK_REP_UNLOCK_RESULT, ok, failed, total ? 0 : LK_RF_NOTHING_TO_DO);
+	unlock_user_for(c, u, &ok, &failed, &total, &w);
+	reply_unlock_or_defer(c, w, ok, failed, total ? 0 : LK_RF_NOTHING_TO_DO);
 }
 
 static void handle_lock(struct conn *c, const struct lk_msg *req)
@@ -407,8 +489,10 @@ static void handle_enroll(struct conn *c, const struct lk_msg *req)
 		reply_error(c, LK_E_INVALID, 0, "root cannot be enrolled");
 		return;
 	}
-	if (lk_kdf_params_check(&req->kdf) < 0) {
-		reply_error(c, LK_E_INVALID, EINVAL, "Argon2id parameters out of bounds");
+	r = lk_kdf_params_check_new(&req->kdf);
+	if (r < 0 || req->kdf.alg != LK_KDF_ARGON2ID) {
+		reply_error(c, LK_E_INVALID, EINVAL,
+			    r == -ERANGE ? "Argon2id passes below the floor (t >= 3)" : "Argon2id parameters out of bounds");
 		return;
 	}
 	r = store_load_protector(&c->d->store, req->uid, &pr);
@@ -555,6 +639,7 @@ static uint32_t replace_slots(struct daemon *d, struct lk_protector *pr, uint8_t
 {
 	struct lk_secret check _cleanup_secret_ = {};
 	struct lk_protector next = *pr, disk;
+	bool upgraded = false;
 	uint32_t new_id;
 	unsigned idx;
 	int r;
@@ -577,6 +662,10 @@ static uint32_t replace_slots(struct daemon *d, struct lk_protector *pr, uint8_t
 		*ret_why = r == -ENOSPC ? "the protector has no free slot" : "cannot make the new slot";
 		return r == -ENOSPC ? LK_E_INVALID : LK_E_INTERNAL;
 	}
+	/* A V1 escrow slot (bound to nothing but itself) becomes V2 in the same
+	 * write; if that cannot be done it stays as it is. */
+	if (kind != LK_SLOT_ESCROW && daemon_escrow_reseal(d, &next, p, true, &upgraded) == 0 && upgraded)
+		log_info("uid %u: escrow slot upgraded to one bound to the user and this machine", (unsigned)pr->uid);
 	if (lk_secret_new(&check, LK_PROTECTOR_KEY_SIZE) < 0 ||
 	    lk_protector_open(&next, kind, w, check.ptr, &idx) < 0 || next.slots[idx].slot_id != new_id ||
 	    !lk_secret_equal(check.ptr, p, LK_PROTECTOR_KEY_SIZE)) {
@@ -587,7 +676,7 @@ static uint32_t replace_slots(struct daemon *d, struct lk_protector *pr, uint8_t
 	if (r < 0) {
 		/* A failure after the rename (the directory's fsync) leaves the
 		 * new file in place: say what the disk holds, not what failed. */
-		if (store_load_protector(&d->store, pr->uid, &disk) == 0 &&
+		if (daemon_load_protector(d, pr->uid, &disk) == 0 &&
 		    lk_protector_open(&disk, kind, w, check.ptr, &idx) == 0 &&
 		    lk_secret_equal(check.ptr, p, LK_PROTECTOR_KEY_SIZE)) {
 			log_warning_errno(r, "uid %u: the new slot is in place, but the protector directory could "
@@ -600,7 +689,7 @@ static uint32_t replace_slots(struct daemon *d, struct lk_protector *pr, uint8_t
 					: "cannot write the protector file; nothing was changed";
 		return LK_E_INTERNAL;
 	}
-	if (store_load_protector(&d->store, pr->uid, &disk) < 0 || lk_protector_open(&disk, kind, w, check.ptr, &idx) < 0 ||
+	if (daemon_load_protector(d, pr->uid, &disk) < 0 || lk_protector_open(&disk, kind, w, check.ptr, &idx) < 0 ||
 	    !lk_secret_equal(check.ptr, p, LK_PROTECTOR_KEY_SIZE)) {
 		*ret_why = "the written protector file did not verify";
 		return LK_E_INTERNAL;
@@ -644,8 +733,11 @@ static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 		reply_error(c, LK_E_INVALID, EINVAL, "bad REWRAP flags (a key is needed exactly when a source slot is named)");
 		return;
 	}
-	if (lk_kdf_params_check(&req->kdf) < 0 || (to == LK_SLOT_ESCROW) != (req->kdf.alg == LK_KDF_X25519)) {
-		reply_error(c, LK_E_INVALID, EINVAL, "KDF parameters out of bounds or wrong for the slot kind");
+	r = lk_kdf_params_check_new(&req->kdf);
+	if (r < 0 || (to == LK_SLOT_ESCROW) != (req->kdf.alg == LK_KDF_X25519)) {
+		reply_error(c, LK_E_INVALID, EINVAL,
+			    r == -ERANGE ? "Argon2id passes below the floor (t >= 3)"
+					 : "KDF parameters out of bounds or wrong for the slot kind");
 		return;
 	}
 	u = user_or_reply(c, req->uid);
@@ -659,7 +751,7 @@ static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 		st = unwrap_protector(c, req->uid, from, req->key, p.ptr, &pr);
 	} else {
 		/* Admin reset: only the P held for a live session will do. */
-		r = store_load_protector(&d->store, req->uid, &pr);
+		r = daemon_load_protector(d, req->uid, &pr);
 		st = r == -ENOENT ? LK_E_NOT_ENROLLED : r < 0 ? LK_E_INTERNAL : !u->p ? LK_E_NEED_PASSPHRASE : LK_OK;
 		if (st == LK_OK)
 			memcpy(p.ptr, u->p, LK_PROTECTOR_KEY_SIZE);
@@ -707,6 +799,67 @@ static void handle_config_dir(struct conn *c, const struct lk_msg *req)
 	conn_send(c, m);
 }
 
+static void handle_rotate(struct conn *c, const struct lk_msg *req)
+{
+	struct daemon *d = c->d;
+	struct lk_secret p _cleanup_secret_ = {};
+	struct lk_protector pr;
+	struct lk_msg *m = d->rep;
+	const char *why = NULL;
+	uint32_t st, flags = 0;
+	unsigned roots = 0;
+	uint8_t from;
+	struct user *u;
+	int r;
+
+	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_NEW_KEY) | LK_F(LK_T_KDF) | LK_F(LK_T_FLAGS)) ||
+	    !peer_is_root(c))
+		return;
+	from = LK_RW_FROM_KIND(req->flags);
+	if ((req->flags & ~0xffu) || from > LK_SLOT_ESCROW || (from == 0) == lk_msg_has(req, LK_T_KEY)) {
+		reply_error(c, LK_E_INVALID, EINVAL, "bad ROTATE flags (a key is needed exactly when a source slot is named)");
+		return;
+	}
+	r = lk_kdf_params_check_new(&req->kdf);
+	if (r < 0 || req->kdf.alg != LK_KDF_ARGON2ID) {
+		reply_error(c, LK_E_INVALID, EINVAL,
+			    r == -ERANGE ? "Argon2id passes below the floor (t >= 3)" : "login slot KDF parameters out of bounds");
+		return;
+	}
+	u = user_or_reply(c, req->uid);
+	if (!u)
+		return;
+	if (lk_secret_new(&p, LK_PROTECTOR_KEY_SIZE) < 0) {
+		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
+		return;
+	}
+	if (from) {
+		st = unwrap_protector(c, req->uid, from, req->key, p.ptr, &pr);
+	} else {
+		r = daemon_load_protector(d, req->uid, &pr);
+		st = r == -ENOENT ? LK_E_NOT_ENROLLED : r < 0 ? LK_E_INTERNAL : !u->p ? LK_E_NEED_PASSPHRASE : LK_OK;
+		if (st == LK_OK)
+			memcpy(p.ptr, u->p, LK_PROTECTOR_KEY_SIZE);
+	}
+	if (st == LK_OK)
+		st = daemon_rotate(d, u, &pr, p.ptr, &req->kdf, req->new_key, &roots, &flags, &why);
+	if (st != LK_OK) {
+		if (why)
+			log_error("uid %u: protector key not rotated: %s", (unsigned)req->uid, why);
+		reply_error(c, st, 0, why);
+		users_gc(&d->users);
+		return;
+	}
+	log_info("uid %u: protector key rotated (from the %s key): %u wrapped key(s) resealed%s%s", (unsigned)req->uid,
+		 slot_kind_name(from), roots, flags & LK_ROT_F_ESCROW_RESEALED ? ", escrow slot resealed" : "",
+		 flags & LK_ROT_F_RECOVERY_RETIRED ? ", recovery code retired" : "");
+	lk_msg_init(m, LK_REP_OK, req->seq);
+	lk_msg_set_count(m, roots);
+	lk_msg_set_flags(m, flags);
+	conn_send(c, m);
+	users_gc(&d->users);
+}
+
 typedef void (*request_handler)(struct conn *c, const struct lk_msg *req);
 
 static const request_handler handlers[_LK_REQ_MAX] = {
@@ -722,14 +875,17 @@ static const request_handler handlers[_LK_REQ_MAX] = {
 	[LK_REQ_RELOAD] = handle_reload,
 	[LK_REQ_REWRAP] = handle_rewrap,
 	[LK_REQ_CONFIG_DIR] = handle_config_dir,
+	[LK_REQ_ROTATE] = handle_rotate,
 };
 
 void handle_request(struct conn *c, struct lk_msg *req)
 {
 	log_debug("%s from uid %u (pid %d)", lk_msg_type_to_string(req->type), (unsigned)c->peer.uid,
 		  (int)c->peer.pid);
+	c->d->refusals_before = lk_secret_refusals();
 	if (req->type < _LK_REQ_MAX && handlers[req->type])
 		handlers[req->type](c, req);
 	else
 		reply_error(c, LK_E_PROTOCOL, 0, "not a request");
+	daemon_note_secret_refusals(c->d, lk_secret_refusals() - c->d->refusals_before);
 }

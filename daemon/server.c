@@ -28,6 +28,8 @@ static void conn_free(struct conn *c)
 	/* End-of-file on a session connection ends the session even when
 	 * close_session never ran (the login process was killed). */
 	conn_end_session(c);
+	if (c->wait)
+		c->wait->conn = NULL; /* the v1 adds finish; nobody is told */
 	sd_event_source_disable_unref(c->io);
 	sd_event_source_disable_unref(c->deadline);
 	close(c->fd);

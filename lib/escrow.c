@@ -99,21 +99,58 @@ out:
 	return r;
 }
 
-/* W = HKDF-SHA256(shared, salt "", LK_INFO_ESCROW || E || R). */
-static int escrow_w(const uint8_t shared[LK_ESCROW_KEY_SIZE], const uint8_t E[LK_ESCROW_KEY_SIZE],
-		    const uint8_t R[LK_ESCROW_KEY_SIZE], uint8_t W[32])
-{
-	uint8_t info[sizeof(LK_INFO_ESCROW) - 1 + 2 * LK_ESCROW_KEY_SIZE];
+#define ESCROW_INFO_MAX \
+	(sizeof(LK_INFO_ESCROW_V2) - 1 + 2 * LK_ESCROW_KEY_SIZE + 4 + 1 + LK_BOUND_NAME_MAX + LK_MACHINE_ID_SIZE)
 
-	memcpy(info, LK_INFO_ESCROW, sizeof(LK_INFO_ESCROW) - 1);
-	memcpy(info + sizeof(LK_INFO_ESCROW) - 1, E, LK_ESCROW_KEY_SIZE);
-	memcpy(info + sizeof(LK_INFO_ESCROW) - 1 + LK_ESCROW_KEY_SIZE, R, LK_ESCROW_KEY_SIZE);
-	return lk_hkdf_sha256(shared, LK_ESCROW_KEY_SIZE, NULL, 0, info, sizeof(info), W, 32);
+bool lk_escrow_binding_is_valid(const struct lk_escrow_binding *b)
+{
+	size_t n;
+
+	if (!b || !b->user)
+		return false;
+	n = strlen(b->user);
+	return n > 0 && n <= LK_BOUND_NAME_MAX;
 }
 
-/* X25519(priv, peer), then W over E and R, with the shared secret in secret memory. */
+/*
+ * W = HKDF-SHA256(shared, salt "", info) with info = LK_INFO_ESCROW || E || R
+ * (unbound, V1 slots), or LK_INFO_ESCROW_V2 || E || R || u32le uid || u8 len
+ * || user || machine id: the holder's answer for one user of one machine is
+ * then no key to any other user's or machine's slot.
+ */
+static int escrow_w(const uint8_t shared[LK_ESCROW_KEY_SIZE], const uint8_t E[LK_ESCROW_KEY_SIZE],
+		    const uint8_t R[LK_ESCROW_KEY_SIZE], const struct lk_escrow_binding *b, uint8_t W[32])
+{
+	const char *label = b ? LK_INFO_ESCROW_V2 : LK_INFO_ESCROW;
+	uint8_t info[ESCROW_INFO_MAX];
+	size_t len = strlen(label), n;
+
+	if (b && !lk_escrow_binding_is_valid(b))
+		return -EINVAL;
+	memcpy(info, label, len);
+	memcpy(info + len, E, LK_ESCROW_KEY_SIZE);
+	len += LK_ESCROW_KEY_SIZE;
+	memcpy(info + len, R, LK_ESCROW_KEY_SIZE);
+	len += LK_ESCROW_KEY_SIZE;
+	if (b) {
+		info[len++] = (uint8_t)b->uid;
+		info[len++] = (uint8_t)(b->uid >> 8);
+		info[len++] = (uint8_t)(b->uid >> 16);
+		info[len++] = (uint8_t)(b->uid >> 24);
+		n = strlen(b->user);
+		info[len++] = (uint8_t)n;
+		memcpy(info + len, b->user, n);
+		len += n;
+		memcpy(info + len, b->machine_id, LK_MACHINE_ID_SIZE);
+		len += LK_MACHINE_ID_SIZE;
+	}
+	return lk_hkdf_sha256(shared, LK_ESCROW_KEY_SIZE, NULL, 0, info, len, W, 32);
+}
+
+/* X25519(priv, peer), then W over E, R and the binding, with the shared secret in secret memory. */
 static int derive_w(const uint8_t priv[LK_ESCROW_KEY_SIZE], const uint8_t peer[LK_ESCROW_KEY_SIZE],
-		    const uint8_t E[LK_ESCROW_KEY_SIZE], const uint8_t R[LK_ESCROW_KEY_SIZE], uint8_t W[32])
+		    const uint8_t E[LK_ESCROW_KEY_SIZE], const uint8_t R[LK_ESCROW_KEY_SIZE],
+		    const struct lk_escrow_binding *b, uint8_t W[32])
 {
 	struct lk_secret shared _cleanup_secret_ = {};
 	int r;
@@ -124,11 +161,11 @@ static int derive_w(const uint8_t priv[LK_ESCROW_KEY_SIZE], const uint8_t peer[L
 	r = lk_escrow_x25519(priv, peer, shared.ptr);
 	if (r < 0)
 		return r;
-	return escrow_w(shared.ptr, E, R, W);
+	return escrow_w(shared.ptr, E, R, b, W);
 }
 
-int lk_escrow_seal_with(const uint8_t e[LK_ESCROW_KEY_SIZE], const uint8_t R[LK_ESCROW_KEY_SIZE],
-			uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32])
+int lk_escrow_seal_bound_with(const uint8_t e[LK_ESCROW_KEY_SIZE], const uint8_t R[LK_ESCROW_KEY_SIZE],
+			      const struct lk_escrow_binding *b, uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32])
 {
 	uint8_t pubE[LK_ESCROW_KEY_SIZE];
 	int r;
@@ -138,14 +175,26 @@ int lk_escrow_seal_with(const uint8_t e[LK_ESCROW_KEY_SIZE], const uint8_t R[LK_
 	r = lk_escrow_public_from_private(e, pubE);
 	if (r < 0)
 		return r;
-	r = derive_w(e, R, pubE, R, W);
+	r = derive_w(e, R, pubE, R, b, W);
 	if (r < 0)
 		return r;
 	memcpy(E, pubE, sizeof(pubE));
 	return 0;
 }
 
+int lk_escrow_seal_with(const uint8_t e[LK_ESCROW_KEY_SIZE], const uint8_t R[LK_ESCROW_KEY_SIZE],
+			uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32])
+{
+	return lk_escrow_seal_bound_with(e, R, NULL, E, W);
+}
+
 int lk_escrow_seal(const uint8_t R[LK_ESCROW_KEY_SIZE], uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32])
+{
+	return lk_escrow_seal_bound(R, NULL, E, W);
+}
+
+int lk_escrow_seal_bound(const uint8_t R[LK_ESCROW_KEY_SIZE], const struct lk_escrow_binding *b,
+			 uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32])
 {
 	struct lk_secret e _cleanup_secret_ = {};
 	int r;
@@ -159,10 +208,16 @@ int lk_escrow_seal(const uint8_t R[LK_ESCROW_KEY_SIZE], uint8_t E[LK_ESCROW_KEY_
 	if (r < 0)
 		return r;
 	/* e is wiped on return: nobody on this machine can recompute W. */
-	return lk_escrow_seal_with(e.ptr, R, E, W);
+	return lk_escrow_seal_bound_with(e.ptr, R, b, E, W);
 }
 
 int lk_escrow_open(const uint8_t r_priv[LK_ESCROW_KEY_SIZE], const uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32])
+{
+	return lk_escrow_open_bound(r_priv, E, NULL, W);
+}
+
+int lk_escrow_open_bound(const uint8_t r_priv[LK_ESCROW_KEY_SIZE], const uint8_t E[LK_ESCROW_KEY_SIZE],
+			 const struct lk_escrow_binding *b, uint8_t W[32])
 {
 	uint8_t R[LK_ESCROW_KEY_SIZE];
 	int r;
@@ -172,7 +227,7 @@ int lk_escrow_open(const uint8_t r_priv[LK_ESCROW_KEY_SIZE], const uint8_t E[LK_
 	r = lk_escrow_public_from_private(r_priv, R);
 	if (r < 0)
 		return r;
-	return derive_w(r_priv, E, E, R, W);
+	return derive_w(r_priv, E, E, R, b, W);
 }
 
 /* --- PEM --- */

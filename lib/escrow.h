@@ -3,6 +3,7 @@
  * Escrow slots: P wrapped under a key that only the holder of an offline
  * X25519 private key can recompute (include/latchkey/format.h).
  *
+ *   (V2 slots bind W to the uid, user name and machine id too: see format.h.)
  *   seal (on the machine, knows only the recipient's public key R):
  *     e random, E = X25519(e, 9), W = HKDF-SHA256(X25519(e, R), salt "",
  *     LK_INFO_ESCROW || E || R); e is wiped, E is stored as the slot's salt.
@@ -17,8 +18,11 @@
 #ifndef LK_ESCROW_H
 #define LK_ESCROW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "latchkey/format.h"
 
 #define LK_ESCROW_KEY_SIZE 32 /* X25519 private key, public key, shared secret */
 #define LK_ESCROW_PEM_MAX  1024 /* either PEM form is ~120 bytes; room for comments */
@@ -35,7 +39,25 @@ int lk_escrow_public_from_private(const uint8_t priv[LK_ESCROW_KEY_SIZE], uint8_
 int lk_escrow_x25519(const uint8_t priv[LK_ESCROW_KEY_SIZE], const uint8_t peer[LK_ESCROW_KEY_SIZE],
 		     uint8_t shared[LK_ESCROW_KEY_SIZE]);
 
-/* Seal to recipient R with a fresh ephemeral key: E (public) and W (secret). */
+/* What a V2 escrow slot's W is bound to (format.h): the offline holder sees
+ * these on the request line and confirms them. */
+struct lk_escrow_binding {
+	uint32_t uid;
+	const char *user; /* 1..LK_BOUND_NAME_MAX bytes */
+	uint8_t machine_id[LK_MACHINE_ID_SIZE];
+};
+bool lk_escrow_binding_is_valid(const struct lk_escrow_binding *b);
+
+/* V2: as below, with W bound to b (uid, user name, machine id). */
+int lk_escrow_seal_bound(const uint8_t R[LK_ESCROW_KEY_SIZE], const struct lk_escrow_binding *b,
+			 uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32]);
+int lk_escrow_seal_bound_with(const uint8_t e[LK_ESCROW_KEY_SIZE], const uint8_t R[LK_ESCROW_KEY_SIZE],
+			      const struct lk_escrow_binding *b, uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32]);
+int lk_escrow_open_bound(const uint8_t r[LK_ESCROW_KEY_SIZE], const uint8_t E[LK_ESCROW_KEY_SIZE],
+			 const struct lk_escrow_binding *b, uint8_t W[32]);
+
+/* V1 (unbound; still opens the V1 slots made before): seal to recipient R
+ * with a fresh ephemeral key: E (public) and W (secret). */
 int lk_escrow_seal(const uint8_t R[LK_ESCROW_KEY_SIZE], uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32]);
 
 /* The same with a given ephemeral private key e: for known-answer tests. */

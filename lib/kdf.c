@@ -14,7 +14,7 @@
 #include "kdf.h"
 #include "secret.h"
 
-#define LK_KDF_FLOOR_T 3u
+#define LK_KDF_FLOOR_T ((unsigned)LK_KDF_NEW_T_MIN)
 #define LK_KDF_TUNE_T_MAX 10u
 #define LK_KDF_P_TUNE_MAX 4u
 
@@ -38,6 +38,15 @@ int lk_kdf_params_check(const struct lk_kdf_params *p)
 		return -EINVAL;
 	/* Argon2 needs at least 8 KiB per lane; the floor is far above that. */
 	return 0;
+}
+
+int lk_kdf_params_check_new(const struct lk_kdf_params *p)
+{
+	int r = lk_kdf_params_check(p);
+
+	if (r < 0)
+		return r;
+	return p->alg == LK_KDF_ARGON2ID && p->t_cost < LK_KDF_NEW_T_MIN ? -ERANGE : 0;
 }
 
 /* Argon2's working memory holds passphrase-derived blocks: keep it out of

@@ -21,6 +21,11 @@ struct lk_kdf_params {
 /* 0 if alg, salt_len and t/m/p are inside the LK_KDF_* bounds, else -EINVAL. */
 int lk_kdf_params_check(const struct lk_kdf_params *p);
 
+/* For a slot about to be written: lk_kdf_params_check, and Argon2id at least
+ * at the documented floor (t >= LK_KDF_NEW_T_MIN; records below it are still
+ * read). 0, -EINVAL, or -ERANGE (below the floor). */
+int lk_kdf_params_check_new(const struct lk_kdf_params *p);
+
 /*
  * W = Argon2id(passphrase, salt, t, m, p), LK_WRAP_KEY_SIZE bytes into out
  * (which should be secret memory). The passphrase is not modified. Checks

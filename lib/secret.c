@@ -20,6 +20,19 @@ static size_t round_to_pages(size_t len)
 	return (len + page - 1) / page * page;
 }
 
+static bool require_locked;
+static unsigned refusals;
+
+void lk_secret_require_locked(void)
+{
+	require_locked = true;
+}
+
+unsigned lk_secret_refusals(void)
+{
+	return refusals;
+}
+
 void *lk_secret_alloc(size_t len, bool *ret_locked)
 {
 	size_t sz = round_to_pages(len);
@@ -36,9 +49,18 @@ void *lk_secret_alloc(size_t len, bool *ret_locked)
 	if (p == MAP_FAILED)
 		return NULL;
 
-	/* RLIMIT_MEMLOCK may be small (8 MiB); the caller decides whether
-	 * unlocked memory is acceptable. */
+	/* RLIMIT_MEMLOCK may be small; the caller decides whether unlocked
+	 * memory is acceptable, or refused it once for all. */
 	locked = mlock(p, sz) == 0;
+	if (!locked && require_locked) {
+		/* Nothing was written yet, but every unmap of a secret page is
+		 * preceded by a wipe: one rule, no exceptions to audit. */
+		explicit_bzero(p, sz);
+		(void)munmap(p, sz);
+		refusals++;
+		errno = ENOMEM;
+		return NULL;
+	}
 
 	/* Old kernels lack these advice values (EINVAL); they are defence in
 	 * depth, so carry on without them. */

@@ -14,11 +14,23 @@
 
 /*
  * Allocate len bytes (rounded up to whole pages, zeroed). If mlock() fails
- * the memory is still returned and *ret_locked (if non-NULL) is false: the
- * daemon refuses such memory, the PAM module logs and goes on.
+ * the memory is still returned and *ret_locked (if non-NULL) is false (the
+ * PAM module logs and goes on), unless lk_secret_require_locked() was
+ * called: then the allocation fails with errno ENOMEM and is counted.
  * Returns NULL with errno set on failure.
  */
 void *lk_secret_alloc(size_t len, bool *ret_locked);
+
+/*
+ * From now on this process refuses every secret page it cannot lock
+ * (latchkeyd: keys never reach swap, even when the memlock budget runs out).
+ * A process-wide switch, so only a program that owns its process (never a
+ * PAM module) calls it.
+ */
+void lk_secret_require_locked(void);
+
+/* How many allocations were refused so far (never reset). */
+unsigned lk_secret_refusals(void);
 
 /* Wipe and unmap. NULL is fine. len must be the value given to alloc. */
 void lk_secret_free(void *p, size_t len);

@@ -48,7 +48,7 @@ static int enroll_escrow(const struct ctl *ctl, uid_t uid, const char *user, con
 
 	if (!rep)
 		return CTL_EXIT_FAILED;
-	r = ctl_escrow_seal("enroll", R, &kdf, &w_esc);
+	r = ctl_escrow_seal("enroll", R, uid, &kdf, &w_esc);
 	if (r == 0)
 		r = ctl_rewrap(ctl, "enroll", uid, LK_RW_FLAGS(LK_SLOT_LOGIN, LK_SLOT_ESCROW), w, w_esc.ptr, &kdf,
 		               rep);
@@ -156,6 +156,9 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 	if (r < 0)
 		return ctl_fail(CTL_EXIT_FAILED, "enroll", "key derivation failed: %s", strerror(-r));
 
+	if (lk_kdf_params_check_new(&kdf) < 0)
+		return ctl_fail(CTL_EXIT_FAILED, "enroll", "refusing Argon2id t=%u: the floor is t=%u", kdf.t_cost,
+		                LK_KDF_NEW_T_MIN);
 	r = ctl_msgs_new(&req, &rep, LK_REQ_ENROLL, uid);
 	if (r != 0)
 		return r;

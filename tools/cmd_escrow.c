@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "crypto.h"
 #include "escrow_line.h"
 #include "fileio.h"
+#include "machine_id.h"
 #include "output.h"
 #include "slots.h"
 
@@ -25,7 +27,7 @@ static void escrow_help(void)
 	       "       latchkeyctl escrow enable PUBLIC.pem [--config-dir DIR]\n"
 	       "       latchkeyctl escrow add USER [--passphrase-stdin] [--config-dir DIR]\n"
 	       "       latchkeyctl escrow request USER\n"
-	       "       latchkeyctl escrow answer --private-key PRIVATE.pem\n"
+	       "       latchkeyctl escrow answer --private-key PRIVATE.pem [--yes]\n"
 	       "       latchkeyctl escrow recover USER [--config-dir DIR]\n"
 	       "\n"
 	       "Escrow lets an organisation reset a user's passphrase without ever knowing it.\n"
@@ -35,31 +37,38 @@ static void escrow_help(void)
 	       "On the offline machine (no daemon, any user):\n"
 	       "  keygen   write a new private key to PRIVATE.pem (mode 0600, never\n"
 	       "           overwritten) and print the public key (PEM) on stdout\n"
-	       "  answer   read a request line on stdin, print the answer line\n"
+	       "  answer   read a request line on stdin, show the user, uid and machine it\n"
+	       "           names, and after you confirm them print the answer line\n"
 	       "On each machine (root):\n"
 	       "  enable   install PUBLIC.pem as DIR/escrow.pub; enrolments add a slot\n"
 	       "  add      add (or replace) USER's escrow slot; needs USER's passphrase\n"
 	       "           unless USER has a live session (terminal, or --passphrase-stdin)\n"
 	       "  request  print the request line for USER's escrow slot\n"
 	       "  recover  read the answer line (stdin line 1) and a new passphrase (asked\n"
-	       "           twice on a terminal, else stdin line 2); set it, then replace\n"
-	       "           the escrow slot so that the answer works only once\n"
+	       "           twice on a terminal, else stdin line 2); set it and rotate\n"
+	       "           USER's protector key (see 'latchkeyctl rotate'), so that the\n"
+	       "           answer works once and opens nothing on disk afterwards\n"
 	       "\n"
 	       "Lines:\n"
-	       "  %s 1 uid=UID E=<64 hex digits>\n"
-	       "  %s 1 uid=UID E=<64 hex digits> W=<64 hex digits>\n"
+	       "  %s 2 uid=UID user=NAME machine=<32 hex> E=<64 hex digits>\n"
+	       "  %s 2 uid=UID user=NAME machine=<32 hex> E=<64 hex> W=<64 hex>\n"
+	       "  (version 1 lines, without user= and machine=, serve escrow slots made\n"
+	       "  before version 2; such a slot is upgraded at the user's next rewrap)\n"
 	       "\n"
 	       "Options:\n"
 	       "  --out FILE          keygen: where to write the private key\n"
 	       "  --private-key FILE  answer: the private key\n"
 	       "  --config-dir DIR    where escrow.pub lives (default: latchkeyd's configuration\n"
-	       "                      directory, else %s)\n"
+	       "                      directory, else %s); recover ignores it: latchkeyd\n"
+	       "                      reseals with its own escrow.pub\n"
 	       "  --passphrase-stdin  add: read USER's passphrase from stdin\n"
+	       "  --yes               answer: do not ask to confirm user and machine (scripts)\n"
 	       "  --json              enable, add, recover: print the result as JSON\n"
 	       "  -h, --help          show this help\n"
 	       "\n"
 	       "Exit status 5: wrong passphrase (add), or an answer that does not open\n"
-	       "USER's current escrow slot (recover).\n",
+	       "USER's current escrow slot (recover: also one made for another user or\n"
+	       "machine). Exit status 1 from answer when the holder does not confirm.\n",
 	       ESCROW_REQUEST_TAG, ESCROW_ANSWER_TAG, LK_DEFAULT_CONFIG_DIR);
 }
 
@@ -69,6 +78,7 @@ struct escrow_args {
 	const char *user;
 	uid_t uid;
 	bool from_stdin;
+	bool yes;
 };
 
 enum { ARG_NONE, ARG_USER, ARG_FILE };
@@ -97,13 +107,14 @@ static bool word_in(const char *list, const char *word)
 static int parse(struct ctl *ctl, const char *op, int argc, char **argv, const char *allowed, int positional,
                  struct escrow_args *a)
 {
-	enum { OPT_OUT = 0x100, OPT_KEY, OPT_CONFIG, OPT_STDIN, OPT_JSON };
+	enum { OPT_OUT = 0x100, OPT_KEY, OPT_CONFIG, OPT_STDIN, OPT_JSON, OPT_YES };
 	static const struct option options[] = {
 	    {"out", required_argument, NULL, OPT_OUT},
 	    {"private-key", required_argument, NULL, OPT_KEY},
 	    {"config-dir", required_argument, NULL, OPT_CONFIG},
 	    {"passphrase-stdin", no_argument, NULL, OPT_STDIN},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"yes", no_argument, NULL, OPT_YES},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
@@ -135,6 +146,9 @@ static int parse(struct ctl *ctl, const char *op, int argc, char **argv, const c
 			break;
 		case OPT_JSON:
 			ctl->json = true;
+			break;
+		case OPT_YES:
+			a->yes = true;
 			break;
 		}
 	}
@@ -342,7 +356,7 @@ static int escrow_add(struct ctl *ctl, int argc, char **argv)
 		return ctl_fail(CTL_EXIT_FAILED, op,
 		                "escrow is not enabled here: no %s/%s (see 'latchkeyctl escrow enable')",
 		                a.config_dir, CTL_ESCROW_PUB_NAME);
-	r = ctl_escrow_seal(op, R, &kdf, &w);
+	r = ctl_escrow_seal(op, R, a.uid, &kdf, &w);
 	if (r != 0)
 		return r;
 	r = ctl_add_slot(ctl, op, a.uid, a.user, a.from_stdin, LK_SLOT_ESCROW, w.ptr, &kdf);
@@ -360,15 +374,18 @@ static int escrow_add(struct ctl *ctl, int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
-/* E of uid's current escrow slot. */
-static int current_escrow_E(const struct ctl *ctl, const char *op, uid_t uid, uint8_t E[LK_ESCROW_KEY_SIZE])
+/* E of uid's current escrow slot, and whether it is a bound (V2) one. */
+static int current_escrow_E(const struct ctl *ctl, const char *op, uid_t uid, uint8_t E[LK_ESCROW_KEY_SIZE],
+                            bool *ret_bound)
 {
 	struct lk_kdf_params kdf;
+	uint32_t rflags = 0;
 	int r;
 
-	r = ctl_kdf_params(ctl, op, uid, LK_KDF_F_KIND(LK_SLOT_ESCROW), &kdf);
+	r = ctl_kdf_params_flags(ctl, op, uid, LK_KDF_F_KIND(LK_SLOT_ESCROW), &kdf, &rflags);
 	if (r != 0)
 		return r;
+	*ret_bound = rflags & LK_KDF_RF_BOUND;
 	if (kdf.alg != LK_KDF_X25519 || kdf.salt_len != LK_ESCROW_KEY_SIZE)
 		return ctl_fail(CTL_EXIT_FAILED, op, "latchkeyd answered with parameters that are not an escrow slot's");
 	memcpy(E, kdf.salt, LK_ESCROW_KEY_SIZE);
@@ -381,21 +398,64 @@ static int escrow_request(struct ctl *ctl, int argc, char **argv)
 	struct escrow_args a = {};
 	struct escrow_line l = {};
 	char line[ESCROW_LINE_MAX];
+	bool bound = false;
 	int r;
 
 	r = parse(ctl, op, argc, argv, "", ARG_USER, &a);
 	if (r >= 0)
 		return r;
-	r = current_escrow_E(ctl, op, a.uid, l.E);
+	r = current_escrow_E(ctl, op, a.uid, l.E, &bound);
 	if (r != 0)
 		return r;
 	l.uid = (uint32_t)a.uid;
+	l.version = bound ? 2 : 1;
+	if (bound) {
+		struct lk_escrow_binding b;
+
+		r = ctl_escrow_binding(op, a.uid, l.user, &b);
+		if (r != 0)
+			return r;
+		memcpy(l.machine_id, b.machine_id, sizeof(l.machine_id));
+	}
 	if (escrow_line_format(line, sizeof(line), false, &l) < 0)
 		return ctl_fail(CTL_EXIT_FAILED, op, "cannot format the request");
 	fprintf(stderr, "Give this line to the holder of the escrow private key; they run\n"
 	                "'latchkeyctl escrow answer --private-key KEY.pem' and give back one line.\n");
 	fputs(line, stdout);
 	return fflush(stdout) == 0 ? CTL_EXIT_OK : CTL_EXIT_FAILED;
+}
+
+/*
+ * The holder must know whose reset they allow: the line's user, uid and
+ * machine go into W (version 2), so what they confirm is what the answer
+ * opens. A version 1 line binds nothing: say so. Exit code or 0.
+ */
+static int confirm_request(const char *op, const struct escrow_line *l, bool yes)
+{
+	char m[2 * LK_MACHINE_ID_SIZE + 1], reply[16];
+	bool confirmed;
+	FILE *tty;
+
+	if (l->version == 2) {
+		lk_hex(l->machine_id, sizeof(l->machine_id), m);
+		fprintf(stderr, "Request for user %s (uid %u) on machine %s.\n", l->user, (unsigned)l->uid, m);
+	} else {
+		fprintf(stderr, "Version 1 request for uid %u: its slot is bound to no user name and no machine, so\n"
+		                "the answer opens that slot whoever presents it. Check the uid and where the\n"
+		                "request came from.\n", (unsigned)l->uid);
+	}
+	if (yes)
+		return 0;
+	/* stdin carries the request; the confirmation comes from the holder. */
+	tty = fopen("/dev/tty", "re");
+	if (!tty)
+		return ctl_fail(CTL_EXIT_USAGE, op, "no terminal to confirm on; check the request and pass --yes");
+	fputs("Answer it? [y/N] ", stderr);
+	confirmed = fgets(reply, sizeof(reply), tty) && (reply[0] == 'y' || reply[0] == 'Y');
+	fclose(tty);
+	if (!confirmed)
+		return ctl_fail(CTL_EXIT_FAILED, op, "not confirmed; no answer given");
+	return 0;
 }
 
 static int escrow_answer(struct ctl *ctl, int argc, char **argv)
@@ -411,7 +471,7 @@ static int escrow_answer(struct ctl *ctl, int argc, char **argv)
 	mode_t mode;
 	int r;
 
-	r = parse(ctl, op, argc, argv, "private-key", ARG_NONE, &a);
+	r = parse(ctl, op, argc, argv, "private-key yes", ARG_NONE, &a);
 	if (r >= 0)
 		return r;
 	if (!a.file)
@@ -431,8 +491,12 @@ static int escrow_answer(struct ctl *ctl, int argc, char **argv)
 	if (r == -EBADRQC)
 		return ctl_fail(CTL_EXIT_USAGE, op, "that is an answer line; give the request line");
 	if (r < 0)
-		return ctl_fail(CTL_EXIT_USAGE, op, "not an escrow request line (expected '%s 1 uid=UID E=<64 hex>')",
+		return ctl_fail(CTL_EXIT_USAGE, op,
+		                "not an escrow request line (expected '%s 2 uid=UID user=NAME machine=<32 hex> E=<64 hex>')",
 		                ESCROW_REQUEST_TAG);
+	r = confirm_request(op, l, a.yes);
+	if (r != 0)
+		return r;
 
 	r = read_key_file(op, a.file, pem.ptr, pem.len, &len, &mode);
 	if (r != 0)
@@ -447,7 +511,13 @@ static int escrow_answer(struct ctl *ctl, int argc, char **argv)
 	if (r < 0)
 		return ctl_fail(CTL_EXIT_FAILED, op, "%s is not an X25519 private key in PEM form", a.file);
 
-	r = lk_escrow_open(priv.ptr, l->E, l->W);
+	if (l->version == 2) {
+		struct lk_escrow_binding b = {.uid = l->uid, .user = l->user};
+
+		memcpy(b.machine_id, l->machine_id, sizeof(b.machine_id));
+		r = lk_escrow_open_bound(priv.ptr, l->E, &b, l->W);
+	} else
+		r = lk_escrow_open(priv.ptr, l->E, l->W);
 	if (r == -EINVAL)
 		return ctl_fail(CTL_EXIT_FAILED, op, "the request's E is not a usable public key (damaged line?)");
 	if (r < 0)
@@ -457,11 +527,40 @@ static int escrow_answer(struct ctl *ctl, int argc, char **argv)
 		return ctl_fail(CTL_EXIT_FAILED, op, "cannot format the answer");
 	fprintf(stderr,
 	        "This answer lets the administrator of the machine that made the request set a new\n"
-	        "passphrase for uid %u, once. Send it over a channel you trust.\n",
-	        (unsigned)l->uid);
+	        "passphrase for uid %u, once%s. Send it over a channel you trust.\n",
+	        (unsigned)l->uid, l->version == 2 ? " (for that user on that machine only)" : "");
 	if (ctl_write_secret(STDOUT_FILENO, (char *)(l + 1), strlen((char *)(l + 1))) < 0)
 		return ctl_fail(CTL_EXIT_FAILED, op, "cannot write the answer");
 	return CTL_EXIT_OK;
+}
+
+/* An answer made for another user or machine: refused before anything is
+ * sent (latchkeyd would refuse it too: the W is not this slot's). */
+static int check_answer_binding(const char *op, const struct escrow_line *l, uid_t uid, const char *user,
+                                bool bound)
+{
+	struct lk_escrow_binding b;
+	char name[LK_BOUND_NAME_MAX + 1];
+	int r;
+
+	if (l->uid != (uint32_t)uid)
+		return ctl_fail(CTL_EXIT_USAGE, op, "this answer is for uid %u, not %s (uid %u)", (unsigned)l->uid, user,
+		                (unsigned)uid);
+	if (!bound)
+		return l->version == 1 ? 0
+		                       : ctl_fail(CTL_EXIT_AUTH, op, "%s's escrow slot is a version 1 one; this "
+		                                                     "answer is for another slot", user);
+	if (l->version != 2)
+		return ctl_fail(CTL_EXIT_AUTH, op, "a version 1 answer cannot open %s's escrow slot (bound to user "
+		                                   "and machine); make a new request", user);
+	r = ctl_escrow_binding(op, uid, name, &b);
+	if (r != 0)
+		return r;
+	if (strcmp(l->user, name) != 0)
+		return ctl_fail(CTL_EXIT_AUTH, op, "this answer is for user %s, not %s", l->user, name);
+	if (memcmp(l->machine_id, b.machine_id, sizeof(b.machine_id)) != 0)
+		return ctl_fail(CTL_EXIT_AUTH, op, "this answer is for another machine (see %s)", LK_MACHINE_ID_PATH);
+	return 0;
 }
 
 static int escrow_recover(struct ctl *ctl, int argc, char **argv)
@@ -470,19 +569,18 @@ static int escrow_recover(struct ctl *ctl, int argc, char **argv)
 	struct passphrase in _cleanup_passphrase_ = {};
 	struct lk_secret ans _cleanup_secret_ = {};
 	struct lk_secret w_new _cleanup_secret_ = {};
-	struct lk_secret w_esc _cleanup_secret_ = {};
-	struct lk_msg *rep _cleanup_msg_ = NULL;
 	struct escrow_args a = {};
-	struct lk_kdf_params kdf_new, kdf_esc;
+	struct lk_kdf_params kdf_new;
 	struct escrow_line *l;
-	uint8_t R[LK_ESCROW_KEY_SIZE], E[LK_ESCROW_KEY_SIZE];
-	bool present;
+	uint8_t E[LK_ESCROW_KEY_SIZE];
+	bool bound = false;
+	char bad[256];
 	int r;
 
 	r = parse(ctl, op, argc, argv, "config-dir json", ARG_USER, &a);
 	if (r >= 0)
 		return r;
-	if (lk_secret_new(&ans, sizeof(struct escrow_line)) < 0 || !(rep = ctl_msg_new()))
+	if (lk_secret_new(&ans, sizeof(struct escrow_line)) < 0)
 		return ctl_fail(CTL_EXIT_FAILED, op, "cannot allocate memory");
 	l = ans.ptr;
 
@@ -495,24 +593,14 @@ static int escrow_recover(struct ctl *ctl, int argc, char **argv)
 		return ctl_fail(CTL_EXIT_USAGE, op,
 		                "that is the request line; give the answer that 'escrow answer' printed for it");
 	if (r < 0)
-		return ctl_fail(CTL_EXIT_USAGE, op, "not an escrow answer line (expected '%s 1 uid=UID E=... W=...')",
+		return ctl_fail(CTL_EXIT_USAGE, op, "not an escrow answer line (expected '%s 2 uid=UID user=NAME "
+		                                    "machine=... E=... W=...')",
 		                ESCROW_ANSWER_TAG);
-	if (l->uid != (uint32_t)a.uid)
-		return ctl_fail(CTL_EXIT_USAGE, op, "this answer is for uid %u, not %s (uid %u)", (unsigned)l->uid,
-		                a.user, (unsigned)a.uid);
 
-	/* The slot is resealed after use, which needs the public key: check
-	 * now, before anything changes. */
-	r = ctl_escrow_load(op, a.config_dir, R, &present);
+	r = current_escrow_E(ctl, op, a.uid, E, &bound);
 	if (r != 0)
 		return r;
-	if (!present)
-		return ctl_fail(CTL_EXIT_FAILED, op,
-		                "no %s/%s: after the reset the used escrow slot must be resealed, which needs "
-		                "it; run 'latchkeyctl escrow enable PUBLIC.pem' first",
-		                a.config_dir, CTL_ESCROW_PUB_NAME);
-
-	r = current_escrow_E(ctl, op, a.uid, E);
+	r = check_answer_binding(op, l, a.uid, a.user, bound);
 	if (r != 0)
 		return r;
 	if (!lk_secret_equal(E, l->E, sizeof(E)))
@@ -524,34 +612,17 @@ static int escrow_recover(struct ctl *ctl, int argc, char **argv)
 	r = ctl_new_login_key(ctl, op, a.uid, a.user, &kdf_new, &w_new);
 	if (r != 0)
 		return r;
-	r = ctl_rewrap(ctl, op, a.uid, LK_RW_FLAGS(LK_SLOT_ESCROW, LK_SLOT_LOGIN), l->W, w_new.ptr, &kdf_new, rep);
+	/* One atomic step: the new passphrase, a new P under which every
+	 * wrapped key is resealed, a fresh escrow slot (latchkeyd seals it to
+	 * escrow.pub): the used answer opens nothing now, not even with an old
+	 * copy of the protector file. */
+	snprintf(bad, sizeof(bad),
+	         "the answer does not open %s's escrow slot (made with another escrow key?); nothing was changed",
+	         a.user);
+	r = ctl_rotate(ctl, op, a.uid, a.user, LK_SLOT_ESCROW, l->W, w_new.ptr, &kdf_new, bad);
 	if (r != 0)
 		return r;
-	if (rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) && rep->status == LK_E_BAD_KEY)
-		return ctl_fail(CTL_EXIT_AUTH, op,
-		                "the answer does not open %s's escrow slot (made with another escrow key?); "
-		                "nothing was changed",
-		                a.user);
-	if (rep->type != LK_REP_OK)
-		return ctl_reply_error(op, rep);
-
-	/* Reseal with a fresh ephemeral key, opened by the new passphrase:
-	 * the answer that was just used opens nothing any more. */
-	r = ctl_escrow_seal(op, R, &kdf_esc, &w_esc);
-	if (r == 0)
-		r = ctl_rewrap(ctl, op, a.uid, LK_RW_FLAGS(LK_SLOT_LOGIN, LK_SLOT_ESCROW), w_new.ptr, w_esc.ptr,
-		               &kdf_esc, rep);
-	if (r == 0 && rep->type != LK_REP_OK)
-		r = ctl_reply_error(op, rep);
-	if (r != 0)
-		return ctl_fail(CTL_EXIT_FAILED, op,
-		                "the new passphrase is set, but the escrow slot was not resealed, so the answer "
-		                "still opens it: run 'latchkeyctl escrow add %s'",
-		                a.user);
-
 	ctl_print_reset_done(ctl, a.user, a.uid, NULL);
-	fprintf(ctl->json ? stderr : stdout,
-	        "The escrow slot was resealed: the answer just used opens nothing now.\n");
 	return CTL_EXIT_OK;
 }
 

@@ -182,7 +182,8 @@ int cmd_unlock(struct ctl *ctl, int argc, char **argv)
 		return ctl_fail(CTL_EXIT_AUTH, "unlock", "wrong passphrase");
 	print_result(ctl, user, uid, "unlocked", rep->count, false);
 	if (status != LK_OK) {
-		fprintf(stderr, "latchkeyctl: unlock: %s\n", lk_status_to_string(status));
+		fprintf(stderr, "latchkeyctl: unlock: %s%s%s\n", lk_status_to_string(status),
+		        lk_msg_has(rep, LK_T_TEXT) ? ": " : "", lk_msg_has(rep, LK_T_TEXT) ? rep->text : "");
 		return ctl_status_to_exit(status);
 	}
 	if (flags & LK_RF_SOME_FAILED)

@@ -27,7 +27,8 @@ static void recovery_help(void)
 	       "        is needed (terminal, or one line of stdin with --passphrase-stdin).\n"
 	       "reset   read the code (stdin line 1) and the new passphrase (asked twice on\n"
 	       "        a terminal, else stdin line 2), and make that USER's passphrase.\n"
-	       "        The code keeps working until 'recovery create' replaces it.\n"
+	       "        Then USER's protector key is rotated (see 'latchkeyctl rotate'): the\n"
+	       "        code is retired and opens nothing on disk; make a new one.\n"
 	       "\n"
 	       "Options:\n"
 	       "  --passphrase-stdin  create: read USER's passphrase from stdin\n"
@@ -178,9 +179,8 @@ static int recovery_reset(struct ctl *ctl, int argc, char **argv)
 	struct lk_secret canon _cleanup_secret_ = {};
 	struct lk_secret w_code _cleanup_secret_ = {};
 	struct lk_secret w_new _cleanup_secret_ = {};
-	struct lk_msg *rep _cleanup_msg_ = NULL;
 	struct lk_kdf_params kdf_code, kdf_new;
-	char replace[160];
+	char bad[200];
 	bool unused = false;
 	size_t bad_pos = 0;
 	const char *user;
@@ -216,25 +216,16 @@ static int recovery_reset(struct ctl *ctl, int argc, char **argv)
 		return r;
 	lk_secret_release(&canon);
 
-	rep = ctl_msg_new();
-	if (!rep)
-		return CTL_EXIT_FAILED;
-	r = ctl_rewrap(ctl, op, uid, LK_RW_FLAGS(LK_SLOT_RECOVERY, LK_SLOT_LOGIN), w_code.ptr, w_new.ptr, &kdf_new,
-	               rep);
+	/* The code is used up: a new P, every wrapped key resealed, the
+	 * recovery slot retired, so neither the code nor an old copy of the
+	 * protector file opens what the disk holds now. */
+	snprintf(bad, sizeof(bad),
+	         "wrong recovery code for %s (or one that a newer 'recovery create' replaced); nothing was changed",
+	         user);
+	r = ctl_rotate(ctl, op, uid, user, LK_SLOT_RECOVERY, w_code.ptr, w_new.ptr, &kdf_new, bad);
 	if (r != 0)
 		return r;
-	if (rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) && rep->status == LK_E_BAD_KEY)
-		return ctl_fail(CTL_EXIT_AUTH, op,
-		                "wrong recovery code for %s (or one that a newer 'recovery create' replaced); "
-		                "nothing was changed",
-		                user);
-	if (rep->type != LK_REP_OK)
-		return ctl_reply_error(op, rep);
-
-	snprintf(replace, sizeof(replace),
-	         "the recovery code still works; replace it with a new one:\n      latchkeyctl recovery create %s",
-	         user);
-	ctl_print_reset_done(ctl, user, uid, replace);
+	ctl_print_reset_done(ctl, user, uid, NULL);
 	return CTL_EXIT_OK;
 }
 

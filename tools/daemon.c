@@ -205,6 +205,12 @@ int ctl_read_passphrase(const char *op, const char *prompt, bool confirm, bool f
 
 int ctl_kdf_params(const struct ctl *ctl, const char *op, uid_t uid, uint32_t flags, struct lk_kdf_params *ret)
 {
+	return ctl_kdf_params_flags(ctl, op, uid, flags, ret, NULL);
+}
+
+int ctl_kdf_params_flags(const struct ctl *ctl, const char *op, uid_t uid, uint32_t flags, struct lk_kdf_params *ret,
+                         uint32_t *ret_flags)
+{
 	struct lk_msg *req _cleanup_msg_ = NULL;
 	struct lk_msg *rep _cleanup_msg_ = NULL;
 	int r;
@@ -229,6 +235,8 @@ int ctl_kdf_params(const struct ctl *ctl, const char *op, uid_t uid, uint32_t fl
 		return ctl_fail(CTL_EXIT_FAILED, op,
 		                "latchkeyd sent KDF parameters outside the allowed bounds");
 	*ret = rep->kdf;
+	if (ret_flags)
+		*ret_flags = lk_msg_has(rep, LK_T_FLAGS) ? rep->flags : 0;
 	return 0;
 }
 

@@ -8,20 +8,39 @@
 #include "escrow_line.h"
 #include "secret.h"
 
+/* A user name that can travel in a line: no blanks, no '=', printable ASCII. */
+static bool user_is_plain(const char *u, size_t n)
+{
+	if (n == 0 || n > LK_BOUND_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (u[i] <= ' ' || u[i] > '~' || u[i] == '=')
+			return false;
+	return true;
+}
+
 int escrow_line_format(char *out, size_t cap, bool answer, const struct escrow_line *l)
 {
-	char e[65], w[65];
+	char e[65], w[65] = "", bound[LK_BOUND_NAME_MAX + 2 * LK_MACHINE_ID_SIZE + 32] = "", m[33];
 	int n;
 
+	if (l->version != 1 && l->version != 2)
+		return -EINVAL;
+	if (l->version == 2) {
+		if (!user_is_plain(l->user, strlen(l->user)))
+			return -EINVAL;
+		lk_hex(l->machine_id, sizeof(l->machine_id), m);
+		snprintf(bound, sizeof(bound), " user=%s machine=%s", l->user, m);
+	}
 	lk_hex(l->E, sizeof(l->E), e);
 	if (answer) {
 		lk_hex(l->W, sizeof(l->W), w);
-		n = snprintf(out, cap, "%s %s uid=%u E=%s W=%s\n", ESCROW_ANSWER_TAG, ESCROW_LINE_VERSION,
-			     (unsigned)l->uid, e, w);
+		n = snprintf(out, cap, "%s %u uid=%u%s E=%s W=%s\n", ESCROW_ANSWER_TAG, l->version, (unsigned)l->uid,
+			     bound, e, w);
 		lk_wipe(w, sizeof(w));
 	} else {
-		n = snprintf(out, cap, "%s %s uid=%u E=%s\n", ESCROW_REQUEST_TAG, ESCROW_LINE_VERSION,
-			     (unsigned)l->uid, e);
+		n = snprintf(out, cap, "%s %u uid=%u%s E=%s\n", ESCROW_REQUEST_TAG, l->version, (unsigned)l->uid,
+			     bound, e);
 	}
 	if (n < 0 || (size_t)n >= cap) {
 		if (cap > 0)
@@ -85,8 +104,9 @@ int escrow_line_parse(const char *in, size_t len, bool answer, struct escrow_lin
 		return -EINVAL;
 	if (!next_field(&p, end, &f, &n))
 		return -EINVAL;
-	if (n != strlen(ESCROW_LINE_VERSION) || memcmp(f, ESCROW_LINE_VERSION, n) != 0)
+	if (n != 1 || (f[0] != '1' && f[0] != '2'))
 		return -EPROTONOSUPPORT;
+	l.version = (unsigned)(f[0] - '0');
 
 	/* uid: 1 to 10 digits, no sign, no leading zero (except "0"), below LK_UID_NONE. */
 	if (!next_field(&p, end, &f, &n) || n < 5 || n > 4 + 10 || memcmp(f, "uid=", 4) != 0)
@@ -101,6 +121,15 @@ int escrow_line_parse(const char *in, size_t len, bool answer, struct escrow_lin
 		return -EINVAL;
 	l.uid = (uint32_t)uid;
 
+	if (l.version == 2) {
+		if (!next_field(&p, end, &f, &n) || n < 6 || memcmp(f, "user=", 5) != 0 || !user_is_plain(f + 5, n - 5))
+			return -EINVAL;
+		memcpy(l.user, f + 5, n - 5);
+		l.user[n - 5] = '\0';
+		if (!next_field(&p, end, &f, &n) || n != 8 + 2 * LK_MACHINE_ID_SIZE || memcmp(f, "machine=", 8) != 0 ||
+		    lk_unhex(f + 8, l.machine_id, LK_MACHINE_ID_SIZE) < 0)
+			return -EINVAL;
+	}
 	if (!next_field(&p, end, &f, &n) || hex_field(f, n, "E=", l.E) < 0)
 		return -EINVAL;
 	if (answer && (!next_field(&p, end, &f, &n) || hex_field(f, n, "W=", l.W) < 0))

@@ -23,6 +23,7 @@ static const struct ctl_command commands[] = {
     {"unlock", cmd_unlock, "unlock USER's directories with their passphrase"},
     {"recovery", cmd_recovery, "create a recovery code for USER, or reset with one (root)"},
     {"escrow", cmd_escrow, "offline-key escrow: keygen, enable, add, request, answer, recover"},
+    {"rotate", cmd_rotate, "give USER a new protector key; reseal every wrapped key (root)"},
     {"policy", cmd_policy, "give each user a directory under a shared root (assign, list, remove)"},
     {"prune", cmd_prune, "delete old files of locked users from a shared cache DIR (root)"},
 };

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "fileio.h"
+#include "machine_id.h"
 #include "output.h"
 #include "slots.h"
 
@@ -18,6 +20,9 @@ int ctl_rewrap(const struct ctl *ctl, const char *op, uid_t uid, uint32_t flags,
 
 	if (!req)
 		return CTL_EXIT_FAILED;
+	if (kdf->alg == LK_KDF_ARGON2ID && kdf->t_cost < LK_KDF_NEW_T_MIN)
+		return ctl_fail(CTL_EXIT_FAILED, op, "refusing Argon2id t=%u: the floor for a new slot is t=%u",
+		                kdf->t_cost, LK_KDF_NEW_T_MIN);
 	lk_msg_init(req, LK_REQ_REWRAP, 1);
 	lk_msg_set_uid(req, uid);
 	lk_msg_set_flags(req, flags);
@@ -107,20 +112,84 @@ int ctl_escrow_load(const char *op, const char *config_dir, uint8_t R[LK_ESCROW_
 	return 0;
 }
 
-int ctl_escrow_seal(const char *op, const uint8_t R[LK_ESCROW_KEY_SIZE], struct lk_kdf_params *kdf,
+int ctl_escrow_binding(const char *op, uid_t uid, char user[LK_BOUND_NAME_MAX + 1], struct lk_escrow_binding *b)
+{
+	struct passwd *pw;
+	int r;
+
+	pw = getpwuid(uid);
+	if (!pw || strlen(pw->pw_name) > LK_BOUND_NAME_MAX)
+		return ctl_fail(CTL_EXIT_FAILED, op, "uid %u has no user name an escrow slot can be bound to",
+		                (unsigned)uid);
+	snprintf(user, LK_BOUND_NAME_MAX + 1, "%s", pw->pw_name);
+	r = lk_machine_id(b->machine_id);
+	if (r < 0)
+		return ctl_fail(CTL_EXIT_FAILED, op, "cannot read %s (%s): escrow slots are bound to it",
+		                LK_MACHINE_ID_PATH, strerror(-r));
+	b->uid = (uint32_t)uid;
+	b->user = user;
+	return 0;
+}
+
+int ctl_escrow_seal(const char *op, const uint8_t R[LK_ESCROW_KEY_SIZE], uid_t uid, struct lk_kdf_params *kdf,
                     struct lk_secret *w)
 {
 	struct lk_kdf_params k = {.alg = LK_KDF_X25519, .salt_len = LK_ESCROW_KEY_SIZE};
+	struct lk_escrow_binding b;
+	char user[LK_BOUND_NAME_MAX + 1];
 	int r;
 
+	r = ctl_escrow_binding(op, uid, user, &b);
+	if (r != 0)
+		return r;
 	r = lk_secret_new(w, LK_WRAP_KEY_SIZE);
 	if (r < 0)
 		return ctl_fail(CTL_EXIT_FAILED, op, "cannot allocate memory: %s", strerror(-r));
-	r = lk_escrow_seal(R, k.salt, w->ptr);
+	r = lk_escrow_seal_bound(R, &b, k.salt, w->ptr);
 	if (r < 0)
 		return ctl_fail(CTL_EXIT_FAILED, op, "sealing to the escrow key failed: %s",
 		                r == -EINVAL ? "the escrow public key is not usable" : strerror(-r));
 	*kdf = k;
+	return 0;
+}
+
+int ctl_rotate(const struct ctl *ctl, const char *op, uid_t uid, const char *user, uint8_t from, const uint8_t *key,
+               const uint8_t w_new[LK_WRAP_KEY_SIZE], const struct lk_kdf_params *kdf, const char *bad_key_msg)
+{
+	struct lk_msg *req _cleanup_msg_ = ctl_msg_new();
+	struct lk_msg *rep _cleanup_msg_ = ctl_msg_new();
+	FILE *out = ctl->json ? stderr : stdout;
+	int r;
+
+	if (!req || !rep)
+		return CTL_EXIT_FAILED;
+	if (kdf->alg == LK_KDF_ARGON2ID && kdf->t_cost < LK_KDF_NEW_T_MIN)
+		return ctl_fail(CTL_EXIT_FAILED, op, "refusing Argon2id t=%u: the floor for a new slot is t=%u",
+		                kdf->t_cost, LK_KDF_NEW_T_MIN);
+	lk_msg_init(req, LK_REQ_ROTATE, 1);
+	lk_msg_set_uid(req, uid);
+	lk_msg_set_flags(req, LK_RW_FLAGS(from, 0));
+	lk_msg_set_kdf(req, kdf);
+	lk_msg_set_new_key(req, w_new);
+	if (key)
+		lk_msg_set_key(req, key);
+	r = ctl_request(ctl, op, req, rep);
+	if (r != 0)
+		return r;
+	if (reply_is(rep, LK_E_BAD_KEY))
+		return ctl_fail(CTL_EXIT_AUTH, op, "%s", bad_key_msg);
+	if (rep->type != LK_REP_OK)
+		return ctl_reply_error(op, rep);
+	fprintf(out, "Rotated %s's protector key: %u wrapped key(s) resealed; an old copy of the protector file "
+	             "opens none of them now.\n",
+	        user, lk_msg_has(rep, LK_T_COUNT) ? (unsigned)rep->count : 0);
+	if (rep->flags & LK_ROT_F_ESCROW_RESEALED)
+		fprintf(out, "The escrow slot was resealed: answers given before open nothing now.\n");
+	if (rep->flags & LK_ROT_F_ESCROW_DROPPED)
+		fprintf(out, "The escrow slot was dropped (no escrow.pub here): 'latchkeyctl escrow add %s'.\n", user);
+	if (rep->flags & LK_ROT_F_RECOVERY_RETIRED)
+		fprintf(out, "The recovery code was retired: make a new one with 'latchkeyctl recovery create %s'.\n",
+		        user);
 	return 0;
 }
 

@@ -45,11 +45,28 @@ int ctl_add_slot(const struct ctl *ctl, const char *op, uid_t uid, const char *u
 int ctl_escrow_load(const char *op, const char *config_dir, uint8_t R[LK_ESCROW_KEY_SIZE], bool *ret_present);
 
 /*
- * Seal a new escrow slot to R: kdf = {LK_KDF_X25519, salt = E}, w (secret
- * memory, allocated here) the slot's wrapping key.
+ * What uid's V2 escrow slot is bound to on this machine: the user name of
+ * uid (into user, which b->user then points at) and /etc/machine-id.
  */
-int ctl_escrow_seal(const char *op, const uint8_t R[LK_ESCROW_KEY_SIZE], struct lk_kdf_params *kdf,
+int ctl_escrow_binding(const char *op, uid_t uid, char user[LK_BOUND_NAME_MAX + 1], struct lk_escrow_binding *b);
+
+/*
+ * Seal a new (V2) escrow slot of uid to R: kdf = {LK_KDF_X25519, salt = E},
+ * w (secret memory, allocated here) the slot's wrapping key, bound to uid,
+ * user name and machine id as latchkeyd binds the slot.
+ */
+int ctl_escrow_seal(const char *op, const uint8_t R[LK_ESCROW_KEY_SIZE], uid_t uid, struct lk_kdf_params *kdf,
                     struct lk_secret *w);
+
+/*
+ * ROTATE{uid, key (if not NULL) opening a slot of kind from, new login key
+ * w_new with kdf}: a new protector key, every wrapped key resealed. Prints
+ * what happened (recovery code retired, escrow slot resealed) unless quiet
+ * on success; 0, or an exit code after printing. A wrong key is exit 5 with
+ * bad_key_msg.
+ */
+int ctl_rotate(const struct ctl *ctl, const char *op, uid_t uid, const char *user, uint8_t from, const uint8_t *key,
+               const uint8_t w_new[LK_WRAP_KEY_SIZE], const struct lk_kdf_params *kdf, const char *bad_key_msg);
 
 /*
  * A secret line: asked on the terminal without echo when stdin is one,

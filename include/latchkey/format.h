@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * latchkey on-disk formats, version 1. All integers little-endian; every
+ * latchkey on-disk formats. All integers little-endian; every
  * structure has a fixed size so parsers check exact lengths, never trust a
  * length field to size an allocation.
  *
  * Key hierarchy:
  *   W = Argon2id(passphrase, salt, t, m, p)                 32 B, wrapping key
- *       (escrow slots: W = HKDF-SHA256(ikm=X25519(e, R), salt="",
- *        info=LK_INFO_ESCROW || E || R) where E = e*G is the ephemeral
- *        public key stored as the slot's salt and R the recipient's key)
+ *       (escrow slots: W = HKDF-SHA256(ikm=X25519(e, R), salt="", info) where
+ *        E = e*G is the ephemeral public key stored as the slot's salt, R the
+ *        recipient's key, and info = LK_INFO_ESCROW_V2 || E || R || u32 uid ||
+ *        u8 len || user name || machine id (16 bytes, /etc/machine-id); slots
+ *        of derivation 0 used info = LK_INFO_ESCROW || E || R, bound to nothing
+ *        but the slot)
  *   P = random                                              32 B, protector key
  *   K = random                                              64 B, fscrypt v2 master key
- *   slot KEK   = HKDF-SHA256(ikm=W, salt="", info=LK_INFO_SLOT)
+ *   slot KEK   = HKDF-SHA256(ikm=W, salt="", info=LK_INFO_SLOT_V2 || u8 kind || u32 uid)
+ *                (slots with derivation 0, written before version 2: info=LK_INFO_SLOT)
  *   policy KEK = HKDF-SHA256(ikm=P, salt="", info=LK_INFO_POLICY)
  *   wrapped P  = AES-256-GCM(slot KEK,   nonce, P, aad = file header || slot header)
  *   wrapped K  = AES-256-GCM(policy KEK, nonce, K, aad = wrapped-key header)
@@ -20,16 +24,19 @@
  *
  *   file header, 16 bytes
  *     0   4  magic     LK_PROTECTOR_MAGIC ("LKPF")
- *     4   2  version   1
+ *     4   2  version   2 (1 is still read; every write is version 2)
  *     6   2  n_slots   1..LK_MAX_SLOTS
  *     8   4  uid
- *     12  4  reserved  0
+ *     12  4  next_id   version 2: the id the next slot gets, above every id
+ *                      this file has ever held (a persisted counter, so ids are
+ *                      never reused); version 1: 0, and read as max id + 1
  *   then n_slots slots of LK_SLOT_SIZE bytes each:
  *     0   1  kind      enum lk_slot_kind
- *     1   1  kdf       LK_KDF_ARGON2ID
+ *     1   1  kdf       LK_KDF_ARGON2ID, or LK_KDF_X25519 for escrow
  *     2   1  salt_len  LK_SALT_MIN..LK_SALT_MAX
- *     3   1  reserved  0
- *     4   4  slot_id   unique within the file, never reused while the file lives
+ *     3   1  derivation LK_SLOT_DERIV_V1 (0: the only value in version 1 files)
+ *                      or LK_SLOT_DERIV_V2 (every slot written now)
+ *     4   4  slot_id   unique within the file, never reused
  *     8   4  t_cost    Argon2 passes
  *     12  4  m_cost    Argon2 memory in KiB
  *     16  4  parallelism
@@ -37,9 +44,17 @@
  *     52  12 nonce
  *     64  32 ciphertext of P
  *     96  16 GCM tag
- *   The slot AAD is the 16-byte file header with n_slots forced to 0 (so
- *   adding or removing another slot does not invalidate this one) followed by
- *   bytes 0..51 of the slot. File size must equal 16 + n_slots * 112.
+ *   The slot AAD is the 16-byte file header with n_slots and next_id forced to
+ *   0 and version set to 1 for derivation V1 slots, 2 for V2 (so adding or
+ *   removing another slot does not invalidate this one, and a version 1 slot
+ *   still opens in a version 2 file) followed by bytes 0..51 of the slot
+ *   (the derivation byte included: it cannot be downgraded). A V2 escrow slot
+ *   appends u8 len || user name || machine id (16 bytes): the slot opens only
+ *   for that user name on that machine. File size must equal 16 + n_slots * 112.
+ *   Upgrade: a version 1 file is rewritten as version 2 at its next write
+ *   (its V1 slots kept as they are, bit for bit); new slots are always V2.
+ *   A V1 escrow slot is replaced by a V2 one at the user's next rewrap when
+ *   the daemon finds the machine's escrow public key (escrow.pub).
  *
  * 2. Wrapped policy key  xattr trusted.latchkey.key.<uid> on the policy root
  *
@@ -60,12 +75,20 @@
  *     then one line per policy root:  "<32 lowercase hex key_id> <absolute path>"
  *     paths contain no control characters; at most LK_MAX_INDEX_ENTRIES lines.
  *   The xattrs are the truth; the index only says where to look.
+ *
+ * 4. Key rotation (new P): for a short time each root also carries
+ *    LK_XATTR_KEY_PREFIX "<uid>" LK_XATTR_ROTATING_SUFFIX, K wrapped under the
+ *    new P, and <state-dir>/rotating-<uid> (root 0600, text) says
+ *      "latchkey-rotation 1\n<64 hex: SHA-256 of the new protector file>\n"
+ *    If the protector file on disk has that hash, the rotation committed: the
+ *    pending copies replace the main xattrs; otherwise they are removed.
  */
 #ifndef LATCHKEY_FORMAT_H
 #define LATCHKEY_FORMAT_H
 
 #define LK_PROTECTOR_MAGIC   0x46504b4cu /* "LKPF" */
-#define LK_PROTECTOR_VERSION 1
+#define LK_PROTECTOR_VERSION 2
+#define LK_PROTECTOR_VERSION_V1 1
 #define LK_PROTECTOR_HDR_SIZE 16
 #define LK_SLOT_SIZE         112
 #define LK_SLOT_AAD_SIZE     52
@@ -83,6 +106,12 @@ enum lk_slot_kind {
 	LK_SLOT_ESCROW   = 3, /* kdf = LK_KDF_X25519: salt holds the ephemeral public key */
 };
 
+/* Slot byte 3: how the slot KEK (and an escrow slot's W) is derived. */
+#define LK_SLOT_DERIV_V1 0 /* info LK_INFO_SLOT; escrow W over E and R only */
+#define LK_SLOT_DERIV_V2 1 /* info binds kind and uid; escrow W and AAD bind uid, name, machine */
+#define LK_MACHINE_ID_SIZE 16 /* /etc/machine-id, 32 hex digits */
+#define LK_BOUND_NAME_MAX  64 /* longest user name a V2 escrow slot binds */
+
 #define LK_WRAPPED_KEY_MAGIC   0x4b574b4cu /* "LKWK" */
 #define LK_WRAPPED_KEY_VERSION 1
 #define LK_WRAPPED_FSCRYPT_V2  1
@@ -90,14 +119,18 @@ enum lk_slot_kind {
 #define LK_WRAPPED_KEY_SIZE    120
 #define LK_WRAPPED_KEY_AAD_SIZE 28
 #define LK_XATTR_KEY_PREFIX    "trusted.latchkey.key."
+#define LK_XATTR_ROTATING_SUFFIX ".rotating"
+#define LK_ROTATION_HEADER     "latchkey-rotation 1"
 
 #define LK_INDEX_HEADER       "latchkey-index 1"
 #define LK_INDEX_MAX_SIZE     (64 * 1024)
 #define LK_MAX_INDEX_ENTRIES  64
 
-#define LK_INFO_SLOT   "latchkey v1 protector slot"
+#define LK_INFO_SLOT   "latchkey v1 protector slot" /* derivation V1 slots only */
+#define LK_INFO_SLOT_V2 "latchkey v2 protector slot"
 #define LK_INFO_POLICY "latchkey v1 policy key"
-#define LK_INFO_ESCROW "latchkey v1 escrow"
+#define LK_INFO_ESCROW "latchkey v1 escrow"       /* derivation V1 escrow slots only */
+#define LK_INFO_ESCROW_V2 "latchkey v2 escrow"
 
 /* Argon2id bounds, enforced on every record read and every parameter set.
  * Below the floor is a downgrade; above the ceiling a denial of service. */
@@ -107,5 +140,8 @@ enum lk_slot_kind {
 #define LK_KDF_M_MAX_KIB (1024u * 1024u)
 #define LK_KDF_P_MIN     1
 #define LK_KDF_P_MAX     8
+/* The floor for every slot written (ENROLL, REWRAP, rotation, latchkeyctl):
+ * older records with fewer passes are still read. */
+#define LK_KDF_NEW_T_MIN 3
 
 #endif

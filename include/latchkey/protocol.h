@@ -48,6 +48,16 @@
  *                  with key, or, when that kind is 0 and key is absent, from
  *                  the P the daemon holds for a user with a live session
  *                  (admin reset); if it holds none: ERROR NEED_PASSPHRASE.
+ *   ROTATE         uid R, key O, new_key R,  -> OK(count, flags) | ERROR (peer uid 0)
+ *                  kdf R, flags R
+ *                  A new protector key P': every wrapped K of the user's
+ *                  indexed roots resealed under P', and a new protector file
+ *                  holding a login slot (new_key, kdf) and, when the machine
+ *                  has an escrow key, a new escrow slot; recovery slots are
+ *                  retired (their codes are not known here). The old P comes
+ *                  from a slot of kind LK_RW_FROM_KIND(flags) opened with
+ *                  key, or (kind 0, no key) from a live session. OK's count:
+ *                  roots resealed; flags: LK_ROT_F_*. Crash-safe (format.h §4).
  *   RELOAD         (none)                    -> OK | ERROR(text)    (peer uid 0)
  *                  re-read the configuration (as SIGHUP does) and provision
  *                  new per-user policies for users with a live session; a
@@ -63,7 +73,8 @@
  *   ERROR          status R, error O (errno detail), text O (human message,
  *                  never contains secrets; for unprivileged peers it never
  *                  distinguishes "no such user" from "wrong key")
- *   KDF_PARAMS     kdf R
+ *   KDF_PARAMS     kdf R, flags O (LK_KDF_RF_BOUND: the slot is a V2 escrow
+ *                  slot, bound to uid, user name and machine id)
  *   UNLOCK_RESULT  status R, count R (policies unlocked), flags O (LK_RF_*)
  *   LOCK_RESULT    status R, count R (policies locked), flags O
  *   STATUS_ENTRY   uid R, key_id R, state R, path R, flags O (policy version),
@@ -105,6 +116,7 @@ enum lk_msg_type {
 	LK_REQ_ENCRYPT       = 9,
 	LK_REQ_REWRAP        = 10,
 	LK_REQ_RELOAD        = 11,
+	LK_REQ_ROTATE        = 18,
 	LK_REQ_CONFIG_DIR    = 20,
 	_LK_REQ_MAX,
 
@@ -172,6 +184,13 @@ enum lk_key_state {
 /* KDF_PARAMS request flags */
 #define LK_KDF_F_KIND(kind)  ((uint32_t)(kind) & 0xffu) /* enum lk_slot_kind; 0 = LOGIN */
 #define LK_KDF_F_FRESH       (1u << 8)
+/* KDF_PARAMS reply flags */
+#define LK_KDF_RF_BOUND      (1u << 0) /* V2 escrow slot: W binds uid, user name, machine id */
+
+/* ROTATE reply (OK) flags */
+#define LK_ROT_F_ESCROW_RESEALED  (1u << 0) /* a new escrow slot, sealed to the machine's escrow key */
+#define LK_ROT_F_RECOVERY_RETIRED (1u << 1) /* the recovery code no longer works: make a new one */
+#define LK_ROT_F_ESCROW_DROPPED   (1u << 2) /* an escrow slot was dropped: no escrow.pub to reseal it */
 
 /* REWRAP flags: which slot kind opens P (0 = the P held for a live
  * session), and which kind the new slot is. */

@@ -25,6 +25,7 @@ RF_NOTHING, RF_SOME_FAILED, RF_BUSY = 1, 2, 8
 # Extra slots (recovery, escrow): REWRAP and KDF_PARAMS flags, answered from
 # a model of each uid's protector slots kept in `state`.
 REQ[10] = "REWRAP"
+REQ[18] = "ROTATE"
 T_NEW_KEY = 12
 E_PROTOCOL, E_INVALID, E_NOT_FOUND = 1, 7, 9
 SLOT_LOGIN, SLOT_RECOVERY, SLOT_ESCROW = 1, 2, 3
@@ -67,7 +68,8 @@ def slot_kdf_params(scenario, fields, state):
         return [(KDF, [(T_KDF, struct.pack("<BBHIII", 1, 16, 0, 3, 64 * 1024, 1) + os.urandom(16))])]
     slot = state.get("slots", {}).get(uid, {}).get(kind)
     if slot:
-        return [(KDF, [(T_KDF, slot["kdf"])])]
+        # Escrow slots made now are bound (LK_KDF_RF_BOUND), as latchkeyd's.
+        return [(KDF, [(T_KDF, slot["kdf"])] + ([(T_FLAGS, u32(1))] if kind == SLOT_ESCROW else []))]
     if kind != SLOT_LOGIN:
         return err(E_NOT_FOUND, "user has no slot of kind %d" % kind)
     return None
@@ -103,6 +105,39 @@ def rewrap(scenario, fields, state):
     return [(OK, [])]
 
 
+def rotate(scenario, fields, state, rec):
+    """ROTATE: the P held or opened by FROM; a new login slot; the escrow slot
+    resealed (a new E, as latchkeyd does with escrow.pub), recovery retired."""
+    for tag in (T_UID, T_NEW_KEY, T_KDF, T_FLAGS):
+        if tag not in fields:
+            return err(E_PROTOCOL, "ROTATE without tag %d" % tag)
+    uid, flags = struct.unpack("<I", fields[T_UID])[0], struct.unpack("<I", fields[T_FLAGS])[0]
+    frm = flags & 0xff
+    if flags >> 8 or frm not in (0, SLOT_LOGIN, SLOT_RECOVERY, SLOT_ESCROW):
+        return err(E_INVALID, "bad ROTATE flags")
+    problem = kdf_problem(SLOT_LOGIN, fields[T_KDF])
+    if problem:
+        return err(E_INVALID, problem)
+    slots = state.setdefault("slots", {}).get(uid)
+    if not slots:
+        return err(E_NOT_ENROLLED)
+    if frm == 0 and "session" not in scenario:
+        return err(E_NEED_PASSPHRASE)
+    if frm and (frm not in slots or slots[frm]["key"] != fields.get(T_KEY)):
+        return err(E_BAD_KEY)
+    out = 0
+    new = {SLOT_LOGIN: {"kdf": fields[T_KDF], "key": fields[T_NEW_KEY]}}
+    if SLOT_ESCROW in slots:
+        e = os.urandom(32)
+        new[SLOT_ESCROW] = {"kdf": struct.pack("<BBHIII", 2, 32, 0, 0, 0, 0) + e, "key": os.urandom(32)}
+        rec["escrow_salt"] = e.hex()
+        out |= 1
+    if SLOT_RECOVERY in slots:
+        out |= 2
+    state["slots"][uid] = new
+    return [(OK, [(T_COUNT, u32(1)), (T_FLAGS, u32(out))])]
+
+
 def encode(mtype, seq, fields):
     body = b"".join(struct.pack("<HH", t, len(v)) + v for t, v in fields)
     return struct.pack("<IHHII", MAGIC, VERSION, mtype, seq, len(body)) + body
@@ -127,7 +162,7 @@ def entry(uid, path, state, sessions):
 TRICKY = "/srv/q\"uo\\te/\x1b[2J/j\u00f6rg/\udcff"
 
 
-def answer(scenario, mtype, fields, state):
+def answer(scenario, mtype, fields, state, rec=None):
     """List of (type, fields) replies for one request."""
     name = REQ.get(mtype)
     if name == "KDF_PARAMS":
@@ -136,6 +171,8 @@ def answer(scenario, mtype, fields, state):
         return slot_kdf_params(scenario, fields, state) or [(KDF, [(T_KDF, kdf_floor())])]
     if name == "REWRAP":
         return rewrap(scenario, fields, state)
+    if name == "ROTATE":
+        return rotate(scenario, fields, state, rec if rec is not None else {})
     if name == "STATUS":
         if scenario == "status-short":
             return [(ENTRY, entry(0, "/a", 2, 1)), (END, [(T_COUNT, u32(2))])]
@@ -196,7 +233,7 @@ def main():
                     elif tag == T_KDF:
                         alg, sl, _, t, m, p = struct.unpack_from("<BBHIII", v)
                         rec["kdf"] = {"t": t, "m": m, "p": p, "salt_len": sl, "alg": alg, "salt": v[16:].hex()}
-                replies = answer(scenario, mtype, fields, state)
+                replies = answer(scenario, mtype, fields, state, rec)
                 if replies[0][0] == ERROR:
                     rec["reply"] = "ERROR %d" % struct.unpack("<I", dict(replies[0][1])[T_STATUS])[0]
                 log.write(json.dumps(rec) + "\n")

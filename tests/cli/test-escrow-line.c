@@ -14,6 +14,9 @@ static int failures;
 #define W_HEX "2acb0ee6bbff47aa29729de795d4e536ae75299266126a60a78ea43060de90d3"
 #define REQ   "latchkey-escrow-request 1 uid=1001 E=" E_HEX
 #define ANS   "latchkey-escrow-answer 1 uid=1001 E=" E_HEX " W=" W_HEX
+#define M_HEX "3d1219c7c4c5404aaa1f6d2a48adfda4"
+#define REQ2  "latchkey-escrow-request 2 uid=1001 user=alice machine=" M_HEX " E=" E_HEX
+#define ANS2  "latchkey-escrow-answer 2 uid=1001 user=alice machine=" M_HEX " E=" E_HEX " W=" W_HEX
 
 static void expect(const char *what, const char *in, bool answer, int want)
 {
@@ -37,7 +40,7 @@ static void expect(const char *what, const char *in, bool answer, int want)
 
 int main(void)
 {
-	struct escrow_line l = {.uid = 1001};
+	struct escrow_line l = {.version = 1, .uid = 1001}, p2;
 	char out[ESCROW_LINE_MAX];
 
 	for (int i = 0; i < 32; i++) {
@@ -57,6 +60,33 @@ int main(void)
 		failures++;
 	}
 
+	/* Version 2 names user and machine. */
+	l.version = 2;
+	strcpy(l.user, "alice");
+	for (int i = 0; i < 16; i++)
+		l.machine_id[i] = (uint8_t)strtoul((char[]){M_HEX[2 * i], M_HEX[2 * i + 1], 0}, NULL, 16);
+	if (escrow_line_format(out, sizeof(out), false, &l) != 0 || strcmp(out, REQ2 "\n") != 0) {
+		fprintf(stderr, "FAIL v2 request format: [%s]\n", out);
+		failures++;
+	}
+	if (escrow_line_format(out, sizeof(out), true, &l) != 0 || strcmp(out, ANS2 "\n") != 0 ||
+	    escrow_line_parse(out, strlen(out), true, &p2) != 0 || p2.version != 2 || strcmp(p2.user, "alice") != 0 ||
+	    memcmp(p2.machine_id, l.machine_id, 16) != 0) {
+		fprintf(stderr, "FAIL v2 answer round trip: [%s]\n", out);
+		failures++;
+	}
+	strcpy(l.user, "al ice");
+	if (escrow_line_format(out, sizeof(out), false, &l) != -EINVAL) {
+		fprintf(stderr, "FAIL a user name with a blank was formatted\n");
+		failures++;
+	}
+	expect("v2 request", REQ2, false, 0);
+	expect("v2 answer", ANS2, true, 0);
+	expect("v2 without user", "latchkey-escrow-request 2 uid=1001 machine=" M_HEX " E=" E_HEX, false, -EINVAL);
+	expect("v2 without machine", "latchkey-escrow-request 2 uid=1001 user=alice E=" E_HEX, false, -EINVAL);
+	expect("v2 short machine", "latchkey-escrow-request 2 uid=1001 user=alice machine=3d12 E=" E_HEX, false, -EINVAL);
+	expect("v2 empty user", "latchkey-escrow-request 2 uid=1001 user= machine=" M_HEX " E=" E_HEX, false, -EINVAL);
+
 	expect("request", REQ, false, 0);
 	expect("answer", ANS, true, 0);
 	expect("request, newline and CR", REQ "\r\n", false, 0);
@@ -66,7 +96,8 @@ int main(void)
 
 	expect("answer where a request is expected", ANS, false, -EBADRQC);
 	expect("request where an answer is expected", REQ, true, -EBADRQC);
-	expect("version 2", "latchkey-escrow-request 2 uid=1001 E=" E_HEX, false, -EPROTONOSUPPORT);
+	expect("version 3", "latchkey-escrow-request 3 uid=1001 E=" E_HEX, false, -EPROTONOSUPPORT);
+	expect("version 2 without its fields", "latchkey-escrow-request 2 uid=1001 E=" E_HEX, false, -EINVAL);
 	expect("empty", "", false, -EINVAL);
 	expect("other tag", "latchkey-escrow-requests 1 uid=1001 E=" E_HEX, false, -EINVAL);
 	expect("two spaces", "latchkey-escrow-request 1  uid=1001 E=" E_HEX, false, -EINVAL);

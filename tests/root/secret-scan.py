@@ -69,13 +69,19 @@ def derive(sock_path, uid, state_dir, root, out_path):
 
     # P: the login slot whose salt the daemon just announced.
     data = open(os.path.join(state_dir, "protectors", str(uid)), "rb").read()
-    header = bytearray(data[:HDR])
-    header[6:8] = b"\0\0"  # the AAD has n_slots forced to 0
-    slot_kek = hkdf(hashes.SHA256, w, b"latchkey v1 protector slot", 32)
-    prot = None
+    prot = slot_kek = None
     for off in range(HDR, len(data), SLOT_SIZE):
         slot = data[off:off + SLOT_SIZE]
         if slot[0] == SLOT_LOGIN and slot[20:20 + slot[2]] == salt:
+            # format.h: the AAD header has n_slots and next_id forced to 0 and the
+            # slot's own version; V2 slots bind kind and uid in the KEK's info.
+            header = bytearray(data[:HDR])
+            header[4:6] = struct.pack("<H", 1 if slot[3] == 0 else 2)
+            header[6:8] = b"\0\0"
+            header[12:16] = b"\0\0\0\0"
+            info = (b"latchkey v1 protector slot" if slot[3] == 0 else
+                    b"latchkey v2 protector slot" + bytes([SLOT_LOGIN]) + struct.pack("<I", int(uid)))
+            slot_kek = hkdf(hashes.SHA256, w, info, 32)
             prot = AESGCM(slot_kek).decrypt(slot[52:64], slot[64:112], bytes(header) + slot[:52])
     if prot is None:
         sys.exit("no login slot with the announced salt")

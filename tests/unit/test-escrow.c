@@ -17,6 +17,10 @@
  * computed with Python's hmac module (RFC 5869 by hand), not with our code. */
 #define SEAL_W     "2acb0ee6bbff47aa29729de795d4e536ae75299266126a60a78ea43060de90d3"
 
+/* The same with the version 2 binding: uid 1000, user "alice", machine id
+ * 00 01 .. 0f (HKDF by hand with Python's hmac, as above). */
+#define SEAL_W_BOUND "5033a7578d5440f63426412672d535ee171fd93106c48f8e334cc2086b4e58c6"
+
 static void unhex32(const char *hex, uint8_t out[32])
 {
 	assert_int_equal(strlen(hex), 64);
@@ -61,6 +65,42 @@ static void test_seal_known_answer(void **state)
 	assert_memory_equal(W, want, 32);
 	assert_int_equal(lk_escrow_open(b, E, W2), 0);
 	assert_memory_equal(W2, want, 32);
+}
+
+/* V2: a known answer, and W changes with the uid, the user name and the
+ * machine id, so an answer for one of them opens no other's slot. */
+static void test_bound(void **state)
+{
+	uint8_t a[32], b[32], B[32], want[32], E[32], W[32], W2[32];
+	struct lk_escrow_binding bind = {.uid = 1000, .user = "alice"};
+
+	for (int i = 0; i < 16; i++)
+		bind.machine_id[i] = (uint8_t)i;
+	unhex32(ALICE_PRIV, a);
+	unhex32(BOB_PRIV, b);
+	unhex32(BOB_PUB, B);
+	unhex32(SEAL_W_BOUND, want);
+	assert_int_equal(lk_escrow_seal_bound_with(a, B, &bind, E, W), 0);
+	assert_memory_equal(W, want, 32);
+	assert_int_equal(lk_escrow_open_bound(b, E, &bind, W2), 0);
+	assert_memory_equal(W2, want, 32);
+
+	bind.uid = 1001;
+	assert_int_equal(lk_escrow_open_bound(b, E, &bind, W2), 0);
+	assert_memory_not_equal(W2, want, 32);
+	bind.uid = 1000;
+	bind.user = "alicf";
+	assert_int_equal(lk_escrow_open_bound(b, E, &bind, W2), 0);
+	assert_memory_not_equal(W2, want, 32);
+	bind.user = "alice";
+	bind.machine_id[15] ^= 1;
+	assert_int_equal(lk_escrow_open_bound(b, E, &bind, W2), 0);
+	assert_memory_not_equal(W2, want, 32);
+	/* Unbound (v1) is another W again; an empty user name is refused. */
+	assert_int_equal(lk_escrow_open(b, E, W2), 0);
+	assert_memory_not_equal(W2, want, 32);
+	bind.user = "";
+	assert_int_equal(lk_escrow_open_bound(b, E, &bind, W2), -EINVAL);
 }
 
 static void test_round_trip_and_wrong_keys(void **state)
@@ -184,6 +224,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc7748),
 		cmocka_unit_test(test_seal_known_answer),
+		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_round_trip_and_wrong_keys),
 		cmocka_unit_test(test_low_order_point),
 		cmocka_unit_test(test_pem_round_trip),

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 
+#include "crypto.h"
 #include "protector.h"
 
 static struct lk_kdf_params kdf_params(uint8_t seed)
@@ -44,8 +45,8 @@ static void test_round_trip(void **state)
 	make_protector(&pr, 1000, w, p);
 	assert_int_equal(lk_protector_serialize(&pr, buf, sizeof(buf), &len), 0);
 	assert_int_equal(len, LK_PROTECTOR_HDR_SIZE + LK_SLOT_SIZE);
-	/* Header bytes as format.h says: "LKPF", version 1, 1 slot, uid, 0. */
-	assert_memory_equal(buf, "LKPF\x01\x00\x01\x00\xe8\x03\x00\x00\x00\x00\x00\x00", 16);
+	/* Header bytes as format.h says: "LKPF", version 2, 1 slot, uid, next id 2. */
+	assert_memory_equal(buf, "LKPF\x02\x00\x01\x00\xe8\x03\x00\x00\x02\x00\x00\x00", 16);
 
 	assert_int_equal(lk_protector_parse(buf, len, &pr2), 0);
 	assert_int_equal(pr2.uid, 1000);
@@ -87,6 +88,11 @@ static void test_every_bit(void **state)
 	assert_int_equal(lk_protector_serialize(&pr, buf, sizeof(buf), &len), 0);
 
 	for (size_t bit = 0; bit < len * 8; bit++) {
+		/* The id counter (bytes 12..15) is outside every AAD, so that adding a
+		 * slot leaves the others valid: a higher one only skips ids (checked
+		 * in test_slot_ids), a lower one is refused by parse. */
+		if (bit / 8 >= 12 && bit / 8 < 16)
+			continue;
 		buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		if (lk_protector_parse(buf, len, &t) < 0)
 			parse_fail++;
@@ -225,18 +231,19 @@ static void test_parse_strict(void **state)
 	s2[4] = 2;
 	assert_int_equal(lk_protector_parse(buf, len, &t), 0);
 	/* Non-zero reserved bytes (header and slot), salt tail, bad magic/version. */
-	buf[12] = 1;
+	/* The id counter must stay above every id (3 > 2). */
+	buf[12] = 2;
 	assert_int_equal(lk_protector_parse(buf, len, &t), -EBADMSG);
-	buf[12] = 0;
-	s1[3] = 1;
+	buf[12] = 3;
+	s1[3] = 2; /* no such derivation */
 	assert_int_equal(lk_protector_parse(buf, len, &t), -EBADMSG);
-	s1[3] = 0;
+	s1[3] = LK_SLOT_DERIV_V2;
 	s1[20 + LK_SALT_MIN] = 1;
 	assert_int_equal(lk_protector_parse(buf, len, &t), -EBADMSG);
 	s1[20 + LK_SALT_MIN] = 0;
-	buf[4] = 2;
+	buf[4] = 3;
 	assert_int_equal(lk_protector_parse(buf, len, &t), -EBADMSG);
-	buf[4] = 1;
+	buf[4] = 2;
 	/* KDF parameters out of bounds: a downgrade (m below 64 MiB) and a DoS (huge m). */
 	s1[14] = 0; /* m_cost bits 16..23: 0x010000 -> 0 */
 	assert_int_equal(lk_protector_parse(buf, len, &t), -EBADMSG);
@@ -245,6 +252,122 @@ static void test_parse_strict(void **state)
 	assert_int_equal(lk_protector_parse(buf, len, &t), -EBADMSG);
 	s1[15] = 0;
 	assert_int_equal(lk_protector_parse(buf, len, &t), 0);
+}
+
+/* Ids are never reused: the counter survives removal and a round trip. */
+static void test_slot_ids(void **state)
+{
+	uint8_t w[32] = { 5 }, p[32] = { 6 }, buf[LK_PROTECTOR_MAX_SIZE];
+	struct lk_kdf_params k = kdf_params(0x44);
+	struct lk_protector pr, t;
+	uint32_t id;
+	size_t len;
+
+	make_protector(&pr, 77, w, p);
+	assert_int_equal(lk_protector_add_slot(&pr, LK_SLOT_RECOVERY, &k, w, p, &id), 0);
+	assert_int_equal(id, 2);
+	assert_int_equal(lk_protector_remove_slot(&pr, 2), 0);
+	assert_int_equal(lk_protector_serialize(&pr, buf, sizeof(buf), &len), 0);
+	assert_int_equal(lk_protector_parse(buf, len, &t), 0);
+	assert_int_equal(t.next_slot_id, 3);
+	k.salt[0] ^= 1;
+	assert_int_equal(lk_protector_add_slot(&t, LK_SLOT_RECOVERY, &k, w, p, &id), 0);
+	assert_int_equal(id, 3); /* not 2, which a removed slot had */
+}
+
+/*
+ * A version 1 file (slot KEK info LK_INFO_SLOT, AAD header version 1), made
+ * here by hand as the old code wrote it: parsed, opened, rewritten as version
+ * 2 with the old slot kept bit for bit (it still opens), and a new slot is V2,
+ * whose KEK (kind and uid in the info) and AAD are recomputed independently.
+ */
+static void test_v1_upgrade(void **state)
+{
+	static const uint8_t hdr_v1[16] = { 'L', 'K', 'P', 'F', 1, 0, 1, 0, 0x39, 0x30, 0, 0, 0, 0, 0, 0 };
+	uint8_t w[32], p[32], out[32], kek[32], aad[16 + 52], file[16 + 112], buf[LK_PROTECTOR_MAX_SIZE];
+	struct lk_kdf_params k = kdf_params(0x55);
+	struct lk_protector pr, t;
+	uint8_t *slot = file + 16, info[sizeof(LK_INFO_SLOT_V2) - 1 + 5];
+	uint32_t id;
+	size_t len;
+
+	memset(w, 0x71, sizeof(w));
+	memset(p, 0x72, sizeof(p));
+	memcpy(file, hdr_v1, 16);
+	memset(slot, 0, 112);
+	slot[0] = LK_SLOT_LOGIN, slot[1] = LK_KDF_ARGON2ID, slot[2] = LK_SALT_MIN, slot[4] = 7; /* id 7 */
+	slot[8] = 3, slot[14] = 1, slot[16] = 2; /* t=3, m=64 MiB, p=2 */
+	memcpy(slot + 20, k.salt, LK_SALT_MIN);
+	memset(slot + 52, 0x13, 12);
+	memcpy(aad, hdr_v1, 16);
+	aad[6] = 0; /* n_slots forced to 0 */
+	memcpy(aad + 16, slot, 52);
+	assert_int_equal(lk_hkdf_sha256(w, 32, NULL, 0, (const uint8_t *)LK_INFO_SLOT, strlen(LK_INFO_SLOT), kek, 32), 0);
+	assert_int_equal(lk_aead_seal(kek, slot + 52, aad, sizeof(aad), p, 32, slot + 64, slot + 96), 0);
+
+	assert_int_equal(lk_protector_parse(file, sizeof(file), &pr), 0);
+	assert_int_equal(pr.next_slot_id, 8);
+	assert_int_equal(lk_protector_open(&pr, LK_SLOT_LOGIN, w, out, NULL), 0);
+	assert_memory_equal(out, p, 32);
+	assert_int_equal(lk_protector_serialize(&pr, buf, sizeof(buf), &len), 0);
+	assert_int_equal(buf[4], 2);
+	assert_int_equal(buf[12], 8);
+	assert_memory_equal(buf + 16, slot, 112); /* the old slot unchanged */
+	assert_int_equal(lk_protector_parse(buf, len, &t), 0);
+	assert_int_equal(lk_protector_open(&t, LK_SLOT_LOGIN, w, out, NULL), 0);
+	/* A v1 file may not claim the second derivation. */
+	file[16 + 3] = LK_SLOT_DERIV_V2;
+	assert_int_equal(lk_protector_parse(file, sizeof(file), &pr), -EBADMSG);
+
+	k.salt[0] ^= 1;
+	w[0] ^= 1;
+	assert_int_equal(lk_protector_add_slot(&t, LK_SLOT_RECOVERY, &k, w, p, &id), 0);
+	assert_int_equal(id, 8);
+	assert_int_equal(lk_protector_serialize(&t, buf, sizeof(buf), &len), 0);
+	slot = buf + 16 + 112;
+	assert_int_equal(slot[3], LK_SLOT_DERIV_V2);
+	memcpy(info, LK_INFO_SLOT_V2, sizeof(LK_INFO_SLOT_V2) - 1);
+	memcpy(info + sizeof(LK_INFO_SLOT_V2) - 1, (const uint8_t[]){ LK_SLOT_RECOVERY, 0x39, 0x30, 0, 0 }, 5);
+	assert_int_equal(lk_hkdf_sha256(w, 32, NULL, 0, info, sizeof(info), kek, 32), 0);
+	memcpy(aad, buf, 16);
+	aad[6] = 0, aad[12] = 0; /* n_slots and next_id forced to 0 */
+	memcpy(aad + 16, slot, 52);
+	assert_int_equal(lk_aead_open(kek, slot + 52, aad, sizeof(aad), slot + 64, 32, slot + 96, out), 0);
+	assert_memory_equal(out, p, 32);
+	/* The same slot under the v1 info does not open: the info is the kind's. */
+	assert_int_equal(lk_hkdf_sha256(w, 32, NULL, 0, (const uint8_t *)LK_INFO_SLOT, strlen(LK_INFO_SLOT), kek, 32), 0);
+	assert_int_equal(lk_aead_open(kek, slot + 52, aad, sizeof(aad), slot + 64, 32, slot + 96, out), -EBADMSG);
+}
+
+/* A V2 escrow slot opens only with the binding it was made with: the user
+ * name and machine id are in its AAD, though not in the file. */
+static void test_escrow_binding(void **state)
+{
+	static const uint8_t mid[LK_MACHINE_ID_SIZE] = { 1, 2, 3 }, other[LK_MACHINE_ID_SIZE] = { 1, 2, 4 };
+	struct lk_kdf_params k = { .alg = LK_KDF_X25519, .salt_len = 32 };
+	uint8_t w[32] = { 0x61 }, we[32] = { 0x62 }, p[32] = { 0x63 }, out[32], buf[LK_PROTECTOR_MAX_SIZE];
+	struct lk_protector pr, t;
+	size_t len;
+
+	memset(k.salt, 0x64, 32);
+	make_protector(&pr, 1234, w, p);
+	/* Without a binding no escrow slot can be made. */
+	assert_int_equal(lk_protector_add_slot(&pr, LK_SLOT_ESCROW, &k, we, p, NULL), -EINVAL);
+	assert_int_equal(lk_protector_set_binding(&pr, "alice", mid), 0);
+	assert_int_equal(lk_protector_add_slot(&pr, LK_SLOT_ESCROW, &k, we, p, NULL), 0);
+	assert_int_equal(lk_protector_serialize(&pr, buf, sizeof(buf), &len), 0);
+	assert_int_equal(lk_protector_parse(buf, len, &t), 0);
+	assert_int_equal(lk_protector_open(&t, LK_SLOT_ESCROW, we, out, NULL), -EBADMSG);
+	assert_int_equal(lk_protector_set_binding(&t, "alice", other), 0);
+	assert_int_equal(lk_protector_open(&t, LK_SLOT_ESCROW, we, out, NULL), -EBADMSG);
+	assert_int_equal(lk_protector_set_binding(&t, "bob", mid), 0);
+	assert_int_equal(lk_protector_open(&t, LK_SLOT_ESCROW, we, out, NULL), -EBADMSG);
+	assert_int_equal(lk_protector_set_binding(&t, "alice", mid), 0);
+	assert_int_equal(lk_protector_open(&t, LK_SLOT_ESCROW, we, out, NULL), 0);
+	assert_memory_equal(out, p, 32);
+	/* The login slot opens whatever the binding. */
+	assert_int_equal(lk_protector_open(&t, LK_SLOT_LOGIN, w, out, NULL), 0);
+	assert_int_equal(lk_protector_set_binding(&t, "", mid), -EINVAL);
 }
 
 int main(void)
@@ -257,6 +380,9 @@ int main(void)
 		cmocka_unit_test(test_fresh_nonce),
 		cmocka_unit_test(test_slots),
 		cmocka_unit_test(test_parse_strict),
+		cmocka_unit_test(test_slot_ids),
+		cmocka_unit_test(test_v1_upgrade),
+		cmocka_unit_test(test_escrow_binding),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
