@@ -106,6 +106,11 @@ const struct lk_cache_policy *logout_filter_policy(const struct logout_filter *f
 /* Whether the lock at logout removes the key of index entry e. */
 bool logout_filter_locks(const struct logout_filter *f, const struct lk_index_entry *e);
 
+/* relocate.c: the RELOCATE request's work (flags LK_RLF_*). Returns an
+ * lk_status; *why a static explanation for the client on error. */
+uint32_t daemon_relocate_root(struct daemon *d, uid_t uid, const uint8_t key_id[LK_KEY_ID_SIZE], const char *path,
+			      uint32_t flags, const char **why);
+
 /* requests.c */
 void handle_request(struct conn *c, struct lk_msg *req);
 

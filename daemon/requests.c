@@ -529,6 +529,21 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 	conn_send(c, m);
 }
 
+static void handle_relocate(struct conn *c, const struct lk_msg *req)
+{
+	const char *why = NULL;
+	uint32_t st;
+
+	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KEY_ID) | LK_F(LK_T_PATH)) || !peer_is_root(c))
+		return;
+	st = daemon_relocate_root(c->d, req->uid, req->key_id, req->path,
+				  lk_msg_has(req, LK_T_FLAGS) ? req->flags : 0, &why);
+	if (st != LK_OK)
+		reply_error(c, st, 0, why);
+	else
+		reply_ok(c);
+}
+
 static void handle_reload(struct conn *c, const struct lk_msg *req)
 {
 	char text[LK_TEXT_MAX + 1];
@@ -703,6 +718,7 @@ static const request_handler handlers[_LK_REQ_MAX] = {
 	[LK_REQ_ENCRYPT] = handle_encrypt,
 	[LK_REQ_RELOAD] = handle_reload,
 	[LK_REQ_REWRAP] = handle_rewrap,
+	[LK_REQ_RELOCATE] = handle_relocate,
 };
 
 void handle_request(struct conn *c, struct lk_msg *req)

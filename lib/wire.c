@@ -407,6 +407,8 @@ const char *lk_msg_type_to_string(uint16_t type)
 		return "REWRAP";
 	case LK_REQ_RELOAD:
 		return "RELOAD";
+	case LK_REQ_RELOCATE:
+		return "RELOCATE";
 	case LK_REP_OK:
 		return "OK";
 	case LK_REP_ERROR:

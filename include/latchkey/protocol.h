@@ -52,6 +52,17 @@
  *                  re-read the configuration (as SIGHUP does) and provision
  *                  new per-user policies for users with a live session; a
  *                  bad configuration is refused and the old one kept.
+ *   RELOCATE       uid R, key_id R, path R,  -> OK | ERROR           (peer uid 0)
+ *                  flags O
+ *                  The policy root of uid with identifier key_id now lives
+ *                  at path (latchkeyctl migrate swapped it into place with
+ *                  RENAME_EXCHANGE): the daemon checks that the directory at
+ *                  path has that policy and uid's wrapped key, then records
+ *                  path in uid's index. With LK_RLF_FORGET (latchkeyctl
+ *                  decrypt) the root is gone instead: path must no longer
+ *                  carry that policy; the index entry is removed and the key
+ *                  taken out of the kernel (an fd of path's parent names the
+ *                  filesystem).
  *
  * Replies:
  *   OK             (none)
@@ -100,6 +111,8 @@ enum lk_msg_type {
 	LK_REQ_ENCRYPT       = 9,
 	LK_REQ_REWRAP        = 10,
 	LK_REQ_RELOAD        = 11,
+	/* 12-15 reserved (identity) */
+	LK_REQ_RELOCATE      = 16,
 	_LK_REQ_MAX,
 
 	LK_REP_OK             = 0x81,
@@ -175,6 +188,9 @@ enum lk_key_state {
 
 /* ENCRYPT flags */
 #define LK_EF_V1 (1u << 0) /* legacy v1 policy, key in the user's keyring */
+
+/* RELOCATE flags */
+#define LK_RLF_FORGET (1u << 0) /* the root was removed: drop it from the index and the kernel */
 
 /* KDF algorithms (LK_T_KDF alg byte, and the protector slot's kdf byte) */
 #define LK_KDF_ARGON2ID 1 /* W = Argon2id(passphrase, salt, t, m, p) */
