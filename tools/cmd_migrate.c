@@ -53,7 +53,10 @@ void migrate_print_path_error(const struct migrate_run *m, const char *top, cons
 		fputc('/', stderr);
 		text_print_escaped(stderr, t->path.buf);
 	}
-	fprintf(stderr, ": cannot %s", t->what ? t->what : "copy");
+	if (t->what && strncmp(t->what, "verify: ", 8) == 0)
+		fprintf(stderr, ": the copy failed verification: %s", t->what + 8);
+	else
+		fprintf(stderr, ": cannot %s", t->what ? t->what : "copy");
 	if (r < 0 && r != -ESTALE && r != -EBADMSG)
 		fprintf(stderr, ": %s", strerror(-r));
 	fputc('\n', stderr);
@@ -127,6 +130,13 @@ static int load_journal(struct migrate_run *m)
 	m->resumed = true;
 	m->resumed_from = m->j.phase;
 	return 0;
+}
+
+/* DIR is still the original: the exchange has not happened. */
+static bool still_original(const struct migrate_run *m)
+{
+	struct stat st;
+	return fstatat(m->parent_fd, m->base, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_ino == m->j.orig_ino;
 }
 
 /* A resumed copy needs the totals for its progress bar. */
@@ -261,6 +271,11 @@ static int run(struct migrate_run *m, int argc, char **argv)
 			return r;
 	} else {
 		fprintf(stderr, "Continuing the %s of %s from phase '%s'.\n", m->op, m->dir, migrate_phase_name(m->j.phase));
+		/* Verified, but not yet swapped: the original may have been
+		 * written since, so copy what changed and verify again (files
+		 * already complete are kept) before anything is swapped. */
+		if (m->j.phase == MIGRATE_PHASE_VERIFIED && still_original(m))
+			m->j.phase = MIGRATE_PHASE_COPY;
 		if (m->j.phase == MIGRATE_PHASE_COPY && (r = rescan(m)) != 0)
 			return r;
 	}

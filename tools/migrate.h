@@ -91,6 +91,7 @@ struct migrate_tree {
 	struct file_handle **handles;
 	size_t n_handles;
 	bool no_copy_range;
+	bool resume; /* the copy exists from an earlier run: drop what the original lost */
 };
 void migrate_tree_free(struct migrate_tree *t);
 

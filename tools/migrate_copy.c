@@ -293,6 +293,36 @@ static int copy_entry(struct migrate_tree *t, int sdir, int ddir, const char *na
 	return 0;
 }
 
+static int cmp_name(const void *key, const void *elem)
+{
+	return strcmp(key, *(char *const *)elem);
+}
+
+/* A rerun: what an earlier run copied but the original no longer has
+ * (deleted between the runs) goes. */
+static int drop_extras(struct migrate_tree *t, int ddir, const struct migrate_names *src)
+{
+	struct migrate_names dst = {};
+	int r = migrate_list_dir(ddir, &dst);
+
+	for (size_t i = 0; r == 0 && i < dst.n; i++) {
+		struct stat st;
+		if (bsearch(dst.v[i], src->v, src->n, sizeof(char *), cmp_name))
+			continue;
+		if (fstatat(ddir, dst.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			r = -errno;
+		else if (S_ISDIR(st.st_mode)) {
+			struct migrate_progress quiet = {.quiet = true};
+			struct migrate_path ignored = {};
+			r = migrate_remove_tree(ddir, dst.v[i], &quiet, &ignored);
+			migrate_path_free(&ignored);
+		} else if (unlinkat(ddir, dst.v[i], 0) < 0)
+			r = -errno;
+	}
+	migrate_names_free(&dst);
+	return r < 0 ? fail_at(t, "remove what the original no longer has from the copy", r) : 0;
+}
+
 static int copy_dir(struct migrate_tree *t, int sdir, int ddir)
 {
 	struct migrate_names names = {};
@@ -309,6 +339,8 @@ static int copy_dir(struct migrate_tree *t, int sdir, int ddir)
 		if (r == 0)
 			migrate_path_pop(&t->path, saved);
 	}
+	if (r == 0 && t->resume)
+		r = drop_extras(t, ddir, &names);
 	migrate_names_free(&names);
 	return r;
 }

@@ -113,7 +113,7 @@ static int prepare_sibling(struct migrate_run *m)
 
 static int step_copy(struct migrate_run *m)
 {
-	struct migrate_tree t = {.src = -1, .dst = -1};
+	struct migrate_tree t = {.src = -1, .dst = -1, .resume = m->j.copy_ino != 0};
 	int r;
 
 	if (ino_at(m->parent_fd, m->base) != m->j.orig_ino)

@@ -225,6 +225,37 @@ static int verify_entry(struct migrate_tree *t, int sdir, int ddir, const char *
 	return r;
 }
 
+/* A copy that failed verification is removed, so that the next run makes
+ * it anew instead of keeping it as complete. Directories stay: their
+ * entries are checked one by one. */
+static int verify_entry_or_drop(struct migrate_tree *t, int sdir, int ddir, const char *name)
+{
+	struct stat st;
+	int r = verify_entry(t, sdir, ddir, name);
+
+	if (r == -EBADMSG && fstatat(ddir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
+		(void)unlinkat(ddir, name, 0);
+	return r;
+}
+
+/* An entry only in the copy (the original lost it between two runs) goes,
+ * so that the next run's copy matches. */
+static int drop_extra(struct migrate_tree *t, int ddir, const char *name)
+{
+	struct migrate_progress quiet = {.quiet = true};
+	struct migrate_path ignored = {};
+	struct stat st;
+
+	if (fstatat(ddir, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISDIR(st.st_mode))
+			(void)migrate_remove_tree(ddir, name, &quiet, &ignored);
+		else
+			(void)unlinkat(ddir, name, 0);
+	}
+	migrate_path_free(&ignored);
+	return fail_at(t, "verify: only in the copy", -EBADMSG);
+}
+
 static int verify_dir(struct migrate_tree *t, int sdir, int ddir)
 {
 	struct migrate_names a = {}, b = {};
@@ -242,15 +273,14 @@ static int verify_dir(struct migrate_tree *t, int sdir, int ddir)
 			const char *missing = i < b.n && strcmp(a.v[i], b.v[i]) > 0 ? b.v[i] : a.v[i];
 			r = migrate_path_push(&t->path, missing, &saved);
 			if (r == 0)
-				r = fail_at(t, i < b.n && missing == b.v[i] ? "verify: only in the copy"
-									 : "verify: missing in the copy",
-					    -EBADMSG);
+				r = i < b.n && missing == b.v[i] ? drop_extra(t, ddir, missing)
+								 : fail_at(t, "verify: missing in the copy", -EBADMSG);
 			break;
 		}
 		r = migrate_path_push(&t->path, a.v[i], &saved);
 		if (r < 0)
 			break;
-		r = verify_entry(t, sdir, ddir, a.v[i]);
+		r = verify_entry_or_drop(t, sdir, ddir, a.v[i]);
 		if (r == 0)
 			migrate_path_pop(&t->path, saved);
 		if (r == 0 && i == a.n / 2)
@@ -260,7 +290,7 @@ static int verify_dir(struct migrate_tree *t, int sdir, int ddir)
 		size_t saved;
 		r = migrate_path_push(&t->path, b.v[a.n], &saved);
 		if (r == 0)
-			r = fail_at(t, "verify: only in the copy", -EBADMSG);
+			r = drop_extra(t, ddir, b.v[a.n]);
 	}
 	migrate_names_free(&a);
 	migrate_names_free(&b);

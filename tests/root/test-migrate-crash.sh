@@ -5,7 +5,8 @@
 # during removal of the original. At each kill the original is intact
 # unless a verified copy is in place; a rerun finishes, and the result
 # compares equal to the snapshot taken before (nothing lost, nothing
-# duplicated). Also: too little space is refused before any change, with
+# duplicated); writes to the original between a verified copy and its
+# swap are copied by the rerun, deletions too. Also: too little space is refused before any change, with
 # the figures; ENOSPC in the middle of a resumed copy names the file,
 # removes nothing, and the next run finishes.
 . "$(dirname "$0")/lib.sh"
@@ -65,7 +66,14 @@ for phase in copy verify before-exchange after-exchange remove; do
     rm "$MNT/filler" "$MNT/filler2"
     ok "ENOSPC mid-copy: $(grep -F "$D/" "$W/err" | head -1)"
   fi
-  migrate "$D" 2>"$W/err" >/dev/null || fail "$phase: the rerun failed: $(cat "$W/err")"
+  if [ $phase = before-exchange ]; then
+    # Verified but not swapped: a write to the original now must survive.
+    echo "written between the runs" >>"$D/docs/notes.txt"
+    mkdir "$D/docs/new-dir"
+    rm "$D/links/rel"
+    python3 "$SNAP" snap "$D" >"$W/before.$i"
+  fi
+  migrate "$D" 2>"$W/err" >/dev/null || fail "$phase: the rerun failed: $(cat "$W/err"; ls -la "$D" "$D/docs"  "$SIB" "$SIB/docs")"
   grep -q "Continuing the migrate of" "$W/err" || fail "$phase: the rerun did not resume"
   encrypted "$D" || fail "$phase: $D not encrypted after the rerun"
   same "$D" $i "$phase: after the rerun the tree differs"
