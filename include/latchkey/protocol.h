@@ -63,6 +63,16 @@
  *                  carry that policy; the index entry is removed and the key
  *                  taken out of the kernel (an fd of path's parent names the
  *                  filesystem).
+ *   LOGIN_ENROLL   uid R, kdf O, key O       -> KDF_PARAMS | OK | ERROR (peer uid 0)
+ *                  Enrolment at a first password login (pam_latchkey, after
+ *                  pam_unix accepted the password). Without key: the daemon
+ *                  checks that enroll_at_login covers uid and that uid is
+ *                  not enrolled (else ERROR PERM or EXISTS) and answers the
+ *                  new login slot's parameters (the machine's KDF target,
+ *                  a fresh salt). With kdf and key (W derived with them):
+ *                  enrols uid; with create_home, a missing home (passwd)
+ *                  is made encrypted and filled from home_skel. OK carries
+ *                  flags LK_LEF_*.
  *
  * Replies:
  *   OK             (none)
@@ -113,6 +123,7 @@ enum lk_msg_type {
 	LK_REQ_RELOAD        = 11,
 	/* 12-15 reserved (identity) */
 	LK_REQ_RELOCATE      = 16,
+	LK_REQ_LOGIN_ENROLL  = 17,
 	_LK_REQ_MAX,
 
 	LK_REP_OK             = 0x81,
@@ -191,6 +202,10 @@ enum lk_key_state {
 
 /* RELOCATE flags */
 #define LK_RLF_FORGET (1u << 0) /* the root was removed: drop it from the index and the kernel */
+
+/* LOGIN_ENROLL's OK flags */
+#define LK_LEF_HOME_CREATED  (1u << 0) /* a new encrypted home was made and filled */
+#define LK_LEF_HOME_PLAIN    (1u << 1) /* the home exists unencrypted: left alone */
 
 /* KDF algorithms (LK_T_KDF alg byte, and the protector slot's kdf byte) */
 #define LK_KDF_ARGON2ID 1 /* W = Argon2id(passphrase, salt, t, m, p) */
