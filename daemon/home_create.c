@@ -37,14 +37,15 @@ static uint32_t existing_home(int parent, const char *base, const char *home, ui
 	struct lk_fscrypt_policy pol;
 
 	if (fd < 0) {
-		log_warning("create_home: %s of uid %u exists but is not a directory; left alone", home, (unsigned)uid);
+		log_warning("create_home: %s of uid %u exists but is not a directory; left alone", home,
+		            (unsigned)uid);
 		return 0;
 	}
 	if (lk_fscrypt_get_policy(fd, &pol) == 0)
 		return 0;
 	log_info("create_home: the home %s of uid %u exists and is not encrypted (pam_mkhomedir before "
-		 "latchkey?): left alone; run latchkeyctl migrate %s --user UID to encrypt it",
-		 home, (unsigned)uid, home);
+	         "latchkey?): left alone; run latchkeyctl migrate %s --user UID to encrypt it",
+	         home, (unsigned)uid, home);
 	return LK_LEF_HOME_PLAIN;
 }
 
@@ -60,7 +61,8 @@ static int record(struct daemon *d, uid_t uid, const uint8_t key_id[LK_KEY_ID_SI
 	return r;
 }
 
-uint32_t home_create(struct daemon *d, uid_t uid, const struct passwd *pw, const uint8_t p[LK_PROTECTOR_KEY_SIZE])
+uint32_t home_create(struct daemon *d, uid_t uid, const struct passwd *pw,
+                     const uint8_t p[LK_PROTECTOR_KEY_SIZE])
 {
 	_cleanup_close_ int parent = -1, fd = -1;
 	char dir[LK_PATH_MAX + 1], *slash;
@@ -71,7 +73,8 @@ uint32_t home_create(struct daemon *d, uid_t uid, const struct passwd *pw, const
 
 	if (lk_path_is_valid(pw->pw_dir) < 0 || strcmp(pw->pw_dir, "/") == 0 ||
 	    strlen(pw->pw_dir) >= sizeof(dir)) {
-		log_warning("create_home: home of uid %u is not an absolute, canonical path; not created", (unsigned)uid);
+		log_warning("create_home: home of uid %u is not an absolute, canonical path; not created",
+		            (unsigned)uid);
 		return 0;
 	}
 	snprintf(dir, sizeof(dir), "%s", pw->pw_dir);
@@ -87,8 +90,9 @@ uint32_t home_create(struct daemon *d, uid_t uid, const struct passwd *pw, const
 		return existing_home(parent, base, pw->pw_dir, uid);
 	/* Only a parent that users cannot change under us (like /home). */
 	if (fstat(parent, &st) < 0 || st.st_uid != 0 || (st.st_mode & 0022)) {
-		log_warning("create_home: the parent of %s is not root's or is writable by others; not created",
-			    pw->pw_dir);
+		log_warning(
+		    "create_home: the parent of %s is not root's or is writable by others; not created",
+		    pw->pw_dir);
 		return 0;
 	}
 	if (mkdirat(parent, base, 0700) < 0) {
@@ -97,7 +101,8 @@ uint32_t home_create(struct daemon *d, uid_t uid, const struct passwd *pw, const
 	}
 	r = policy_root_create(uid, pw->pw_gid, p, pw->pw_dir, key_id, &why);
 	if (r < 0) {
-		log_error("create_home: cannot encrypt %s: %s; removed it again", pw->pw_dir, why ? why : "error");
+		log_error("create_home: cannot encrypt %s: %s; removed it again", pw->pw_dir,
+		          why ? why : "error");
 		(void)unlinkat(parent, base, AT_REMOVEDIR);
 		return 0;
 	}
@@ -112,10 +117,10 @@ uint32_t home_create(struct daemon *d, uid_t uid, const struct passwd *pw, const
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (r < 0)
-		log_error_errno(r, "create_home: %s is encrypted, but the skeleton from %s is incomplete", pw->pw_dir,
-				d->config.home_skel);
+		log_error_errno(r, "create_home: %s is encrypted, but the skeleton from %s is incomplete",
+		                pw->pw_dir, d->config.home_skel);
 	else
-		log_info("create_home: made the encrypted home %s of uid %u from %s", pw->pw_dir, (unsigned)uid,
-			 d->config.home_skel);
+		log_info("create_home: made the encrypted home %s of uid %u from %s", pw->pw_dir,
+		         (unsigned)uid, d->config.home_skel);
 	return LK_LEF_HOME_CREATED;
 }

@@ -15,7 +15,8 @@ struct daemon;
  * key wrapped by p, owned by the user, recorded in the index, given
  * HOME_MODE from login.defs (else 0700), then filled from home_skel. An
  * existing unencrypted home is left alone and logged. Returns LK_LEF_*. */
-uint32_t home_create(struct daemon *d, uid_t uid, const struct passwd *pw, const uint8_t p[LK_PROTECTOR_KEY_SIZE]);
+uint32_t home_create(struct daemon *d, uid_t uid, const struct passwd *pw,
+                     const uint8_t p[LK_PROTECTOR_KEY_SIZE]);
 
 /* Copy the tree at skel into the directory dst_fd as root, never following
  * a symlink (symlinks are copied as symlinks; other special files are

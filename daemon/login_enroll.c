@@ -26,7 +26,7 @@ static int login_slot_params(struct daemon *d, struct lk_kdf_params *ret)
 
 	if (store_load_kdf_target(&d->store, &k) < 0) {
 		log_warning("no KDF target recorded yet (latchkeyctl enroll tunes it); first-login enrolment "
-			    "uses the floor, Argon2id t=3 m=64 MiB p=1");
+		            "uses the floor, Argon2id t=3 m=64 MiB p=1");
 		k = (struct lk_kdf_params){.t_cost = 3, .m_cost_kib = LK_KDF_M_MIN_KIB, .parallelism = 1};
 	}
 	k.alg = LK_KDF_ARGON2ID;
@@ -38,7 +38,7 @@ static int login_slot_params(struct daemon *d, struct lk_kdf_params *ret)
 }
 
 static uint32_t enrol(struct daemon *d, uid_t uid, const struct lk_kdf_params *kdf, const uint8_t *w,
-		      struct lk_secret *p, const char **why)
+                      struct lk_secret *p, const char **why)
 {
 	struct lk_protector pr = {.uid = uid};
 	int r;
@@ -59,13 +59,13 @@ static uint32_t enrol(struct daemon *d, uid_t uid, const struct lk_kdf_params *k
 		log_error_errno(r, "first-login enrolment of uid %u failed", (unsigned)uid);
 		return LK_E_INTERNAL;
 	}
-	log_info("enrolled uid %u at its first login (Argon2id t=%u m=%u KiB p=%u)", (unsigned)uid, kdf->t_cost,
-		 kdf->m_cost_kib, kdf->parallelism);
+	log_info("enrolled uid %u at its first login (Argon2id t=%u m=%u KiB p=%u)", (unsigned)uid,
+	         kdf->t_cost, kdf->m_cost_kib, kdf->parallelism);
 	return LK_OK;
 }
 
 uint32_t daemon_login_enroll(struct daemon *d, const struct lk_msg *req, struct lk_kdf_params *ret_kdf,
-			     uint32_t *ret_flags, const char **why)
+                             uint32_t *ret_flags, const char **why)
 {
 	struct lk_secret p _cleanup_secret_ = {};
 	struct passwd pw, *pwp = NULL;

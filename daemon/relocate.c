@@ -68,7 +68,8 @@ static int forget_root(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_
 	if (!dir)
 		return -ENOMEM;
 	r = policy_root_open(path, &fd);
-	if (r == 0 && lk_fscrypt_get_policy(fd, &pol) == 0 && memcmp(pol.key_id, key_id, LK_KEY_ID_SIZE) == 0) {
+	if (r == 0 && lk_fscrypt_get_policy(fd, &pol) == 0 &&
+	    memcmp(pol.key_id, key_id, LK_KEY_ID_SIZE) == 0) {
 		*why = "the directory still carries that key's policy";
 		return -EEXIST;
 	}
@@ -90,12 +91,13 @@ static int forget_root(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_
 		return r;
 	}
 	if (busy)
-		log_warning("decrypt: key of uid %u still busy after its root %s was removed", (unsigned)uid, path);
+		log_warning("decrypt: key of uid %u still busy after its root %s was removed", (unsigned)uid,
+		            path);
 	return 0;
 }
 
-uint32_t daemon_relocate_root(struct daemon *d, uid_t uid, const uint8_t key_id[LK_KEY_ID_SIZE], const char *path,
-			      uint32_t flags, const char **why)
+uint32_t daemon_relocate_root(struct daemon *d, uid_t uid, const uint8_t key_id[LK_KEY_ID_SIZE],
+                              const char *path, uint32_t flags, const char **why)
 {
 	struct lk_index ix;
 	char hex[2 * LK_KEY_ID_SIZE + 1];
@@ -124,7 +126,8 @@ uint32_t daemon_relocate_root(struct daemon *d, uid_t uid, const uint8_t key_id[
 	}
 	snprintf(old, sizeof(old), "%s", ix.e[i].path);
 
-	r = (flags & LK_RLF_FORGET) ? forget_root(uid, path, key_id, why) : check_root_at(uid, path, key_id, why);
+	r = (flags & LK_RLF_FORGET) ? forget_root(uid, path, key_id, why)
+	                            : check_root_at(uid, path, key_id, why);
 	if (r < 0) {
 		log_error_errno(r, "relocate: key %s of uid %u at %s: %s", hex, (unsigned)uid, path, *why);
 		return r == -EEXIST ? LK_E_EXISTS : LK_E_INVALID;

@@ -59,7 +59,8 @@ static int copy_entry(int sdir, int ddir, const char *name, uid_t uid, gid_t gid
 		if (n < 0)
 			return -errno;
 		target[n] = '\0';
-		if (symlinkat(target, ddir, name) < 0 || fchownat(ddir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		if (symlinkat(target, ddir, name) < 0 ||
+		    fchownat(ddir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
 		return 0;
 	}

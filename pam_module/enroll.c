@@ -42,7 +42,7 @@ static int ask(struct lk_pam_link *l, struct lk_kdf_params *ret)
 		/* not covered by enroll_at_login (or an older daemon) */
 		if (l->o->debug)
 			pam_syslog(l->pamh, LOG_DEBUG, "%s is not enrolled at login: %s", l->u.name,
-				   lk_pam_error_reason(rep));
+			           lk_pam_error_reason(rep));
 		return LK_PAM_SKIP;
 	}
 	if (st != LK_OK || rep->type != LK_REP_KDF_PARAMS || !lk_msg_has(rep, LK_T_KDF))
@@ -74,14 +74,15 @@ int lk_pam_enroll_at_login(struct lk_pam_link *l, const char *authtok, struct lk
 	st = lk_pam_reply_status(rep);
 	if (st != LK_OK || rep->type != LK_REP_OK) {
 		pam_syslog(l->pamh, LOG_WARNING, "latchkeyd refused to enrol %s at login: %s; %s", l->u.name,
-			   lk_pam_error_reason(rep), l->outcome);
+		           lk_pam_error_reason(rep), l->outcome);
 		return st != LK_OK ? lk_pam_status_to_errno(st) : -EBADMSG;
 	}
 	flags = lk_msg_has(rep, LK_T_FLAGS) ? rep->flags : 0;
 	pam_syslog(l->pamh, LOG_INFO, "enrolled %s at the first login%s", l->u.name,
-		   (flags & LK_LEF_HOME_CREATED)  ? "; made an encrypted home"
-		   : (flags & LK_LEF_HOME_PLAIN) ? "; the existing home is not encrypted: run latchkeyctl migrate"
-						  : "");
+	           (flags & LK_LEF_HOME_CREATED) ? "; made an encrypted home"
+	           : (flags & LK_LEF_HOME_PLAIN)
+	               ? "; the existing home is not encrypted: run latchkeyctl migrate"
+	               : "");
 	*ret_login = kdf;
 	return 0;
 }

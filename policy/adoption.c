@@ -14,10 +14,10 @@
 #include "names.h"
 #include "policy_index.h"
 
-#define LOGIN_DEFS        "/etc/login.defs"
-#define DEFAULT_UID_MIN   1000
-#define DEFAULT_UID_MAX   60000
-#define MAX_GROUPS        1024
+#define LOGIN_DEFS      "/etc/login.defs"
+#define DEFAULT_UID_MIN 1000
+#define DEFAULT_UID_MAX 60000
+#define MAX_GROUPS      1024
 
 static int parse_uid(const char *s, const char *end, uint32_t *ret)
 {
@@ -45,21 +45,24 @@ int lk_enroll_rule_parse(const char *value, struct lk_enroll_rule *ret, char *wh
 		r.kind = LK_ENROLL_ALL;
 	} else if (strncmp(value, "group:", 6) == 0) {
 		if (!lk_user_name_is_valid(value + 6) || strlen(value + 6) > LK_USER_NAME_MAX)
-			return why_set(why, why_size, "enroll_at_login: \"%s\" is not a group name; write group:NAME",
-				       value + 6);
+			return why_set(why, why_size,
+			               "enroll_at_login: \"%s\" is not a group name; write group:NAME",
+			               value + 6);
 		r.kind = LK_ENROLL_GROUP;
 		strcpy(r.group, value + 6);
 	} else if (strncmp(value, "uids:", 5) == 0) {
 		dash = strchr(value + 5, '-');
 		if (!dash || parse_uid(value + 5, dash, &r.uid_min) < 0 ||
-		    parse_uid(dash + 1, dash + 1 + strlen(dash + 1), &r.uid_max) < 0 || r.uid_min > r.uid_max ||
-		    r.uid_min == 0)
-			return why_set(why, why_size,
-				       "enroll_at_login: write uids:A-B with 1 <= A <= B, e.g. uids:1000-1999");
+		    parse_uid(dash + 1, dash + 1 + strlen(dash + 1), &r.uid_max) < 0 ||
+		    r.uid_min > r.uid_max || r.uid_min == 0)
+			return why_set(
+			    why, why_size,
+			    "enroll_at_login: write uids:A-B with 1 <= A <= B, e.g. uids:1000-1999");
 		r.kind = LK_ENROLL_UIDS;
 	} else {
-		return why_set(why, why_size, "enroll_at_login must be none, all, group:NAME or uids:A-B, not \"%s\"",
-			       value);
+		return why_set(why, why_size,
+		               "enroll_at_login must be none, all, group:NAME or uids:A-B, not \"%s\"",
+		               value);
 	}
 	*ret = r;
 	return 0;
@@ -68,7 +71,8 @@ int lk_enroll_rule_parse(const char *value, struct lk_enroll_rule *ret, char *wh
 int lk_home_skel_parse(const char *value, char *out, size_t size, char *why, size_t why_size)
 {
 	if (lk_path_is_valid(value) < 0 || strlen(value) >= size)
-		return why_set(why, why_size, "home_skel must be an absolute, canonical path, e.g. /etc/skel");
+		return why_set(why, why_size,
+		               "home_skel must be an absolute, canonical path, e.g. /etc/skel");
 	strcpy(out, value);
 	return 0;
 }
@@ -119,7 +123,7 @@ static bool in_group(const char *group, const char *user, gid_t gid)
 }
 
 bool lk_enroll_rule_matches(const struct lk_enroll_rule *r, uid_t uid, const char *user, gid_t gid,
-			    const char *login_defs)
+                            const char *login_defs)
 {
 	unsigned long lo = DEFAULT_UID_MIN, hi = DEFAULT_UID_MAX;
 

@@ -24,14 +24,14 @@ static void migrate_help(const char *op)
 	bool enc = strcmp(op, "migrate") == 0;
 
 	printf(enc ? "Usage: latchkeyctl migrate DIR --user USER [OPTIONS]\n\n"
-		     "Encrypt DIR, which holds data, for USER: copy it into a new encrypted directory\n"
-		     "beside it, verify the copy, swap the two atomically and remove the plaintext\n"
-		     "original. An interrupted run (Ctrl-C, kill, power loss) continues where it\n"
-		     "stopped when the same command is run again.\n"
-		   : "Usage: latchkeyctl decrypt DIR [OPTIONS]\n\n"
-		     "Turn the encrypted directory DIR (unlocked) back into a plain one: copy it into\n"
-		     "a new plain directory beside it, verify, swap atomically, remove the encrypted\n"
-		     "original and forget its key. Resumable like migrate.\n");
+	             "Encrypt DIR, which holds data, for USER: copy it into a new encrypted directory\n"
+	             "beside it, verify the copy, swap the two atomically and remove the plaintext\n"
+	             "original. An interrupted run (Ctrl-C, kill, power loss) continues where it\n"
+	             "stopped when the same command is run again.\n"
+	           : "Usage: latchkeyctl decrypt DIR [OPTIONS]\n\n"
+	             "Turn the encrypted directory DIR (unlocked) back into a plain one: copy it into\n"
+	             "a new plain directory beside it, verify, swap atomically, remove the encrypted\n"
+	             "original and forget its key. Resumable like migrate.\n");
 	printf("Must be run as root. The user must be logged out and nothing may use DIR.\n"
 	       "\n"
 	       "Options:\n"
@@ -42,10 +42,12 @@ static void migrate_help(const char *op)
 	       "  --quiet             no progress output\n"
 	       "  --json              print a summary as JSON\n"
 	       "  -h, --help          show this help\n",
-	       enc ? "the user who will own the key (required)" : "the user whose key it is (default: DIR's owner)");
+	       enc ? "the user who will own the key (required)"
+	           : "the user whose key it is (default: DIR's owner)");
 }
 
-void migrate_print_path_error(const struct migrate_run *m, const char *top, const struct migrate_tree *t, int r)
+void migrate_print_path_error(const struct migrate_run *m, const char *top, const struct migrate_tree *t,
+                              int r)
 {
 	fprintf(stderr, "latchkeyctl: %s: ", m->op);
 	text_print_escaped(stderr, top);
@@ -84,7 +86,8 @@ static int split_dir(struct migrate_run *m, const char *arg)
 	if (!real)
 		return ctl_fail(CTL_EXIT_FAILED, m->op, "%s: %s", arg, strerror(errno));
 	if (strcmp(real, given) != 0) {
-		fprintf(stderr, "latchkeyctl: %s: %s is not a canonical path; its real path is: ", m->op, arg);
+		fprintf(stderr, "latchkeyctl: %s: %s is not a canonical path; its real path is: ", m->op,
+		        arg);
 		text_print_escaped(stderr, real);
 		fputs("\nRun again with the real path if that is the directory you mean.\n", stderr);
 		return CTL_EXIT_USAGE;
@@ -98,11 +101,13 @@ static int split_dir(struct migrate_run *m, const char *arg)
 	if (strlen(slash + 1) + strlen(".latchkey-migrate.journal") + 2 > NAME_MAX)
 		return ctl_usage_error(m->op, "DIR's name is too long for the copy's name beside it");
 	snprintf(m->base, sizeof(m->base), "%s", slash + 1);
-	if ((size_t)snprintf(m->sibling, sizeof(m->sibling), ".%s.latchkey-migrate", m->base) >= sizeof(m->sibling))
+	if ((size_t)snprintf(m->sibling, sizeof(m->sibling), ".%s.latchkey-migrate", m->base) >=
+	    sizeof(m->sibling))
 		return ctl_usage_error(m->op, "DIR's name is too long");
 	(void)migrate_journal_name(m->base, m->journal, sizeof(m->journal));
-	if ((size_t)snprintf(m->sibling_path, sizeof(m->sibling_path), "%s%s%s", strcmp(m->parent, "/") ? m->parent : "",
-			     "/", m->sibling) >= sizeof(m->sibling_path))
+	if ((size_t)snprintf(m->sibling_path, sizeof(m->sibling_path), "%s%s%s",
+	                     strcmp(m->parent, "/") ? m->parent : "", "/",
+	                     m->sibling) >= sizeof(m->sibling_path))
 		return ctl_usage_error(m->op, "DIR is too long");
 	m->parent_fd = open(m->parent, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (m->parent_fd < 0)
@@ -117,15 +122,17 @@ static int load_journal(struct migrate_run *m)
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
-		return ctl_fail(CTL_EXIT_FAILED, m->op, "%s/%s is not a journal of latchkeyctl (%s); move it away",
-				m->parent, m->journal, strerror(-r));
+		return ctl_fail(CTL_EXIT_FAILED, m->op,
+		                "%s/%s is not a journal of latchkeyctl (%s); move it away", m->parent,
+		                m->journal, strerror(-r));
 	if (m->j.direction != m->direction)
-		return ctl_fail(CTL_EXIT_FAILED, m->op, "a %s of %s is under way: finish it with latchkeyctl %s %s",
-				m->j.direction == MIGRATE_ENCRYPT ? "migration" : "decryption", m->dir,
-				m->j.direction == MIGRATE_ENCRYPT ? "migrate" : "decrypt", m->dir);
+		return ctl_fail(CTL_EXIT_FAILED, m->op,
+		                "a %s of %s is under way: finish it with latchkeyctl %s %s",
+		                m->j.direction == MIGRATE_ENCRYPT ? "migration" : "decryption", m->dir,
+		                m->j.direction == MIGRATE_ENCRYPT ? "migrate" : "decrypt", m->dir);
 	if (m->have_user && m->j.uid != m->uid)
 		return ctl_fail(CTL_EXIT_FAILED, m->op, "the migration under way is for uid %u, not %s",
-				(unsigned)m->j.uid, m->user);
+		                (unsigned)m->j.uid, m->user);
 	m->uid = m->j.uid;
 	m->resumed = true;
 	m->resumed_from = m->j.phase;
@@ -172,8 +179,9 @@ static void print_summary(const struct migrate_run *m)
 		printf(",\"uid\":%u,\"key_id\":\"%s\",\"files\":%llu,\"dirs\":%llu,\"bytes\":%llu,"
 		       "\"copy_ms\":%llu,\"copy_bytes_per_s\":%llu,\"verify_ms\":%llu,\"remove_ms\":%llu,"
 		       "\"resumed_from\":",
-		       (unsigned)m->uid, key_id, (unsigned long long)m->totals.files, (unsigned long long)m->totals.dirs,
-		       (unsigned long long)m->totals.bytes, (unsigned long long)m->copy_ms, (unsigned long long)per_s,
+		       (unsigned)m->uid, key_id, (unsigned long long)m->totals.files,
+		       (unsigned long long)m->totals.dirs, (unsigned long long)m->totals.bytes,
+		       (unsigned long long)m->copy_ms, (unsigned long long)per_s,
 		       (unsigned long long)m->verify_ms, (unsigned long long)m->remove_ms);
 		if (m->resumed)
 			printf("\"%s\"", migrate_phase_name(m->resumed_from));
@@ -190,7 +198,8 @@ static void print_summary(const struct migrate_run *m)
 		if (m->copy_ms)
 			printf("Copied %llu files, %s in %.1f s (%s/s); verified in %.1f s.\n",
 			       (unsigned long long)m->totals.files, format_size(m->totals.bytes, size),
-			       (double)m->copy_ms / 1000, format_size(per_s, rate), (double)m->verify_ms / 1000);
+			       (double)m->copy_ms / 1000, format_size(per_s, rate),
+			       (double)m->verify_ms / 1000);
 	}
 	if (enc)
 		fputs("Warning: the removed plaintext may remain in the filesystem's free blocks.\n"
@@ -203,14 +212,10 @@ static int run(struct migrate_run *m, int argc, char **argv)
 {
 	enum { OPT_STDIN = 0x100, OPT_JSON, OPT_DRY, OPT_FORCE, OPT_QUIET };
 	static const struct option options[] = {
-	    {"user", required_argument, NULL, 'u'},
-	    {"dry-run", no_argument, NULL, OPT_DRY},
-	    {"force", no_argument, NULL, OPT_FORCE},
-	    {"passphrase-stdin", no_argument, NULL, OPT_STDIN},
-	    {"quiet", no_argument, NULL, OPT_QUIET},
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"help", no_argument, NULL, 'h'},
-	    {},
+	    {"user", required_argument, NULL, 'u'},  {"dry-run", no_argument, NULL, OPT_DRY},
+	    {"force", no_argument, NULL, OPT_FORCE}, {"passphrase-stdin", no_argument, NULL, OPT_STDIN},
+	    {"quiet", no_argument, NULL, OPT_QUIET}, {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},        {},
 	};
 	struct rlimit rl;
 	int c, r;
@@ -270,7 +275,8 @@ static int run(struct migrate_run *m, int argc, char **argv)
 		if (r != 0)
 			return r;
 	} else {
-		fprintf(stderr, "Continuing the %s of %s from phase '%s'.\n", m->op, m->dir, migrate_phase_name(m->j.phase));
+		fprintf(stderr, "Continuing the %s of %s from phase '%s'.\n", m->op, m->dir,
+		        migrate_phase_name(m->j.phase));
 		/* Verified, but not yet swapped: the original may have been
 		 * written since, so copy what changed and verify again (files
 		 * already complete are kept) before anything is swapped. */
@@ -291,8 +297,8 @@ static int run(struct migrate_run *m, int argc, char **argv)
 		return ctl_fail(CTL_EXIT_USAGE, m->op, "DIR belongs to root; name its user with --user");
 	if (m->dry_run) {
 		if (m->resumed)
-			printf("A %s is under way at phase '%s'; run without --dry-run to finish it.\n", m->op,
-			       migrate_phase_name(m->j.phase));
+			printf("A %s is under way at phase '%s'; run without --dry-run to finish it.\n",
+			       m->op, migrate_phase_name(m->j.phase));
 		else
 			migrate_print_plan(m);
 		return CTL_EXIT_OK;
@@ -300,8 +306,8 @@ static int run(struct migrate_run *m, int argc, char **argv)
 	if (!m->resumed) {
 		r = migrate_journal_save(m->parent_fd, m->journal, &m->j);
 		if (r < 0)
-			return ctl_fail(CTL_EXIT_FAILED, m->op, "cannot write the journal %s/%s: %s", m->parent,
-					m->journal, strerror(-r));
+			return ctl_fail(CTL_EXIT_FAILED, m->op, "cannot write the journal %s/%s: %s",
+			                m->parent, m->journal, strerror(-r));
 	}
 	r = migrate_run_phases(m);
 	if (r != 0)

@@ -58,14 +58,14 @@ struct migrate_progress {
 	bool tty, quiet, drawn;
 };
 void migrate_progress_start(struct migrate_progress *p, const char *phase, uint64_t files_total,
-			    uint64_t bytes_total, bool quiet);
+                            uint64_t bytes_total, bool quiet);
 void migrate_progress_add(struct migrate_progress *p, uint64_t files, uint64_t bytes);
 /* Final line; returns the phase's duration in ms. */
 uint64_t migrate_progress_end(struct migrate_progress *p);
 
 /* ---- migrate_scan.c */
 struct migrate_totals {
-	uint64_t files;       /* every non-directory entry */
+	uint64_t files; /* every non-directory entry */
 	uint64_t dirs;
 	uint64_t bytes;       /* apparent size of regular files */
 	uint64_t alloc_bytes; /* allocated blocks, each inode once */
@@ -80,7 +80,7 @@ int migrate_find_users(const char *dir, uid_t uid, char *buf, size_t size);
 
 /* ---- migrate_copy.c / migrate_verify.c / migrate_remove.c share this. */
 struct migrate_tree {
-	int src, dst;     /* root directory fds */
+	int src, dst; /* root directory fds */
 	dev_t dev;
 	struct migrate_path path; /* where an error happened */
 	const char *what;         /* and what failed there */
@@ -94,6 +94,9 @@ struct migrate_tree {
 	bool resume; /* the copy exists from an earlier run: drop what the original lost */
 };
 void migrate_tree_free(struct migrate_tree *t);
+/* Record what failed at t->path; returns r. */
+int migrate_fail(struct migrate_tree *t, const char *what, int r);
+bool migrate_same_time(const struct timespec *a, const struct timespec *b);
 
 /* Copy src's contents into dst; entries already complete in dst (a rerun)
  * are kept. Then the root's own metadata. -errno with t->path/t->what. */
@@ -126,15 +129,16 @@ int migrate_verify_tree(struct migrate_tree *t);
 
 /* Remove the directory parent/name and everything below it, never
  * following a symlink; progress counts entries. */
-int migrate_remove_tree(int parent, const char *name, struct migrate_progress *p, struct migrate_path *err_path);
+int migrate_remove_tree(int parent, const char *name, struct migrate_progress *p,
+                        struct migrate_path *err_path);
 
 /* ---- migrate_journal.c: "<parent>/.<name>.latchkey-migrate.journal". */
 enum migrate_direction { MIGRATE_ENCRYPT = 1, MIGRATE_DECRYPT = 2 };
 enum migrate_phase {
-	MIGRATE_PHASE_COPY = 1,     /* copy being made (sibling may not exist yet) */
-	MIGRATE_PHASE_VERIFIED = 2, /* copy complete and verified; exchange next */
-	MIGRATE_PHASE_EXCHANGED = 3,/* copy at DIR, original at the sibling path */
-	MIGRATE_PHASE_REMOVING = 4, /* index updated; original being removed */
+	MIGRATE_PHASE_COPY = 1,      /* copy being made (sibling may not exist yet) */
+	MIGRATE_PHASE_VERIFIED = 2,  /* copy complete and verified; exchange next */
+	MIGRATE_PHASE_EXCHANGED = 3, /* copy at DIR, original at the sibling path */
+	MIGRATE_PHASE_REMOVING = 4,  /* index updated; original being removed */
 };
 struct migrate_journal {
 	enum migrate_direction direction;

@@ -22,17 +22,6 @@
 
 #define COPY_CHUNK (1024 * 1024)
 
-static bool same_time(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
-}
-
-static int fail_at(struct migrate_tree *t, const char *what, int r)
-{
-	t->what = what;
-	return r;
-}
-
 static int copy_range(struct migrate_tree *t, int in, int out, off_t off, off_t end, bool *hooked)
 {
 	static char *buf;
@@ -44,11 +33,13 @@ static int copy_range(struct migrate_tree *t, int in, int out, off_t off, off_t 
 		if (!t->no_copy_range) {
 			loff_t a = off, b = off;
 			n = copy_file_range(in, &a, out, &b, want, 0);
-			if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP || errno == ENOSYS)) {
+			if (n < 0 &&
+			    (errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP || errno == ENOSYS)) {
 				t->no_copy_range = true;
 				n = -1;
 			} else if (n < 0) {
-				return fail_at(t, errno == EIO ? "read or write (I/O error)" : "copy", -errno);
+				return migrate_fail(t, errno == EIO ? "read or write (I/O error)" : "copy",
+				                    -errno);
 			}
 		}
 		if (t->no_copy_range) {
@@ -56,12 +47,12 @@ static int copy_range(struct migrate_tree *t, int in, int out, off_t off, off_t 
 				return -ENOMEM;
 			n = pread(in, buf, want, off);
 			if (n < 0)
-				return fail_at(t, "read", -errno);
+				return migrate_fail(t, "read", -errno);
 			if (n > 0 && pwrite(out, buf, (size_t)n, off) != n)
-				return fail_at(t, "write", errno ? -errno : -EIO);
+				return migrate_fail(t, "write", errno ? -errno : -EIO);
 		}
 		if (n == 0)
-			return fail_at(t, "read (the file shrank during the copy)", -ESTALE);
+			return migrate_fail(t, "read (the file shrank during the copy)", -ESTALE);
 		off += n;
 		migrate_progress_add(&t->progress, 0, (uint64_t)n);
 		if (!*hooked && off < end) {
@@ -78,16 +69,16 @@ static int copy_data(struct migrate_tree *t, int in, int out, off_t size)
 	off_t off = 0;
 
 	if (ftruncate(out, size) < 0)
-		return fail_at(t, "set the size of the copy", -errno);
+		return migrate_fail(t, "set the size of the copy", -errno);
 	while (off < size) {
 		off_t data = lseek(in, off, SEEK_DATA), hole;
 		if (data < 0 && errno == ENXIO)
 			break;
 		if (data < 0)
-			return fail_at(t, "seek", -errno);
+			return migrate_fail(t, "seek", -errno);
 		hole = lseek(in, data, SEEK_HOLE);
 		if (hole < 0)
-			return fail_at(t, "seek", -errno);
+			return migrate_fail(t, "seek", -errno);
 		if (hole > size)
 			hole = size;
 		int r = copy_range(t, in, out, data, hole, &hooked);
@@ -102,7 +93,7 @@ static int copy_data(struct migrate_tree *t, int in, int out, off_t size)
 static bool complete_copy(const struct stat *src, const struct stat *dst)
 {
 	return (src->st_mode & S_IFMT) == (dst->st_mode & S_IFMT) && src->st_size == dst->st_size &&
-	       same_time(&src->st_mtim, &dst->st_mtim);
+	       migrate_same_time(&src->st_mtim, &dst->st_mtim);
 }
 
 static int copy_regular(struct migrate_tree *t, int sdir, int ddir, const char *name, const struct stat *st)
@@ -113,24 +104,26 @@ static int copy_regular(struct migrate_tree *t, int sdir, int ddir, const char *
 
 	in = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_NOATIME | O_NONBLOCK | O_CLOEXEC);
 	if (in < 0)
-		return fail_at(t, "open for reading", -errno);
+		return migrate_fail(t, "open for reading", -errno);
 	if (fstat(in, &a) < 0)
-		return fail_at(t, "stat", -errno);
+		return migrate_fail(t, "stat", -errno);
 	if (a.st_ino != st->st_ino)
-		return fail_at(t, "open (the file was replaced during the copy)", -ESTALE);
+		return migrate_fail(t, "open (the file was replaced during the copy)", -ESTALE);
 	out = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0)
-		return fail_at(t, "create the copy", -errno);
+		return migrate_fail(t, "create the copy", -errno);
 	r = copy_data(t, in, out, a.st_size);
 	if (r < 0)
 		return r;
 	if (fstat(in, &b) < 0)
-		return fail_at(t, "stat", -errno);
-	if (b.st_size != a.st_size || !same_time(&a.st_mtim, &b.st_mtim) || !same_time(&a.st_ctim, &b.st_ctim))
-		return fail_at(t, "copy (the file changed during the copy; stop what writes to it)", -ESTALE);
+		return migrate_fail(t, "stat", -errno);
+	if (b.st_size != a.st_size || !migrate_same_time(&a.st_mtim, &b.st_mtim) ||
+	    !migrate_same_time(&a.st_ctim, &b.st_ctim))
+		return migrate_fail(t, "copy (the file changed during the copy; stop what writes to it)",
+		                    -ESTALE);
 	r = migrate_copy_meta(sdir, ddir, name, in, out, &a);
 	if (r < 0)
-		return fail_at(t, "copy owner, mode, xattrs or times", r);
+		return migrate_fail(t, "copy owner, mode, xattrs or times", r);
 	migrate_progress_add(&t->progress, 1, 0);
 	return 0;
 }
@@ -146,18 +139,18 @@ static int copy_special(struct migrate_tree *t, int sdir, int ddir, const char *
 			return -ENOMEM;
 		n = readlinkat(sdir, name, target, (size_t)st->st_size + 1);
 		if (n < 0)
-			return fail_at(t, "read the symbolic link", -errno);
+			return migrate_fail(t, "read the symbolic link", -errno);
 		if (n != st->st_size)
-			return fail_at(t, "read the symbolic link (changed during the copy)", -ESTALE);
+			return migrate_fail(t, "read the symbolic link (changed during the copy)", -ESTALE);
 		target[n] = '\0';
 		if (symlinkat(target, ddir, name) < 0)
-			return fail_at(t, "create the symbolic link", -errno);
+			return migrate_fail(t, "create the symbolic link", -errno);
 	} else if (mknodat(ddir, name, (st->st_mode & S_IFMT) | 0600, st->st_rdev) < 0) {
-		return fail_at(t, "create the special file", -errno);
+		return migrate_fail(t, "create the special file", -errno);
 	}
 	r = migrate_copy_meta(sdir, ddir, name, -1, -1, st);
 	if (r < 0)
-		return fail_at(t, "copy owner, mode, xattrs or times", r);
+		return migrate_fail(t, "copy owner, mode, xattrs or times", r);
 	migrate_progress_add(&t->progress, 1, 0);
 	return 0;
 }
@@ -203,7 +196,8 @@ static int remember_handle_at(struct migrate_tree *t, int ddir, const char *name
 }
 
 /* A later name of a hard-linked inode whose first copy exists: link it. */
-static int copy_link(struct migrate_tree *t, int ddir, const char *name, uint64_t copy_ino, const struct stat *existing)
+static int copy_link(struct migrate_tree *t, int ddir, const char *name, uint64_t copy_ino,
+                     const struct stat *existing)
 {
 	_cleanup_close_ int fd = -1;
 	uint64_t idx;
@@ -213,14 +207,14 @@ static int copy_link(struct migrate_tree *t, int ddir, const char *name, uint64_
 		return 0;
 	}
 	if (existing && unlinkat(ddir, name, 0) < 0)
-		return fail_at(t, "remove a stale copy", -errno);
+		return migrate_fail(t, "remove a stale copy", -errno);
 	if (!migrate_inode_map_get(&t->links_back, copy_ino, &idx))
-		return fail_at(t, "find the first copy of a hard link", -ENOENT);
+		return migrate_fail(t, "find the first copy of a hard link", -ENOENT);
 	fd = open_by_handle_at(t->dst, t->handles[idx], O_PATH | O_CLOEXEC);
 	if (fd < 0)
-		return fail_at(t, "reopen the first copy of a hard link", -errno);
+		return migrate_fail(t, "reopen the first copy of a hard link", -errno);
 	if (linkat(fd, "", ddir, name, AT_EMPTY_PATH) < 0)
-		return fail_at(t, "create the hard link", -errno);
+		return migrate_fail(t, "create the hard link", -errno);
 	migrate_progress_add(&t->progress, 1, 0);
 	return 0;
 }
@@ -228,27 +222,27 @@ static int copy_link(struct migrate_tree *t, int ddir, const char *name, uint64_
 static int copy_dir(struct migrate_tree *t, int sdir, int ddir);
 
 static int copy_subdir(struct migrate_tree *t, int sdir, int ddir, const char *name, const struct stat *st,
-		       const struct stat *existing)
+                       const struct stat *existing)
 {
 	_cleanup_close_ int s = -1, d = -1;
 	int r;
 
 	if (existing && !S_ISDIR(existing->st_mode) && unlinkat(ddir, name, 0) < 0)
-		return fail_at(t, "remove a stale copy", -errno);
+		return migrate_fail(t, "remove a stale copy", -errno);
 	if ((!existing || !S_ISDIR(existing->st_mode)) && mkdirat(ddir, name, 0700) < 0)
-		return fail_at(t, "create the directory", -errno);
+		return migrate_fail(t, "create the directory", -errno);
 	s = migrate_open_dir_at(sdir, name);
 	if (s < 0)
-		return fail_at(t, "open the directory", s);
+		return migrate_fail(t, "open the directory", s);
 	d = migrate_open_dir_at(ddir, name);
 	if (d < 0)
-		return fail_at(t, "open the copy of the directory", d);
+		return migrate_fail(t, "open the copy of the directory", d);
 	r = copy_dir(t, s, d);
 	if (r < 0)
 		return r;
 	r = migrate_copy_meta(sdir, ddir, name, s, d, st);
 	if (r < 0)
-		return fail_at(t, "copy owner, mode, xattrs or times", r);
+		return migrate_fail(t, "copy owner, mode, xattrs or times", r);
 	migrate_progress_add(&t->progress, 1, 0);
 	return 0;
 }
@@ -262,12 +256,12 @@ static int copy_entry(struct migrate_tree *t, int sdir, int ddir, const char *na
 	int r;
 
 	if (fstatat(sdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return fail_at(t, "stat", -errno);
+		return migrate_fail(t, "stat", -errno);
 	if (st.st_dev != t->dev)
-		return fail_at(t, "copy (a mount point: unmount it first)", -EXDEV);
+		return migrate_fail(t, "copy (a mount point: unmount it first)", -EXDEV);
 	if (fstatat(ddir, name, &ex, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno != ENOENT)
-			return fail_at(t, "stat the copy", -errno);
+			return migrate_fail(t, "stat the copy", -errno);
 		existing = NULL;
 	}
 	if (S_ISDIR(st.st_mode))
@@ -280,15 +274,16 @@ static int copy_entry(struct migrate_tree *t, int sdir, int ddir, const char *na
 		migrate_progress_add(&t->progress, 1, (uint64_t)st.st_size);
 	} else {
 		if (existing && unlinkat(ddir, name, S_ISDIR(existing->st_mode) ? AT_REMOVEDIR : 0) < 0)
-			return fail_at(t, "remove an incomplete copy", -errno);
-		r = S_ISREG(st.st_mode) ? copy_regular(t, sdir, ddir, name, &st) : copy_special(t, sdir, ddir, name, &st);
+			return migrate_fail(t, "remove an incomplete copy", -errno);
+		r = S_ISREG(st.st_mode) ? copy_regular(t, sdir, ddir, name, &st)
+		                        : copy_special(t, sdir, ddir, name, &st);
 		if (r < 0)
 			return r;
 	}
 	if (st.st_nlink > 1) {
 		r = remember_handle_at(t, ddir, name, st.st_ino);
 		if (r < 0)
-			return fail_at(t, "remember a hard link", r);
+			return migrate_fail(t, "remember a hard link", r);
 	}
 	return 0;
 }
@@ -320,7 +315,7 @@ static int drop_extras(struct migrate_tree *t, int ddir, const struct migrate_na
 			r = -errno;
 	}
 	migrate_names_free(&dst);
-	return r < 0 ? fail_at(t, "remove what the original no longer has from the copy", r) : 0;
+	return r < 0 ? migrate_fail(t, "remove what the original no longer has from the copy", r) : 0;
 }
 
 static int copy_dir(struct migrate_tree *t, int sdir, int ddir)
@@ -329,7 +324,7 @@ static int copy_dir(struct migrate_tree *t, int sdir, int ddir)
 	int r = migrate_list_dir(sdir, &names);
 
 	if (r < 0)
-		return fail_at(t, "list the directory", r);
+		return migrate_fail(t, "list the directory", r);
 	for (size_t i = 0; r == 0 && i < names.n; i++) {
 		size_t saved;
 		r = migrate_path_push(&t->path, names.v[i], &saved);
@@ -351,15 +346,15 @@ int migrate_copy_tree(struct migrate_tree *t)
 	int r;
 
 	if (fstat(t->src, &st) < 0)
-		return fail_at(t, "stat", -errno);
+		return migrate_fail(t, "stat", -errno);
 	t->dev = st.st_dev;
 	r = copy_dir(t, t->src, t->dst);
 	if (r < 0)
 		return r;
 	r = migrate_copy_meta(-1, -1, "", t->src, t->dst, &st);
 	if (r < 0)
-		return fail_at(t, "copy owner, mode, xattrs or times of the top directory", r);
+		return migrate_fail(t, "copy owner, mode, xattrs or times of the top directory", r);
 	if (syncfs(t->dst) < 0)
-		return fail_at(t, "write the copy to disk (syncfs)", -errno);
+		return migrate_fail(t, "write the copy to disk (syncfs)", -errno);
 	return 0;
 }

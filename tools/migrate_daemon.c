@@ -11,8 +11,8 @@
 
 /* req without a key first; if the daemon needs the passphrase, again with
  * W. 0 with the reply in rep, or an exit code after printing. */
-static int request_with_key(const struct ctl *ctl, const char *op, uid_t uid, const char *user, bool from_stdin,
-			    struct lk_msg *req, struct lk_msg *rep, bool key_first)
+static int request_with_key(const struct ctl *ctl, const char *op, uid_t uid, const char *user,
+                            bool from_stdin, struct lk_msg *req, struct lk_msg *rep, bool key_first)
 {
 	struct lk_secret w _cleanup_secret_ = {};
 	int r;
@@ -21,7 +21,8 @@ static int request_with_key(const struct ctl *ctl, const char *op, uid_t uid, co
 		r = ctl_request(ctl, op, req, rep);
 		if (r != 0)
 			return r;
-		if (!(rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) && rep->status == LK_E_NEED_PASSPHRASE))
+		if (!(rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) &&
+		      rep->status == LK_E_NEED_PASSPHRASE))
 			return 0;
 	}
 	r = ctl_derive_for_user(ctl, op, uid, user, from_stdin, &w);
@@ -40,8 +41,8 @@ static int request_with_key(const struct ctl *ctl, const char *op, uid_t uid, co
 	return 0;
 }
 
-int migrate_daemon_encrypt(const struct ctl *ctl, const char *op, uid_t uid, const char *user, bool from_stdin,
-			   const char *path, uint8_t ret_key_id[LK_KEY_ID_SIZE])
+int migrate_daemon_encrypt(const struct ctl *ctl, const char *op, uid_t uid, const char *user,
+                           bool from_stdin, const char *path, uint8_t ret_key_id[LK_KEY_ID_SIZE])
 {
 	struct lk_msg *req _cleanup_msg_ = NULL;
 	struct lk_msg *rep _cleanup_msg_ = NULL;
@@ -78,8 +79,8 @@ int migrate_daemon_unlock(const struct ctl *ctl, const char *op, uid_t uid, cons
 	return 0;
 }
 
-int migrate_daemon_relocate(const struct ctl *ctl, const char *op, uid_t uid, const uint8_t key_id[LK_KEY_ID_SIZE],
-			    const char *path, uint32_t flags)
+int migrate_daemon_relocate(const struct ctl *ctl, const char *op, uid_t uid,
+                            const uint8_t key_id[LK_KEY_ID_SIZE], const char *path, uint32_t flags)
 {
 	struct lk_msg *req _cleanup_msg_ = NULL;
 	struct lk_msg *rep _cleanup_msg_ = NULL;

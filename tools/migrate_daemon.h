@@ -14,12 +14,13 @@ struct ctl;
 
 /* ENCRYPT the empty directory path for uid; the passphrase is asked for
  * (or read from stdin) only if latchkeyd does not hold uid's key. */
-int migrate_daemon_encrypt(const struct ctl *ctl, const char *op, uid_t uid, const char *user, bool from_stdin,
-			   const char *path, uint8_t ret_key_id[LK_KEY_ID_SIZE]);
+int migrate_daemon_encrypt(const struct ctl *ctl, const char *op, uid_t uid, const char *user,
+                           bool from_stdin, const char *path, uint8_t ret_key_id[LK_KEY_ID_SIZE]);
 /* UNLOCK uid's directories with the passphrase. */
-int migrate_daemon_unlock(const struct ctl *ctl, const char *op, uid_t uid, const char *user, bool from_stdin);
+int migrate_daemon_unlock(const struct ctl *ctl, const char *op, uid_t uid, const char *user,
+                          bool from_stdin);
 /* RELOCATE (flags LK_RLF_*). */
-int migrate_daemon_relocate(const struct ctl *ctl, const char *op, uid_t uid, const uint8_t key_id[LK_KEY_ID_SIZE],
-			    const char *path, uint32_t flags);
+int migrate_daemon_relocate(const struct ctl *ctl, const char *op, uid_t uid,
+                            const uint8_t key_id[LK_KEY_ID_SIZE], const char *path, uint32_t flags);
 
 #endif

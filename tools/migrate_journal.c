@@ -54,11 +54,15 @@ int migrate_journal_load(int parent, const char *name, struct migrate_journal *r
 	if (r < 0)
 		return r;
 	buf[len] = '\0';
-	n = sscanf(buf, "latchkey-migrate 1\ndirection %15s\nphase %15s\nuid %llu\norig-ino %llu\ncopy-ino %llu\nkey-id %32s",
-		   dir, phase, &uid, &orig, &copy, hex);
+	n = sscanf(buf,
+	           "latchkey-migrate 1\ndirection %15s\nphase %15s\nuid %llu\norig-ino %llu\ncopy-ino "
+	           "%llu\nkey-id %32s",
+	           dir, phase, &uid, &orig, &copy, hex);
 	if (n < 5)
 		return -EBADMSG;
-	j.direction = strcmp(dir, "encrypt") == 0 ? MIGRATE_ENCRYPT : strcmp(dir, "decrypt") == 0 ? MIGRATE_DECRYPT : 0;
+	j.direction = strcmp(dir, "encrypt") == 0   ? MIGRATE_ENCRYPT
+	              : strcmp(dir, "decrypt") == 0 ? MIGRATE_DECRYPT
+	                                            : 0;
 	for (int p = MIGRATE_PHASE_COPY; p <= MIGRATE_PHASE_REMOVING; p++)
 		if (strcmp(phase, phases[p]) == 0)
 			j.phase = p;
@@ -81,11 +85,13 @@ int migrate_journal_save(int parent, const char *name, const struct migrate_jour
 	char buf[JOURNAL_MAX], hex[2 * LK_KEY_ID_SIZE + 1];
 	int n;
 
-	n = snprintf(buf, sizeof(buf), "latchkey-migrate 1\ndirection %s\nphase %s\nuid %u\norig-ino %" PRIu64
-		     "\ncopy-ino %" PRIu64 "\n",
-		     j->direction == MIGRATE_ENCRYPT ? "encrypt" : "decrypt", migrate_phase_name(j->phase),
-		     (unsigned)j->uid, j->orig_ino, j->copy_ino);
+	n = snprintf(buf, sizeof(buf),
+	             "latchkey-migrate 1\ndirection %s\nphase %s\nuid %u\norig-ino %" PRIu64
+	             "\ncopy-ino %" PRIu64 "\n",
+	             j->direction == MIGRATE_ENCRYPT ? "encrypt" : "decrypt", migrate_phase_name(j->phase),
+	             (unsigned)j->uid, j->orig_ino, j->copy_ino);
 	if (j->has_key_id)
-		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "key-id %s\n", lk_hex(j->key_id, LK_KEY_ID_SIZE, hex));
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "key-id %s\n",
+		              lk_hex(j->key_id, LK_KEY_ID_SIZE, hex));
 	return lk_write_file_atomic_at(parent, name, buf, (size_t)n, 0600);
 }

@@ -108,7 +108,8 @@ int migrate_copy_meta(int sdir, int ddir, const char *name, int sfd, int dfd, co
 	char dpath[PATH_MAX];
 	int r;
 
-	if (dfd >= 0 ? fchown(dfd, st->st_uid, st->st_gid) : fchownat(ddir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW))
+	if (dfd >= 0 ? fchown(dfd, st->st_uid, st->st_gid)
+	             : fchownat(ddir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW))
 		return -errno;
 	r = migrate_read_xattrs(sfd, sdir, name, &x);
 	if (r < 0)
@@ -117,7 +118,7 @@ int migrate_copy_meta(int sdir, int ddir, const char *name, int sfd, int dfd, co
 	for (size_t i = 0; i < x.n; i++) {
 		const struct migrate_xattr *e = &x.v[i];
 		if ((dfd >= 0 ? fsetxattr(dfd, e->name, e->value, e->len, 0)
-			      : lsetxattr(dpath, e->name, e->value, e->len, 0)) < 0) {
+		              : lsetxattr(dpath, e->name, e->value, e->len, 0)) < 0) {
 			r = -errno;
 			break;
 		}

@@ -27,23 +27,25 @@ static int check_space(struct migrate_run *m)
 
 	if (fstatvfs(m->parent_fd, &sv) < 0)
 		return ctl_fail(CTL_EXIT_FAILED, m->op, "cannot read the free space of %s: %s", m->parent,
-				strerror(errno));
+		                strerror(errno));
 	m->need_bytes = m->totals.alloc_bytes + m->totals.alloc_bytes / 64 + SPACE_MARGIN_MIN;
 	m->free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
 	m->free_inodes = sv.f_favail;
 	format_size(m->need_bytes, need);
 	format_size(m->free_bytes, have);
 	if (m->need_bytes > m->free_bytes)
-		return ctl_fail(CTL_EXIT_FAILED, m->op,
-				"not enough free space: the copy needs %s (%llu bytes allocated now, plus a margin),\n"
-				"but the filesystem has %s (%llu bytes) free. Nothing was changed.\n"
-				"Free at least %llu bytes, then run the same command again.",
-				need, (unsigned long long)m->totals.alloc_bytes, have, (unsigned long long)m->free_bytes,
-				(unsigned long long)(m->need_bytes - m->free_bytes));
+		return ctl_fail(
+		    CTL_EXIT_FAILED, m->op,
+		    "not enough free space: the copy needs %s (%llu bytes allocated now, plus a margin),\n"
+		    "but the filesystem has %s (%llu bytes) free. Nothing was changed.\n"
+		    "Free at least %llu bytes, then run the same command again.",
+		    need, (unsigned long long)m->totals.alloc_bytes, have, (unsigned long long)m->free_bytes,
+		    (unsigned long long)(m->need_bytes - m->free_bytes));
 	if (m->totals.inodes > m->free_inodes)
 		return ctl_fail(CTL_EXIT_FAILED, m->op,
-				"not enough free inodes: the copy needs %llu, the filesystem has %llu. Nothing was changed.",
-				(unsigned long long)m->totals.inodes, (unsigned long long)m->free_inodes);
+		                "not enough free inodes: the copy needs %llu, the filesystem has %llu. "
+		                "Nothing was changed.",
+		                (unsigned long long)m->totals.inodes, (unsigned long long)m->free_inodes);
 	return 0;
 }
 
@@ -68,7 +70,8 @@ int migrate_check_fresh(struct migrate_run *m)
 	if (fstat(fd, &st) < 0 || fstat(m->parent_fd, &pst) < 0)
 		return fail_path(m, m->dir, strerror(errno));
 	if (st.st_dev != pst.st_dev)
-		return fail_path(m, m->dir, "is a mount point; migrate works on a directory inside a filesystem");
+		return fail_path(m, m->dir,
+		                 "is a mount point; migrate works on a directory inside a filesystem");
 	if (lk_fscrypt_check_fs(fd) < 0)
 		return fail_path(m, m->dir, "is not on ext4 or f2fs");
 	r = lk_fscrypt_get_policy(fd, &pol);
@@ -79,10 +82,13 @@ int migrate_check_fresh(struct migrate_run *m)
 	if (m->direction == MIGRATE_DECRYPT) {
 		uint32_t state = LK_KEY_UNKNOWN, users;
 		if (r < 0)
-			return fail_path(m, m->dir, r == -ENODATA ? "is not encrypted" : lk_fscrypt_strerror(-r, "get policy"));
+			return fail_path(m, m->dir,
+			                 r == -ENODATA ? "is not encrypted"
+			                               : lk_fscrypt_strerror(-r, "get policy"));
 		if (pol.version != 2)
 			return fail_path(m, m->dir, "has a legacy v1 policy, which decrypt does not handle");
-		if (lk_fscrypt_key_status(m->parent_fd, pol.key_id, &state, &users) < 0 || state != LK_KEY_PRESENT)
+		if (lk_fscrypt_key_status(m->parent_fd, pol.key_id, &state, &users) < 0 ||
+		    state != LK_KEY_PRESENT)
 			return fail_path(m, m->dir, "is locked: unlock it first (latchkeyctl unlock USER)");
 		memcpy(m->j.key_id, pol.key_id, LK_KEY_ID_SIZE);
 		m->j.has_key_id = true;
@@ -90,8 +96,9 @@ int migrate_check_fresh(struct migrate_run *m)
 			m->uid = st.st_uid;
 	}
 	if (fstatat(m->parent_fd, m->sibling, &sib, AT_SYMLINK_NOFOLLOW) == 0)
-		return fail_path(m, m->sibling_path,
-				 "exists, but no migration of this directory is recorded; move it away and run again");
+		return fail_path(
+		    m, m->sibling_path,
+		    "exists, but no migration of this directory is recorded; move it away and run again");
 
 	r = migrate_scan_tree(fd, &m->totals, &t.path);
 	if (r < 0) {
@@ -143,9 +150,10 @@ void migrate_print_plan(const struct migrate_run *m)
 		json_print_string(stdout, m->dir);
 		printf(",\"uid\":%u,\"files\":%llu,\"dirs\":%llu,\"bytes\":%llu,\"allocated\":%llu,"
 		       "\"need_bytes\":%llu,\"free_bytes\":%llu,\"copy\":",
-		       (unsigned)m->uid, (unsigned long long)m->totals.files, (unsigned long long)m->totals.dirs,
-		       (unsigned long long)m->totals.bytes, (unsigned long long)m->totals.alloc_bytes,
-		       (unsigned long long)m->need_bytes, (unsigned long long)m->free_bytes);
+		       (unsigned)m->uid, (unsigned long long)m->totals.files,
+		       (unsigned long long)m->totals.dirs, (unsigned long long)m->totals.bytes,
+		       (unsigned long long)m->totals.alloc_bytes, (unsigned long long)m->need_bytes,
+		       (unsigned long long)m->free_bytes);
 		json_print_string(stdout, m->sibling_path);
 		puts("}");
 		return;
@@ -163,7 +171,7 @@ void migrate_print_plan(const struct migrate_run *m)
 	     "  3. verify the copy (content hashes and metadata)\n"
 	     "  4. swap the two directories atomically (RENAME_EXCHANGE)");
 	puts(enc ? "  5. record the new place with latchkeyd\n  6. remove the plaintext original"
-		 : "  5. remove the encrypted original\n  6. forget its key");
+	         : "  5. remove the encrypted original\n  6. forget its key");
 	fputs("  journal:  ", stdout);
 	text_print_escaped(stdout, m->parent);
 	printf("/%s\nNothing was changed (--dry-run).\n", m->journal);

@@ -13,7 +13,7 @@
 #define LINE_EVERY_MS 5000
 
 void migrate_progress_start(struct migrate_progress *p, const char *phase, uint64_t files_total,
-			    uint64_t bytes_total, bool quiet)
+                            uint64_t bytes_total, bool quiet)
 {
 	*p = (struct migrate_progress){
 	    .phase = phase,
@@ -30,8 +30,9 @@ static void draw(struct migrate_progress *p, uint64_t now, bool final)
 {
 	char done[FORMAT_SIZE_MAX], total[FORMAT_SIZE_MAX], rate[FORMAT_SIZE_MAX];
 	uint64_t ms = now - p->start_ms, per_s = ms ? p->bytes * 1000 / ms : 0;
-	unsigned pct = p->bytes_total ? (unsigned)(p->bytes * 100 / p->bytes_total)
-		       : p->files_total ? (unsigned)(p->files * 100 / p->files_total) : 100;
+	unsigned pct = p->bytes_total   ? (unsigned)(p->bytes * 100 / p->bytes_total)
+	               : p->files_total ? (unsigned)(p->files * 100 / p->files_total)
+	                                : 100;
 	char eta[32] = "";
 
 	if (pct > 100)
@@ -39,7 +40,7 @@ static void draw(struct migrate_progress *p, uint64_t now, bool final)
 	if (!final && per_s && p->bytes_total > p->bytes) {
 		uint64_t s = (p->bytes_total - p->bytes) / per_s;
 		snprintf(eta, sizeof(eta), ", ETA %llu:%02llu", (unsigned long long)(s / 60),
-			 (unsigned long long)(s % 60));
+		         (unsigned long long)(s % 60));
 	}
 	format_size(p->bytes, done);
 	format_size(p->bytes_total, total);
@@ -50,12 +51,14 @@ static void draw(struct migrate_progress *p, uint64_t now, bool final)
 			bar[i] = i < pct / 5 ? '#' : '.';
 		bar[20] = '\0';
 		fprintf(stderr, "\r%-7s [%s] %3u%%  %llu/%llu files  %s/%s  %s/s%s\033[K", p->phase, bar, pct,
-			(unsigned long long)p->files, (unsigned long long)p->files_total, done, total, rate, eta);
+		        (unsigned long long)p->files, (unsigned long long)p->files_total, done, total, rate,
+		        eta);
 		if (final)
 			fputc('\n', stderr);
 	} else {
 		fprintf(stderr, "%s: %u%%, %llu/%llu files, %s of %s, %s/s%s\n", p->phase, pct,
-			(unsigned long long)p->files, (unsigned long long)p->files_total, done, total, rate, eta);
+		        (unsigned long long)p->files, (unsigned long long)p->files_total, done, total, rate,
+		        eta);
 	}
 	p->drawn = true;
 }

@@ -43,7 +43,8 @@ static int remove_dir_contents(int dir, struct migrate_progress *p, struct migra
 	return r;
 }
 
-int migrate_remove_tree(int parent, const char *name, struct migrate_progress *p, struct migrate_path *err_path)
+int migrate_remove_tree(int parent, const char *name, struct migrate_progress *p,
+                        struct migrate_path *err_path)
 {
 	_cleanup_close_ int fd = migrate_open_dir_at(parent, name);
 	int r;

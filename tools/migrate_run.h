@@ -35,7 +35,8 @@ struct migrate_run {
 };
 
 /* cmd_migrate.c */
-void migrate_print_path_error(const struct migrate_run *m, const char *top, const struct migrate_tree *t, int r);
+void migrate_print_path_error(const struct migrate_run *m, const char *top, const struct migrate_tree *t,
+                              int r);
 
 /* migrate_plan.c: checks before any change, the space figures, --dry-run. */
 int migrate_check_fresh(struct migrate_run *m);

@@ -41,12 +41,14 @@ static int scan_dir(struct scan *s, int dirfd)
 			r = -EXDEV; /* a mount point: its files are not ours to move */
 			break;
 		}
-		if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 && migrate_inode_map_get(&s->seen, st.st_ino, &dummy)) {
+		if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 &&
+		    migrate_inode_map_get(&s->seen, st.st_ino, &dummy)) {
 			s->t.files++;
 			migrate_path_pop(s->path, saved);
 			continue;
 		}
-		if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 && (r = migrate_inode_map_put(&s->seen, st.st_ino, 1)) < 0)
+		if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 &&
+		    (r = migrate_inode_map_put(&s->seen, st.st_ino, 1)) < 0)
 			break;
 		s->t.inodes++;
 		s->t.alloc_bytes += (uint64_t)st.st_blocks * 512;

@@ -35,8 +35,8 @@ static int save(struct migrate_run *m, enum migrate_phase phase)
 	m->j.phase = phase;
 	r = migrate_journal_save(m->parent_fd, m->journal, &m->j);
 	if (r < 0)
-		return ctl_fail(CTL_EXIT_FAILED, m->op, "cannot write the journal %s/%s: %s", m->parent, m->journal,
-				strerror(-r));
+		return ctl_fail(CTL_EXIT_FAILED, m->op, "cannot write the journal %s/%s: %s", m->parent,
+		                m->journal, strerror(-r));
 	return 0;
 }
 
@@ -54,7 +54,8 @@ static int prepare_encrypted(struct migrate_run *m, int fd)
 	int r = lk_fscrypt_get_policy(fd, &pol);
 
 	if (r == -ENODATA) {
-		r = migrate_daemon_encrypt(m->ctl, m->op, m->uid, m->user, m->from_stdin, m->sibling_path, m->j.key_id);
+		r = migrate_daemon_encrypt(m->ctl, m->op, m->uid, m->user, m->from_stdin, m->sibling_path,
+		                           m->j.key_id);
 		if (r != 0)
 			return r;
 		r = lk_fscrypt_get_policy(fd, &pol);
@@ -62,14 +63,15 @@ static int prepare_encrypted(struct migrate_run *m, int fd)
 	if (r < 0 || memcmp(pol.key_id, m->j.key_id, LK_KEY_ID_SIZE) != 0) {
 		if (r == 0 && m->j.has_key_id)
 			return ctl_fail(CTL_EXIT_FAILED, m->op, "%s has another key than the journal records",
-					m->sibling_path);
+			                m->sibling_path);
 		if (r < 0)
 			return ctl_fail(CTL_EXIT_FAILED, m->op, "%s: %s", m->sibling_path,
-					lk_fscrypt_strerror(-r, "get policy"));
+			                lk_fscrypt_strerror(-r, "get policy"));
 		memcpy(m->j.key_id, pol.key_id, LK_KEY_ID_SIZE);
 	}
 	m->j.has_key_id = true;
-	if (lk_fscrypt_key_status(m->parent_fd, m->j.key_id, &state, &users) == 0 && state != LK_KEY_PRESENT) {
+	if (lk_fscrypt_key_status(m->parent_fd, m->j.key_id, &state, &users) == 0 &&
+	    state != LK_KEY_PRESENT) {
 		/* latchkeyd was restarted and locked it, or a login ended. */
 		fprintf(stderr, "The unfinished copy is locked; unlocking it.\n");
 		r = migrate_daemon_unlock(m->ctl, m->op, m->uid, m->user, m->from_stdin);
@@ -86,14 +88,15 @@ static int prepare_sibling(struct migrate_run *m)
 	int r;
 
 	if (mkdirat(m->parent_fd, m->sibling, 0700) < 0 && errno != EEXIST)
-		return ctl_fail(CTL_EXIT_FAILED, m->op, "cannot create %s: %s", m->sibling_path, strerror(errno));
+		return ctl_fail(CTL_EXIT_FAILED, m->op, "cannot create %s: %s", m->sibling_path,
+		                strerror(errno));
 	fd = migrate_open_dir_at(m->parent_fd, m->sibling);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return ctl_fail(CTL_EXIT_FAILED, m->op, "cannot open %s: %s", m->sibling_path,
-				strerror(fd < 0 ? -fd : errno));
+		                strerror(fd < 0 ? -fd : errno));
 	if (m->j.copy_ino && m->j.copy_ino != st.st_ino)
-		return ctl_fail(CTL_EXIT_FAILED, m->op, "%s is not the copy the journal records; move it away",
-				m->sibling_path);
+		return ctl_fail(CTL_EXIT_FAILED, m->op,
+		                "%s is not the copy the journal records; move it away", m->sibling_path);
 	if (m->direction == MIGRATE_ENCRYPT) {
 		r = prepare_encrypted(m, fd);
 		if (r != 0)
@@ -102,7 +105,7 @@ static int prepare_sibling(struct migrate_run *m)
 		struct lk_fscrypt_policy pol;
 		if (lk_fscrypt_get_policy(fd, &pol) != -ENODATA)
 			return ctl_fail(CTL_EXIT_FAILED, m->op, "%s is encrypted; it should be a plain copy",
-					m->sibling_path);
+			                m->sibling_path);
 	}
 	if (m->j.copy_ino != st.st_ino) {
 		m->j.copy_ino = st.st_ino;
@@ -117,18 +120,20 @@ static int step_copy(struct migrate_run *m)
 	int r;
 
 	if (ino_at(m->parent_fd, m->base) != m->j.orig_ino)
-		return ctl_fail(CTL_EXIT_FAILED, m->op, "%s is no longer the directory the journal records", m->dir);
+		return ctl_fail(CTL_EXIT_FAILED, m->op, "%s is no longer the directory the journal records",
+		                m->dir);
 	r = prepare_sibling(m);
 	if (r != 0)
 		return r;
 	t.src = migrate_open_dir_at(m->parent_fd, m->base);
 	t.dst = migrate_open_dir_at(m->parent_fd, m->sibling);
 	if (t.src < 0 || t.dst < 0) {
-		r = ctl_fail(CTL_EXIT_FAILED, m->op, "cannot open %s: %s", t.src < 0 ? m->dir : m->sibling_path,
-			     strerror(-(t.src < 0 ? t.src : t.dst)));
+		r = ctl_fail(CTL_EXIT_FAILED, m->op, "cannot open %s: %s",
+		             t.src < 0 ? m->dir : m->sibling_path, strerror(-(t.src < 0 ? t.src : t.dst)));
 		goto out;
 	}
-	migrate_progress_start(&t.progress, "copy", m->totals.files + m->totals.dirs, m->totals.bytes, m->quiet);
+	migrate_progress_start(&t.progress, "copy", m->totals.files + m->totals.dirs, m->totals.bytes,
+	                       m->quiet);
 	r = migrate_copy_tree(&t);
 	m->copy_ms = migrate_progress_end(&t.progress);
 	if (r < 0) {
@@ -136,7 +141,8 @@ static int step_copy(struct migrate_run *m)
 		r = CTL_EXIT_FAILED;
 		goto out;
 	}
-	migrate_progress_start(&t.progress, "verify", m->totals.files + m->totals.dirs, m->totals.bytes, m->quiet);
+	migrate_progress_start(&t.progress, "verify", m->totals.files + m->totals.dirs, m->totals.bytes,
+	                       m->quiet);
 	r = migrate_verify_tree(&t);
 	m->verify_ms = migrate_progress_end(&t.progress);
 	if (r < 0) {
@@ -162,10 +168,11 @@ static int step_exchange(struct migrate_run *m)
 	if (at_dir == m->j.orig_ino && at_sib == m->j.copy_ino) {
 		if (renameat2(m->parent_fd, m->base, m->parent_fd, m->sibling, RENAME_EXCHANGE) < 0)
 			return ctl_fail(CTL_EXIT_FAILED, m->op, "cannot swap %s and its copy: %s", m->dir,
-					strerror(errno));
+			                strerror(errno));
 	} else if (!(at_dir == m->j.copy_ino && at_sib == m->j.orig_ino)) {
-		return ctl_fail(CTL_EXIT_FAILED, m->op, "%s or %s is not what the journal records; nothing removed",
-				m->dir, m->sibling_path);
+		return ctl_fail(CTL_EXIT_FAILED, m->op,
+		                "%s or %s is not what the journal records; nothing removed", m->dir,
+		                m->sibling_path);
 	}
 	if (fsync(m->parent_fd) < 0)
 		return ctl_fail(CTL_EXIT_FAILED, m->op, "fsync %s: %s", m->parent, strerror(errno));
@@ -193,8 +200,9 @@ static int step_remove(struct migrate_run *m)
 	int r;
 
 	if (ino_at(m->parent_fd, m->base) != m->j.copy_ino || (at_sib && at_sib != m->j.orig_ino))
-		return ctl_fail(CTL_EXIT_FAILED, m->op, "%s or %s is not what the journal records; nothing removed",
-				m->dir, m->sibling_path);
+		return ctl_fail(CTL_EXIT_FAILED, m->op,
+		                "%s or %s is not what the journal records; nothing removed", m->dir,
+		                m->sibling_path);
 	migrate_progress_start(&p, "remove", m->totals.files + m->totals.dirs, 0, m->quiet);
 	r = migrate_remove_tree(m->parent_fd, m->sibling, &p, &where);
 	m->remove_ms = migrate_progress_end(&p);

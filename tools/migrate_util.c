@@ -116,6 +116,17 @@ void migrate_tree_free(struct migrate_tree *t)
 	t->n_handles = 0;
 }
 
+int migrate_fail(struct migrate_tree *t, const char *what, int r)
+{
+	t->what = what;
+	return r;
+}
+
+bool migrate_same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
 void migrate_hook(const char *point)
 {
 #if LK_TEST_HOOKS

@@ -23,12 +23,6 @@
 #define BLOCK     4096
 #define READ_SIZE (1024 * 1024)
 
-static int fail_at(struct migrate_tree *t, const char *what, int r)
-{
-	t->what = what;
-	return r;
-}
-
 static bool all_zero(const unsigned char *p, size_t n)
 {
 	static const unsigned char zero[BLOCK];
@@ -72,7 +66,8 @@ static int hash_file(int fd, off_t size, unsigned char out[32], uint64_t *ret_re
 				uint64_t idx = (uint64_t)(data + b) / BLOCK;
 				if (all_zero(buf + b, len))
 					continue;
-				if (!EVP_DigestUpdate(ctx, &idx, sizeof(idx)) || !EVP_DigestUpdate(ctx, buf + b, len))
+				if (!EVP_DigestUpdate(ctx, &idx, sizeof(idx)) ||
+				    !EVP_DigestUpdate(ctx, buf + b, len))
 					r = -EIO;
 			}
 			data += n;
@@ -89,25 +84,27 @@ static int hash_file(int fd, off_t size, unsigned char out[32], uint64_t *ret_re
 
 static int compare_content(struct migrate_tree *t, int sdir, int ddir, const char *name, off_t size)
 {
-	_cleanup_close_ int a = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_NOATIME | O_NONBLOCK | O_CLOEXEC);
-	_cleanup_close_ int b = openat(ddir, name, O_RDONLY | O_NOFOLLOW | O_NOATIME | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_close_ int a =
+	    openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_NOATIME | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_close_ int b =
+	    openat(ddir, name, O_RDONLY | O_NOFOLLOW | O_NOATIME | O_NONBLOCK | O_CLOEXEC);
 	unsigned char ha[32], hb[32];
 	uint64_t na, nb;
 	int r;
 
 	if (a < 0)
-		return fail_at(t, "open for verification", -errno);
+		return migrate_fail(t, "open for verification", -errno);
 	if (b < 0)
-		return fail_at(t, "open the copy for verification", -errno);
+		return migrate_fail(t, "open the copy for verification", -errno);
 	r = hash_file(a, size, ha, &na);
 	if (r < 0)
-		return fail_at(t, "read for verification", r);
+		return migrate_fail(t, "read for verification", r);
 	r = hash_file(b, size, hb, &nb);
 	if (r < 0)
-		return fail_at(t, "read the copy for verification", r);
+		return migrate_fail(t, "read the copy for verification", r);
 	migrate_progress_add(&t->progress, 0, na);
 	if (memcmp(ha, hb, sizeof(ha)) != 0)
-		return fail_at(t, "verify: the copy's content differs", -EBADMSG);
+		return migrate_fail(t, "verify: the copy's content differs", -EBADMSG);
 	return 0;
 }
 
@@ -120,7 +117,7 @@ static int compare_xattrs(struct migrate_tree *t, int sdir, int ddir, const char
 		r = migrate_read_xattrs(dfd, ddir, name, &b);
 	if (r < 0) {
 		migrate_xattrs_free(&a);
-		return fail_at(t, "read extended attributes for verification", r);
+		return migrate_fail(t, "read extended attributes for verification", r);
 	}
 	if (a.n != b.n)
 		r = -EBADMSG;
@@ -129,35 +126,31 @@ static int compare_xattrs(struct migrate_tree *t, int sdir, int ddir, const char
 		for (j = 0; j < b.n; j++)
 			if (strcmp(a.v[i].name, b.v[j].name) == 0)
 				break;
-		if (j == b.n || a.v[i].len != b.v[j].len || memcmp(a.v[i].value, b.v[j].value, a.v[i].len) != 0)
+		if (j == b.n || a.v[i].len != b.v[j].len ||
+		    memcmp(a.v[i].value, b.v[j].value, a.v[i].len) != 0)
 			r = -EBADMSG;
 	}
 	migrate_xattrs_free(&a);
 	migrate_xattrs_free(&b);
-	return r < 0 ? fail_at(t, "verify: extended attributes or ACLs differ", r) : 0;
-}
-
-static bool same_time(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+	return r < 0 ? migrate_fail(t, "verify: extended attributes or ACLs differ", r) : 0;
 }
 
 static int compare_stat(struct migrate_tree *t, const struct stat *a, const struct stat *b, bool root)
 {
 	if ((a->st_mode & S_IFMT) != (b->st_mode & S_IFMT))
-		return fail_at(t, "verify: the copy is of another type", -EBADMSG);
+		return migrate_fail(t, "verify: the copy is of another type", -EBADMSG);
 	if (a->st_mode != b->st_mode || a->st_uid != b->st_uid || a->st_gid != b->st_gid)
-		return fail_at(t, "verify: owner or mode differ", -EBADMSG);
+		return migrate_fail(t, "verify: owner or mode differ", -EBADMSG);
 	if (!S_ISDIR(a->st_mode) && a->st_size != b->st_size)
-		return fail_at(t, "verify: sizes differ", -EBADMSG);
+		return migrate_fail(t, "verify: sizes differ", -EBADMSG);
 	if ((S_ISCHR(a->st_mode) || S_ISBLK(a->st_mode)) && a->st_rdev != b->st_rdev)
-		return fail_at(t, "verify: device numbers differ", -EBADMSG);
+		return migrate_fail(t, "verify: device numbers differ", -EBADMSG);
 	/* The root's atime moves when the daemon's checks read it, and a
 	 * symlink's at every readlink (no O_NOATIME for those); the copy
 	 * has the atime from before migrate read it. */
-	if (!same_time(&a->st_mtim, &b->st_mtim) ||
-	    (!root && !S_ISLNK(a->st_mode) && !same_time(&a->st_atim, &b->st_atim)))
-		return fail_at(t, "verify: times differ", -EBADMSG);
+	if (!migrate_same_time(&a->st_mtim, &b->st_mtim) ||
+	    (!root && !S_ISLNK(a->st_mode) && !migrate_same_time(&a->st_atim, &b->st_atim)))
+		return migrate_fail(t, "verify: times differ", -EBADMSG);
 	return 0;
 }
 
@@ -169,9 +162,10 @@ static int compare_links(struct migrate_tree *t, const struct stat *a, const str
 
 	if (S_ISDIR(a->st_mode))
 		return 0;
-	if (migrate_inode_map_get(&t->links, a->st_ino, &v) ? v != b->st_ino
-	    : migrate_inode_map_get(&t->links_back, b->st_ino, &v))
-		return fail_at(t, "verify: the hard links differ", -EBADMSG);
+	if (migrate_inode_map_get(&t->links, a->st_ino, &v)
+	        ? v != b->st_ino
+	        : migrate_inode_map_get(&t->links_back, b->st_ino, &v))
+		return migrate_fail(t, "verify: the hard links differ", -EBADMSG);
 	if (a->st_nlink == 1 && b->st_nlink == 1)
 		return 0;
 	r = migrate_inode_map_put(&t->links, a->st_ino, b->st_ino);
@@ -188,9 +182,9 @@ static int verify_entry(struct migrate_tree *t, int sdir, int ddir, const char *
 	int r;
 
 	if (fstatat(sdir, name, &a, AT_SYMLINK_NOFOLLOW) < 0)
-		return fail_at(t, "stat for verification", -errno);
+		return migrate_fail(t, "stat for verification", -errno);
 	if (fstatat(ddir, name, &b, AT_SYMLINK_NOFOLLOW) < 0)
-		return fail_at(t, "verify: the copy is missing", -errno);
+		return migrate_fail(t, "verify: the copy is missing", -errno);
 	r = compare_stat(t, &a, &b, false);
 	if (r == 0)
 		r = compare_links(t, &a, &b);
@@ -199,7 +193,7 @@ static int verify_entry(struct migrate_tree *t, int sdir, int ddir, const char *
 	if (S_ISDIR(a.st_mode)) {
 		_cleanup_close_ int s = migrate_open_dir_at(sdir, name), d = migrate_open_dir_at(ddir, name);
 		if (s < 0 || d < 0)
-			return fail_at(t, "open the directory for verification", s < 0 ? s : d);
+			return migrate_fail(t, "open the directory for verification", s < 0 ? s : d);
 		r = compare_xattrs(t, -1, -1, "", s, d);
 		if (r == 0)
 			r = verify_dir(t, s, d);
@@ -216,7 +210,7 @@ static int verify_entry(struct migrate_tree *t, int sdir, int ddir, const char *
 		if (readlinkat(sdir, name, x, (size_t)a.st_size + 1) != a.st_size ||
 		    readlinkat(ddir, name, y, (size_t)a.st_size + 1) != a.st_size ||
 		    memcmp(x, y, (size_t)a.st_size) != 0)
-			return fail_at(t, "verify: symbolic link targets differ", -EBADMSG);
+			return migrate_fail(t, "verify: symbolic link targets differ", -EBADMSG);
 	}
 	if (r == 0)
 		r = compare_xattrs(t, sdir, ddir, name, -1, -1);
@@ -253,7 +247,7 @@ static int drop_extra(struct migrate_tree *t, int ddir, const char *name)
 			(void)unlinkat(ddir, name, 0);
 	}
 	migrate_path_free(&ignored);
-	return fail_at(t, "verify: only in the copy", -EBADMSG);
+	return migrate_fail(t, "verify: only in the copy", -EBADMSG);
 }
 
 static int verify_dir(struct migrate_tree *t, int sdir, int ddir)
@@ -265,7 +259,7 @@ static int verify_dir(struct migrate_tree *t, int sdir, int ddir)
 		r = migrate_list_dir(ddir, &b);
 	if (r < 0) {
 		migrate_names_free(&a);
-		return fail_at(t, "list the directory for verification", r);
+		return migrate_fail(t, "list the directory for verification", r);
 	}
 	for (size_t i = 0; r == 0 && i < a.n; i++) {
 		size_t saved;
@@ -273,8 +267,9 @@ static int verify_dir(struct migrate_tree *t, int sdir, int ddir)
 			const char *missing = i < b.n && strcmp(a.v[i], b.v[i]) > 0 ? b.v[i] : a.v[i];
 			r = migrate_path_push(&t->path, missing, &saved);
 			if (r == 0)
-				r = i < b.n && missing == b.v[i] ? drop_extra(t, ddir, missing)
-								 : fail_at(t, "verify: missing in the copy", -EBADMSG);
+				r = i < b.n && missing == b.v[i]
+				        ? drop_extra(t, ddir, missing)
+				        : migrate_fail(t, "verify: missing in the copy", -EBADMSG);
 			break;
 		}
 		r = migrate_path_push(&t->path, a.v[i], &saved);
@@ -305,7 +300,7 @@ int migrate_verify_tree(struct migrate_tree *t)
 	migrate_inode_map_free(&t->links);
 	migrate_inode_map_free(&t->links_back);
 	if (fstat(t->src, &a) < 0 || fstat(t->dst, &b) < 0)
-		return fail_at(t, "stat the top directory", -errno);
+		return migrate_fail(t, "stat the top directory", -errno);
 	r = compare_stat(t, &a, &b, true);
 	if (r == 0)
 		r = compare_xattrs(t, -1, -1, "", t->src, t->dst);

@@ -27,10 +27,11 @@ static void test_defaults_and_values(void **state)
 	assert_int_equal(c.enroll_at_login.kind, LK_ENROLL_NONE);
 	assert_false(c.create_home);
 	assert_string_equal(c.home_skel, "/etc/skel");
-	assert_int_equal(parse(&c, "[latchkey]\nenroll_at_login = uids:2000-2999\ncreate_home = yes\n"
-				   "home_skel = /srv/skel\n",
-			       &e),
-			 0);
+	assert_int_equal(parse(&c,
+	                       "[latchkey]\nenroll_at_login = uids:2000-2999\ncreate_home = yes\n"
+	                       "home_skel = /srv/skel\n",
+	                       &e),
+	                 0);
 	assert_int_equal(c.enroll_at_login.kind, LK_ENROLL_UIDS);
 	assert_int_equal(c.enroll_at_login.uid_min, 2000);
 	assert_int_equal(c.enroll_at_login.uid_max, 2999);
@@ -46,10 +47,14 @@ static void test_defaults_and_values(void **state)
 static void test_bad_values_change_nothing(void **state)
 {
 	static const char *const bad[] = {
-	    "[latchkey]\nenroll_at_login = everyone\n", "[latchkey]\nenroll_at_login = uids:10-5\n",
-	    "[latchkey]\nenroll_at_login = uids:0-5\n", "[latchkey]\nenroll_at_login = uids:5\n",
-	    "[latchkey]\nenroll_at_login = group:\n",   "[latchkey]\nenroll_at_login = group:a b\n",
-	    "[latchkey]\nhome_skel = etc/skel\n",       "[latchkey]\nhome_skel = /etc/../skel\n",
+	    "[latchkey]\nenroll_at_login = everyone\n",
+	    "[latchkey]\nenroll_at_login = uids:10-5\n",
+	    "[latchkey]\nenroll_at_login = uids:0-5\n",
+	    "[latchkey]\nenroll_at_login = uids:5\n",
+	    "[latchkey]\nenroll_at_login = group:\n",
+	    "[latchkey]\nenroll_at_login = group:a b\n",
+	    "[latchkey]\nhome_skel = etc/skel\n",
+	    "[latchkey]\nhome_skel = /etc/../skel\n",
 	    "[latchkey]\ncreate_home = maybe\n",
 	    /* a good line, then a bad one: the file adds nothing */
 	    "[latchkey]\nenroll_at_login = all\ncreate_home = yes\nhome_skel = /x\nlock_delay = forever\n",
