@@ -187,7 +187,7 @@ static void print_summary(const struct migrate_run *m)
 			printf("\"%s\"", migrate_phase_name(m->resumed_from));
 		else
 			fputs("null", stdout);
-		puts(",\"original_removed\":true}");
+		printf(",\"original_removed\":true,\"locked\":%s}\n", m->locked ? "true" : "false");
 	} else {
 		fputs(enc ? "Encrypted " : "Decrypted ", stdout);
 		text_print_escaped(stdout, m->dir);
@@ -201,6 +201,8 @@ static void print_summary(const struct migrate_run *m)
 			       (double)m->copy_ms / 1000, format_size(per_s, rate),
 			       (double)m->verify_ms / 1000);
 	}
+	if (m->locked && !m->ctl->json)
+		printf("Locked: it unlocks at the user's next login.\n");
 	if (enc)
 		fputs("Warning: the removed plaintext may remain in the filesystem's free blocks.\n"
 		      "On an SSD run 'fstrim' on this filesystem; on a disk, overwrite its free space\n"

@@ -79,6 +79,23 @@ int migrate_daemon_unlock(const struct ctl *ctl, const char *op, uid_t uid, cons
 	return 0;
 }
 
+int migrate_daemon_lock(const struct ctl *ctl, const char *op, uid_t uid)
+{
+	struct lk_msg *req _cleanup_msg_ = NULL;
+	struct lk_msg *rep _cleanup_msg_ = NULL;
+	int r;
+
+	r = ctl_msgs_new(&req, &rep, LK_REQ_LOCK, uid);
+	if (r != 0)
+		return r;
+	r = ctl_request(ctl, op, req, rep);
+	if (r != 0)
+		return r;
+	if (rep->type != LK_REP_LOCK_RESULT)
+		return ctl_reply_error(op, rep);
+	return 0;
+}
+
 int migrate_daemon_relocate(const struct ctl *ctl, const char *op, uid_t uid,
                             const uint8_t key_id[LK_KEY_ID_SIZE], const char *path, uint32_t flags)
 {

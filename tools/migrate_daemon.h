@@ -19,6 +19,8 @@ int migrate_daemon_encrypt(const struct ctl *ctl, const char *op, uid_t uid, con
 /* UNLOCK uid's directories with the passphrase. */
 int migrate_daemon_unlock(const struct ctl *ctl, const char *op, uid_t uid, const char *user,
                           bool from_stdin);
+/* LOCK uid's directories. */
+int migrate_daemon_lock(const struct ctl *ctl, const char *op, uid_t uid);
 /* RELOCATE (flags LK_RLF_*). */
 int migrate_daemon_relocate(const struct ctl *ctl, const char *op, uid_t uid,
                             const uint8_t key_id[LK_KEY_ID_SIZE], const char *path, uint32_t flags);

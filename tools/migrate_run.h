@@ -28,6 +28,7 @@ struct migrate_run {
 
 	struct migrate_journal j;
 	bool resumed;
+	bool locked; /* the user's directories were locked at the end */
 	enum migrate_phase resumed_from;
 	struct migrate_totals totals;
 	uint64_t need_bytes, free_bytes, free_inodes;

@@ -125,6 +125,12 @@ static int step_copy(struct migrate_run *m)
 	r = prepare_sibling(m);
 	if (r != 0)
 		return r;
+	/* The copy is root's until its last step gives the top directory
+	 * the original's owner and mode: nobody else writes into it meanwhile. */
+	if (fchownat(m->parent_fd, m->sibling, 0, 0, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    fchmodat(m->parent_fd, m->sibling, 0700, 0) < 0)
+		return ctl_fail(CTL_EXIT_FAILED, m->op, "cannot make %s root's: %s", m->sibling_path,
+		                strerror(errno));
 	t.src = migrate_open_dir_at(m->parent_fd, m->base);
 	t.dst = migrate_open_dir_at(m->parent_fd, m->sibling);
 	if (t.src < 0 || t.dst < 0) {
@@ -197,6 +203,7 @@ static int step_remove(struct migrate_run *m)
 	struct migrate_progress p;
 	struct migrate_path where = {};
 	uint64_t at_sib = ino_at(m->parent_fd, m->sibling);
+	char who[256];
 	int r;
 
 	if (ino_at(m->parent_fd, m->base) != m->j.copy_ino || (at_sib && at_sib != m->j.orig_ino))
@@ -221,6 +228,14 @@ static int step_remove(struct migrate_run *m)
 	r = lk_unlink_durable_at(m->parent_fd, m->journal);
 	if (r < 0 && r != -ENOENT)
 		return ctl_fail(CTL_EXIT_FAILED, m->op, "cannot remove the journal: %s", strerror(-r));
+	/* The user is logged out (checked before the copy): the new encrypted
+	 * directory should not stay unlocked until they log in and out. */
+	if (m->direction == MIGRATE_ENCRYPT && migrate_find_users(m->dir, m->uid, who, sizeof(who)) == 0) {
+		r = migrate_daemon_lock(m->ctl, m->op, m->uid);
+		if (r != 0)
+			return r;
+		m->locked = true;
+	}
 	return 0;
 }
 

@@ -73,9 +73,11 @@ for phase in copy verify before-exchange after-exchange remove; do
     rm "$D/links/rel"
     python3 "$SNAP" snap "$D" >"$W/before.$i"
   fi
-  migrate "$D" 2>"$W/err" >/dev/null || fail "$phase: the rerun failed: $(cat "$W/err"; ls -la "$D" "$D/docs"  "$SIB" "$SIB/docs")"
+  migrate "$D" 2>"$W/err" >"$W/out" || fail "$phase: the rerun failed: $(cat "$W/err"; ls -la "$D" "$D/docs"  "$SIB" "$SIB/docs")"
   grep -q "Continuing the migrate of" "$W/err" || fail "$phase: the rerun did not resume"
   encrypted "$D" || fail "$phase: $D not encrypted after the rerun"
+  grep -q "Locked: it unlocks" "$W/out" || fail "$phase: the finished migrate did not lock"
+  printf '%s\n' "$PW" | ctl unlock "$U" --passphrase-stdin >/dev/null
   same "$D" $i "$phase: after the rerun the tree differs"
   [ -z "$(leftovers)" ] || fail "$phase: left behind: $(leftovers)"
   ctl status "$U" --json | grep -q "\"path\": *\"$D\"" || fail "$phase: status does not list $D"

@@ -38,6 +38,7 @@ ok "--dry-run: plan printed, nothing changed"
 # A process of the user holds it: refused without --force.
 setpriv --reuid="$U" --regid="$(id -g "$U")" --clear-groups sleep 300 &
 SLEEPER=$!
+for _ in $(seq 100); do [ "$(stat -c %u /proc/$SLEEPER 2>/dev/null)" = "$(id -u "$U")" ] && break; sleep 0.05; done
 rc=0; printf '%s\n' "$PW" | ctl migrate "$H" --user "$U" --passphrase-stdin 2>"$W/err" || rc=$?
 kill "$SLEEPER"; wait "$SLEEPER" 2>/dev/null || true
 [ $rc = 1 ] && grep -q "in use" "$W/err" || fail "migrate with a live user process: rc $rc, $(cat "$W/err")"
@@ -45,30 +46,35 @@ ok "refused while the user has a process: $(head -1 "$W/err")"
 
 out=$(printf '%s\n' "$PW" | ctl migrate "$H" --user "$U" --passphrase-stdin --json 2>"$W/err") \
   || fail "migrate failed: $(cat "$W/err")"
-echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["original_removed"] and d["dirs"] > 200 and d["files"] > 20, d' \
+echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["original_removed"] and d["locked"] and d["dirs"] > 200 and d["files"] > 20, d' \
   || fail "bad --json summary: $out"
 grep -q "free blocks" "$W/err" || fail "no warning about plaintext in free blocks"
 ID=$(xfs_io -c get_encpolicy "$H" | awk '/Master key identifier/ {print $4}')
 [ -n "$ID" ] && echo "$out" | grep -q "\"key_id\":\"$ID\"" || fail "$H has no policy with the reported key: $ID / $out"
 ls -A "$MNT/home" | grep -q latchkey-migrate && fail "sibling or journal left behind: $(ls -A "$MNT/home")"
+ctl status "$U" --json | grep -q "\"path\": *\"$H\"" || fail "status does not show $H: $(ctl status "$U" --json)"
+
+# migrate locked it (the user is logged out): no-key names, ENOKEY.
+[ "$(key_status "$ID")" = Absent ] || fail "not locked after migrate: $(key_status "$ID")"
+ls "$H" | grep -qx docs && fail "plaintext name visible after migrate"
+name=$(find "$H" -mindepth 1 -maxdepth 1 -type f | head -1)
+err=$(cat "$name" 2>&1 >/dev/null) && fail "read of a locked file succeeded"
+case "$err" in *"Required key not available"*) ;; *) fail "expected ENOKEY, got: $err" ;; esac
+ok "migrated and locked: no-key names, ENOKEY; key $ID"
+
+printf '%s\n' "$PW" | ctl unlock "$U" --passphrase-stdin >/dev/null
 python3 "$SNAP" snap "$H" >"$W/after"
 diff "$W/before" "$W/after" >"$W/diff" || fail "snapshot differs after migrate: $(head -20 "$W/diff")"
 blocks=$(stat -c %b "$H/sparse")
 [ "$blocks" -lt 2048 ] || fail "the 1 GiB sparse file now allocates $blocks blocks"
-ok "migrated: snapshot equal ($(wc -l <"$W/after") entries), sparse file $blocks blocks, key $ID"
-
-ctl status "$U" --json | grep -q "\"path\": *\"$H\"" || fail "status does not show $H: $(ctl status "$U" --json)"
+ok "unlocked: snapshot equal ($(wc -l <"$W/after") entries), sparse file $blocks blocks"
 ctl lock "$U" >/dev/null
 [ "$(key_status "$ID")" = Absent ] || fail "not locked: $(key_status "$ID")"
-ls "$H" | grep -qx docs && fail "plaintext name visible after lock"
-name=$(find "$H" -mindepth 1 -maxdepth 1 -type f | head -1)
-err=$(cat "$name" 2>&1 >/dev/null) && fail "read of a locked file succeeded"
-case "$err" in *"Required key not available"*) ;; *) fail "expected ENOKEY, got: $err" ;; esac
-ok "locked: no-key names, ENOKEY"
 
 out=$(printf '%s\n' "$PW" | "$PAM_LOGIN" "$SERVICE" "$U" -- cat "$H/docs/notes.txt") || fail "login failed"
 [ "$out" = "top secret notes" ] || fail "not readable in the session: $out"
-ok "login unlocks the migrated home"
+wait_status Absent
+ok "login unlocks the migrated home, logout locks it"
 
 # decrypt turns it back (unlocked by latchkeyctl unlock), snapshot equal again.
 # (the cat above moved notes.txt's atime: compare with a fresh snapshot)
