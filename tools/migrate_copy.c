@@ -66,14 +66,17 @@ static int copy_range(struct migrate_tree *t, int in, int out, off_t off, off_t 
 static int copy_data(struct migrate_tree *t, int in, int out, off_t size)
 {
 	bool hooked = false;
-	off_t off = 0;
+	off_t off = 0, holes = 0;
+	int r;
 
 	if (ftruncate(out, size) < 0)
 		return migrate_fail(t, "set the size of the copy", -errno);
 	while (off < size) {
 		off_t data = lseek(in, off, SEEK_DATA), hole;
-		if (data < 0 && errno == ENXIO)
+		if (data < 0 && errno == ENXIO) {
+			holes += size - off;
 			break;
+		}
 		if (data < 0)
 			return migrate_fail(t, "seek", -errno);
 		hole = lseek(in, data, SEEK_HOLE);
@@ -81,11 +84,14 @@ static int copy_data(struct migrate_tree *t, int in, int out, off_t size)
 			return migrate_fail(t, "seek", -errno);
 		if (hole > size)
 			hole = size;
-		int r = copy_range(t, in, out, data, hole, &hooked);
+		holes += data - off;
+		r = copy_range(t, in, out, data, hole, &hooked);
 		if (r < 0)
 			return r;
 		off = hole;
 	}
+	/* Holes are not copied, but count as done for the progress bar. */
+	migrate_progress_add(&t->progress, 0, (uint64_t)holes);
 	return 0;
 }
 

@@ -102,7 +102,7 @@ static int compare_content(struct migrate_tree *t, int sdir, int ddir, const cha
 	r = hash_file(b, size, hb, &nb);
 	if (r < 0)
 		return migrate_fail(t, "read the copy for verification", r);
-	migrate_progress_add(&t->progress, 0, na);
+	migrate_progress_add(&t->progress, 0, (uint64_t)size); /* holes count as done */
 	if (memcmp(ha, hb, sizeof(ha)) != 0)
 		return migrate_fail(t, "verify: the copy's content differs", -EBADMSG);
 	return 0;
