@@ -64,6 +64,8 @@ for ((r = 0; r < RUNS; r++)); do
       python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); b=int(sys.argv[2])
 print(b * 1000 // max(d["copy_ms"], 1), file=open(sys.argv[3], "a"))
 print(d["verify_ms"], file=open(sys.argv[4], "a"))' "$W/m.json" "$BYTES" "$W/mig" "$W/ver"
+      # migrate locks what it made (the user is logged out); cp may read it next
+      printf '%s\n' "$PW" | ctl unlock "$U" --passphrase-stdin >/dev/null 2>&1 || true  # earlier runs' roots are gone
     fi
   done
   rm -rf "$MNT/cp$r" "$MNT/src$r"
