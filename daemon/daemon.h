@@ -161,6 +161,17 @@ uint32_t daemon_rotate(struct daemon *d, struct user *u, const struct lk_protect
 /* At start-up: finish or undo rotations a crash interrupted. */
 void daemon_rotation_recover(struct daemon *d);
 
+/* relocate.c: the RELOCATE request's work (flags LK_RLF_*). Returns an
+ * lk_status; *why a static explanation for the client on error. */
+uint32_t daemon_relocate_root(struct daemon *d, uid_t uid, const uint8_t key_id[LK_KEY_ID_SIZE], const char *path,
+			      uint32_t flags, const char **why);
+
+/* login_enroll.c: the LOGIN_ENROLL request's work. Without a key in req,
+ * *ret_kdf gets the new slot's parameters; with one, uid is enrolled and
+ * *ret_flags gets LK_LEF_*. Returns an lk_status, *why on error. */
+uint32_t daemon_login_enroll(struct daemon *d, const struct lk_msg *req, struct lk_kdf_params *ret_kdf,
+			     uint32_t *ret_flags, const char **why);
+
 /* requests.c */
 void handle_request(struct conn *c, struct lk_msg *req);
 /* A v1 key started under d->v1_wait has been added (result 0) or not. */

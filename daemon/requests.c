@@ -613,6 +613,46 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 	conn_send(c, m);
 }
 
+static void handle_relocate(struct conn *c, const struct lk_msg *req)
+{
+	const char *why = NULL;
+	uint32_t st;
+
+	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KEY_ID) | LK_F(LK_T_PATH)) || !peer_is_root(c))
+		return;
+	st = daemon_relocate_root(c->d, req->uid, req->key_id, req->path,
+				  lk_msg_has(req, LK_T_FLAGS) ? req->flags : 0, &why);
+	if (st != LK_OK)
+		reply_error(c, st, 0, why);
+	else
+		reply_ok(c);
+}
+
+static void handle_login_enroll(struct conn *c, const struct lk_msg *req)
+{
+	struct lk_msg *m = c->d->rep;
+	struct lk_kdf_params kdf;
+	const char *why = NULL;
+	uint32_t st, flags;
+
+	if (!require(c, req, LK_F(LK_T_UID)) || !peer_is_root(c))
+		return;
+	st = daemon_login_enroll(c->d, req, &kdf, &flags, &why);
+	if (st != LK_OK) {
+		reply_error(c, st, 0, why);
+		return;
+	}
+	if (lk_msg_has(req, LK_T_KEY)) {
+		lk_msg_init(m, LK_REP_OK, req->seq);
+		if (flags)
+			lk_msg_set_flags(m, flags);
+	} else {
+		lk_msg_init(m, LK_REP_KDF_PARAMS, req->seq);
+		lk_msg_set_kdf(m, &kdf);
+	}
+	conn_send(c, m);
+}
+
 static void handle_reload(struct conn *c, const struct lk_msg *req)
 {
 	char text[LK_TEXT_MAX + 1];
@@ -876,6 +916,8 @@ static const request_handler handlers[_LK_REQ_MAX] = {
 	[LK_REQ_REWRAP] = handle_rewrap,
 	[LK_REQ_CONFIG_DIR] = handle_config_dir,
 	[LK_REQ_ROTATE] = handle_rotate,
+	[LK_REQ_RELOCATE] = handle_relocate,
+	[LK_REQ_LOGIN_ENROLL] = handle_login_enroll,
 };
 
 void handle_request(struct conn *c, struct lk_msg *req)

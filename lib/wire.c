@@ -409,6 +409,11 @@ const char *lk_msg_type_to_string(uint16_t type)
 		return "RELOAD";
 	case LK_REQ_CONFIG_DIR:
 		return "CONFIG_DIR";
+
+	case LK_REQ_RELOCATE:
+		return "RELOCATE";
+	case LK_REQ_LOGIN_ENROLL:
+		return "LOGIN_ENROLL";
 	case LK_REP_OK:
 		return "OK";
 	case LK_REP_ERROR:

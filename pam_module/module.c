@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "client.h"
+#include "enroll.h"
 #include "link.h"
 #include "module.h"
 #include "resync.h"
@@ -55,6 +56,7 @@ int lk_pam_do_authenticate(pam_handle_t *pamh, int flags, const struct lk_pam_op
 	struct lk_kdf_params login;
 	const void *item = NULL;
 	const char *authtok;
+	bool enrolled = false;
 	int r;
 
 	r = lk_pam_link_init(&l, pamh, o, LOCKED);
@@ -80,9 +82,16 @@ int lk_pam_do_authenticate(pam_handle_t *pamh, int flags, const struct lk_pam_op
 	if (r < 0)
 		return r;
 	r = lk_pam_kdf_params(&l, 0, &login);
+	if (r == LK_PAM_SKIP && lk_pam_unix_accepted(pamh)) {
+		/* Not enrolled: maybe enroll_at_login covers the user. W is
+		 * then derived already. */
+		r = lk_pam_enroll_at_login(&l, authtok, &login);
+		enrolled = r == 0;
+	}
 	if (r != 0)
 		return r;
-	r = lk_pam_derive(&l, &login, authtok);
+	if (!enrolled)
+		r = lk_pam_derive(&l, &login, authtok);
 	if (r < 0)
 		return r;
 	r = lk_pam_submit(&l);

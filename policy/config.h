@@ -28,6 +28,13 @@
  *   [latchkey]
  *   lock_on_logout = yes|no         default yes
  *   lock_delay     = 0|30s|500ms|2min   default 0, at most 1h; units ms, s, min, h
+ *   enroll_at_login = none | all | group:NAME | uids:A-B   default none
+ *                                   who gets a login protector at their first
+ *                                   password login (all: UID_MIN..UID_MAX
+ *                                   of login.defs)
+ *   create_home    = yes|no         default no: create a missing home at
+ *                                   that login, encrypted, filled from home_skel
+ *   home_skel      = /etc/skel      default /etc/skel; absolute
  *   [user NAME]                       (per-user overrides; NAME as useradd
  *                                     takes it)
  *   lock_on_logout = yes|no
@@ -94,9 +101,25 @@ struct lk_user_setting {
 	int lock_on_logout; /* enum lk_tristate */
 };
 
+/* Who is enrolled at their first password login (enroll_at_login). */
+enum lk_enroll_kind {
+	LK_ENROLL_NONE = 0,
+	LK_ENROLL_ALL,   /* UID_MIN..UID_MAX of login.defs */
+	LK_ENROLL_GROUP, /* members of group (primary or supplementary) */
+	LK_ENROLL_UIDS,  /* uid_min..uid_max */
+};
+struct lk_enroll_rule {
+	enum lk_enroll_kind kind;
+	char group[LK_USER_NAME_MAX + 1];
+	uint32_t uid_min, uid_max;
+};
+
 struct lk_config {
 	bool lock_on_logout;
 	unsigned lock_delay_ms;
+	struct lk_enroll_rule enroll_at_login;
+	bool create_home;
+	char home_skel[LK_PATH_MAX + 1];
 	unsigned n_users;
 	struct lk_user_setting *users;
 	unsigned n_policies;
@@ -138,6 +161,16 @@ void lk_config_error_format(const struct lk_config_error *err, char *buf, size_t
  * directories) are removed at logout: the [user] setting, else the
  * policy's, else the global one. */
 bool lk_config_lock_on_logout(const struct lk_config *c, const char *user, const struct lk_cache_policy *p);
+
+/* enroll_at_login's value into *ret; -EINVAL with why otherwise. */
+int lk_enroll_rule_parse(const char *value, struct lk_enroll_rule *ret, char *why, size_t why_size);
+/* Whether the rule covers the user (uid, name, primary gid); "all" reads
+ * UID_MIN/UID_MAX from login_defs (a path; NULL: /etc/login.defs). */
+bool lk_enroll_rule_matches(const struct lk_enroll_rule *r, uid_t uid, const char *user, gid_t gid,
+			    const char *login_defs);
+/* A numeric setting of login.defs (HOME_MODE 0700, UID_MIN 1000: octal
+ * with a leading 0, else decimal); -ENOENT when unset. */
+int lk_login_defs_get(const char *login_defs, const char *name, unsigned long *ret);
 
 /* Expand p->subdir for a user. -EINVAL if the result is empty, ".", "..",
  * or contains '/'; -ENAMETOOLONG if it does not fit. */

@@ -44,6 +44,8 @@ int parse_boolean(const char *key, const char *s, bool *ret, char *why, size_t w
 
 /* "0", "500ms", "30s", "2min", "1h" into milliseconds, at most 1 h. */
 int parse_duration_ms(const char *s, unsigned *ret, char *why, size_t why_size);
+/* home_skel: an absolute canonical path into out. */
+int lk_home_skel_parse(const char *value, char *out, size_t size, char *why, size_t why_size);
 
 /* Static checks of a subdir template (what lk_cache_policy_set("subdir") runs). */
 int subdir_template_check(const char *t, char *why, size_t why_size);

@@ -35,8 +35,16 @@ enum section_kind {
 	SECTION_POLICY,
 };
 
-enum { LATCHKEY_KEY_LOCK_ON_LOGOUT, LATCHKEY_KEY_LOCK_DELAY, LATCHKEY_KEY_COUNT };
-static const char *const latchkey_keys[LATCHKEY_KEY_COUNT] = {"lock_on_logout", "lock_delay"};
+enum {
+	LATCHKEY_KEY_LOCK_ON_LOGOUT,
+	LATCHKEY_KEY_LOCK_DELAY,
+	LATCHKEY_KEY_ENROLL_AT_LOGIN,
+	LATCHKEY_KEY_CREATE_HOME,
+	LATCHKEY_KEY_HOME_SKEL,
+	LATCHKEY_KEY_COUNT
+};
+static const char *const latchkey_keys[LATCHKEY_KEY_COUNT] = {"lock_on_logout", "lock_delay", "enroll_at_login",
+							      "create_home", "home_skel"};
 static const char *const user_keys[] = {"lock_on_logout"};
 
 struct parser {
@@ -376,9 +384,15 @@ static int handle_key(struct parser *ps, const char *key, const char *value)
 	case SECTION_LATCHKEY:
 		if (k == LATCHKEY_KEY_LOCK_DELAY) {
 			r = parse_duration_ms(value, &ps->c->lock_delay_ms, why, sizeof(why));
+		} else if (k == LATCHKEY_KEY_ENROLL_AT_LOGIN) {
+			r = lk_enroll_rule_parse(value, &ps->c->enroll_at_login, why, sizeof(why));
+		} else if (k == LATCHKEY_KEY_HOME_SKEL) {
+			r = lk_home_skel_parse(value, ps->c->home_skel, sizeof(ps->c->home_skel), why, sizeof(why));
 		} else {
 			r = parse_boolean(key, value, &b, why, sizeof(why));
-			if (r == 0)
+			if (r == 0 && k == LATCHKEY_KEY_CREATE_HOME)
+				ps->c->create_home = b;
+			else if (r == 0)
 				ps->c->lock_on_logout = b;
 		}
 		break;
@@ -441,7 +455,13 @@ int lk_config_parse_buffer(struct lk_config *c, const char *text, size_t len, co
 	unsigned n_users = c ? c->n_users : 0, n_policies = c ? c->n_policies : 0;
 	bool lock_on_logout = c ? c->lock_on_logout : false;
 	unsigned lock_delay_ms = c ? c->lock_delay_ms : 0;
+	struct lk_enroll_rule enroll = c ? c->enroll_at_login : (struct lk_enroll_rule){};
+	bool create_home = c ? c->create_home : false;
+	char home_skel[LK_PATH_MAX + 1] = "";
 	int r;
+
+	if (c)
+		memcpy(home_skel, c->home_skel, sizeof(home_skel));
 
 	if (!c || (kind != LK_CONFIG_MAIN && kind != LK_CONFIG_DROPIN))
 		return -EINVAL;
@@ -464,6 +484,9 @@ int lk_config_parse_buffer(struct lk_config *c, const char *text, size_t len, co
 		c->n_policies = n_policies;
 		c->lock_on_logout = lock_on_logout;
 		c->lock_delay_ms = lock_delay_ms;
+		c->enroll_at_login = enroll;
+		c->create_home = create_home;
+		memcpy(c->home_skel, home_skel, sizeof(home_skel));
 		return ps.r;
 	}
 	return 0;

@@ -11,6 +11,7 @@
 #include "client.h"
 #include "ctl.h"
 #include "output.h"
+#include "status_home.h"
 
 static void status_help(void)
 {
@@ -27,6 +28,7 @@ static void status_help(void)
 	       "Options:\n"
 	       "  --json      print "
 	       "{\"policies\":[{\"user\",\"uid\",\"path\",\"key_id\",\"state\",\"sessions\"}]}\n"
+	       "              (with USER, \"home_not_encrypted\":PATH when USER's home is plain)\n"
 	       "  -h, --help  show this help\n");
 }
 
@@ -92,6 +94,8 @@ int cmd_status(struct ctl *ctl, int argc, char **argv)
 	_cleanup_free_ char *dir = NULL;
 	uint32_t uid = LK_UID_NONE;
 	unsigned shown = 0, received = 0;
+	char home[4096], name[256];
+	bool plain_home;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -152,8 +156,22 @@ int cmd_status(struct ctl *ctl, int argc, char **argv)
 			print_entry(ctl, rep, shown++ == 0);
 		r = lk_client_recv(fd, rep, lk_now_ms() + CTL_REPLY_TIMEOUT_MS);
 	}
-	if (ctl->json)
-		fputs("]}\n", stdout);
+	plain_home = uid != LK_UID_NONE && !dir && status_plain_home(uid, home, sizeof(home), name, sizeof(name));
+	if (ctl->json) {
+		fputs("]", stdout);
+		if (plain_home) {
+			fputs(",\"home_not_encrypted\":", stdout);
+			json_print_string(stdout, home);
+		}
+		fputs("}\n", stdout);
+	} else if (plain_home) {
+		text_print_escaped(stdout, home);
+		fputs(": not encrypted: run latchkeyctl migrate ", stdout);
+		text_print_escaped(stdout, home);
+		fputs(" --user ", stdout);
+		text_print_escaped(stdout, name);
+		fputc('\n', stdout);
+	}
 	fflush(stdout);
 
 	if (r < 0)
@@ -164,7 +182,7 @@ int cmd_status(struct ctl *ctl, int argc, char **argv)
 	if (!lk_msg_has(rep, LK_T_COUNT) || rep->count != received)
 		return ctl_fail(CTL_EXIT_FAILED, "status", "latchkeyd announced %u entries but sent %u",
 		                rep->count, received);
-	if (!ctl->json && shown == 0)
+	if (!ctl->json && shown == 0 && !plain_home)
 		fputs(dir ? "No encrypted directory contains this path.\n" : "No encrypted directories.\n",
 		      stdout);
 	return CTL_EXIT_OK;

@@ -26,6 +26,8 @@ static const struct ctl_command commands[] = {
     {"rotate", cmd_rotate, "give USER a new protector key; reseal every wrapped key (root)"},
     {"policy", cmd_policy, "give each user a directory under a shared root (assign, list, remove)"},
     {"prune", cmd_prune, "delete old files of locked users from a shared cache DIR (root)"},
+    {"migrate", cmd_migrate, "encrypt DIR, which holds data, for USER: copy, verify, swap (root)"},
+    {"decrypt", cmd_decrypt, "turn the encrypted DIR back into a plain one (root)"},
 };
 
 static void help(void)

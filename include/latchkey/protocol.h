@@ -67,6 +67,28 @@
  *                  LK_CD_VENDOR its vendor directory (any peer: latchkeyctl
  *                  writes where the running daemon reads, not where it
  *                  guesses).
+
+ *   RELOCATE       uid R, key_id R, path R,  -> OK | ERROR           (peer uid 0)
+ *                  flags O
+ *                  The policy root of uid with identifier key_id now lives
+ *                  at path (latchkeyctl migrate swapped it into place with
+ *                  RENAME_EXCHANGE): the daemon checks that the directory at
+ *                  path has that policy and uid's wrapped key, then records
+ *                  path in uid's index. With LK_RLF_FORGET (latchkeyctl
+ *                  decrypt) the root is gone instead: path must no longer
+ *                  carry that policy; the index entry is removed and the key
+ *                  taken out of the kernel (an fd of path's parent names the
+ *                  filesystem).
+ *   LOGIN_ENROLL   uid R, kdf O, key O       -> KDF_PARAMS | OK | ERROR (peer uid 0)
+ *                  Enrolment at a first password login (pam_latchkey, after
+ *                  pam_unix accepted the password). Without key: the daemon
+ *                  checks that enroll_at_login covers uid and that uid is
+ *                  not enrolled (else ERROR PERM or EXISTS) and answers the
+ *                  new login slot's parameters (the machine's KDF target,
+ *                  a fresh salt). With kdf and key (W derived with them):
+ *                  enrols uid; with create_home, a missing home (passwd)
+ *                  is made encrypted and filled from home_skel. OK carries
+ *                  flags LK_LEF_*.
  *
  * Replies:
  *   OK             (none); path for CONFIG_DIR
@@ -116,6 +138,9 @@ enum lk_msg_type {
 	LK_REQ_ENCRYPT       = 9,
 	LK_REQ_REWRAP        = 10,
 	LK_REQ_RELOAD        = 11,
+	/* 12-15 reserved (identity) */
+	LK_REQ_RELOCATE      = 16,
+	LK_REQ_LOGIN_ENROLL  = 17,
 	LK_REQ_ROTATE        = 18,
 	LK_REQ_CONFIG_DIR    = 20,
 	_LK_REQ_MAX,
@@ -203,6 +228,13 @@ enum lk_key_state {
 
 /* ENCRYPT flags */
 #define LK_EF_V1 (1u << 0) /* legacy v1 policy, key in the user's keyring */
+
+/* RELOCATE flags */
+#define LK_RLF_FORGET (1u << 0) /* the root was removed: drop it from the index and the kernel */
+
+/* LOGIN_ENROLL's OK flags */
+#define LK_LEF_HOME_CREATED  (1u << 0) /* a new encrypted home was made and filled */
+#define LK_LEF_HOME_PLAIN    (1u << 1) /* the home exists unencrypted: left alone */
 
 /* KDF algorithms (LK_T_KDF alg byte, and the protector slot's kdf byte) */
 #define LK_KDF_ARGON2ID 1 /* W = Argon2id(passphrase, salt, t, m, p) */

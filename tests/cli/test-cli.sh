@@ -24,7 +24,7 @@ mentions() {
 	done
 }
 
-expect 0 "--help" -- "$CTL" --help;  mentions --socket --json --version enroll encrypt status lock unlock prune "Exit status"
+expect 0 "--help" -- "$CTL" --help;  mentions --socket --json --version enroll encrypt status lock unlock prune migrate decrypt "Exit status"
 expect 0 "-h" -- "$CTL" -h
 expect 0 "--version" -- "$CTL" --version; mentions "latchkeyctl [0-9]"
 expect 0 "enroll --help" -- "$CTL" enroll --help;   mentions --kdf-time --passphrase-stdin --json
@@ -32,6 +32,12 @@ expect 0 "encrypt --help" -- "$CTL" encrypt --help; mentions --user --passphrase
 expect 0 "status --help" -- "$CTL" status --help;   mentions --json USER DIR
 expect 0 "lock --help" -- "$CTL" lock --help;       mentions --json USER
 expect 0 "unlock --help" -- "$CTL" unlock --help;   mentions --passphrase-stdin --json
+expect 0 "migrate --help" -- "$CTL" migrate --help; mentions --user --dry-run --force --passphrase-stdin --json
+expect 0 "decrypt --help" -- "$CTL" decrypt --help; mentions --user --dry-run --force --json
+expect 2 "migrate without DIR" -- "$CTL" migrate --user nobody
+expect 2 "migrate without --user" -- "$CTL" migrate /tmp
+expect 2 "migrate with a relative DIR" -- "$CTL" migrate tmp --user nobody
+expect 2 "decrypt with two DIRs" -- "$CTL" decrypt /a /b
 expect 0 "prune --help" -- "$CTL" prune --help
 mentions --free --max-size --max-age --include-unlocked --dry-run --jobs --json KiB "Exit status"
 

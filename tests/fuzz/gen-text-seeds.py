@@ -52,6 +52,9 @@ put('fuzz-config', 'valid-dropin', b'# browser caches\n' + WEB + b'subdir = u%U-
     b'\n[policy tmp]\nroot = /srv/tmp\nper_user = true\nfilenames = AES-256-HCTR2\n')
 put('fuzz-config', 'valid-main', b'[latchkey]\nlock_on_logout = no\nlock_delay = 2min\n'
     b'[user alice]\nlock_on_logout = yes\n[user bob]\n')
+put('fuzz-config', 'valid-adoption', b'[latchkey]\nenroll_at_login = group:staff\ncreate_home = yes\n'
+    b'home_skel = /etc/skel\n')
+put('fuzz-config', 'invalid-uid-range', b'[latchkey]\nenroll_at_login = uids:9-3\n')
 put('fuzz-config', 'invalid-continuation', WEB + b'subdir = %u\n  cache\n')
 put('fuzz-config', 'invalid-inline-comment', WEB + b'mode = 0700 ; private\n')
 put('fuzz-config', 'invalid-nul', b'[policy web]\nroot = /var/ca\x00che\nper_user = yes\n')

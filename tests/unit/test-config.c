@@ -135,7 +135,7 @@ static const struct bad_case bad_cases[] = {
      "t.conf:4: unknown key \"colour\" in [policy web]; valid keys: " VALID_POLICY_KEYS},
     {M, "[latchkey]\nlock_dealy = 1s\n", 0,
      "t.conf:2: unknown key \"lock_dealy\" in [latchkey]; did you mean \"lock_delay\"? Valid keys: "
-     "lock_on_logout, lock_delay"},
+     "lock_on_logout, lock_delay, enroll_at_login, create_home, home_skel"},
     {M, "[user bob]\nlock_delay = 1s\n", 0,
      "t.conf:2: unknown key \"lock_delay\" in [user bob]; valid keys: lock_on_logout"},
     {D, WEB "mode = 0700\nmode = 0750\n", 0,
