@@ -130,7 +130,7 @@ static int handle(struct fake_record *rec, enum fake_mode mode, int *conns, int 
 		break;
 	}
 	(void)reply(conns[i], &rep);
-	return 1;
+	return !(mode == FAKE_IDLE_CLOSE && req.type == LK_REQ_KDF_PARAMS);
 }
 
 static _Noreturn void serve(int lfd, enum fake_mode mode, struct fake_record *rec)

@@ -19,6 +19,9 @@ enum fake_mode {
 	FAKE_HANG,      /* accepts, reads, never answers */
 	FAKE_GARBAGE,   /* answers every request with random bytes */
 	FAKE_WRONG_UID, /* FAKE_NORMAL, but listening as uid 65534 */
+	FAKE_IDLE_CLOSE, /* FAKE_NORMAL, but closes the connection after answering
+			  * KDF_PARAMS, as latchkeyd drops one left idle 5 s by a
+			  * slow derivation */
 };
 
 #define FAKE_MAX_MSGS    32
