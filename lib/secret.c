@@ -5,7 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
+#include <sodium.h>
 
 #include "secret.h"
 
@@ -67,7 +67,8 @@ void lk_secret_free(void *p, size_t len)
 
 bool lk_secret_equal(const void *a, const void *b, size_t len)
 {
-	return CRYPTO_memcmp(a, b, len) == 0;
+	/* Constant time; libsodium rather than OpenSSL keeps libcrypto out of the PAM module. */
+	return sodium_memcmp(a, b, len) == 0;
 }
 
 void lk_wipe(void *p, size_t len)
