@@ -228,6 +228,13 @@ static bool peer_hung_up(int fd)
 	return (p.revents & (POLLHUP | POLLERR)) || recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
+/* Asking for parameters reads; a second AUTH_SUBMIT replaces the first
+ * pending credential. A REWRAP is never repeated: it may have been done. */
+static bool request_is_repeatable(uint16_t type)
+{
+	return type == LK_REQ_KDF_PARAMS || type == LK_REQ_AUTH_SUBMIT;
+}
+
 int lk_pam_link_call(struct lk_pam_link *l, const char *what)
 {
 	int r;
@@ -245,6 +252,11 @@ int lk_pam_link_call(struct lk_pam_link *l, const char *what)
 	}
 	l->b->req.seq = ++l->seq;
 	r = lk_client_call(l->fd, &l->b->req, &l->b->rep, lk_pam_deadline(l->o->timeout_ms));
+	/* A loaded daemon may act on the expired idle deadline after the check
+	 * above and drop the connection with the request unread: end-of-file and
+	 * no answer. Only requests that are safe to repeat are sent once more. */
+	if (r == -ECONNRESET && request_is_repeatable(l->b->req.type) && lk_pam_link_connect(l) == 0)
+		r = lk_client_call(l->fd, &l->b->req, &l->b->rep, lk_pam_deadline(l->o->timeout_ms));
 	lk_msg_wipe(&l->b->req);
 	if (r < 0)
 		return lk_pam_log_call_failed(l->pamh, l->o, what, r, l->outcome);

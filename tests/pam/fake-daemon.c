@@ -98,6 +98,8 @@ static int handle(struct fake_record *rec, enum fake_mode mode, int *conns, int 
 												  : &rec->kdf);
 		break;
 	case LK_REQ_AUTH_SUBMIT:
+		if (mode == FAKE_DROP_SUBMIT && rec->dropped_submits++ == 0)
+			return 0;
 		memcpy(rec->key, req.key, sizeof(rec->key));
 		rec->got_key = 1;
 		if (rec->n_submits < FAKE_MAX_SUBMITS)
