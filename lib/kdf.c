@@ -21,28 +21,6 @@
 _Static_assert(crypto_pwhash_argon2id_SALTBYTES == LK_SALT_MIN, "libsodium's Argon2id salt is LK_SALT_MIN bytes");
 _Static_assert(LK_WRAP_KEY_SIZE >= crypto_pwhash_argon2id_BYTES_MIN, "libsodium's minimum Argon2id output");
 
-int lk_kdf_params_check(const struct lk_kdf_params *p)
-{
-	if (!p)
-		return -EINVAL;
-	if (p->alg == LK_KDF_X25519)
-		/* An escrow slot: no passphrase KDF, the salt is a public key. */
-		return p->salt_len == 32 && p->t_cost == 0 && p->m_cost_kib == 0 && p->parallelism == 0 ? 0
-													 : -EINVAL;
-	if (p->alg != LK_KDF_ARGON2ID)
-		return -EINVAL;
-	if (p->salt_len < LK_SALT_MIN || p->salt_len > LK_SALT_MAX)
-		return -EINVAL;
-	if (p->t_cost < LK_KDF_T_MIN || p->t_cost > LK_KDF_T_MAX)
-		return -EINVAL;
-	if (p->m_cost_kib < LK_KDF_M_MIN_KIB || p->m_cost_kib > LK_KDF_M_MAX_KIB)
-		return -EINVAL;
-	if (p->parallelism < LK_KDF_P_MIN || p->parallelism > LK_KDF_P_MAX)
-		return -EINVAL;
-	/* Argon2 needs at least 8 KiB per lane; the floor is far above that. */
-	return 0;
-}
-
 /* Argon2's working memory holds passphrase-derived blocks: keep it out of
  * core dumps. libargon2 wipes it itself before calling the free callback. */
 static int argon2_alloc_cb(uint8_t **memory, size_t bytes)
