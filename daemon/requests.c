@@ -142,8 +142,11 @@ static struct user *user_or_reply(struct conn *c, uid_t uid)
 	return u;
 }
 
-/* Parameters for a new slot: a fresh salt and the machine's target cost, or,
- * if none was recorded, the cost of the user's current login slot. */
+/* Parameters for a new slot: the machine's target t and m, or, if none was
+ * recorded, those of the user's current login slot; always one lane and a
+ * fresh 16-byte salt, the kind libsodium derives (lib/kdf.h), so a legacy
+ * multi-lane slot becomes one at its next rewrap. Equal t and m at one lane
+ * cost an attacker the same memory and passes, and the user less time. */
 static int fresh_kdf_params(struct daemon *d, const struct lk_protector *pr, struct lk_kdf_params *ret)
 {
 	struct lk_kdf_params k;
@@ -159,7 +162,9 @@ static int fresh_kdf_params(struct daemon *d, const struct lk_protector *pr, str
 	if (k.t_cost < LK_KDF_NEW_T_MIN)
 		k.t_cost = LK_KDF_NEW_T_MIN;
 	k.alg = LK_KDF_ARGON2ID;
-	k.salt_len = LK_SALT_MAX;
+	k.parallelism = 1;
+	k.salt_len = LK_SALT_MIN;
+	memset(k.salt, 0, sizeof(k.salt));
 	if (lk_random_bytes(k.salt, k.salt_len) < 0)
 		return -EIO;
 	*ret = k;

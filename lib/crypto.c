@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -11,26 +10,6 @@
 
 #include "crypto.h"
 #include "secret.h"
-
-int lk_random_bytes(void *buf, size_t len)
-{
-	uint8_t *p = buf;
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = getrandom(p + done, len - done, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int r = -errno;
-			lk_wipe(buf, done);
-			return r;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
 
 static int hkdf(const char *digest, const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
 		const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)

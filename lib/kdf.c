@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <argon2.h>
+#include <sodium.h>
 
 #include "crypto.h"
 #include "kdf.h"
@@ -16,29 +17,9 @@
 
 #define LK_KDF_FLOOR_T ((unsigned)LK_KDF_NEW_T_MIN)
 #define LK_KDF_TUNE_T_MAX 10u
-#define LK_KDF_P_TUNE_MAX 4u
 
-int lk_kdf_params_check(const struct lk_kdf_params *p)
-{
-	if (!p)
-		return -EINVAL;
-	if (p->alg == LK_KDF_X25519)
-		/* An escrow slot: no passphrase KDF, the salt is a public key. */
-		return p->salt_len == 32 && p->t_cost == 0 && p->m_cost_kib == 0 && p->parallelism == 0 ? 0
-													 : -EINVAL;
-	if (p->alg != LK_KDF_ARGON2ID)
-		return -EINVAL;
-	if (p->salt_len < LK_SALT_MIN || p->salt_len > LK_SALT_MAX)
-		return -EINVAL;
-	if (p->t_cost < LK_KDF_T_MIN || p->t_cost > LK_KDF_T_MAX)
-		return -EINVAL;
-	if (p->m_cost_kib < LK_KDF_M_MIN_KIB || p->m_cost_kib > LK_KDF_M_MAX_KIB)
-		return -EINVAL;
-	if (p->parallelism < LK_KDF_P_MIN || p->parallelism > LK_KDF_P_MAX)
-		return -EINVAL;
-	/* Argon2 needs at least 8 KiB per lane; the floor is far above that. */
-	return 0;
-}
+_Static_assert(crypto_pwhash_argon2id_SALTBYTES == LK_SALT_MIN, "libsodium's Argon2id salt is LK_SALT_MIN bytes");
+_Static_assert(LK_WRAP_KEY_SIZE >= crypto_pwhash_argon2id_BYTES_MIN, "libsodium's minimum Argon2id output");
 
 int lk_kdf_params_check_new(const struct lk_kdf_params *p)
 {
@@ -130,14 +111,53 @@ static int run_argon2(argon2_type type, uint32_t t, uint32_t m_kib, uint32_t p, 
 	return 0;
 }
 
+bool lk_kdf_uses_libsodium(uint32_t parallelism, size_t salt_len)
+{
+	return parallelism == 1 && salt_len == crypto_pwhash_argon2id_SALTBYTES;
+}
+
+int lk_argon2id_sodium(uint32_t t, uint32_t m_kib, const uint8_t *pwd, size_t pwd_len,
+		       const uint8_t salt[LK_SALT_MIN], uint8_t *out, size_t out_len)
+{
+	struct lk_secret tmp _cleanup_secret_ = {};
+	int r;
+
+	if (!out || (pwd_len > 0 && !pwd) || !salt || out_len < crypto_pwhash_argon2id_BYTES_MIN ||
+	    out_len > UINT32_MAX || pwd_len > crypto_pwhash_argon2id_PASSWD_MAX || t < 1 ||
+	    (uint64_t)m_kib * 1024u > crypto_pwhash_argon2id_MEMLIMIT_MAX ||
+	    (uint64_t)m_kib * 1024u < crypto_pwhash_argon2id_MEMLIMIT_MIN)
+		return -EINVAL;
+	/* Idempotent and thread-safe (a static mutex). It picks the AVX2 or
+	 * AVX-512 Argon2 core for this CPU; without it libsodium runs its
+	 * portable one. It keeps no file descriptor where getrandom() exists. */
+	if (sodium_init() < 0)
+		return -EIO;
+	r = lk_secret_new(&tmp, out_len);
+	if (r < 0)
+		return r;
+	/* libsodium only reads the password (it never clears it), so the
+	 * caller's buffer goes in as is. It mmap()s Argon2's working memory
+	 * itself: see lk_kdf_derive in kdf.h for what that means. */
+	errno = 0;
+	if (crypto_pwhash_argon2id(tmp.ptr, out_len, (const char *)pwd, pwd_len, salt, t, (size_t)m_kib * 1024u,
+				   crypto_pwhash_argon2id_ALG_ARGON2ID13) != 0)
+		return errno == ENOMEM ? -ENOMEM : -EIO;
+	memcpy(out, tmp.ptr, out_len);
+	return 0;
+}
+
 static int derive_unchecked(uint32_t t, uint32_t m_kib, uint32_t p, const uint8_t *salt, size_t salt_len,
 			    const char *passphrase, size_t passphrase_len, uint8_t *out, size_t out_len)
 {
 	struct lk_secret pwd _cleanup_secret_ = {};
 	int r;
 
-	/* Never hand the caller's buffer to libargon2: with CLEAR_PASSWORD it
-	 * would wipe it, and it may be libpam's PAM_AUTHTOK. */
+	if (lk_kdf_uses_libsodium(p, salt_len))
+		return lk_argon2id_sodium(t, m_kib, (const uint8_t *)passphrase, passphrase_len, salt, out, out_len);
+
+	/* A legacy slot (several lanes, or a 32-byte salt) goes to libargon2.
+	 * Never hand it the caller's buffer: with CLEAR_PASSWORD it would wipe
+	 * it, and it may be libpam's PAM_AUTHTOK. */
 	r = lk_secret_new(&pwd, passphrase_len);
 	if (r < 0)
 		return r;
@@ -181,17 +201,6 @@ int lk_argon2_raw(int type, uint32_t t, uint32_t m_kib, uint32_t p, const uint8_
 			  ad, ad_len, out, out_len);
 }
 
-static uint32_t default_parallelism(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (n < 1)
-		n = 1;
-	if (n > (long)LK_KDF_P_TUNE_MAX)
-		n = LK_KDF_P_TUNE_MAX;
-	return (uint32_t)n;
-}
-
 int lk_kdf_floor(struct lk_kdf_params *ret)
 {
 	struct lk_kdf_params p = {
@@ -199,7 +208,7 @@ int lk_kdf_floor(struct lk_kdf_params *ret)
 		.salt_len = LK_SALT_MIN,
 		.t_cost = LK_KDF_FLOOR_T,
 		.m_cost_kib = LK_KDF_M_MIN_KIB,
-		.parallelism = default_parallelism(),
+		.parallelism = 1,
 	};
 	int r;
 

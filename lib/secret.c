@@ -5,8 +5,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "secret.h"
 
 static size_t round_to_pages(size_t len)
@@ -89,7 +87,17 @@ void lk_secret_free(void *p, size_t len)
 
 bool lk_secret_equal(const void *a, const void *b, size_t len)
 {
-	return CRYPTO_memcmp(a, b, len) == 0;
+	/* Constant time: every byte is read (volatile: the compiler cannot stop
+	 * early) and the differences are only OR-ed. Written here rather than
+	 * CRYPTO_memcmp or sodium_memcmp, so that neither the PAM module (which
+	 * would keep the NODELETE libcrypto mapped after pam_end) nor latchkeyd
+	 * loads a library for it. */
+	const volatile uint8_t *x = a, *y = b;
+	uint8_t d = 0;
+
+	for (size_t i = 0; i < len; i++)
+		d |= x[i] ^ y[i];
+	return d == 0;
 }
 
 void lk_wipe(void *p, size_t len)

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <poll.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -214,12 +217,46 @@ int lk_pam_link_connect(struct lk_pam_link *l)
 	return 0;
 }
 
+/* true if the daemon has closed this connection (end-of-file is waiting). */
+static bool peer_hung_up(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char c;
+
+	if (poll(&p, 1, 0) != 1)
+		return false;
+	return (p.revents & (POLLHUP | POLLERR)) || recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+/* Asking for parameters reads; a second AUTH_SUBMIT replaces the first
+ * pending credential. A REWRAP is never repeated: it may have been done. */
+static bool request_is_repeatable(uint16_t type)
+{
+	return type == LK_REQ_KDF_PARAMS || type == LK_REQ_AUTH_SUBMIT;
+}
+
 int lk_pam_link_call(struct lk_pam_link *l, const char *what)
 {
 	int r;
 
+	/* latchkeyd drops a connection idle for 5 s, and the Argon2id run before
+	 * this request can take longer on a busy login server (100 logins at
+	 * once on two cores): connect afresh rather than lose the login. Checked
+	 * before sending, so no request is ever sent twice. */
+	if (l->fd >= 0 && peer_hung_up(l->fd)) {
+		if (l->o->debug)
+			pam_syslog(l->pamh, LOG_DEBUG, "latchkeyd closed the idle connection; connecting again");
+		r = lk_pam_link_connect(l);
+		if (r < 0)
+			return r;
+	}
 	l->b->req.seq = ++l->seq;
 	r = lk_client_call(l->fd, &l->b->req, &l->b->rep, lk_pam_deadline(l->o->timeout_ms));
+	/* A loaded daemon may act on the expired idle deadline after the check
+	 * above and drop the connection with the request unread: end-of-file and
+	 * no answer. Only requests that are safe to repeat are sent once more. */
+	if (r == -ECONNRESET && request_is_repeatable(l->b->req.type) && lk_pam_link_connect(l) == 0)
+		r = lk_client_call(l->fd, &l->b->req, &l->b->rep, lk_pam_deadline(l->o->timeout_ms));
 	lk_msg_wipe(&l->b->req);
 	if (r < 0)
 		return lk_pam_log_call_failed(l->pamh, l->o, what, r, l->outcome);

@@ -33,13 +33,13 @@
  *   then n_slots slots of LK_SLOT_SIZE bytes each:
  *     0   1  kind      enum lk_slot_kind
  *     1   1  kdf       LK_KDF_ARGON2ID, or LK_KDF_X25519 for escrow
- *     2   1  salt_len  LK_SALT_MIN..LK_SALT_MAX
+ *     2   1  salt_len  LK_SALT_MIN..LK_SALT_MAX (new login/recovery slots: LK_SALT_MIN)
  *     3   1  derivation LK_SLOT_DERIV_V1 (0: the only value in version 1 files)
  *                      or LK_SLOT_DERIV_V2 (every slot written now)
  *     4   4  slot_id   unique within the file, never reused
  *     8   4  t_cost    Argon2 passes
  *     12  4  m_cost    Argon2 memory in KiB
- *     16  4  parallelism
+ *     16  4  parallelism (new slots: 1)
  *     20  32 salt      (salt_len bytes used, rest zero)
  *     52  12 nonce
  *     64  32 ciphertext of P
@@ -55,6 +55,13 @@
  *   (its V1 slots kept as they are, bit for bit); new slots are always V2.
  *   A V1 escrow slot is replaced by a V2 one at the user's next rewrap when
  *   the daemon finds the machine's escrow public key (escrow.pub).
+ *   Implementation, not format: a LK_KDF_ARGON2ID slot with parallelism 1
+ *   and salt_len 16 is derived by libsodium (crypto_pwhash_argon2id, which
+ *   has exactly those limits), any other by libargon2. Both compute Argon2id
+ *   v1.3, so the same record gives the same W through either (unit-tested);
+ *   no separate kdf id is needed, and a legacy slot (several lanes, or the
+ *   32-byte salt earlier password changes wrote) becomes the libsodium kind
+ *   at its next rewrap, whose fresh parameters are always p=1, 16-byte salt.
  *
  * 2. Wrapped policy key  xattr trusted.latchkey.key.<uid> on the policy root
  *

@@ -98,6 +98,8 @@ static int handle(struct fake_record *rec, enum fake_mode mode, int *conns, int 
 												  : &rec->kdf);
 		break;
 	case LK_REQ_AUTH_SUBMIT:
+		if (mode == FAKE_DROP_SUBMIT && rec->dropped_submits++ == 0)
+			return 0;
 		memcpy(rec->key, req.key, sizeof(rec->key));
 		rec->got_key = 1;
 		if (rec->n_submits < FAKE_MAX_SUBMITS)
@@ -130,7 +132,7 @@ static int handle(struct fake_record *rec, enum fake_mode mode, int *conns, int 
 		break;
 	}
 	(void)reply(conns[i], &rep);
-	return 1;
+	return !(mode == FAKE_IDLE_CLOSE && req.type == LK_REQ_KDF_PARAMS);
 }
 
 static _Noreturn void serve(int lfd, enum fake_mode mode, struct fake_record *rec)

@@ -19,6 +19,12 @@ enum fake_mode {
 	FAKE_HANG,      /* accepts, reads, never answers */
 	FAKE_GARBAGE,   /* answers every request with random bytes */
 	FAKE_WRONG_UID, /* FAKE_NORMAL, but listening as uid 65534 */
+	FAKE_IDLE_CLOSE, /* FAKE_NORMAL, but closes the connection after answering
+			  * KDF_PARAMS, as latchkeyd drops one left idle 5 s by a
+			  * slow derivation */
+	FAKE_DROP_SUBMIT, /* FAKE_NORMAL, but the first AUTH_SUBMIT is read and
+			   * its connection closed unanswered, as a loaded
+			   * latchkeyd acting late on an idle deadline does */
 };
 
 #define FAKE_MAX_MSGS    32
@@ -46,6 +52,7 @@ struct fake_record {
 	uint8_t good_key[LK_WRAP_KEY_SIZE];
 
 	/* out: what the module sent */
+	int dropped_submits; /* FAKE_DROP_SUBMIT: AUTH_SUBMITs seen (the first unanswered) */
 	int got_key;
 	uint8_t key[LK_WRAP_KEY_SIZE]; /* the W of the last AUTH_SUBMIT */
 	int n_submits;

@@ -79,6 +79,37 @@ static void test_stack_right_password(void **state)
 	assert_int_equal(fake.rec->open_at_probe, 0); /* auth keeps nothing open */
 }
 
+/* A daemon that closed the connection while the module derived (latchkeyd
+ * drops one idle for 5 s; 100 logins at once on two cores take longer) still
+ * gets the credential, on a second connection, sent once. */
+static void test_connection_closed_during_derivation(void **state)
+{
+	uint8_t w[LK_WRAP_KEY_SIZE];
+
+	start(FAKE_IDLE_CLOSE, 0);
+	run_one("lk_stack", USER, RIGHT_PW, PAMTEST_AUTHENTICATE, PAM_SUCCESS, NULL);
+	assert_int_equal(fake.rec->got_key, 1);
+	assert_int_equal(fake.rec->n_submits, 1);
+	assert_int_equal(lk_kdf_derive(&fake.rec->kdf, RIGHT_PW, strlen(RIGHT_PW), w), 0);
+	assert_memory_equal(w, fake.rec->key, sizeof(w));
+	sync_fake();
+	assert_int_equal(fake_module_connections(&fake), 2);
+	assert_int_equal(fake.rec->open_at_probe, 0);
+}
+
+/* The daemon read the credential and closed the connection without an
+ * answer: the module sends it once more, on a new connection. */
+static void test_submit_dropped_unanswered(void **state)
+{
+	start(FAKE_DROP_SUBMIT, 0);
+	run_one("lk_stack", USER, RIGHT_PW, PAMTEST_AUTHENTICATE, PAM_SUCCESS, NULL);
+	assert_int_equal(fake.rec->dropped_submits, 2);
+	assert_int_equal(fake.rec->got_key, 1);
+	sync_fake();
+	assert_int_equal(fake_module_connections(&fake), 2);
+	assert_int_equal(fake.rec->open_at_probe, 0);
+}
+
 static void test_stack_wrong_password(void **state)
 {
 	uint8_t w[LK_WRAP_KEY_SIZE];
@@ -319,6 +350,8 @@ int main(void)
 		cmocka_unit_test(test_result_mapping),
 		cmocka_unit_test_teardown(test_alone_sufficient_fails, teardown),
 		cmocka_unit_test_teardown(test_stack_right_password, teardown),
+		cmocka_unit_test_teardown(test_connection_closed_during_derivation, teardown),
+		cmocka_unit_test_teardown(test_submit_dropped_unanswered, teardown),
 		cmocka_unit_test_teardown(test_stack_wrong_password, teardown),
 		cmocka_unit_test_teardown(test_bad_users_no_connection, teardown),
 		cmocka_unit_test_teardown(test_daemon_absent, teardown),

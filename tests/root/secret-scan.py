@@ -6,8 +6,9 @@
       Asks latchkeyd for the login slot's KDF parameters (KDF_PARAMS), derives
       W with Argon2id (python3-argon2), opens the protector slot with it (P)
       and the policy root's wrapped key with P (K), checks K against the
-      directory's key identifier (printed), and writes the secrets as
-      "name hex" lines to OUT (0600).
+      directory's key identifier (printed; the KDF parameters go to stderr
+      as "kdf t=T m=M p=P salt=LEN"), and writes the secrets as "name hex"
+      lines to OUT (0600).
   secret-scan.py scan SECRETS [--absent a,b] [--present c] TARGET...
       TARGET is a core file, pid:N (every readable mapping of process N via
       /proc/N/mem, including MADV_DONTDUMP ones) or log:FILE (raw bytes, hex
@@ -64,6 +65,7 @@ def derive(sock_path, uid, state_dir, root, out_path):
     alg, t, m, p, salt = kdf_params(sock_path, uid)
     if alg != 1:
         sys.exit(f"KDF_PARAMS: algorithm {alg} is not Argon2id")
+    print(f"kdf t={t} m={m} p={p} salt={len(salt)}", file=sys.stderr)
     w = hash_secret_raw(passphrase, salt, time_cost=t, memory_cost=m, parallelism=p, hash_len=32,
                         type=Type.ID, version=19)
 

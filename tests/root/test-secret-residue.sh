@@ -45,9 +45,12 @@ core() {
 CANARY=CANARY-$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
 lk_locked_home_setup lksr "$CANARY"
 
-derived=$(printf '%s\n' "$CANARY" | "$PY" "$SCAN" derive "$SOCK" "$(id -u "$U")" "$W/state" "$H" "$W/secrets") \
-  || fail "cannot derive the secrets independently"
+derived=$(printf '%s\n' "$CANARY" | "$PY" "$SCAN" derive "$SOCK" "$(id -u "$U")" "$W/state" "$H" "$W/secrets" \
+  2>"$W/kdf") || fail "cannot derive the secrets independently: $(cat "$W/kdf")"
 [ "$derived" = "$ID" ] || fail "independently derived key identifier $derived, the directory has $ID"
+# The login derives through libsodium (one lane, 16-byte salt: lib/kdf.h), whose
+# Argon2 memory is neither MADV_DONTDUMP nor wiped: the scans below cover it.
+grep -q "^kdf t=[0-9]* m=[0-9]* p=1 salt=16\$" "$W/kdf" || fail "the login slot is not the libsodium kind: $(cat "$W/kdf")"
 # Controls: strings each process surely holds (in its argv), to show a core is searchable.
 printf 'daemon-marker %s\nlogin-marker %s\n' "$(printf %s "$SOCK" | od -An -tx1 | tr -d ' \n')" \
   "$(printf %s "$SERVICE" | od -An -tx1 | tr -d ' \n')" >>"$W/secrets"
