@@ -4,21 +4,26 @@
  * the uid inside a message only names the target. */
 #include <errno.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts.h"
 #include "cleanup.h"
 #include "client.h"
 #include "crypto.h"
 #include "daemon.h"
 #include "log.h"
 #include "policy_root.h"
+#include "replies.h"
+#include "root_id.h"
+#include "root_ops.h"
 #include "secret.h"
 
 #define THROTTLE_FREE_FAILURES 3
 #define THROTTLE_MAX_MS        60000
 
-static void reply_error(struct conn *c, uint32_t status, int err, const char *text)
+void reply_error(struct conn *c, uint32_t status, int err, const char *text)
 {
 	struct lk_msg *m = c->d->rep;
 
@@ -31,7 +36,7 @@ static void reply_error(struct conn *c, uint32_t status, int err, const char *te
 	conn_send(c, m);
 }
 
-static void reply_ok(struct conn *c)
+void reply_ok(struct conn *c)
 {
 	struct lk_msg *m = c->d->rep;
 
@@ -39,7 +44,7 @@ static void reply_ok(struct conn *c)
 	conn_send(c, m);
 }
 
-static bool require(struct conn *c, const struct lk_msg *req, uint32_t fields)
+bool require(struct conn *c, const struct lk_msg *req, uint32_t fields)
 {
 	if ((req->fields & fields) == fields)
 		return true;
@@ -47,7 +52,7 @@ static bool require(struct conn *c, const struct lk_msg *req, uint32_t fields)
 	return false;
 }
 
-static bool peer_is_root(struct conn *c)
+bool peer_is_root(struct conn *c)
 {
 	if (c->peer.uid == 0)
 		return true;
@@ -55,7 +60,7 @@ static bool peer_is_root(struct conn *c)
 	return false;
 }
 
-static bool peer_may_act_for(struct conn *c, uid_t uid)
+bool peer_may_act_for(struct conn *c, uid_t uid)
 {
 	if (c->peer.uid == 0 || c->peer.uid == uid)
 		return true;
@@ -81,6 +86,9 @@ static uint32_t unwrap_protector(struct conn *c, uid_t uid, uint8_t kind, const 
 	unsigned idx;
 	int r;
 
+	/* A former account's protector is nobody's to open now. */
+	if (account_check(d, uid, NULL) == ACCOUNT_FORMER)
+		return LK_E_OTHER_ACCOUNT;
 	u = user_get(&d->users, uid, true);
 	if (!u)
 		return LK_E_INTERNAL;
@@ -172,6 +180,13 @@ static void handle_kdf_params(struct conn *c, const struct lk_msg *req)
 	}
 	if (fresh && !peer_is_root(c))
 		return;
+	/* To the account that has the uid now, a former account's state
+	 * does not exist: the PAM module skips it like any unenrolled user. */
+	if (account_check(c->d, req->uid, NULL) == ACCOUNT_FORMER) {
+		reply_error(c, LK_E_NOT_ENROLLED, 0,
+			    "this uid's latchkey state belongs to a former account (root: latchkeyctl unenroll --uid)");
+		return;
+	}
 	r = store_load_protector(&c->d->store, req->uid, &pr);
 	if (r == -ENOENT) {
 		reply_error(c, LK_E_NOT_ENROLLED, 0, NULL);
@@ -222,12 +237,15 @@ static void handle_auth_submit(struct conn *c, const struct lk_msg *req)
 	reply_ok(c);
 }
 
-static void reply_unlock_result(struct conn *c, uint32_t type, unsigned done, unsigned failed, uint32_t flags)
+static void reply_unlock_result(struct conn *c, uint32_t type, unsigned done, unsigned failed, unsigned gone,
+				uint32_t flags)
 {
 	struct lk_msg *m = c->d->rep;
 
 	if (failed)
 		flags |= LK_RF_SOME_FAILED;
+	if (gone)
+		flags |= LK_RF_GONE;
 	lk_msg_init(m, type, c->d->req->seq);
 	lk_msg_set_status(m, failed ? LK_E_PARTIAL : LK_OK);
 	lk_msg_set_count(m, done);
@@ -238,7 +256,7 @@ static void reply_unlock_result(struct conn *c, uint32_t type, unsigned done, un
 static void handle_session_open(struct conn *c, const struct lk_msg *req)
 {
 	struct daemon *d = c->d;
-	unsigned ok = 0, failed = 0, total = 0;
+	unsigned ok = 0, failed = 0, total = 0, gone = 0;
 	uint32_t flags = 0;
 	struct user *u;
 
@@ -246,6 +264,10 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 		return;
 	if (c->is_session) {
 		reply_error(c, LK_E_PROTOCOL, 0, "connection already holds a session");
+		return;
+	}
+	if (account_check(d, req->uid, NULL) == ACCOUNT_FORMER) {
+		reply_error(c, LK_E_NOT_ENROLLED, 0, "this uid's latchkey state belongs to a former account");
 		return;
 	}
 	u = user_or_reply(c, req->uid);
@@ -259,7 +281,7 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 	daemon_logout_cancel(d, u->uid);
 
 	if (u->p)
-		daemon_unlock_user(d, u, &ok, &failed, &total);
+		daemon_unlock_user(d, u, &ok, &failed, &total, &gone);
 	else {
 		struct lk_index ix;
 		if (store_load_index(&d->store, u->uid, &ix) == 0)
@@ -269,7 +291,7 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 	}
 	if (total == 0)
 		flags |= LK_RF_NOTHING_TO_DO;
-	reply_unlock_result(c, LK_REP_UNLOCK_RESULT, ok, failed, flags);
+	reply_unlock_result(c, LK_REP_UNLOCK_RESULT, ok, failed, gone, flags);
 }
 
 static void handle_session_close(struct conn *c, const struct lk_msg *req)
@@ -285,12 +307,16 @@ static void handle_session_close(struct conn *c, const struct lk_msg *req)
 static void handle_unlock(struct conn *c, const struct lk_msg *req)
 {
 	struct lk_secret p _cleanup_secret_ = {};
-	unsigned ok = 0, failed = 0, total = 0;
+	unsigned ok = 0, failed = 0, total = 0, gone = 0;
 	struct user *u;
 	uint32_t st;
 
 	if (!require(c, req, LK_F(LK_T_UID)) || !peer_may_act_for(c, req->uid))
 		return;
+	if (account_check(c->d, req->uid, NULL) == ACCOUNT_FORMER) {
+		reply_error(c, LK_E_OTHER_ACCOUNT, 0, NULL);
+		return;
+	}
 	u = user_or_reply(c, req->uid);
 	if (!u)
 		return;
@@ -310,16 +336,17 @@ static void handle_unlock(struct conn *c, const struct lk_msg *req)
 		users_gc(&c->d->users);
 		return;
 	}
-	daemon_unlock_user(c->d, u, &ok, &failed, &total);
-	reply_unlock_result(c, LK_REP_UNLOCK_RESULT, ok, failed, total ? 0 : LK_RF_NOTHING_TO_DO);
+	daemon_unlock_user(c->d, u, &ok, &failed, &total, &gone);
+	reply_unlock_result(c, LK_REP_UNLOCK_RESULT, ok, failed, gone, total ? 0 : LK_RF_NOTHING_TO_DO);
 }
 
 static void handle_lock(struct conn *c, const struct lk_msg *req)
 {
 	struct lk_msg *m = c->d->rep;
-	unsigned locked = 0;
+	unsigned locked = 0, was_locked = 0;
 	bool busy = false;
 	struct user *u;
+	uint32_t flags;
 	int r;
 
 	if (!require(c, req, LK_F(LK_T_UID)) || !peer_may_act_for(c, req->uid))
@@ -327,11 +354,16 @@ static void handle_lock(struct conn *c, const struct lk_msg *req)
 	u = user_or_reply(c, req->uid);
 	if (!u)
 		return;
-	r = daemon_lock_user(c->d, u, &locked, &busy);
+	r = daemon_lock_user(c->d, u, &locked, &busy, &was_locked);
+	flags = (busy ? LK_RF_BUSY : 0) | (r < 0 ? LK_RF_SOME_FAILED : 0);
+	if (r >= 0 && !busy && locked == 0 && was_locked > 0)
+		flags |= LK_RF_ALREADY_LOCKED;
+	else if (r >= 0 && !busy && locked == 0)
+		flags |= LK_RF_NOTHING_TO_DO;
 	lk_msg_init(m, LK_REP_LOCK_RESULT, req->seq);
 	lk_msg_set_status(m, r < 0 ? LK_E_PARTIAL : busy ? LK_E_BUSY : LK_OK);
 	lk_msg_set_count(m, locked);
-	lk_msg_set_flags(m, (busy ? LK_RF_BUSY : 0) | (r < 0 ? LK_RF_SOME_FAILED : 0));
+	lk_msg_set_flags(m, flags);
 	conn_send(c, m);
 	users_gc(&c->d->users);
 }
@@ -342,22 +374,28 @@ static int send_status_of(struct conn *c, uid_t uid, const char *path_filter, un
 	struct lk_msg *m = d->rep;
 	struct lk_index ix;
 	struct user *u = user_get(&d->users, uid, false);
+	char account[LK_ACCOUNT_MAX + 1];
 	int r;
 
-	r = store_load_index(&d->store, uid, &ix);
+	/* A former account's directories are not the current one's to see. */
+	if (account_check(d, uid, account) == ACCOUNT_FORMER && c->peer.uid != 0)
+		return 0;
+	r = daemon_load_index_fresh(d, uid, &ix);
 	if (r < 0)
 		return r;
 	for (unsigned i = 0; i < ix.n; i++) {
 		uint32_t state;
 		if (path_filter && strcmp(path_filter, ix.e[i].path) != 0)
 			continue;
-		policy_root_status(uid, ix.e[i].path, ix.e[i].key_id, &state);
+		root_status_entry(uid, &ix.e[i], &state);
 		lk_msg_init(m, LK_REP_STATUS_ENTRY, d->req->seq);
 		lk_msg_set_uid(m, uid);
 		lk_msg_set_key_id(m, ix.e[i].key_id);
 		lk_msg_set_state(m, state);
 		lk_msg_set_path(m, ix.e[i].path);
 		lk_msg_set_count(m, u ? u->sessions : 0);
+		if (account[0])
+			lk_msg_set_account(m, account);
 		r = conn_send(c, m);
 		if (r < 0)
 			return r;
@@ -399,6 +437,7 @@ static void handle_enroll(struct conn *c, const struct lk_msg *req)
 {
 	struct lk_secret p _cleanup_secret_ = {};
 	struct lk_protector pr = {};
+	char recorded[LK_ACCOUNT_MAX + 1], name[LK_ACCOUNT_MAX + 1];
 	int r;
 
 	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KDF) | LK_F(LK_T_KEY)) || !peer_is_root(c))
@@ -409,6 +448,19 @@ static void handle_enroll(struct conn *c, const struct lk_msg *req)
 	}
 	if (lk_kdf_params_check(&req->kdf) < 0) {
 		reply_error(c, LK_E_INVALID, EINVAL, "Argon2id parameters out of bounds");
+		return;
+	}
+	if (account_check(c->d, req->uid, recorded) == ACCOUNT_FORMER) {
+		char text[LK_TEXT_MAX + 1];
+		snprintf(text, sizeof(text),
+			 "uid %u still holds the latchkey state of the former account %s; remove it first with "
+			 "'latchkeyctl unenroll --uid %u'",
+			 (unsigned)req->uid, recorded[0] ? recorded : "(unknown)", (unsigned)req->uid);
+		reply_error(c, LK_E_OTHER_ACCOUNT, 0, text);
+		return;
+	}
+	if (account_current_name(req->uid, name) < 0) {
+		reply_error(c, LK_E_INVALID, 0, "no such user");
 		return;
 	}
 	r = store_load_protector(&c->d->store, req->uid, &pr);
@@ -426,6 +478,13 @@ static void handle_enroll(struct conn *c, const struct lk_msg *req)
 		r = lk_protector_add_slot(&pr, LK_SLOT_LOGIN, &req->kdf, req->key, p.ptr, NULL);
 	if (r < 0) {
 		reply_error(c, LK_E_INTERNAL, r, "cannot create the protector");
+		return;
+	}
+	/* The name first: a protector without it would be adopted by
+	 * whichever account has the uid next (trust on first use). */
+	r = account_record(c->d, req->uid, name);
+	if (r < 0) {
+		reply_error(c, LK_E_INTERNAL, r, "cannot write the policy index");
 		return;
 	}
 	r = store_save_protector(&c->d->store, &pr);
@@ -471,6 +530,10 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 		reply_error(c, LK_E_INVALID, 0, "no such (non-root) user");
 		return;
 	}
+	if (account_check(d, req->uid, NULL) == ACCOUNT_FORMER) {
+		reply_error(c, LK_E_OTHER_ACCOUNT, 0, "run 'latchkeyctl unenroll --uid' for the former account first");
+		return;
+	}
 	u = user_or_reply(c, req->uid);
 	if (!u)
 		return;
@@ -512,8 +575,14 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 		return;
 	}
 	r = lk_index_put(&ix, key_id, req->path);
-	if (r >= 0)
+	if (r >= 0) {
+		/* Identity from the directory we just encrypted: a rename
+		 * before the next login must not lose it. */
+		_cleanup_close_ int fd = -1;
+		if (policy_root_open(req->path, &fd) == 0)
+			(void)root_id_fill(fd, &ix.e[r].id);
 		r = store_save_index(&d->store, req->uid, &ix);
+	}
 	if (r < 0) {
 		reply_error(c, LK_E_INTERNAL, r, "directory encrypted, but the policy index could not be saved");
 		return;
@@ -611,16 +680,7 @@ static uint32_t replace_slots(struct daemon *d, struct lk_protector *pr, uint8_t
 
 static const char *slot_kind_name(uint8_t kind)
 {
-	switch (kind) {
-	case LK_SLOT_LOGIN:
-		return "login";
-	case LK_SLOT_RECOVERY:
-		return "recovery";
-	case LK_SLOT_ESCROW:
-		return "escrow";
-	default:
-		return "held";
-	}
+	return kind == 0 ? "held" : lk_slot_kind_to_string(kind);
 }
 
 static void handle_rewrap(struct conn *c, const struct lk_msg *req)
@@ -646,6 +706,10 @@ static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 	}
 	if (lk_kdf_params_check(&req->kdf) < 0 || (to == LK_SLOT_ESCROW) != (req->kdf.alg == LK_KDF_X25519)) {
 		reply_error(c, LK_E_INVALID, EINVAL, "KDF parameters out of bounds or wrong for the slot kind");
+		return;
+	}
+	if (account_check(d, req->uid, NULL) == ACCOUNT_FORMER) {
+		reply_error(c, LK_E_OTHER_ACCOUNT, 0, NULL);
 		return;
 	}
 	u = user_or_reply(c, req->uid);
@@ -703,6 +767,9 @@ static const request_handler handlers[_LK_REQ_MAX] = {
 	[LK_REQ_ENCRYPT] = handle_encrypt,
 	[LK_REQ_RELOAD] = handle_reload,
 	[LK_REQ_REWRAP] = handle_rewrap,
+	[LK_REQ_FORGET] = handle_forget,
+	[LK_REQ_UNENROLL] = handle_unenroll,
+	[LK_REQ_USERS] = handle_users,
 };
 
 void handle_request(struct conn *c, struct lk_msg *req)

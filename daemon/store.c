@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,15 +200,17 @@ static int cmp_uid(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int store_list_indexed_users(struct store *s, uid_t **ret, size_t *ret_n)
+/* Append the uids named by the files of dir_fd to (*uids, *n), skipping
+ * those already there. */
+static int list_uids_in(int dir_fd, uid_t **uids_io, size_t *n_io, size_t *cap_io)
 {
-	_cleanup_free_ uid_t *uids = NULL;
-	size_t n = 0, cap = 0;
+	uid_t *uids = *uids_io;
+	size_t n = *n_io, cap = *cap_io;
 	DIR *d;
 	struct dirent *de;
 	int fd;
 
-	fd = openat(s->index_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	d = fdopendir(fd);
@@ -217,12 +220,20 @@ int store_list_indexed_users(struct store *s, uid_t **ret, size_t *ret_n)
 	}
 	while ((de = readdir(d))) {
 		uid_t uid;
+		bool seen = false;
 		if (lk_parse_uid(de->d_name, &uid) < 0)
 			continue; /* ".", "..", temp files */
+		for (size_t i = 0; i < n && !seen; i++)
+			seen = uids[i] == uid;
+		if (seen)
+			continue;
 		if (n == cap) {
 			uid_t *t = reallocarray(uids, cap ? cap * 2 : 16, sizeof(uid_t));
 			if (!t) {
 				closedir(d);
+				*uids_io = uids;
+				*n_io = n;
+				*cap_io = cap;
 				return -ENOMEM;
 			}
 			uids = t;
@@ -231,9 +242,54 @@ int store_list_indexed_users(struct store *s, uid_t **ret, size_t *ret_n)
 		uids[n++] = uid;
 	}
 	closedir(d);
+	*uids_io = uids;
+	*n_io = n;
+	*cap_io = cap;
+	return 0;
+}
+
+static int list_users(struct store *s, bool with_protectors, uid_t **ret, size_t *ret_n)
+{
+	_cleanup_free_ uid_t *uids = NULL;
+	size_t n = 0, cap = 0;
+	int r;
+
+	r = list_uids_in(s->index_fd, &uids, &n, &cap);
+	if (r >= 0 && with_protectors)
+		r = list_uids_in(s->protectors_fd, &uids, &n, &cap);
+	if (r < 0)
+		return r;
 	if (n)
 		qsort(uids, n, sizeof(uid_t), cmp_uid);
 	*ret = TAKE_PTR(uids);
 	*ret_n = n;
 	return 0;
+}
+
+int store_list_indexed_users(struct store *s, uid_t **ret, size_t *ret_n)
+{
+	return list_users(s, false, ret, ret_n);
+}
+
+int store_list_users(struct store *s, uid_t **ret, size_t *ret_n)
+{
+	return list_users(s, true, ret, ret_n);
+}
+
+int store_remove_user(struct store *s, uid_t uid)
+{
+	char name[16];
+	int r = 0;
+
+	snprintf(name, sizeof(name), "%u", (unsigned)uid);
+	/* The protector first: without it the index opens nothing. */
+	if (unlinkat(s->protectors_fd, name, 0) < 0 && errno != ENOENT)
+		return log_error_errno(-errno, "cannot remove protectors/%s", name);
+	if (fsync(s->protectors_fd) < 0)
+		r = log_error_errno(-errno, "cannot sync the protector directory");
+	if (unlinkat(s->index_fd, name, 0) < 0 && errno != ENOENT)
+		return log_error_errno(-errno, "cannot remove index/%s", name);
+	if (fsync(s->index_fd) < 0)
+		r = log_error_errno(-errno, "cannot sync the index directory");
+	return r;
 }

@@ -41,5 +41,11 @@ int store_save_kdf_target(struct store *s, const struct lk_kdf_params *kdf);
 
 /* The uids that have an index file, sorted; *ret is malloc()ed. */
 int store_list_indexed_users(struct store *s, uid_t **ret, size_t *ret_n);
+/* The uids that have an index or a protector file, sorted; *ret is malloc()ed. */
+int store_list_users(struct store *s, uid_t **ret, size_t *ret_n);
+
+/* Delete uid's protector file (every slot: login, recovery, escrow) and
+ * index, each durably. A missing file is no error. */
+int store_remove_user(struct store *s, uid_t uid);
 
 #endif
