@@ -133,6 +133,8 @@ int store_load_index(struct store *s, uid_t uid, struct lk_index *ret)
 	snprintf(name, sizeof(name), "%u", (unsigned)uid);
 	r = lk_read_file_at(s->index_fd, name, 0, LK_INDEX_MAX_SIZE, (uint8_t *)buf, &len);
 	if (r == -ENOENT) {
+		ret->version = 2;
+		ret->account[0] = '\0';
 		ret->n = 0;
 		return 0;
 	}

@@ -14,10 +14,17 @@ except ImportError:
 
 schema = json.load(open(sys.argv[1]))
 jsonschema.Draft7Validator.check_schema(schema)
+validator = jsonschema.Draft7Validator(schema)
 for path in sys.argv[2:]:
     try:
-        jsonschema.validate(json.load(open(path, "rb")), schema, cls=jsonschema.Draft7Validator)
-    except (jsonschema.ValidationError, ValueError) as e:
-        print(f"FAIL: {path} does not validate: {e}")
+        doc = json.load(open(path, "rb"))
+    except ValueError as e:
+        print(f"FAIL: {path} is not JSON: {e}")
+        sys.exit(1)
+    # oneOf reports only "not valid under any"; the closest branch says why.
+    err = jsonschema.exceptions.best_match(validator.iter_errors(doc), key=jsonschema.exceptions.relevance)
+    if err is not None:
+        ctx = min(err.context, key=lambda e: len(e.path), default=err) if err.context else err
+        print(f"FAIL: {path} does not validate: {ctx.message} at {list(ctx.absolute_path)}")
         sys.exit(1)
 print("valid")
