@@ -87,6 +87,11 @@ void handle_unenroll(struct conn *c, const struct lk_msg *req)
 		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
 		return;
 	}
+	if (account_check(d, req->uid, NULL) == ACCOUNT_NO_STATE) {
+		reply_error(c, LK_E_NOT_ENROLLED, 0, NULL);
+		users_gc(&d->users);
+		return;
+	}
 	if (u->sessions > 0) {
 		reply_error(c, LK_E_BUSY, 0, "the user is logged in; unenroll after the last session ends");
 		return;

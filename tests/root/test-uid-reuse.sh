@@ -59,4 +59,12 @@ rc=0; ctl unenroll "$NEW" </dev/null >"$W/out" 2>&1 || rc=$?
 [ $rc = 2 ] || fail "unenroll without --yes and without a terminal: exit $rc, want 2"
 [ -e "$W/state/protectors/$OLD_UID" ] || fail "unconfirmed unenroll removed the state"
 ok "unenroll without --yes and no terminal: refused, nothing removed"
+# The USERDEL_CMD example: run by userdel before the account goes.
+LATCHKEYCTL="$LATCHKEYCTL" LATCHKEY_SOCKET="$SOCK" "$LK_SRC/contrib/userdel/latchkey-userdel" "$NEW" >"$W/out" 2>&1 \
+  || fail "latchkey-userdel failed: $(cat "$W/out")"
+[ ! -e "$W/state/protectors/$OLD_UID" ] || fail "latchkey-userdel left the protector: $(cat "$W/out")"
+LATCHKEYCTL="$LATCHKEYCTL" LATCHKEY_SOCKET="$SOCK" "$LK_SRC/contrib/userdel/latchkey-userdel" "$NEW" >"$W/out" 2>&1 \
+  || fail "latchkey-userdel of a user without state failed"
+[ ! -s "$W/out" ] || fail "latchkey-userdel of a user without state says: $(cat "$W/out")"
+ok "contrib/userdel/latchkey-userdel unenrolls, and is quiet for a user without state"
 echo "PASS"
