@@ -351,6 +351,16 @@ static void handle_lock(struct conn *c, const struct lk_msg *req)
 
 	if (!require(c, req, LK_F(LK_T_UID)) || !peer_may_act_for(c, req->uid))
 		return;
+	/* To the account that has the uid now, a former account's roots do
+	 * not exist (root may lock them). */
+	if (c->peer.uid != 0 && account_check(c->d, req->uid, NULL) == ACCOUNT_FORMER) {
+		lk_msg_init(m, LK_REP_LOCK_RESULT, req->seq);
+		lk_msg_set_status(m, LK_OK);
+		lk_msg_set_count(m, 0);
+		lk_msg_set_flags(m, LK_RF_NOTHING_TO_DO);
+		conn_send(c, m);
+		return;
+	}
 	u = user_or_reply(c, req->uid);
 	if (!u)
 		return;

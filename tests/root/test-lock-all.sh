@@ -27,7 +27,8 @@ IA=$(lk_encrypted_home "$A" "$PA"); IB=$(lk_encrypted_home "$B" "$PB")
 ctl lock "$A" >/dev/null; ctl lock "$B" >/dev/null
 
 # On any failure, end the held logins before lib.sh cleans up.
-trap 'rc=$?; touch "$W/ha" "$W/hb"; wait; (exit $rc); lk_cleanup' EXIT
+PIDA= PIDB=
+trap 'rc=$?; touch "$W/ha" "$W/hb"; [ -n "$PIDA$PIDB" ] && wait $PIDA $PIDB 2>/dev/null; (exit $rc); lk_cleanup' EXIT
 printf '%s\n' "$PA" | "$PAM_LOGIN" --hold "$W/ha" "$SERVICE" "$A" -- true & PIDA=$!
 printf '%s\n' "$PB" | "$PAM_LOGIN" --hold "$W/hb" "$SERVICE" "$B" -- true & PIDB=$!
 ID=$IA wait_status Present
