@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# `latchkeyctl lock --all` with two users logged in: both homes Absent
+# `latchkeyctl lock --all` with two users logged in (one with an upper-case
+# name): both homes Absent
 # (xfs_io); a second lock says "already locked"; status lists both users
 # with their slots and sessions, and every --json document validates
 # against contrib/schema/latchkeyctl.schema.json (python3-jsonschema).
@@ -21,7 +22,9 @@ validate() {
 lk_make_fs
 lk_start_daemon
 lk_write_pam_service
-A=lkla$RANDOM; B=lklb$RANDOM; PA="pa $RANDOM"; PB="pb $RANDOM"
+# A has an upper-case name, as Debian's useradd allows: enrolled by
+# latchkeyctl and unlocked by the PAM module like anybody else.
+A=LkLa$RANDOM; B=lklb$RANDOM; PA="pa $RANDOM"; PB="pb $RANDOM"
 lk_add_user "$A" "$PA"; lk_add_user "$B" "$PB"
 IA=$(lk_encrypted_home "$A" "$PA"); IB=$(lk_encrypted_home "$B" "$PB")
 ctl lock "$A" >/dev/null; ctl lock "$B" >/dev/null
