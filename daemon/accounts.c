@@ -53,32 +53,50 @@ int account_record(struct daemon *d, uid_t uid, const char *name)
 	return store_save_index(&d->store, uid, ix);
 }
 
+/* Whether uid has any state besides an index without name: a protector
+ * file or an indexed root. */
+static int has_unnamed_state(struct daemon *d, uid_t uid, bool index_exists)
+{
+	_cleanup_free_ struct lk_index *ix = NULL;
+	struct lk_protector pr;
+	int r;
+
+	r = store_load_protector(&d->store, uid, &pr);
+	lk_wipe(&pr, sizeof(pr));
+	if (r == 0)
+		return 1;
+	if (r != -ENOENT)
+		return r;
+	if (!index_exists)
+		return 0;
+	ix = malloc(sizeof(*ix));
+	if (!ix)
+		return -ENOMEM;
+	r = store_load_index(&d->store, uid, ix);
+	return r < 0 ? r : ix->n > 0;
+}
+
 enum account_match account_check(struct daemon *d, uid_t uid, char recorded[LK_ACCOUNT_MAX + 1])
 {
-	_cleanup_free_ struct lk_index *ix = malloc(sizeof(*ix));
-	struct lk_protector pr;
-	char now[LK_ACCOUNT_MAX + 1] = "";
-	bool has_now, enrolled;
+	char now[LK_ACCOUNT_MAX + 1] = "", account[LK_ACCOUNT_MAX + 1];
+	bool has_now, index_exists;
 	int r;
 
 	if (recorded)
 		recorded[0] = '\0';
-	if (!ix)
-		return ACCOUNT_FORMER;
-	r = store_load_index(&d->store, uid, ix);
+	/* Every request asks this: the index's header, not all of it. */
+	r = store_load_account(&d->store, uid, account, &index_exists);
 	if (r < 0)
 		return ACCOUNT_FORMER;
-	r = store_load_protector(&d->store, uid, &pr);
-	enrolled = r == 0;
-	if (r < 0 && r != -ENOENT)
-		return ACCOUNT_FORMER;
-	lk_wipe(&pr, sizeof(pr));
-	if (!enrolled && ix->n == 0 && !ix->account[0])
-		return ACCOUNT_NO_STATE;
 	if (recorded)
-		strcpy(recorded, ix->account);
+		strcpy(recorded, account);
 	has_now = account_current_name(uid, now) == 0;
-	if (!ix->account[0]) {
+	if (!account[0]) {
+		r = has_unnamed_state(d, uid, index_exists);
+		if (r < 0)
+			return ACCOUNT_FORMER;
+		if (r == 0)
+			return ACCOUNT_NO_STATE;
 		/* State from before names were recorded: it is the account's
 		 * that has the uid at the upgrade. */
 		if (!has_now)
@@ -89,17 +107,17 @@ enum account_match account_check(struct daemon *d, uid_t uid, char recorded[LK_A
 			strcpy(recorded, now);
 		return ACCOUNT_SAME;
 	}
-	if (has_now && strcmp(now, ix->account) == 0)
+	if (has_now && strcmp(now, account) == 0)
 		return ACCOUNT_SAME;
 	if (log_once(uid)) {
 		if (has_now)
 			log_warning("uid %u is now account %s, but its latchkey state belongs to the former account "
 				    "%s: not used for %s; `latchkeyctl unenroll --uid %u` removes it",
-				    (unsigned)uid, now, ix->account, now, (unsigned)uid);
+				    (unsigned)uid, now, account, now, (unsigned)uid);
 		else
 			log_warning("uid %u has no account any more; its latchkey state belongs to the former "
 				    "account %s; `latchkeyctl unenroll --uid %u` removes it",
-				    (unsigned)uid, ix->account, (unsigned)uid);
+				    (unsigned)uid, account, (unsigned)uid);
 	}
 	return ACCOUNT_FORMER;
 }

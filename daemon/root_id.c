@@ -52,9 +52,10 @@ bool root_id_known(const struct lk_root_identity *id)
 	return id->has_handle || id->has_uuid || id->dev_major || id->dev_minor;
 }
 
-int root_id_fill(int fd, struct lk_root_identity *ret)
+/* The device number and file handle of fd into id (has_handle false when
+ * the filesystem gives none that fits). */
+static int handle_of(int fd, struct lk_root_identity *id)
 {
-	struct lk_root_identity id = {0};
 	union {
 		struct file_handle fh;
 		uint8_t buf[sizeof(struct file_handle) + MAX_HANDLE_SZ];
@@ -64,20 +65,30 @@ int root_id_fill(int fd, struct lk_root_identity *ret)
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	id.dev_major = major(st.st_dev);
-	id.dev_minor = minor(st.st_dev);
-	id.has_uuid = fs_uuid(fd, id.uuid) == 0;
+	id->dev_major = major(st.st_dev);
+	id->dev_minor = minor(st.st_dev);
 	h.fh.handle_bytes = MAX_HANDLE_SZ;
-	if (name_to_handle_at(fd, "", &h.fh, &mount_id, AT_EMPTY_PATH) == 0 && h.fh.handle_bytes > 0 &&
-	    h.fh.handle_bytes <= LK_HANDLE_MAX && h.fh.handle_type >= 0) {
-		id.has_handle = true;
-		id.handle_type = h.fh.handle_type;
-		id.handle_len = (uint8_t)h.fh.handle_bytes;
-		memcpy(id.handle, h.fh.f_handle, h.fh.handle_bytes);
-	} else {
-		log_warning("cannot make a file handle for a policy root (%s): it will not be found if moved",
-			    strerror(errno));
+	id->has_handle = name_to_handle_at(fd, "", &h.fh, &mount_id, AT_EMPTY_PATH) == 0 && h.fh.handle_bytes > 0 &&
+			 h.fh.handle_bytes <= LK_HANDLE_MAX && h.fh.handle_type >= 0;
+	if (id->has_handle) {
+		id->handle_type = h.fh.handle_type;
+		id->handle_len = (uint8_t)h.fh.handle_bytes;
+		memcpy(id->handle, h.fh.f_handle, h.fh.handle_bytes);
 	}
+	return 0;
+}
+
+int root_id_fill(int fd, struct lk_root_identity *ret)
+{
+	struct lk_root_identity id = {0};
+	int r;
+
+	r = handle_of(fd, &id);
+	if (r < 0)
+		return r;
+	if (!id.has_handle)
+		log_warning("cannot make a file handle for a policy root: it will not be found if moved");
+	id.has_uuid = fs_uuid(fd, id.uuid) == 0;
 	*ret = id;
 	return 0;
 }
@@ -169,7 +180,17 @@ static void current_path(int fd, const struct stat *st, char path[LK_PATH_MAX + 
 	memcpy(path, buf, (size_t)n + 1);
 }
 
-int root_id_open(const struct lk_root_identity *id, int *ret_fd, char path[LK_PATH_MAX + 1])
+/* Whether the directory fd has exactly the recorded device and handle. */
+static bool handle_matches(int fd, const struct lk_root_identity *id)
+{
+	struct lk_root_identity now = {0};
+
+	return handle_of(fd, &now) == 0 && now.has_handle && now.dev_major == id->dev_major &&
+	       now.dev_minor == id->dev_minor && now.handle_type == id->handle_type &&
+	       now.handle_len == id->handle_len && memcmp(now.handle, id->handle, id->handle_len) == 0;
+}
+
+int root_id_open(const struct lk_root_identity *id, const char *hint, int *ret_fd, char path[LK_PATH_MAX + 1])
 {
 	_cleanup_close_ int mfd = -1, fd = -1;
 	union {
@@ -181,6 +202,16 @@ int root_id_open(const struct lk_root_identity *id, int *ret_fd, char path[LK_PA
 
 	if (!id->has_handle)
 		return -ENOENT;
+	/* The common case, a root that stayed where it was, needs no look
+	 * at the mount table: the hint names a directory with our handle. */
+	if (hint && policy_root_open(hint, &fd) == 0) {
+		if (handle_matches(fd, id) && fstat(fd, &st) == 0 && st.st_nlink > 0) {
+			strcpy(path, hint);
+			*ret_fd = TAKE_FD(fd);
+			return 0;
+		}
+		closep(&fd);
+	}
 	r = root_id_open_fs(id, &mfd);
 	if (r < 0)
 		return r;
@@ -225,7 +256,7 @@ static void refresh_entry(uid_t uid, struct lk_index *ix, unsigned i, bool *chan
 		*changed = true;
 		return;
 	}
-	r = root_id_open(&e->id, &fd, path);
+	r = root_id_open(&e->id, e->path, &fd, path);
 	if (r == -ESTALE) {
 		if (!e->gone) {
 			log_warning("%s (key %s) of uid %u no longer exists; `latchkeyctl forget %s` drops it",

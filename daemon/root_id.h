@@ -31,12 +31,13 @@ bool root_id_known(const struct lk_root_identity *id);
 int root_id_open_fs(const struct lk_root_identity *id, int *ret_fd);
 
 /*
- * Open the root by its handle. 0 with *ret_fd (the directory) and path (its
+ * Open the root by its handle; the hint path (optional) is tried first and
+ * taken when the directory there has the recorded handle. 0 with *ret_fd (the directory) and path (its
  * current absolute path, checked by opening it again without symlinks; ""
  * when it cannot be named). -ESTALE when the directory was deleted, -ENODEV
  * when its filesystem is not mounted, -ENOENT when no handle is recorded.
  */
-int root_id_open(const struct lk_root_identity *id, int *ret_fd, char path[LK_PATH_MAX + 1]);
+int root_id_open(const struct lk_root_identity *id, const char *hint, int *ret_fd, char path[LK_PATH_MAX + 1]);
 
 /*
  * Bring uid's index up to date with the filesystem: each root with a handle

@@ -22,7 +22,7 @@ int root_unlock_entry(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const s
 		return -ESTALE;
 	if (!e->id.has_handle)
 		return policy_root_unlock(uid, p, e->path, e->key_id);
-	r = root_id_open(&e->id, &fd, path);
+	r = root_id_open(&e->id, e->path, &fd, path);
 	if (r == -ESTALE)
 		return r;
 	if (r < 0)
@@ -37,7 +37,7 @@ static void best_path(const struct lk_index_entry *e, char path[LK_PATH_MAX + 1]
 {
 	_cleanup_close_ int fd = -1;
 
-	if (e->id.has_handle && root_id_open(&e->id, &fd, path) == 0 && path[0])
+	if (e->id.has_handle && root_id_open(&e->id, e->path, &fd, path) == 0 && path[0])
 		return;
 	strcpy(path, e->path);
 }

@@ -121,7 +121,10 @@ int store_save_protector(struct store *s, const struct lk_protector *pr)
 	return 0;
 }
 
-int store_load_index(struct store *s, uid_t uid, struct lk_index *ret)
+/* Read index/<uid> and hand it to parse (the whole index, or only its
+ * account line). -ENOENT when there is none; other errors are logged. */
+static int load_index_with(struct store *s, uid_t uid, int (*parse)(const char *buf, size_t len, void *ret),
+			   void *ret)
 {
 	_cleanup_free_ char *buf = malloc(LK_INDEX_MAX_SIZE);
 	char name[16];
@@ -132,18 +135,49 @@ int store_load_index(struct store *s, uid_t uid, struct lk_index *ret)
 		return -ENOMEM;
 	snprintf(name, sizeof(name), "%u", (unsigned)uid);
 	r = lk_read_file_at(s->index_fd, name, 0, LK_INDEX_MAX_SIZE, (uint8_t *)buf, &len);
+	if (r == -ENOENT)
+		return r;
+	if (r < 0)
+		return log_error_errno(r, "cannot read policy index index/%s", name);
+	r = parse(buf, len, ret);
+	if (r < 0)
+		return log_error_errno(r, "policy index index/%s is corrupt", name);
+	return 0;
+}
+
+static int parse_whole(const char *buf, size_t len, void *ret)
+{
+	return lk_index_parse(buf, len, ret);
+}
+
+static int parse_account(const char *buf, size_t len, void *ret)
+{
+	return lk_index_parse_account(buf, len, ret);
+}
+
+int store_load_index(struct store *s, uid_t uid, struct lk_index *ret)
+{
+	int r = load_index_with(s, uid, parse_whole, ret);
+
 	if (r == -ENOENT) {
 		ret->version = 2;
 		ret->account[0] = '\0';
 		ret->n = 0;
 		return 0;
 	}
-	if (r < 0)
-		return log_error_errno(r, "cannot read policy index index/%s", name);
-	r = lk_index_parse(buf, len, ret);
-	if (r < 0)
-		return log_error_errno(r, "policy index index/%s is corrupt", name);
-	return 0;
+	return r;
+}
+
+int store_load_account(struct store *s, uid_t uid, char account[LK_ACCOUNT_MAX + 1], bool *ret_exists)
+{
+	int r = load_index_with(s, uid, parse_account, account);
+
+	*ret_exists = r != -ENOENT;
+	if (r == -ENOENT) {
+		account[0] = '\0';
+		return 0;
+	}
+	return r;
 }
 
 int store_save_index(struct store *s, uid_t uid, const struct lk_index *ix)

@@ -28,6 +28,9 @@ int store_save_protector(struct store *s, const struct lk_protector *pr);
 /* A missing index is an empty one. */
 int store_load_index(struct store *s, uid_t uid, struct lk_index *ret);
 int store_save_index(struct store *s, uid_t uid, const struct lk_index *ix);
+/* Only the account name recorded in uid's index ("" if none, or no index:
+ * *ret_exists false). */
+int store_load_account(struct store *s, uid_t uid, char account[LK_ACCOUNT_MAX + 1], bool *ret_exists);
 
 /*
  * The machine's Argon2id target (t, m, p; salt unused), as tuned at the last

@@ -216,6 +216,66 @@ static int parse_entry_v2(const char *line, size_t len, struct lk_index_entry *e
 	return parse_path(s, n, e);
 }
 
+/* The account line of a version 2 index at buf + pos (the header's end),
+ * into account ("" when there is none); *ret_pos after it. */
+static int parse_account(const char *buf, size_t len, size_t pos, char account[LK_ACCOUNT_MAX + 1],
+			 size_t *ret_pos)
+{
+	const char *a, *nl;
+	size_t alen;
+
+	account[0] = '\0';
+	*ret_pos = pos;
+	if (len - pos <= strlen(ACCOUNT_PREFIX) || memcmp(buf + pos, ACCOUNT_PREFIX, strlen(ACCOUNT_PREFIX)) != 0)
+		return 0;
+	a = buf + pos + strlen(ACCOUNT_PREFIX);
+	nl = memchr(a, '\n', len - (size_t)(a - buf));
+	if (!nl)
+		return -EBADMSG;
+	alen = (size_t)(nl - a);
+	if (alen == 0 || alen > LK_ACCOUNT_MAX)
+		return -EBADMSG;
+	memcpy(account, a, alen);
+	account[alen] = '\0';
+	if (lk_account_is_valid(account) < 0)
+		return -EBADMSG;
+	*ret_pos = (size_t)(nl - buf) + 1;
+	return 0;
+}
+
+/* Which version the header says; -EBADMSG if it is neither. */
+static int parse_header(const char *buf, size_t len)
+{
+	const size_t hlen = strlen(LK_INDEX_HEADER);
+
+	if (len > LK_INDEX_MAX_SIZE || memchr(buf, '\0', len))
+		return -EBADMSG;
+	/* Both headers have the same length. */
+	if (len < hlen + 1 || buf[hlen] != '\n')
+		return -EBADMSG;
+	if (memcmp(buf, LK_INDEX_HEADER, hlen) == 0)
+		return 2;
+	if (memcmp(buf, LK_INDEX_HEADER_V1, hlen) == 0)
+		return 1;
+	return -EBADMSG;
+}
+
+int lk_index_parse_account(const char *buf, size_t len, char account[LK_ACCOUNT_MAX + 1])
+{
+	size_t pos;
+	int v;
+
+	if (!buf || !account)
+		return -EINVAL;
+	v = parse_header(buf, len);
+	if (v < 0)
+		return v;
+	account[0] = '\0';
+	if (v == 1)
+		return 0;
+	return parse_account(buf, len, strlen(LK_INDEX_HEADER) + 1, account, &pos);
+}
+
 int lk_index_parse(const char *buf, size_t len, struct lk_index *ret)
 {
 	_cleanup_free_ struct lk_index *ix = NULL;
@@ -225,40 +285,20 @@ int lk_index_parse(const char *buf, size_t len, struct lk_index *ret)
 
 	if (!buf || !ret)
 		return -EINVAL;
-	if (len > LK_INDEX_MAX_SIZE || memchr(buf, '\0', len))
-		return -EBADMSG;
-	/* Both headers have the same length. */
-	if (len < hlen + 1 || buf[hlen] != '\n')
-		return -EBADMSG;
+	r = parse_header(buf, len);
+	if (r < 0)
+		return r;
 
 	/* About 130 KiB: too large for the stack of a PAM host's thread. */
 	ix = calloc(1, sizeof(*ix));
 	if (!ix)
 		return -ENOMEM;
-	if (memcmp(buf, LK_INDEX_HEADER, hlen) == 0)
-		ix->version = 2;
-	else if (memcmp(buf, LK_INDEX_HEADER_V1, hlen) == 0)
-		ix->version = 1;
-	else
-		return -EBADMSG;
+	ix->version = (unsigned)r;
 	pos = hlen + 1;
-
-	if (ix->version == 2 && len - pos > strlen(ACCOUNT_PREFIX) &&
-	    memcmp(buf + pos, ACCOUNT_PREFIX, strlen(ACCOUNT_PREFIX)) == 0) {
-		const char *a = buf + pos + strlen(ACCOUNT_PREFIX);
-		const char *nl = memchr(a, '\n', len - (size_t)(a - buf));
-		size_t alen;
-
-		if (!nl)
-			return -EBADMSG;
-		alen = (size_t)(nl - a);
-		if (alen == 0 || alen > LK_ACCOUNT_MAX)
-			return -EBADMSG;
-		memcpy(ix->account, a, alen);
-		ix->account[alen] = '\0';
-		if (lk_account_is_valid(ix->account) < 0)
-			return -EBADMSG;
-		pos = (size_t)(nl - buf) + 1;
+	if (ix->version == 2) {
+		r = parse_account(buf, len, pos, ix->account, &pos);
+		if (r < 0)
+			return r;
 	}
 
 	while (pos < len) {

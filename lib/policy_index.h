@@ -41,6 +41,10 @@ struct lk_index {
 	struct lk_index_entry e[LK_MAX_INDEX_ENTRIES];
 };
 
+/* Only the header and account line (what every request checks): account
+ * gets the recorded name, "" if none. -EBADMSG as lk_index_parse would for
+ * those lines; the entries are not looked at. */
+int lk_index_parse_account(const char *buf, size_t len, char account[LK_ACCOUNT_MAX + 1]);
 /* Strict parse of version 1 or 2; -EBADMSG on any malformed line. */
 int lk_index_parse(const char *buf, size_t len, struct lk_index *ret);
 /* Serialise as version 2; returns a malloc()ed string in *ret (NUL-terminated), length in *ret_len. */

@@ -191,6 +191,16 @@ static void test_v2(void **state)
 	assert_int_equal(lk_index_serialize(&ix, &text, &len), 0);
 	assert_string_equal(text, v2);
 	assert_int_equal(lk_index_find_key(&ix, ix.e[1].key_id), 0);
+	{
+		char account[LK_ACCOUNT_MAX + 1];
+		assert_int_equal(lk_index_parse_account(v2, strlen(v2), account), 0);
+		assert_string_equal(account, "Alice.Smith");
+		assert_int_equal(lk_index_parse_account(HDR ID1 " /x\n", strlen(HDR ID1 " /x\n"), account), 0);
+		assert_string_equal(account, "");
+		assert_int_equal(lk_index_parse_account(HDR2 "account a b\n", strlen(HDR2 "account a b\n"), account),
+				 -EBADMSG);
+		assert_int_equal(lk_index_parse_account("latchkey-index 3\n", 17, account), -EBADMSG);
+	}
 
 	/* Upgrade: v1 in, v2 out, nothing lost. */
 	assert_int_equal(parse_str(HDR ID1 " /home/alice\n", &ix), 0);
