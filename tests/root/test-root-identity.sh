@@ -4,7 +4,8 @@
 #  1. a home renamed while unlocked still locks at logout (xfs_io: Absent),
 #     and the next login unlocks it where it is now and records the path;
 #  2. the same for a per-user cache directory that root moved away;
-#  3. of two roots, one deleted: status says gone, the daemon log says so
+#  3. a version 1 index is upgraded, and then renames lock too;
+#  4. of two roots, one deleted: status says gone, the daemon log says so
 #     once, the other still unlocks and locks without "partly done", a
 #     root deleted while unlocked still locks, and forget drops it.
 . "$(dirname "$0")/lib.sh"
@@ -55,6 +56,25 @@ grep -q "moved to $H.renamed" "$W/daemon.log" || fail "the daemon did not log th
 wait_status Absent
 ok "next login: unlocked where they are now; the index shows the new paths"
 mv "$H.renamed" "$H"
+
+# --- an index from before (version 1: key and path only) ------------------
+# is read, given the root's identity from its path, and written back as
+# version 2, after which a rename while unlocked locks at logout as above.
+lk_stop_daemon
+printf 'latchkey-index 1\n%s %s\n' "$ID" "$H" >"$W/state/index/$(id -u "$U")"
+lk_start_daemon
+ctl status "$U" >/dev/null
+index_of "$U" | grep -q "^latchkey-index 2$" || fail "v1 index not upgraded: $(index_of "$U")"
+index_of "$U" | grep -q "^account $U$" || fail "upgraded index does not record the account: $(index_of "$U")"
+index_of "$U" | grep -Eq "^$ID [0-9a-f-]+ [0-9]+:[0-9]+ [0-9]+ [0-9a-f]+ ok $H$" \
+  || fail "upgraded entry has no handle: $(index_of "$U")"
+login_held "$W/hold2"; P2=$!
+wait_status Present
+mv "$H" "$H.renamed"
+touch "$W/hold2"; wait $P2
+wait_status Absent
+mv "$H.renamed" "$H"
+ok "a version 1 index is upgraded (identity from the path, account recorded), and then renames lock too"
 
 # --- 3. one of two roots deleted -----------------------------------------
 D=$MNT/data-$U
