@@ -239,24 +239,37 @@ static int path_taken(const struct lk_index *ix, unsigned self, const char *path
 	return 0;
 }
 
+/* Identify the directory at the entry's path, if it has the entry's key:
+ * for entries of a version 1 index, and for a recorded identity that no
+ * longer fits (the filesystem got another device number and the kernel
+ * reports no UUID to find it by). true if e->id was replaced. */
+static bool identify_by_path(struct lk_index_entry *e)
+{
+	_cleanup_close_ int fd = -1;
+	struct lk_fscrypt_policy pol;
+
+	return policy_root_open(e->path, &fd) == 0 && lk_fscrypt_get_policy(fd, &pol) == 0 &&
+	       memcmp(pol.key_id, e->key_id, LK_KEY_ID_SIZE) == 0 && root_id_fill(fd, &e->id) == 0;
+}
+
 static void refresh_entry(uid_t uid, struct lk_index *ix, unsigned i, bool *changed)
 {
 	struct lk_index_entry *e = &ix->e[i];
 	_cleanup_close_ int fd = -1;
 	char path[LK_PATH_MAX + 1], hex[2 * LK_KEY_ID_SIZE + 1];
-	struct lk_fscrypt_policy pol;
 	int r;
 
 	lk_hex(e->key_id, LK_KEY_ID_SIZE, hex);
 	if (!e->id.has_handle) {
-		/* Upgrade: identify the directory the path names, if it is ours. */
-		if (policy_root_open(e->path, &fd) < 0 || lk_fscrypt_get_policy(fd, &pol) < 0 ||
-		    memcmp(pol.key_id, e->key_id, LK_KEY_ID_SIZE) != 0 || root_id_fill(fd, &e->id) < 0)
-			return;
-		*changed = true;
+		*changed |= identify_by_path(e);
 		return;
 	}
 	r = root_id_open(&e->id, e->path, &fd, path);
+	if ((r == -ESTALE || r == -ENODEV) && !e->id.has_uuid && identify_by_path(e)) {
+		e->gone = false;
+		*changed = true;
+		return;
+	}
 	if (r == -ESTALE) {
 		if (!e->gone) {
 			log_warning("%s (key %s) of uid %u no longer exists; `latchkeyctl forget %s` drops it",

@@ -76,7 +76,7 @@ wait_status Absent
 mv "$H.renamed" "$H"
 ok "a version 1 index is upgraded (identity from the path, account recorded), and then renames lock too"
 
-# --- 3. one of two roots deleted -----------------------------------------
+# --- 4. one of two roots deleted -----------------------------------------
 D=$MNT/data-$U
 mkdir "$D"
 printf '%s\n' "$PW" | ctl encrypt "$D" --user "$U" --passphrase-stdin >/dev/null
