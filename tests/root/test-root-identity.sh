@@ -76,6 +76,24 @@ wait_status Absent
 mv "$H.renamed" "$H"
 ok "a version 1 index is upgraded (identity from the path, account recorded), and then renames lock too"
 
+# --- RENAME_EXCHANGE, as a migration swaps a new encrypted home into place:
+# the root keeps its inode, so its handle finds it under the old name.
+mkdir "$H.plain"
+mv "$H" "$H.new"
+python3 - "$H.new" "$H.plain" <<'PY' || fail "renameat2(RENAME_EXCHANGE) failed"
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+AT_FDCWD, RENAME_EXCHANGE = -100, 2
+if libc.renameat2(AT_FDCWD, sys.argv[1].encode(), AT_FDCWD, sys.argv[2].encode(), RENAME_EXCHANGE) != 0:
+    sys.exit(os.strerror(ctypes.get_errno()))
+PY
+# $H.new is now the plain directory, $H.plain the encrypted root.
+ctl status "$U" | grep -q "$H.plain .* locked" || fail "status does not find the exchanged root: $(ctl status "$U")"
+index_of "$U" | grep -q " $H.plain$" || fail "index not refreshed after RENAME_EXCHANGE: $(index_of "$U")"
+rmdir "$H.new"; mv "$H.plain" "$H"
+ctl status "$U" >/dev/null
+ok "after RENAME_EXCHANGE the root is found by its handle at its new name"
+
 # --- 4. one of two roots deleted -----------------------------------------
 D=$MNT/data-$U
 mkdir "$D"
