@@ -93,8 +93,14 @@ void conn_end_session(struct conn *c);
 /* keys.c: what the daemon does to a user's policies. Unlocking covers the
  * indexed roots and provisions every per-user cache policy. */
 int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked, unsigned *ret_failed,
-		       unsigned *ret_total);
-int daemon_lock_user(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy);
+		       unsigned *ret_total, unsigned *ret_gone);
+/* *ret_was_locked (optional): roots whose key was not in the kernel. */
+int daemon_lock_user(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy,
+		     unsigned *ret_was_locked);
+/* uid's index with every root looked up by its identity (moved roots get
+ * their new path, deleted ones their gone mark), saved if that changed it.
+ * Whoever moves a root on purpose calls this afterwards. */
+int daemon_load_index_fresh(struct daemon *d, uid_t uid, struct lk_index *ix);
 void daemon_session_ended(struct daemon *d, uid_t uid);
 void daemon_schedule_retry(struct daemon *d);
 

@@ -18,6 +18,7 @@
 #include "home_create.h"
 #include "log.h"
 #include "policy_root.h"
+#include "root_ops.h"
 
 #define HOME_MODE_DEFAULT 0700
 
@@ -55,7 +56,7 @@ static int record(struct daemon *d, uid_t uid, const uint8_t key_id[LK_KEY_ID_SI
 	int r = store_load_index(&d->store, uid, &ix);
 
 	if (r >= 0)
-		r = lk_index_put(&ix, key_id, home);
+		r = root_index_put(&ix, key_id, home);
 	if (r >= 0)
 		r = store_save_index(&d->store, uid, &ix);
 	return r;

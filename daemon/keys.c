@@ -7,18 +7,39 @@
 #include "daemon.h"
 #include "log.h"
 #include "policy_root.h"
+#include "root_id.h"
+#include "root_ops.h"
+
+int daemon_load_index_fresh(struct daemon *d, uid_t uid, struct lk_index *ix)
+{
+	bool changed = false;
+	int r;
+
+	r = store_load_index(&d->store, uid, ix);
+	if (r < 0)
+		return r;
+	root_id_refresh_index(uid, ix, &changed);
+	/* The refresh is a hint: a failed save is logged by the store, and
+	 * the next refresh finds the same again. */
+	if (changed)
+		(void)store_save_index(&d->store, uid, ix);
+	return 0;
+}
 
 int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked, unsigned *ret_failed,
-		       unsigned *ret_total)
+		       unsigned *ret_total, unsigned *ret_gone)
 {
+	struct policy_root_async v1_async = {d->event, daemon_v1_unlocked, d->v1_wait};
 	struct logout_filter f;
 	struct lk_index ix;
-	unsigned ok = 0, failed = 0, total = 0, done = 0, refused = 0;
+	unsigned ok = 0, failed = 0, total = 0, done = 0, refused = 0, gone = 0;
 	int r;
 
 	if (!u->p)
 		return -ENOKEY;
-	r = store_load_index(&d->store, u->uid, &ix);
+	/* Fresh hints first: a cache directory moved away is no longer its
+	 * policy's, and must not be mistaken for it below. */
+	r = daemon_load_index_fresh(d, u->uid, &ix);
 	if (r < 0)
 		return r;
 	logout_filter_init(d, u->uid, &f);
@@ -26,22 +47,21 @@ int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked,
 		/* A current cache policy's directory is unlocked by the
 		 * provisioning below, after its full "exactly ours" check:
 		 * once, not twice. */
-		if (logout_filter_policy(&f, ix.e[i].path))
+		if (!ix.e[i].gone && logout_filter_policy(&f, ix.e[i].path))
 			continue;
+		/* A deleted root was reported once by the refresh; it makes
+		 * nobody else's unlock fail. A v1 key is added by a child
+		 * running as the user, who may stop it: the reply waits for
+		 * it, the daemon does not. */
+		r = root_unlock_entry(u->uid, u->p, &ix.e[i], d->v1_wait ? &v1_async : NULL);
+		if (r == -ESTALE) {
+			gone++;
+			continue;
+		}
 		total++;
-		if (d->v1_wait) {
-			/* A v1 key is added by a child running as the user, who
-			 * may stop it: the reply waits for it, the daemon does not. */
-			struct policy_root_async a = {d->event, daemon_v1_unlocked, d->v1_wait};
-			r = policy_root_unlock_async(&a, u->uid, u->p, ix.e[i].path, ix.e[i].key_id);
-
-			if (r > 0)
-				d->v1_wait->pending++;
-			else if (r < 0)
-				failed++;
-			else
-				ok++;
-		} else if (policy_root_unlock(u->uid, u->p, ix.e[i].path, ix.e[i].key_id) < 0)
+		if (r > 0)
+			d->v1_wait->pending++;
+		else if (r < 0)
 			failed++;
 		else
 			ok++;
@@ -55,15 +75,18 @@ int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked,
 	*ret_unlocked = ok;
 	*ret_failed = failed;
 	*ret_total = total;
+	if (ret_gone)
+		*ret_gone = gone;
 	return 0;
 }
 
 /* Lock every root of u, or at logout only those lock_on_logout says to. */
-static int lock_user(struct daemon *d, struct user *u, bool at_logout, unsigned *ret_locked, bool *ret_busy)
+static int lock_user(struct daemon *d, struct user *u, bool at_logout, unsigned *ret_locked, bool *ret_busy,
+		     unsigned *ret_was_locked)
 {
 	struct logout_filter f;
 	struct lk_index ix;
-	unsigned locked = 0;
+	unsigned locked = 0, was_locked = 0;
 	bool any_busy = false;
 	int r, ret = 0;
 
@@ -78,14 +101,16 @@ static int lock_user(struct daemon *d, struct user *u, bool at_logout, unsigned 
 	if (at_logout)
 		logout_filter_init(d, u->uid, &f);
 	for (unsigned i = 0; i < ix.n; i++) {
-		bool busy = false;
+		bool busy = false, already = false;
 		if (at_logout && !logout_filter_locks(&f, &ix.e[i]))
 			continue;
-		r = policy_root_lock(u->uid, ix.e[i].path, ix.e[i].key_id, &busy);
+		r = root_lock_entry(u->uid, &ix.e[i], &busy, &already);
 		if (r < 0)
 			ret = r;
 		else if (busy)
 			any_busy = true;
+		else if (already)
+			was_locked++;
 		else
 			locked++;
 	}
@@ -96,17 +121,20 @@ static int lock_user(struct daemon *d, struct user *u, bool at_logout, unsigned 
 		*ret_locked = locked;
 	if (ret_busy)
 		*ret_busy = any_busy;
+	if (ret_was_locked)
+		*ret_was_locked = was_locked;
 	return ret;
 }
 
-int daemon_lock_user(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy)
+int daemon_lock_user(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy,
+		     unsigned *ret_was_locked)
 {
-	return lock_user(d, u, false, ret_locked, ret_busy);
+	return lock_user(d, u, false, ret_locked, ret_busy, ret_was_locked);
 }
 
 int daemon_lock_user_at_logout(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy)
 {
-	return lock_user(d, u, true, ret_locked, ret_busy);
+	return lock_user(d, u, true, ret_locked, ret_busy, NULL);
 }
 
 void daemon_session_ended(struct daemon *d, uid_t uid)

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "policy_root.h"
 #include "provision.h"
+#include "root_ops.h"
 
 struct pending_lock {
 	struct daemon *d;
@@ -149,7 +150,7 @@ bool logout_filter_locks(const struct logout_filter *f, const struct lk_index_en
 		return true;
 	/* A removal already begun is finished: "kept" applies to unlocked
 	 * keys, never to a half-locked one. */
-	policy_root_status(f->uid, e->path, e->key_id, &state);
+	root_status_entry(f->uid, e, &state);
 	if (state == LK_KEY_INCOMPLETELY_REMOVED)
 		return true;
 	log_info("keeping %s of uid %u unlocked after logout (lock_on_logout=no%s%s)", e->path,

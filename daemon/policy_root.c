@@ -145,6 +145,13 @@ int policy_root_unlock_async(const struct policy_root_async *a, uid_t uid, const
 	return unlock_fd(fd, uid, p, path, expected_key_id, a);
 }
 
+int policy_root_unlock_fd_async(const struct policy_root_async *a, int fd, uid_t uid,
+				const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+				const uint8_t expected_key_id[LK_KEY_ID_SIZE])
+{
+	return unlock_fd(fd, uid, p, path, expected_key_id, a);
+}
+
 int policy_root_unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 			  const uint8_t expected_key_id[LK_KEY_ID_SIZE])
 {

@@ -46,6 +46,11 @@ int policy_root_unlock_async(const struct policy_root_async *a, uid_t uid, const
 
 /* The same on an fd already opened (and checked) by the caller; path only
  * names the directory in log lines. */
+/* policy_root_unlock_fd, with a v1 key's keyring child watched in a's event
+ * loop (a may be NULL: wait for it); returns 1 when a->done will report. */
+int policy_root_unlock_fd_async(const struct policy_root_async *a, int fd, uid_t uid,
+				const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+				const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
 int policy_root_unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 			  const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
 

@@ -37,6 +37,7 @@
 #include "policy_index.h"
 #include "policy_root.h"
 #include "provision.h"
+#include "root_id.h"
 #include "wrapped_key.h"
 
 #define TEMP_PREFIX   ".latchkey-new."
@@ -155,7 +156,7 @@ static int open_root(const struct lk_cache_policy *pol, uid_t uid, int *ret_fd, 
  * root): its key, if still in the kernel, is removed, since nothing would
  * ever lock it once the index forgets it.
  */
-static int record_in_index(struct lk_index *ix, int root_fd, const uint8_t key_id[LK_KEY_ID_SIZE],
+static int record_in_index(struct lk_index *ix, int root_fd, int dir_fd, const uint8_t key_id[LK_KEY_ID_SIZE],
 			   const char *path, struct provision_result *res)
 {
 	uint8_t old[LK_KEY_ID_SIZE];
@@ -165,14 +166,20 @@ static int record_in_index(struct lk_index *ix, int root_fd, const uint8_t key_i
 	for (unsigned i = 0; i < ix->n; i++) {
 		if (strcmp(ix->e[i].path, path) != 0)
 			continue;
-		if (memcmp(ix->e[i].key_id, key_id, LK_KEY_ID_SIZE) == 0)
+		if (memcmp(ix->e[i].key_id, key_id, LK_KEY_ID_SIZE) == 0) {
+			/* Known; an entry from a version 1 index learns its identity. */
+			if (!ix->e[i].id.has_handle && root_id_fill(dir_fd, &ix->e[i].id) == 0)
+				res->recorded = true;
 			return 0;
+		}
 		memcpy(old, ix->e[i].key_id, LK_KEY_ID_SIZE);
 		replaced = true;
 	}
 	r = lk_index_put(ix, key_id, path);
 	if (r < 0)
 		return r;
+	/* The handle lets logout lock it, and login find it, if root moves it. */
+	(void)root_id_fill(dir_fd, &ix->e[r].id);
 	res->recorded = true;
 	if (replaced && lk_fscrypt_remove_key(root_fd, old, true, &busy, NULL) == 0) {
 		char hex[KEY_HEX_SIZE];
@@ -266,7 +273,7 @@ static int adopt_existing(struct lk_index *ix, const struct lk_cache_policy *pol
 		res->outcome = PROVISION_PRESENT;
 
 	memcpy(res->key_id, ep.key_id, LK_KEY_ID_SIZE);
-	r = record_in_index(ix, root_fd, ep.key_id, path, res);
+	r = record_in_index(ix, root_fd, fd, ep.key_id, path, res);
 	if (r < 0) {
 		/* Unrecorded, nothing would lock it at logout: lock it now. */
 		policy_root_lock(uid, path, ep.key_id, &busy);
@@ -391,7 +398,7 @@ static int create_new(struct lk_index *ix, const struct lk_cache_policy *pol, in
 	 * caller's, after the index write: provision_sync_root. */
 
 	memcpy(res->key_id, id, LK_KEY_ID_SIZE);
-	r = record_in_index(ix, root_fd, id, path, res);
+	r = record_in_index(ix, root_fd, fd, id, path, res);
 	if (r < 0) {
 		/* A key the index does not name would never be locked at logout:
 		 * take it out again. The directory stays, ours, for the next login. */

@@ -18,6 +18,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "policy_root.h"
+#include "root_ops.h"
 #include "wrapped_key.h"
 
 static int find_entry(const struct lk_index *ix, const uint8_t key_id[LK_KEY_ID_SIZE])
@@ -136,7 +137,7 @@ uint32_t daemon_relocate_root(struct daemon *d, uid_t uid, const uint8_t key_id[
 	(void)lk_index_remove(&ix, old);
 	if (!(flags & LK_RLF_FORGET)) {
 		(void)lk_index_remove(&ix, path); /* a stale entry for the place it moved to */
-		r = lk_index_put(&ix, key_id, path);
+		r = root_index_put(&ix, key_id, path);
 		if (r < 0) {
 			*why = "cannot record the new path";
 			return LK_E_INVALID;

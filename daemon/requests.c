@@ -4,15 +4,20 @@
  * the uid inside a message only names the target. */
 #include <errno.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts.h"
 #include "cleanup.h"
 #include "client.h"
 #include "crypto.h"
 #include "daemon.h"
 #include "log.h"
 #include "policy_root.h"
+#include "replies.h"
+#include "root_id.h"
+#include "root_ops.h"
 #include "secret.h"
 
 #define THROTTLE_FREE_FAILURES 3
@@ -20,7 +25,7 @@
 	"latchkeyd cannot lock more memory for keys (its memlock budget is used up); try again later"
 #define THROTTLE_MAX_MS        60000
 
-static void reply_error(struct conn *c, uint32_t status, int err, const char *text)
+void reply_error(struct conn *c, uint32_t status, int err, const char *text)
 {
 	struct lk_msg *m = c->d->rep;
 
@@ -38,7 +43,7 @@ static void reply_error(struct conn *c, uint32_t status, int err, const char *te
 	conn_send(c, m);
 }
 
-static void reply_ok(struct conn *c)
+void reply_ok(struct conn *c)
 {
 	struct lk_msg *m = c->d->rep;
 
@@ -46,7 +51,7 @@ static void reply_ok(struct conn *c)
 	conn_send(c, m);
 }
 
-static bool require(struct conn *c, const struct lk_msg *req, uint32_t fields)
+bool require(struct conn *c, const struct lk_msg *req, uint32_t fields)
 {
 	if ((req->fields & fields) == fields)
 		return true;
@@ -54,7 +59,7 @@ static bool require(struct conn *c, const struct lk_msg *req, uint32_t fields)
 	return false;
 }
 
-static bool peer_is_root(struct conn *c)
+bool peer_is_root(struct conn *c)
 {
 	if (c->peer.uid == 0)
 		return true;
@@ -62,7 +67,7 @@ static bool peer_is_root(struct conn *c)
 	return false;
 }
 
-static bool peer_may_act_for(struct conn *c, uid_t uid)
+bool peer_may_act_for(struct conn *c, uid_t uid)
 {
 	if (c->peer.uid == 0 || c->peer.uid == uid)
 		return true;
@@ -88,6 +93,9 @@ static uint32_t unwrap_protector(struct conn *c, uid_t uid, uint8_t kind, const 
 	unsigned idx;
 	int r;
 
+	/* A former account's protector is nobody's to open now. */
+	if (account_check(d, uid, NULL) == ACCOUNT_FORMER)
+		return LK_E_OTHER_ACCOUNT;
 	u = user_get(&d->users, uid, true);
 	if (!u)
 		return LK_E_INTERNAL;
@@ -189,6 +197,13 @@ static void handle_kdf_params(struct conn *c, const struct lk_msg *req)
 	}
 	if (fresh && !peer_is_root(c))
 		return;
+	/* To the account that has the uid now, a former account's state
+	 * does not exist: the PAM module skips it like any unenrolled user. */
+	if (account_check(c->d, req->uid, NULL) == ACCOUNT_FORMER) {
+		reply_error(c, LK_E_NOT_ENROLLED, 0,
+			    "this uid's latchkey state belongs to a former account (root: latchkeyctl unenroll --uid)");
+		return;
+	}
 	r = daemon_load_protector(c->d, req->uid, &pr);
 	if (r == -ENOENT) {
 		reply_error(c, LK_E_NOT_ENROLLED, 0, NULL);
@@ -285,7 +300,7 @@ void daemon_v1_unlocked(int result, void *userdata)
 
 /* daemon_unlock_user, with v1 keys added asynchronously for this reply. */
 static void unlock_user_for(struct conn *c, struct user *u, unsigned *ok, unsigned *failed, unsigned *total,
-			    struct v1_wait **ret_wait)
+			    unsigned *gone, struct v1_wait **ret_wait)
 {
 	struct v1_wait *w = calloc(1, sizeof(*w));
 
@@ -296,7 +311,7 @@ static void unlock_user_for(struct conn *c, struct user *u, unsigned *ok, unsign
 		w->seq = c->d->req->seq;
 	}
 	c->d->v1_wait = w;
-	daemon_unlock_user(c->d, u, ok, failed, total);
+	daemon_unlock_user(c->d, u, ok, failed, total, gone);
 	c->d->v1_wait = NULL;
 	if (w && w->pending == 0) {
 		free(w);
@@ -323,7 +338,7 @@ static void reply_unlock_or_defer(struct conn *c, struct v1_wait *w, unsigned ok
 static void handle_session_open(struct conn *c, const struct lk_msg *req)
 {
 	struct daemon *d = c->d;
-	unsigned ok = 0, failed = 0, total = 0;
+	unsigned ok = 0, failed = 0, total = 0, gone = 0;
 	struct v1_wait *w = NULL;
 	uint32_t flags = 0;
 	struct user *u;
@@ -332,6 +347,10 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 		return;
 	if (c->is_session) {
 		reply_error(c, LK_E_PROTOCOL, 0, "connection already holds a session");
+		return;
+	}
+	if (account_check(d, req->uid, NULL) == ACCOUNT_FORMER) {
+		reply_error(c, LK_E_NOT_ENROLLED, 0, "this uid's latchkey state belongs to a former account");
 		return;
 	}
 	u = user_or_reply(c, req->uid);
@@ -345,7 +364,7 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 	daemon_logout_cancel(d, u->uid);
 
 	if (u->p)
-		unlock_user_for(c, u, &ok, &failed, &total, &w);
+		unlock_user_for(c, u, &ok, &failed, &total, &gone, &w);
 	else {
 		struct lk_index ix;
 		if (store_load_index(&d->store, u->uid, &ix) == 0)
@@ -355,6 +374,8 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 	}
 	if (total == 0)
 		flags |= LK_RF_NOTHING_TO_DO;
+	if (gone)
+		flags |= LK_RF_GONE;
 	reply_unlock_or_defer(c, w, ok, failed, flags);
 }
 
@@ -371,13 +392,17 @@ static void handle_session_close(struct conn *c, const struct lk_msg *req)
 static void handle_unlock(struct conn *c, const struct lk_msg *req)
 {
 	struct lk_secret p _cleanup_secret_ = {};
-	unsigned ok = 0, failed = 0, total = 0;
+	unsigned ok = 0, failed = 0, total = 0, gone = 0;
 	struct v1_wait *w = NULL;
 	struct user *u;
 	uint32_t st;
 
 	if (!require(c, req, LK_F(LK_T_UID)) || !peer_may_act_for(c, req->uid))
 		return;
+	if (account_check(c->d, req->uid, NULL) == ACCOUNT_FORMER) {
+		reply_error(c, LK_E_OTHER_ACCOUNT, 0, NULL);
+		return;
+	}
 	u = user_or_reply(c, req->uid);
 	if (!u)
 		return;
@@ -397,28 +422,44 @@ static void handle_unlock(struct conn *c, const struct lk_msg *req)
 		users_gc(&c->d->users);
 		return;
 	}
-	unlock_user_for(c, u, &ok, &failed, &total, &w);
-	reply_unlock_or_defer(c, w, ok, failed, total ? 0 : LK_RF_NOTHING_TO_DO);
+	unlock_user_for(c, u, &ok, &failed, &total, &gone, &w);
+	reply_unlock_or_defer(c, w, ok, failed, (total ? 0 : LK_RF_NOTHING_TO_DO) | (gone ? LK_RF_GONE : 0));
 }
 
 static void handle_lock(struct conn *c, const struct lk_msg *req)
 {
 	struct lk_msg *m = c->d->rep;
-	unsigned locked = 0;
+	unsigned locked = 0, was_locked = 0;
 	bool busy = false;
 	struct user *u;
+	uint32_t flags;
 	int r;
 
 	if (!require(c, req, LK_F(LK_T_UID)) || !peer_may_act_for(c, req->uid))
 		return;
+	/* To the account that has the uid now, a former account's roots do
+	 * not exist (root may lock them). */
+	if (c->peer.uid != 0 && account_check(c->d, req->uid, NULL) == ACCOUNT_FORMER) {
+		lk_msg_init(m, LK_REP_LOCK_RESULT, req->seq);
+		lk_msg_set_status(m, LK_OK);
+		lk_msg_set_count(m, 0);
+		lk_msg_set_flags(m, LK_RF_NOTHING_TO_DO);
+		conn_send(c, m);
+		return;
+	}
 	u = user_or_reply(c, req->uid);
 	if (!u)
 		return;
-	r = daemon_lock_user(c->d, u, &locked, &busy);
+	r = daemon_lock_user(c->d, u, &locked, &busy, &was_locked);
+	flags = (busy ? LK_RF_BUSY : 0) | (r < 0 ? LK_RF_SOME_FAILED : 0);
+	if (r >= 0 && !busy && locked == 0 && was_locked > 0)
+		flags |= LK_RF_ALREADY_LOCKED;
+	else if (r >= 0 && !busy && locked == 0)
+		flags |= LK_RF_NOTHING_TO_DO;
 	lk_msg_init(m, LK_REP_LOCK_RESULT, req->seq);
 	lk_msg_set_status(m, r < 0 ? LK_E_PARTIAL : busy ? LK_E_BUSY : LK_OK);
 	lk_msg_set_count(m, locked);
-	lk_msg_set_flags(m, (busy ? LK_RF_BUSY : 0) | (r < 0 ? LK_RF_SOME_FAILED : 0));
+	lk_msg_set_flags(m, flags);
 	conn_send(c, m);
 	users_gc(&c->d->users);
 }
@@ -429,22 +470,28 @@ static int send_status_of(struct conn *c, uid_t uid, const char *path_filter, un
 	struct lk_msg *m = d->rep;
 	struct lk_index ix;
 	struct user *u = user_get(&d->users, uid, false);
+	char account[LK_ACCOUNT_MAX + 1];
 	int r;
 
-	r = store_load_index(&d->store, uid, &ix);
+	/* A former account's directories are not the current one's to see. */
+	if (account_check(d, uid, account) == ACCOUNT_FORMER && c->peer.uid != 0)
+		return 0;
+	r = daemon_load_index_fresh(d, uid, &ix);
 	if (r < 0)
 		return r;
 	for (unsigned i = 0; i < ix.n; i++) {
 		uint32_t state;
 		if (path_filter && strcmp(path_filter, ix.e[i].path) != 0)
 			continue;
-		policy_root_status(uid, ix.e[i].path, ix.e[i].key_id, &state);
+		root_status_entry(uid, &ix.e[i], &state);
 		lk_msg_init(m, LK_REP_STATUS_ENTRY, d->req->seq);
 		lk_msg_set_uid(m, uid);
 		lk_msg_set_key_id(m, ix.e[i].key_id);
 		lk_msg_set_state(m, state);
 		lk_msg_set_path(m, ix.e[i].path);
 		lk_msg_set_count(m, u ? u->sessions : 0);
+		if (account[0])
+			lk_msg_set_account(m, account);
 		r = conn_send(c, m);
 		if (r < 0)
 			return r;
@@ -486,6 +533,7 @@ static void handle_enroll(struct conn *c, const struct lk_msg *req)
 {
 	struct lk_secret p _cleanup_secret_ = {};
 	struct lk_protector pr = {};
+	char recorded[LK_ACCOUNT_MAX + 1], name[LK_ACCOUNT_MAX + 1];
 	int r;
 
 	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KDF) | LK_F(LK_T_KEY)) || !peer_is_root(c))
@@ -498,6 +546,19 @@ static void handle_enroll(struct conn *c, const struct lk_msg *req)
 	if (r < 0 || req->kdf.alg != LK_KDF_ARGON2ID) {
 		reply_error(c, LK_E_INVALID, EINVAL,
 			    r == -ERANGE ? "Argon2id passes below the floor (t >= 3)" : "Argon2id parameters out of bounds");
+		return;
+	}
+	if (account_check(c->d, req->uid, recorded) == ACCOUNT_FORMER) {
+		char text[LK_TEXT_MAX + 1];
+		snprintf(text, sizeof(text),
+			 "uid %u still holds the latchkey state of the former account %s; remove it first with "
+			 "'latchkeyctl unenroll --uid %u'",
+			 (unsigned)req->uid, recorded[0] ? recorded : "(unknown)", (unsigned)req->uid);
+		reply_error(c, LK_E_OTHER_ACCOUNT, 0, text);
+		return;
+	}
+	if (account_current_name(req->uid, name) < 0) {
+		reply_error(c, LK_E_INVALID, 0, "no such user");
 		return;
 	}
 	r = store_load_protector(&c->d->store, req->uid, &pr);
@@ -515,6 +576,13 @@ static void handle_enroll(struct conn *c, const struct lk_msg *req)
 		r = lk_protector_add_slot(&pr, LK_SLOT_LOGIN, &req->kdf, req->key, p.ptr, NULL);
 	if (r < 0) {
 		reply_error(c, LK_E_INTERNAL, r, "cannot create the protector");
+		return;
+	}
+	/* The name first: a protector without it would be adopted by
+	 * whichever account has the uid next (trust on first use). */
+	r = account_record(c->d, req->uid, name);
+	if (r < 0) {
+		reply_error(c, LK_E_INTERNAL, r, "cannot write the policy index");
 		return;
 	}
 	r = store_save_protector(&c->d->store, &pr);
@@ -560,6 +628,10 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 		reply_error(c, LK_E_INVALID, 0, "no such (non-root) user");
 		return;
 	}
+	if (account_check(d, req->uid, NULL) == ACCOUNT_FORMER) {
+		reply_error(c, LK_E_OTHER_ACCOUNT, 0, "run 'latchkeyctl unenroll --uid' for the former account first");
+		return;
+	}
 	u = user_or_reply(c, req->uid);
 	if (!u)
 		return;
@@ -600,7 +672,7 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 		reply_error(c, r == -EEXIST ? LK_E_EXISTS : r == -EOPNOTSUPP ? LK_E_UNSUPPORTED : LK_E_INVALID, r, why);
 		return;
 	}
-	r = lk_index_put(&ix, key_id, req->path);
+	r = root_index_put(&ix, key_id, req->path);
 	if (r >= 0)
 		r = store_save_index(&d->store, req->uid, &ix);
 	if (r < 0) {
@@ -745,16 +817,7 @@ static uint32_t replace_slots(struct daemon *d, struct lk_protector *pr, uint8_t
 
 static const char *slot_kind_name(uint8_t kind)
 {
-	switch (kind) {
-	case LK_SLOT_LOGIN:
-		return "login";
-	case LK_SLOT_RECOVERY:
-		return "recovery";
-	case LK_SLOT_ESCROW:
-		return "escrow";
-	default:
-		return "held";
-	}
+	return kind == 0 ? "held" : lk_slot_kind_to_string(kind);
 }
 
 static void handle_rewrap(struct conn *c, const struct lk_msg *req)
@@ -783,6 +846,10 @@ static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 		reply_error(c, LK_E_INVALID, EINVAL,
 			    r == -ERANGE ? "Argon2id passes below the floor (t >= 3)"
 					 : "KDF parameters out of bounds or wrong for the slot kind");
+		return;
+	}
+	if (account_check(d, req->uid, NULL) == ACCOUNT_FORMER) {
+		reply_error(c, LK_E_OTHER_ACCOUNT, 0, NULL);
 		return;
 	}
 	u = user_or_reply(c, req->uid);
@@ -919,10 +986,13 @@ static const request_handler handlers[_LK_REQ_MAX] = {
 	[LK_REQ_ENCRYPT] = handle_encrypt,
 	[LK_REQ_RELOAD] = handle_reload,
 	[LK_REQ_REWRAP] = handle_rewrap,
-	[LK_REQ_CONFIG_DIR] = handle_config_dir,
-	[LK_REQ_ROTATE] = handle_rotate,
+	[LK_REQ_FORGET] = handle_forget,
+	[LK_REQ_UNENROLL] = handle_unenroll,
+	[LK_REQ_USERS] = handle_users,
 	[LK_REQ_RELOCATE] = handle_relocate,
 	[LK_REQ_LOGIN_ENROLL] = handle_login_enroll,
+	[LK_REQ_ROTATE] = handle_rotate,
+	[LK_REQ_CONFIG_DIR] = handle_config_dir,
 };
 
 void handle_request(struct conn *c, struct lk_msg *req)

@@ -35,6 +35,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "policy_root.h"
+#include "root_ops.h"
 #include "secret.h"
 #include "wrapped_key.h"
 
@@ -78,7 +79,7 @@ static int sha256_hex(const uint8_t *buf, size_t len, char out[65])
 }
 
 /* The pending copy replaces the main xattr (commit) or is dropped (undo). */
-static int settle_root(uid_t uid, const char *path, bool commit)
+static int settle_root(uid_t uid, const struct lk_index_entry *e, bool commit)
 {
 	char main[XATTR_NAME_MAX_LEN], pending[XATTR_NAME_MAX_LEN];
 	uint8_t blob[LK_WRAPPED_KEY_SIZE + 1];
@@ -87,7 +88,7 @@ static int settle_root(uid_t uid, const char *path, bool commit)
 	int r;
 
 	xattr_names(uid, main, pending);
-	r = policy_root_open(path, &fd);
+	r = root_open_entry(e, &fd);
 	if (r < 0)
 		return r;
 	n = fgetxattr(fd, pending, blob, sizeof(blob));
@@ -118,8 +119,8 @@ static int settle_user(struct daemon *d, uid_t uid, bool commit)
 	if (r < 0)
 		return r;
 	for (unsigned i = 0; i < ix.n; i++) {
-		r = settle_root(uid, ix.e[i].path, commit);
-		if (r < 0 && r != -ENOENT) {
+		r = settle_root(uid, &ix.e[i], commit);
+		if (r < 0 && r != -ENOENT && r != -ESTALE) {
 			log_error_errno(r, "uid %u: %s: key rotation not settled", (unsigned)uid, ix.e[i].path);
 			failed = r;
 		}
@@ -141,7 +142,7 @@ static int reseal_root(uid_t uid, const struct lk_index_entry *e, const uint8_t 
 	int r, kind;
 
 	xattr_names(uid, main, pending);
-	r = policy_root_open(e->path, &fd);
+	r = root_open_entry(e, &fd);
 	if (r < 0)
 		return r;
 	r = policy_root_read_wrapped_key(fd, uid, blob);
@@ -233,6 +234,8 @@ static int prepare(struct daemon *d, uid_t uid, const struct lk_index *ix, const
 	}
 	for (unsigned i = 0; i < ix->n; i++) {
 		r = reseal_root(uid, &ix->e[i], p_old, p_new);
+		if (r == -ESTALE)
+			continue; /* deleted: no wrapped key left to reseal */
 		if (r < 0) {
 			log_error_errno(r, "uid %u: %s: cannot reseal the wrapped key", (unsigned)uid, ix->e[i].path);
 			*why = r == -EBADMSG ? "a policy root's wrapped key does not open or is not the indexed one; "

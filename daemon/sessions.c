@@ -34,6 +34,7 @@
 #include "log.h"
 #include "names.h"
 #include "policy_root.h"
+#include "root_ops.h"
 #include "sessions.h"
 
 struct adopted {
@@ -232,7 +233,7 @@ static bool user_has_keys_loaded(struct daemon *d, uid_t uid)
 		return false;
 	for (unsigned i = 0; i < ix.n; i++) {
 		uint32_t state = LK_KEY_UNKNOWN;
-		policy_root_status(uid, ix.e[i].path, ix.e[i].key_id, &state);
+		root_status_entry(uid, &ix.e[i], &state);
 		if (state == LK_KEY_PRESENT || state == LK_KEY_INCOMPLETELY_REMOVED)
 			return true;
 	}

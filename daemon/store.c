@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,7 +121,10 @@ int store_save_protector(struct store *s, const struct lk_protector *pr)
 	return 0;
 }
 
-int store_load_index(struct store *s, uid_t uid, struct lk_index *ret)
+/* Read index/<uid> and hand it to parse (the whole index, or only its
+ * account line). -ENOENT when there is none; other errors are logged. */
+static int load_index_with(struct store *s, uid_t uid, int (*parse)(const char *buf, size_t len, void *ret),
+			   void *ret)
 {
 	_cleanup_free_ char *buf = malloc(LK_INDEX_MAX_SIZE);
 	char name[16];
@@ -131,16 +135,49 @@ int store_load_index(struct store *s, uid_t uid, struct lk_index *ret)
 		return -ENOMEM;
 	snprintf(name, sizeof(name), "%u", (unsigned)uid);
 	r = lk_read_file_at(s->index_fd, name, 0, LK_INDEX_MAX_SIZE, (uint8_t *)buf, &len);
-	if (r == -ENOENT) {
-		ret->n = 0;
-		return 0;
-	}
+	if (r == -ENOENT)
+		return r;
 	if (r < 0)
 		return log_error_errno(r, "cannot read policy index index/%s", name);
-	r = lk_index_parse(buf, len, ret);
+	r = parse(buf, len, ret);
 	if (r < 0)
 		return log_error_errno(r, "policy index index/%s is corrupt", name);
 	return 0;
+}
+
+static int parse_whole(const char *buf, size_t len, void *ret)
+{
+	return lk_index_parse(buf, len, ret);
+}
+
+static int parse_account(const char *buf, size_t len, void *ret)
+{
+	return lk_index_parse_account(buf, len, ret);
+}
+
+int store_load_index(struct store *s, uid_t uid, struct lk_index *ret)
+{
+	int r = load_index_with(s, uid, parse_whole, ret);
+
+	if (r == -ENOENT) {
+		ret->version = 2;
+		ret->account[0] = '\0';
+		ret->n = 0;
+		return 0;
+	}
+	return r;
+}
+
+int store_load_account(struct store *s, uid_t uid, char account[LK_ACCOUNT_MAX + 1], bool *ret_exists)
+{
+	int r = load_index_with(s, uid, parse_account, account);
+
+	*ret_exists = r != -ENOENT;
+	if (r == -ENOENT) {
+		account[0] = '\0';
+		return 0;
+	}
+	return r;
 }
 
 int store_save_index(struct store *s, uid_t uid, const struct lk_index *ix)
@@ -199,15 +236,17 @@ static int cmp_uid(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int store_list_indexed_users(struct store *s, uid_t **ret, size_t *ret_n)
+/* Append the uids named by the files of dir_fd to (*uids, *n), skipping
+ * those already there. */
+static int list_uids_in(int dir_fd, uid_t **uids_io, size_t *n_io, size_t *cap_io)
 {
-	_cleanup_free_ uid_t *uids = NULL;
-	size_t n = 0, cap = 0;
+	uid_t *uids = *uids_io;
+	size_t n = *n_io, cap = *cap_io;
 	DIR *d;
 	struct dirent *de;
 	int fd;
 
-	fd = openat(s->index_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	d = fdopendir(fd);
@@ -217,12 +256,20 @@ int store_list_indexed_users(struct store *s, uid_t **ret, size_t *ret_n)
 	}
 	while ((de = readdir(d))) {
 		uid_t uid;
+		bool seen = false;
 		if (lk_parse_uid(de->d_name, &uid) < 0)
 			continue; /* ".", "..", temp files */
+		for (size_t i = 0; i < n && !seen; i++)
+			seen = uids[i] == uid;
+		if (seen)
+			continue;
 		if (n == cap) {
 			uid_t *t = reallocarray(uids, cap ? cap * 2 : 16, sizeof(uid_t));
 			if (!t) {
 				closedir(d);
+				*uids_io = uids;
+				*n_io = n;
+				*cap_io = cap;
 				return -ENOMEM;
 			}
 			uids = t;
@@ -231,9 +278,54 @@ int store_list_indexed_users(struct store *s, uid_t **ret, size_t *ret_n)
 		uids[n++] = uid;
 	}
 	closedir(d);
+	*uids_io = uids;
+	*n_io = n;
+	*cap_io = cap;
+	return 0;
+}
+
+static int list_users(struct store *s, bool with_protectors, uid_t **ret, size_t *ret_n)
+{
+	_cleanup_free_ uid_t *uids = NULL;
+	size_t n = 0, cap = 0;
+	int r;
+
+	r = list_uids_in(s->index_fd, &uids, &n, &cap);
+	if (r >= 0 && with_protectors)
+		r = list_uids_in(s->protectors_fd, &uids, &n, &cap);
+	if (r < 0)
+		return r;
 	if (n)
 		qsort(uids, n, sizeof(uid_t), cmp_uid);
 	*ret = TAKE_PTR(uids);
 	*ret_n = n;
 	return 0;
+}
+
+int store_list_indexed_users(struct store *s, uid_t **ret, size_t *ret_n)
+{
+	return list_users(s, false, ret, ret_n);
+}
+
+int store_list_users(struct store *s, uid_t **ret, size_t *ret_n)
+{
+	return list_users(s, true, ret, ret_n);
+}
+
+int store_remove_user(struct store *s, uid_t uid)
+{
+	char name[16];
+	int r = 0;
+
+	snprintf(name, sizeof(name), "%u", (unsigned)uid);
+	/* The protector first: without it the index opens nothing. */
+	if (unlinkat(s->protectors_fd, name, 0) < 0 && errno != ENOENT)
+		return log_error_errno(-errno, "cannot remove protectors/%s", name);
+	if (fsync(s->protectors_fd) < 0)
+		r = log_error_errno(-errno, "cannot sync the protector directory");
+	if (unlinkat(s->index_fd, name, 0) < 0 && errno != ENOENT)
+		return log_error_errno(-errno, "cannot remove index/%s", name);
+	if (fsync(s->index_fd) < 0)
+		r = log_error_errno(-errno, "cannot sync the index directory");
+	return r;
 }

@@ -28,6 +28,9 @@ int store_save_protector(struct store *s, const struct lk_protector *pr);
 /* A missing index is an empty one. */
 int store_load_index(struct store *s, uid_t uid, struct lk_index *ret);
 int store_save_index(struct store *s, uid_t uid, const struct lk_index *ix);
+/* Only the account name recorded in uid's index ("" if none, or no index:
+ * *ret_exists false). */
+int store_load_account(struct store *s, uid_t uid, char account[LK_ACCOUNT_MAX + 1], bool *ret_exists);
 
 /*
  * The machine's Argon2id target (t, m, p; salt unused), as tuned at the last
@@ -41,5 +44,11 @@ int store_save_kdf_target(struct store *s, const struct lk_kdf_params *kdf);
 
 /* The uids that have an index file, sorted; *ret is malloc()ed. */
 int store_list_indexed_users(struct store *s, uid_t **ret, size_t *ret_n);
+/* The uids that have an index or a protector file, sorted; *ret is malloc()ed. */
+int store_list_users(struct store *s, uid_t **ret, size_t *ret_n);
+
+/* Delete uid's protector file (every slot: login, recovery, escrow) and
+ * index, each durably. A missing file is no error. */
+int store_remove_user(struct store *s, uid_t uid);
 
 #endif

@@ -11,24 +11,27 @@
 bool lk_user_name_is_valid(const char *name)
 {
 	size_t len, body;
+	bool digits_only = true;
 
 	if (!name)
 		return false;
 	len = strnlen(name, LK_USER_NAME_MAX + 2);
 	/* A trailing '$' (Samba machine accounts) is allowed but not counted. */
 	body = (len > 0 && name[len - 1] == '$') ? len - 1 : len;
-	if (body == 0 || body > LK_USER_NAME_MAX)
+	if (len == 0 || body > LK_USER_NAME_MAX || name[0] == '-')
 		return false;
-	if (!((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_'))
-		return false;
-	for (size_t i = 1; i < body; i++) {
-		char c = name[i];
+	/* What shadow's useradd (with Debian's upper case, or --badname) can
+	 * create; whether the account exists is getpwnam's to say. The
+	 * refused characters would break /etc/passwd, a path component made
+	 * from the name (%u), or a log line. */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
 
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+		if (c <= 0x20 || c == 0x7f || c == ':' || c == ',' || c == '/')
 			return false;
+		digits_only &= c >= '0' && c <= '9';
 	}
-	/* "." and ".." cannot pass the first-character rule; say so anyway. */
-	return strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+	return !digits_only && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
 int lk_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *ret)

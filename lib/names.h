@@ -7,7 +7,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* [a-z_][a-z0-9_.-]{0,31} with an optional trailing '$'; never "." or "..". */
+/* A name the system's account tools may create: 1..32 bytes (plus an
+ * optional trailing '$'), upper case and UTF-8 included; no control
+ * characters, space, ':', ',' or '/'; not starting with '-'; not "." or
+ * ".."; not all digits (that reads as a uid). */
 bool lk_user_name_is_valid(const char *name);
 
 /* Parse a decimal uid with end-pointer and range checks (no sign, no spaces). */

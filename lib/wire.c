@@ -76,6 +76,14 @@ int lk_msg_set_path(struct lk_msg *m, const char *path)
 	return 0;
 }
 
+int lk_msg_set_account(struct lk_msg *m, const char *account)
+{
+	if (!account || !account[0] || set_string(m->account, LK_ACCOUNT_MAX, account) < 0)
+		return -EINVAL;
+	m->fields |= LK_F(LK_T_ACCOUNT);
+	return 0;
+}
+
 int lk_msg_set_text(struct lk_msg *m, const char *text)
 {
 	if (set_string(m->text, LK_TEXT_MAX, text) < 0)
@@ -191,6 +199,12 @@ int lk_msg_encode(const struct lk_msg *m, uint8_t *buf, size_t cap, size_t *ret_
 			return -EINVAL;
 		put_tlv(&w, LK_T_TEXT, m->text, n);
 	}
+	if (lk_msg_has(m, LK_T_ACCOUNT)) {
+		size_t n = strnlen(m->account, LK_ACCOUNT_MAX + 1);
+		if (n == 0 || n > LK_ACCOUNT_MAX)
+			return -EINVAL;
+		put_tlv(&w, LK_T_ACCOUNT, m->account, n);
+	}
 	if (w.err) {
 		lk_wipe(buf, w.len);
 		return w.err;
@@ -288,6 +302,8 @@ static int decode_field(struct lk_msg *m, uint16_t tag, const uint8_t *v, uint16
 		return 0;
 	case LK_T_TEXT:
 		return decode_string(m->text, LK_TEXT_MAX, false, v, n);
+	case LK_T_ACCOUNT:
+		return decode_string(m->account, LK_ACCOUNT_MAX, true, v, n);
 	default:
 		return -EBADMSG;
 	}
@@ -360,10 +376,25 @@ const char *lk_status_to_string(uint32_t status)
 		[LK_E_THROTTLED] = "too many failed attempts, try again later",
 		[LK_E_INTERNAL] = "internal error in latchkeyd",
 		[LK_E_PARTIAL] = "partly done",
+		[LK_E_OTHER_ACCOUNT] = "the uid's latchkey state belongs to a former account",
 	};
 	if (status < _LK_STATUS_MAX && names[status])
 		return names[status];
 	return "unknown status";
+}
+
+const char *lk_slot_kind_to_string(uint8_t kind)
+{
+	switch (kind) {
+	case LK_SLOT_LOGIN:
+		return "login";
+	case LK_SLOT_RECOVERY:
+		return "recovery";
+	case LK_SLOT_ESCROW:
+		return "escrow";
+	default:
+		return "unknown";
+	}
 }
 
 const char *lk_key_state_to_string(uint32_t state)
@@ -377,6 +408,8 @@ const char *lk_key_state_to_string(uint32_t state)
 		return "incompletely-locked";
 	case LK_KEY_UNAVAILABLE:
 		return "unavailable";
+	case LK_KEY_GONE:
+		return "gone";
 	default:
 		return "unknown";
 	}
@@ -407,6 +440,12 @@ const char *lk_msg_type_to_string(uint16_t type)
 		return "REWRAP";
 	case LK_REQ_RELOAD:
 		return "RELOAD";
+	case LK_REQ_FORGET:
+		return "FORGET";
+	case LK_REQ_UNENROLL:
+		return "UNENROLL";
+	case LK_REQ_USERS:
+		return "USERS";
 	case LK_REQ_CONFIG_DIR:
 		return "CONFIG_DIR";
 
@@ -430,6 +469,10 @@ const char *lk_msg_type_to_string(uint16_t type)
 		return "STATUS_END";
 	case LK_REP_ENCRYPT_RESULT:
 		return "ENCRYPT_RESULT";
+	case LK_REP_USER_ENTRY:
+		return "USER_ENTRY";
+	case LK_REP_SLOT_ENTRY:
+		return "SLOT_ENTRY";
 	default:
 		return "unknown";
 	}

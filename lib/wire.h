@@ -32,6 +32,7 @@ struct lk_msg {
 	uint8_t key_id[LK_KEY_ID_SIZE];
 	char path[LK_PATH_MAX + 1];
 	char text[LK_TEXT_MAX + 1];
+	char account[LK_ACCOUNT_MAX + 1];
 };
 
 /* Reset m to an empty message of this type (fields = 0). */
@@ -50,6 +51,7 @@ void lk_msg_set_new_key(struct lk_msg *m, const uint8_t key[LK_WRAP_KEY_SIZE]);
 void lk_msg_set_key_id(struct lk_msg *m, const uint8_t key_id[LK_KEY_ID_SIZE]);
 int lk_msg_set_path(struct lk_msg *m, const char *path);
 int lk_msg_set_text(struct lk_msg *m, const char *text);
+int lk_msg_set_account(struct lk_msg *m, const char *account);
 
 static inline int lk_msg_has(const struct lk_msg *m, int tag)
 {
@@ -73,6 +75,8 @@ void lk_msg_wipe(struct lk_msg *m);
 /* Human-readable name of a status code ("bad key", ...). Never NULL. */
 const char *lk_status_to_string(uint32_t status);
 /* Name of a key state ("locked", "unlocked", "incompletely locked", ...). */
+/* "login", "recovery", "escrow" (enum lk_slot_kind), else "unknown". */
+const char *lk_slot_kind_to_string(uint8_t kind);
 const char *lk_key_state_to_string(uint32_t state);
 /* Name of a message type, for debug logs. */
 const char *lk_msg_type_to_string(uint16_t type);

@@ -42,9 +42,11 @@ int lk_pam_resolve_user(pam_handle_t *pamh, const struct lk_pam_options *o, stru
 		return LK_PAM_SKIP;
 	}
 	name = item;
-	if (!lk_user_name_is_valid(name)) {
-		if (o->debug)
-			pam_syslog(pamh, LOG_DEBUG, "user name is not a valid user name: nothing to do");
+	/* The user database decides what is an account, not a pattern of
+	 * ours: upper case and other names useradd accepts are looked up. */
+	if (strnlen(name, LK_ACCOUNT_MAX + 1) > LK_ACCOUNT_MAX) {
+		pam_syslog(pamh, LOG_WARNING, "user name longer than %d bytes: latchkey leaves it alone",
+			   LK_ACCOUNT_MAX);
 		return LK_PAM_SKIP;
 	}
 
@@ -66,10 +68,19 @@ int lk_pam_resolve_user(pam_handle_t *pamh, const struct lk_pam_options *o, stru
 		return -r;
 	}
 	if (!res) {
-		if (o->debug)
+		if (o->debug && lk_user_name_is_valid(name))
 			pam_syslog(pamh, LOG_DEBUG, "unknown user %s: nothing to do", name);
 		return LK_PAM_SKIP;
 	}
+	/* A real account, but its name would forge log lines: say so (by
+	 * uid) rather than skip it silently. */
+	for (const char *c = name; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			pam_syslog(pamh, LOG_WARNING,
+				   "the account of uid %u has control characters in its name: latchkey leaves it alone",
+				   (unsigned)pw.pw_uid);
+			return LK_PAM_SKIP;
+		}
 	if (pw.pw_uid == 0 || pw.pw_uid < o->min_uid) {
 		if (o->debug)
 			pam_syslog(pamh, LOG_DEBUG, "user %s has uid %u, below min_uid=%u or root: nothing to do",

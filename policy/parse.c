@@ -195,8 +195,8 @@ static int header_line(struct parser *ps, const char *line, size_t n)
 	} else if (strcmp(kind, "user") == 0) {
 		if (!lk_user_name_is_valid(arg))
 			return fail(ps, ps->line, -EINVAL,
-			            "invalid user name %s; write the login name ([a-z_][a-z0-9_.-]*, at most "
-			            "32 bytes)",
+			            "invalid user name %s; write the login name (no space, ':', ',' or '/', "
+			            "at most 32 bytes)",
 			            quote(arg, q, sizeof(q)));
 		for (unsigned i = 0; i < ps->c->n_users; i++)
 			if (strcmp(ps->c->users[i].user, arg) == 0)

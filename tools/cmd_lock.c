@@ -6,19 +6,23 @@
 
 #include "cleanup.h"
 #include "ctl.h"
+#include "listing.h"
 #include "output.h"
 #include "secret.h"
 
 static void lock_help(void)
 {
-	printf("Usage: latchkeyctl lock USER [--json]\n"
+	printf("Usage: latchkeyctl lock USER|--all [--json]\n"
 	       "\n"
-	       "Remove USER's keys from the kernel, locking their encrypted directories.\n"
-	       "Files still open keep their directory incompletely locked; latchkeyd keeps\n"
-	       "retrying and the exit status is 1. Root may lock anybody, others themselves.\n"
+	       "Remove USER's keys from the kernel, locking their encrypted directories,\n"
+	       "wherever they are now (renamed, moved or deleted ones too). Files still open\n"
+	       "keep their directory incompletely locked; latchkeyd keeps retrying and the\n"
+	       "exit status is 1. Root may lock anybody, others themselves.\n"
 	       "\n"
 	       "Options:\n"
-	       "  --json      print {\"user\",\"uid\",\"locked\",\"busy\"}\n"
+	       "  --all       lock every user latchkeyd knows (root)\n"
+	       "  --json      print {\"user\",\"uid\",\"locked\",\"busy\",\"already_locked\"};\n"
+	       "              with --all {\"schema_version\",\"users\":[...]}\n"
 	       "  -h, --help  show this help\n");
 }
 
@@ -39,10 +43,11 @@ static void unlock_help(void)
  * --passphrase-stdin; then USER is resolved to ret_uid.
  * Returns -1 to go on, or the exit status to return right away. */
 static int parse(struct ctl *ctl, int argc, char **argv, bool is_unlock, const char **ret_user,
-                 uid_t *ret_uid, bool *ret_stdin)
+                 uid_t *ret_uid, bool *ret_stdin, bool *ret_all)
 {
-	enum { OPT_STDIN = 0x100, OPT_JSON };
+	enum { OPT_STDIN = 0x100, OPT_JSON, OPT_ALL };
 	static const struct option lock_options[] = {
+	    {"all", no_argument, NULL, OPT_ALL},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
@@ -61,6 +66,9 @@ static int parse(struct ctl *ctl, int argc, char **argv, bool is_unlock, const c
 		case OPT_STDIN:
 			*ret_stdin = true;
 			break;
+		case OPT_ALL:
+			*ret_all = true;
+			break;
 		case OPT_JSON:
 			ctl->json = true;
 			break;
@@ -74,8 +82,13 @@ static int parse(struct ctl *ctl, int argc, char **argv, bool is_unlock, const c
 			return ctl_usage_error(cmd, "invalid option");
 		}
 	}
+	if (ret_all && *ret_all) {
+		if (argc - optind != 0)
+			return ctl_usage_error(cmd, "--all takes no USER");
+		return -1;
+	}
 	if (argc - optind != 1)
-		return ctl_usage_error(cmd, "expected exactly one USER");
+		return ctl_usage_error(cmd, is_unlock ? "expected exactly one USER" : "expected exactly one USER, or --all");
 	*ret_user = argv[optind];
 	r = ctl_resolve_user(cmd, *ret_user, ret_uid);
 	if (r != 0)
@@ -84,36 +97,44 @@ static int parse(struct ctl *ctl, int argc, char **argv, bool is_unlock, const c
 }
 
 static void print_result(const struct ctl *ctl, const char *user, uid_t uid, const char *key, uint32_t count,
-                         bool busy)
+                         bool busy, uint32_t flags, bool in_list)
 {
+	bool is_lock = strcmp(key, "locked") == 0;
+	bool already = is_lock && (flags & LK_RF_ALREADY_LOCKED);
+
 	if (ctl->json) {
 		fputs("{\"user\":", stdout);
 		json_print_string(stdout, user);
 		printf(",\"uid\":%u,\"%s\":%u", (unsigned)uid, key, count);
 		if (busy)
 			fputs(",\"busy\":true", stdout);
-		else if (strcmp(key, "locked") == 0)
+		else if (is_lock)
 			fputs(",\"busy\":false", stdout);
-		fputs("}\n", stdout);
+		if (is_lock)
+			printf(",\"already_locked\":%s", already ? "true" : "false");
+		fputs(in_list ? "}" : "}\n", stdout);
+	} else if (already) {
+		printf("%s was already locked.\n", user);
+	} else if (is_lock && (flags & LK_RF_NOTHING_TO_DO)) {
+		printf("%s has no encrypted directories.\n", user);
 	} else {
-		printf("%s %u director%s of %s.\n", strcmp(key, "locked") == 0 ? "Locked" : "Unlocked", count,
+		printf("%s %u director%s of %s.\n", is_lock ? "Locked" : "Unlocked", count,
 		       count == 1 ? "y" : "ies", user);
 	}
+	if (!ctl->json && (flags & LK_RF_GONE))
+		printf("Some of %s's directories no longer exist; 'latchkeyctl status %s' lists them.\n", user,
+		       user);
 }
 
-int cmd_lock(struct ctl *ctl, int argc, char **argv)
+/* LOCK{uid}; prints the result. in_list: as an element of a JSON array
+ * of which *n_printed elements are out already. 0, or an exit code. */
+static int lock_one(const struct ctl *ctl, const char *user, uid_t uid, bool in_list, unsigned *n_printed)
 {
 	struct lk_msg *req _cleanup_msg_ = NULL;
 	struct lk_msg *rep _cleanup_msg_ = NULL;
-	const char *user = NULL;
-	bool unused = false, busy;
-	uint32_t status;
-	uid_t uid;
+	uint32_t status, flags;
+	bool busy;
 	int r;
-
-	r = parse(ctl, argc, argv, false, &user, &uid, &unused);
-	if (r >= 0)
-		return r;
 
 	r = ctl_msgs_new(&req, &rep, LK_REQ_LOCK, uid);
 	if (r != 0)
@@ -125,8 +146,11 @@ int cmd_lock(struct ctl *ctl, int argc, char **argv)
 		return ctl_reply_error("lock", rep);
 
 	status = lk_msg_has(rep, LK_T_STATUS) ? rep->status : LK_E_PROTOCOL;
-	busy = status == LK_E_BUSY || (lk_msg_has(rep, LK_T_FLAGS) && (rep->flags & LK_RF_BUSY));
-	print_result(ctl, user, uid, "locked", rep->count, busy);
+	flags = lk_msg_has(rep, LK_T_FLAGS) ? rep->flags : 0;
+	busy = status == LK_E_BUSY || (flags & LK_RF_BUSY);
+	if (ctl->json && in_list && (*n_printed)++)
+		fputs(",", stdout);
+	print_result(ctl, user, uid, "locked", rep->count, busy, flags, in_list);
 	if (busy) {
 		fputs(
 		    "latchkeyctl: lock: incompletely locked: files still in use; latchkeyd keeps retrying\n",
@@ -137,9 +161,59 @@ int cmd_lock(struct ctl *ctl, int argc, char **argv)
 		fprintf(stderr, "latchkeyctl: lock: %s\n", lk_status_to_string(status));
 		return ctl_status_to_exit(status);
 	}
-	if (lk_msg_has(rep, LK_T_FLAGS) && (rep->flags & LK_RF_SOME_FAILED))
+	if (flags & LK_RF_SOME_FAILED)
 		return ctl_fail(CTL_EXIT_FAILED, "lock", "some directories could not be locked");
 	return CTL_EXIT_OK;
+}
+
+/* lock --all: every user latchkeyd has state for; the worst exit status. */
+static int lock_all(const struct ctl *ctl)
+{
+	_cleanup_free_ struct ctl_user *users = NULL;
+	size_t n = 0;
+	int r, worst = CTL_EXIT_OK;
+	unsigned printed = 0;
+
+	r = ctl_require_root("lock");
+	if (r != 0)
+		return r;
+	r = ctl_list_users(ctl, "lock", LK_UID_NONE, &users, &n);
+	if (r != 0)
+		return r;
+	if (ctl->json)
+		printf("{\"schema_version\":%d,\"users\":[", CTL_JSON_SCHEMA_VERSION);
+	for (size_t i = 0; i < n; i++) {
+		char uidbuf[16];
+		const char *name = users[i].account[0] ? users[i].account : uidbuf;
+
+		snprintf(uidbuf, sizeof(uidbuf), "%u", (unsigned)users[i].uid);
+		r = lock_one(ctl, name, users[i].uid, true, &printed);
+		if (r > worst)
+			worst = r;
+	}
+	if (ctl->json)
+		fputs("]}\n", stdout);
+	else if (n == 0)
+		puts("Nobody is enrolled.");
+	return worst;
+}
+
+int cmd_lock(struct ctl *ctl, int argc, char **argv)
+{
+	const char *user = NULL;
+	bool unused = false, all = false;
+	uid_t uid;
+	int r;
+
+	r = parse(ctl, argc, argv, false, &user, &uid, &unused, &all);
+	if (r >= 0)
+		return r;
+	if (all)
+		return lock_all(ctl);
+	{
+		unsigned n_printed = 0;
+		return lock_one(ctl, user, uid, false, &n_printed);
+	}
 }
 
 int cmd_unlock(struct ctl *ctl, int argc, char **argv)
@@ -153,7 +227,7 @@ int cmd_unlock(struct ctl *ctl, int argc, char **argv)
 	uid_t uid;
 	int r;
 
-	r = parse(ctl, argc, argv, true, &user, &uid, &from_stdin);
+	r = parse(ctl, argc, argv, true, &user, &uid, &from_stdin, NULL);
 	if (r >= 0)
 		return r;
 
@@ -180,7 +254,7 @@ int cmd_unlock(struct ctl *ctl, int argc, char **argv)
 	flags = lk_msg_has(rep, LK_T_FLAGS) ? rep->flags : 0;
 	if (status == LK_E_BAD_KEY)
 		return ctl_fail(CTL_EXIT_AUTH, "unlock", "wrong passphrase");
-	print_result(ctl, user, uid, "unlocked", rep->count, false);
+	print_result(ctl, user, uid, "unlocked", rep->count, false, flags, false);
 	if (status != LK_OK) {
 		fprintf(stderr, "latchkeyctl: unlock: %s%s%s\n", lk_status_to_string(status),
 		        lk_msg_has(rep, LK_T_TEXT) ? ": " : "", lk_msg_has(rep, LK_T_TEXT) ? rep->text : "");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* latchkeyctl status: list policies with their key state. */
+/* latchkeyctl status: enrolled users with their slots and sessions, and
+ * their directories with their key state. */
 #include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "cleanup.h"
 #include "client.h"
 #include "ctl.h"
+#include "listing.h"
 #include "output.h"
 #include "status_home.h"
 
@@ -17,18 +19,21 @@ static void status_help(void)
 {
 	printf("Usage: latchkeyctl status [USER|DIR] [--json]\n"
 	       "\n"
-	       "Show encrypted directories, their key identifiers and whether they are\n"
-	       "unlocked. With USER, only that user's; with DIR (an absolute path), only the\n"
-	       "directory containing it. Without an argument root sees all users and\n"
-	       "everybody else their own.\n"
+	       "Show enrolled users (their login, recovery and escrow slots with the key\n"
+	       "derivation parameters, and live sessions) and their encrypted directories,\n"
+	       "key identifiers and states. With USER, only that user's; with DIR (an\n"
+	       "absolute path), only the directory containing it. Without an argument root\n"
+	       "sees all users and everybody else their own.\n"
 	       "\n"
-	       "States: unlocked, locked, incompletely-locked (files still in use),\n"
-	       "unavailable (directory missing), unknown.\n"
+	       "Directory states: unlocked, locked, incompletely-locked (files still in use),\n"
+	       "unavailable (directory or its filesystem unreachable), gone (deleted: drop it\n"
+	       "with 'latchkeyctl forget DIR'), unknown.\n"
 	       "\n"
 	       "Options:\n"
-	       "  --json      print "
-	       "{\"policies\":[{\"user\",\"uid\",\"path\",\"key_id\",\"state\",\"sessions\"}]}\n"
-	       "              (with USER, \"home_not_encrypted\":PATH when USER's home is plain)\n"
+	       "  --json      print {\"schema_version\",\"users\":[...],\"policies\":[...]}, as\n"
+	       "              described by latchkeyctl.schema.json (with USER, also\n"
+	       "              \"home_not_encrypted\":PATH when USER's home is plain); on\n"
+	       "              failure an error object\n"
 	       "  -h, --help  show this help\n");
 }
 
@@ -42,42 +47,182 @@ static bool path_covers(const char *root, const char *dir)
 	return dir[n] == '\0' || dir[n] == '/' || (n == 1 && root[0] == '/');
 }
 
-static void print_entry(const struct ctl *ctl, const struct lk_msg *e, bool first)
+/* The current account name of uid, or NULL. */
+static const char *current_name(uid_t uid)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	return pw ? pw->pw_name : NULL;
+}
+
+static void json_string_or_null(const char *s)
+{
+	if (s && s[0])
+		json_print_string(stdout, s);
+	else
+		fputs("null", stdout);
+}
+
+static void json_slot(const struct ctl_slot *s)
+{
+	printf("{\"kind\":\"%s\",\"id\":%u,\"kdf\":", lk_slot_kind_to_string(s->kind), s->id);
+	if (s->kdf.alg == LK_KDF_X25519)
+		fputs("{\"algorithm\":\"x25519\"}}", stdout);
+	else
+		printf("{\"algorithm\":\"argon2id\",\"t_cost\":%u,\"m_cost_kib\":%u,\"parallelism\":%u}}",
+		       s->kdf.t_cost, s->kdf.m_cost_kib, s->kdf.parallelism);
+}
+
+static void json_root(const struct ctl_root *e, bool with_user)
 {
 	char key_id[2 * LK_KEY_ID_SIZE + 1];
-	char uidbuf[16];
-	const char *user;
-	struct passwd *pw;
 
 	hex_format(e->key_id, LK_KEY_ID_SIZE, key_id);
-	pw = getpwuid(e->uid);
-	snprintf(uidbuf, sizeof(uidbuf), "%u", e->uid);
-	user = pw ? pw->pw_name : uidbuf;
-
-	if (ctl->json) {
-		fputs(first ? "" : ",", stdout);
+	if (with_user) {
 		fputs("{\"user\":", stdout);
-		if (pw)
-			json_print_string(stdout, user);
-		else
-			fputs("null", stdout);
-		printf(",\"uid\":%u,\"path\":", e->uid);
-		json_print_string(stdout, e->path);
-		printf(",\"key_id\":\"%s\",\"state\":\"%s\",\"sessions\":", key_id,
-		       lk_key_state_to_string(e->state));
-		if (lk_msg_has(e, LK_T_COUNT))
-			printf("%u}", e->count);
-		else
-			fputs("null}", stdout);
+		json_string_or_null(current_name(e->uid));
+		printf(",\"uid\":%u,", (unsigned)e->uid);
 	} else {
-		printf("%-12s ", user);
+		fputs("{", stdout);
+	}
+	fputs("\"path\":", stdout);
+	json_print_string(stdout, e->path);
+	printf(",\"key_id\":\"%s\",\"state\":\"%s\"", key_id, lk_key_state_to_string(e->state));
+	if (with_user) {
+		if (e->has_sessions)
+			printf(",\"sessions\":%u", e->sessions);
+		else
+			fputs(",\"sessions\":null", stdout);
+	}
+	fputs("}", stdout);
+}
+
+static void print_json(const struct ctl_user *users, size_t n_users, const struct ctl_root *roots, size_t n_roots,
+		       const bool *shown, const char *plain_home)
+{
+	bool first = true;
+
+	printf("{\"schema_version\":%d,\"users\":[", CTL_JSON_SCHEMA_VERSION);
+	for (size_t i = 0; i < n_users; i++) {
+		const struct ctl_user *u = &users[i];
+		bool f = true;
+
+		fputs(i ? ",{\"user\":" : "{\"user\":", stdout);
+		json_string_or_null(current_name(u->uid));
+		printf(",\"uid\":%u,\"account\":", (unsigned)u->uid);
+		json_string_or_null(u->account);
+		printf(",\"former_account\":%s,\"enrolled\":%s,\"key_held\":%s,\"sessions\":%u,\"slots\":[",
+		       u->flags & LK_UF_OTHER_ACCOUNT ? "true" : "false", u->flags & LK_UF_ENROLLED ? "true" : "false",
+		       u->flags & LK_UF_KEY_HELD ? "true" : "false", u->sessions);
+		for (unsigned s = 0; s < u->n_slots; s++) {
+			fputs(s ? "," : "", stdout);
+			json_slot(&u->slots[s]);
+		}
+		fputs("],\"directories\":[", stdout);
+		for (size_t r = 0; r < n_roots; r++)
+			if (shown[r] && roots[r].uid == u->uid) {
+				fputs(f ? "" : ",", stdout);
+				f = false;
+				json_root(&roots[r], false);
+			}
+		fputs("]}", stdout);
+	}
+	fputs("],\"policies\":[", stdout);
+	for (size_t r = 0; r < n_roots; r++)
+		if (shown[r]) {
+			fputs(first ? "" : ",", stdout);
+			first = false;
+			json_root(&roots[r], true);
+		}
+	fputs("]", stdout);
+	if (plain_home) {
+		fputs(",\"home_not_encrypted\":", stdout);
+		json_print_string(stdout, plain_home);
+	}
+	fputs("}\n", stdout);
+}
+
+/* "alice", or "bob (former account of uid 1002)" for a reused uid;
+ * padded to width. */
+static void print_owner(const char *account, uid_t uid, bool former, int width)
+{
+	const char *now = current_name(uid);
+	char uidbuf[16];
+	const char *name;
+
+	snprintf(uidbuf, sizeof(uidbuf), "%u", (unsigned)uid);
+	if (former) {
+		text_print_escaped(stdout, account[0] ? account : "?");
+		printf(" (former account of uid %u)", (unsigned)uid);
+		return;
+	}
+	name = now ? now : uidbuf;
+	text_print_escaped(stdout, name);
+	if ((int)strlen(name) < width)
+		printf("%*s", width - (int)strlen(name), "");
+}
+
+static void print_slots(const struct ctl_user *u)
+{
+	if (u->n_slots == 0)
+		fputs("-", stdout);
+	for (unsigned s = 0; s < u->n_slots; s++) {
+		const struct ctl_slot *sl = &u->slots[s];
+		if (sl->kdf.alg == LK_KDF_X25519)
+			printf("%s%s(x25519)", s ? " " : "", lk_slot_kind_to_string(sl->kind));
+		else
+			printf("%s%s(argon2id t=%u m=%uMiB p=%u)", s ? " " : "", lk_slot_kind_to_string(sl->kind),
+			       sl->kdf.t_cost, sl->kdf.m_cost_kib / 1024, sl->kdf.parallelism);
+	}
+	putchar('\n');
+}
+
+static void print_text(const struct ctl_user *users, size_t n_users, const struct ctl_root *roots, size_t n_roots,
+		       const bool *shown)
+{
+	char key_id[2 * LK_KEY_ID_SIZE + 1];
+	unsigned n_shown = 0;
+
+	if (n_users) {
+		printf("%-12s %-7s %-8s %s\n", "USER", "UID", "SESSIONS", "SLOTS");
+		for (size_t i = 0; i < n_users; i++) {
+			const struct ctl_user *u = &users[i];
+			print_owner(u->account, u->uid, u->flags & LK_UF_OTHER_ACCOUNT, 12);
+			printf(" %-7u %-8u ", (unsigned)u->uid, u->sessions);
+			print_slots(u);
+		}
+		putchar('\n');
+	}
+	for (size_t r = 0; r < n_roots; r++)
+		n_shown += shown[r];
+	if (n_shown == 0)
+		return;
+	printf("%-12s %s %-32s %s %s\n", "USER", "PATH", "KEY-ID", "STATE", "SESSIONS");
+	for (size_t r = 0; r < n_roots; r++) {
+		const struct ctl_root *e = &roots[r];
+		const char *now = current_name(e->uid);
+		bool former = e->account[0] && (!now || strcmp(now, e->account) != 0);
+
+		if (!shown[r])
+			continue;
+		hex_format(e->key_id, LK_KEY_ID_SIZE, key_id);
+		print_owner(e->account, e->uid, former, 12);
+		putchar(' ');
 		text_print_escaped(stdout, e->path);
 		printf(" %s %s ", key_id, lk_key_state_to_string(e->state));
-		if (lk_msg_has(e, LK_T_COUNT))
-			printf("%u\n", e->count);
+		if (e->has_sessions)
+			printf("%u\n", e->sessions);
 		else
 			puts("-");
 	}
+	for (size_t r = 0; r < n_roots; r++)
+		if (shown[r] && roots[r].state == LK_KEY_GONE) {
+			putchar('\n');
+			text_print_escaped(stdout, roots[r].path);
+			fputs(" no longer exists; `latchkeyctl forget ", stdout);
+			text_print_escaped(stdout, roots[r].path);
+			fputs("` drops it.\n", stdout);
+		}
 }
 
 int cmd_status(struct ctl *ctl, int argc, char **argv)
@@ -88,12 +233,13 @@ int cmd_status(struct ctl *ctl, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
-	struct lk_msg *req _cleanup_msg_ = NULL;
-	struct lk_msg *rep _cleanup_msg_ = NULL;
-	_cleanup_close_ int fd = -1;
+	_cleanup_free_ struct ctl_user *users = NULL;
+	_cleanup_free_ struct ctl_root *roots = NULL;
+	_cleanup_free_ bool *shown = NULL;
 	_cleanup_free_ char *dir = NULL;
+	size_t n_users = 0, n_roots = 0, kept = 0;
 	uint32_t uid = LK_UID_NONE;
-	unsigned shown = 0, received = 0;
+	unsigned n_shown = 0;
 	char home[4096], name[256];
 	bool plain_home;
 	int c, r;
@@ -114,10 +260,13 @@ int cmd_status(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_error("status", "expected at most one USER or DIR");
 
 	if (argc - optind == 1 && argv[optind][0] == '/') {
-		/* Policies are listed by real path; compare like with like. */
+		/* Policies are listed by real path; compare like with like. A
+		 * deleted directory is compared as given. */
 		dir = realpath(argv[optind], NULL);
 		if (!dir)
-			return ctl_fail(CTL_EXIT_FAILED, "status", "%s: %s", argv[optind], strerror(errno));
+			dir = strdup(argv[optind]);
+		if (!dir)
+			return ctl_fail(CTL_EXIT_FAILED, "status", "out of memory");
 	} else if (argc - optind == 1) {
 		uid_t u;
 		r = ctl_resolve_user("status", argv[optind], &u);
@@ -128,62 +277,45 @@ int cmd_status(struct ctl *ctl, int argc, char **argv)
 		uid = geteuid();
 	}
 
-	req = ctl_msg_new();
-	rep = ctl_msg_new();
-	if (!req || !rep)
-		return CTL_EXIT_FAILED;
-	lk_msg_init(req, LK_REQ_STATUS, 1);
-	if (uid != LK_UID_NONE)
-		lk_msg_set_uid(req, uid);
-
-	fd = ctl_connect(ctl, "status");
-	if (fd < 0)
-		return -fd;
-	r = lk_client_call(fd, req, rep, lk_now_ms() + CTL_REPLY_TIMEOUT_MS);
-
-	if (ctl->json)
-		fputs("{\"policies\":[", stdout);
-	else if (r == 0 && rep->type == LK_REP_STATUS_ENTRY)
-		printf("%-12s %s %-32s %s %s\n", "USER", "PATH", "KEY-ID", "STATE", "SESSIONS");
-
-	while (r == 0 && rep->type == LK_REP_STATUS_ENTRY) {
-		if (rep->seq != req->seq) {
-			r = -EBADMSG;
-			break;
-		}
-		received++;
-		if (!dir || path_covers(rep->path, dir))
-			print_entry(ctl, rep, shown++ == 0);
-		r = lk_client_recv(fd, rep, lk_now_ms() + CTL_REPLY_TIMEOUT_MS);
+	r = ctl_list_roots(ctl, "status", uid, &roots, &n_roots);
+	if (r != 0)
+		return r;
+	r = ctl_list_users(ctl, "status", uid, &users, &n_users);
+	if (r != 0)
+		return r;
+	shown = calloc(n_roots ? n_roots : 1, sizeof(*shown));
+	if (!shown)
+		return ctl_fail(CTL_EXIT_FAILED, "status", "out of memory");
+	for (size_t i = 0; i < n_roots; i++) {
+		shown[i] = !dir || path_covers(roots[i].path, dir);
+		n_shown += shown[i];
 	}
+	/* With DIR, only the users owning what is shown. */
+	for (size_t i = 0; dir && i < n_users; i++) {
+		bool owns = false;
+		for (size_t j = 0; j < n_roots && !owns; j++)
+			owns = shown[j] && roots[j].uid == users[i].uid;
+		if (owns)
+			users[kept++] = users[i];
+	}
+	if (dir)
+		n_users = kept;
+
 	plain_home = uid != LK_UID_NONE && !dir && status_plain_home(uid, home, sizeof(home), name, sizeof(name));
 	if (ctl->json) {
-		fputs("]", stdout);
+		print_json(users, n_users, roots, n_roots, shown, plain_home ? home : NULL);
+	} else {
+		print_text(users, n_users, roots, n_roots, shown);
 		if (plain_home) {
-			fputs(",\"home_not_encrypted\":", stdout);
-			json_print_string(stdout, home);
+			text_print_escaped(stdout, home);
+			fputs(": not encrypted: run latchkeyctl migrate ", stdout);
+			text_print_escaped(stdout, home);
+			fputs(" --user ", stdout);
+			text_print_escaped(stdout, name);
+			fputc('\n', stdout);
 		}
-		fputs("}\n", stdout);
-	} else if (plain_home) {
-		text_print_escaped(stdout, home);
-		fputs(": not encrypted: run latchkeyctl migrate ", stdout);
-		text_print_escaped(stdout, home);
-		fputs(" --user ", stdout);
-		text_print_escaped(stdout, name);
-		fputc('\n', stdout);
 	}
-	fflush(stdout);
-
-	if (r < 0)
-		return ctl_fail(CTL_EXIT_FAILED, "status", "no valid reply from latchkeyd: %s", strerror(-r));
-	if (rep->type != LK_REP_STATUS_END)
-		return ctl_reply_error("status", rep);
-	/* A short list must not pass for a complete one. */
-	if (!lk_msg_has(rep, LK_T_COUNT) || rep->count != received)
-		return ctl_fail(CTL_EXIT_FAILED, "status", "latchkeyd announced %u entries but sent %u",
-		                rep->count, received);
-	if (!ctl->json && shown == 0 && !plain_home)
-		fputs(dir ? "No encrypted directory contains this path.\n" : "No encrypted directories.\n",
-		      stdout);
+	if (!ctl->json && n_shown == 0 && !plain_home)
+		fputs(dir ? "No encrypted directory contains this path.\n" : "No encrypted directories.\n", stdout);
 	return CTL_EXIT_OK;
 }

@@ -44,6 +44,17 @@ int cmd_policy(struct ctl *ctl, int argc, char **argv);
 int cmd_prune(struct ctl *ctl, int argc, char **argv);
 int cmd_migrate(struct ctl *ctl, int argc, char **argv);
 int cmd_decrypt(struct ctl *ctl, int argc, char **argv);
+int cmd_forget(struct ctl *ctl, int argc, char **argv);
+int cmd_unenroll(struct ctl *ctl, int argc, char **argv);
+
+/* Version of every --json document (status results and error objects),
+ * described by contrib/schema/latchkeyctl.schema.json. */
+#define CTL_JSON_SCHEMA_VERSION 2
+
+/* After a failed command in --json mode that printed nothing on stdout:
+ * {"schema_version", "error": {"exit_status", "status", "message"}} from
+ * the first error reported through the functions below. */
+void ctl_print_json_error(int code);
 
 /* Printed after a usage error; returns CTL_EXIT_USAGE. */
 int ctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -17,10 +17,48 @@
 #include "passphrase.h"
 #include "secret.h"
 
+/* The first error of this run, for the --json error object. */
+static struct {
+	bool set;
+	char status[64];
+	char message[512];
+} first_error;
+
+static void record_error(const char *status, const char *fmt, va_list ap)
+{
+	if (first_error.set)
+		return;
+	first_error.set = true;
+	snprintf(first_error.status, sizeof(first_error.status), "%s", status);
+	vsnprintf(first_error.message, sizeof(first_error.message), fmt, ap);
+}
+
+static void record_errorf(const char *status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	record_error(status, fmt, ap);
+	va_end(ap);
+}
+
+void ctl_print_json_error(int code)
+{
+	fprintf(stdout, "{\"schema_version\":%d,\"error\":{\"exit_status\":%d,\"status\":", CTL_JSON_SCHEMA_VERSION,
+		code);
+	json_print_string(stdout, first_error.set ? first_error.status : "failed");
+	fputs(",\"message\":", stdout);
+	json_print_string(stdout, first_error.set ? first_error.message : "failed");
+	fputs("}}\n", stdout);
+}
+
 int ctl_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	record_error("usage", fmt, ap);
+	va_end(ap);
 	fputs("latchkeyctl: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -36,6 +74,9 @@ int ctl_fail(int code, const char *op, const char *fmt, ...)
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	record_error("failed", fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "latchkeyctl: %s: ", op);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -124,6 +165,10 @@ int ctl_reply_error(const char *op, const struct lk_msg *rep)
 
 	/* The daemon's text never holds secrets (protocol.h); the errno
 	 * detail is a fallback when it sent no text. */
+	record_errorf(lk_status_to_string(status), "%s",
+		      lk_msg_has(rep, LK_T_TEXT) && rep->text[0] ? rep->text
+		      : lk_msg_has(rep, LK_T_ERROR) && rep->error > 0 ? strerror(rep->error)
+								      : lk_status_to_string(status));
 	fprintf(stderr, "latchkeyctl: %s: %s", op, lk_status_to_string(status));
 	if (lk_msg_has(rep, LK_T_TEXT) && rep->text[0]) {
 		fputs(": ", stderr);
@@ -146,12 +191,23 @@ int ctl_resolve_user(const char *op, const char *name, uid_t *ret_uid)
 {
 	struct passwd *pw;
 
-	if (!lk_user_name_is_valid(name))
+	/* The user database decides which names exist (upper case, say);
+	 * a name it does not know is judged by what useradd could create. */
+	if (!name[0] || strnlen(name, LK_ACCOUNT_MAX + 1) > LK_ACCOUNT_MAX)
 		return ctl_fail(CTL_EXIT_USAGE, op, "invalid user name");
 	errno = 0;
 	pw = getpwnam(name);
-	if (!pw)
-		return ctl_fail(CTL_EXIT_FAILED, op, "no such user: %s", errno ? strerror(errno) : name);
+	if (!pw) {
+		if (errno)
+			return ctl_fail(CTL_EXIT_FAILED, op, "cannot look up user: %s", strerror(errno));
+		if (!lk_user_name_is_valid(name))
+			return ctl_fail(CTL_EXIT_USAGE, op, "invalid user name");
+		fprintf(stderr, "latchkeyctl: %s: no such user: ", op);
+		text_print_escaped(stderr, name);
+		fputc('\n', stderr);
+		record_errorf("failed", "no such user");
+		return CTL_EXIT_FAILED;
+	}
 	*ret_uid = pw->pw_uid;
 	return 0;
 }

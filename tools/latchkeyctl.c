@@ -6,11 +6,13 @@
  * grants its peer uid (prune, which needs no key, works on the filesystem
  * directly and is for root only).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "ctl.h"
@@ -19,7 +21,7 @@ static const struct ctl_command commands[] = {
     {"enroll", cmd_enroll, "set USER's passphrase and tune its key derivation (root)"},
     {"encrypt", cmd_encrypt, "encrypt the empty directory DIR for USER (root)"},
     {"status", cmd_status, "show encrypted directories and their state"},
-    {"lock", cmd_lock, "remove USER's keys from the kernel"},
+    {"lock", cmd_lock, "remove USER's keys from the kernel (--all: everybody's)"},
     {"unlock", cmd_unlock, "unlock USER's directories with their passphrase"},
     {"recovery", cmd_recovery, "create a recovery code for USER, or reset with one (root)"},
     {"escrow", cmd_escrow, "offline-key escrow: keygen, enable, add, request, answer, recover"},
@@ -28,7 +30,49 @@ static const struct ctl_command commands[] = {
     {"prune", cmd_prune, "delete old files of locked users from a shared cache DIR (root)"},
     {"migrate", cmd_migrate, "encrypt DIR, which holds data, for USER: copy, verify, swap (root)"},
     {"decrypt", cmd_decrypt, "turn the encrypted DIR back into a plain one (root)"},
+    {"forget", cmd_forget, "lock DIR and drop it from its user's index, e.g. once deleted (root)"},
+    {"unenroll", cmd_unenroll, "lock USER, then remove all of USER's latchkey state (root)"},
 };
+
+/* Bytes the command wrote on stdout: a --json run that failed before
+ * printing its result prints an error object instead. */
+static size_t stdout_bytes;
+
+static ssize_t counting_write(void *cookie, const char *buf, size_t size)
+{
+	size_t done = 0;
+
+	while (done < size) {
+		ssize_t n = write(STDOUT_FILENO, buf + done, size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return done ? (ssize_t)done : -1;
+		done += (size_t)n;
+	}
+	stdout_bytes += done;
+	return (ssize_t)done;
+}
+
+static void count_stdout(void)
+{
+	FILE *f = fopencookie(NULL, "w", (cookie_io_functions_t){.write = counting_write});
+
+	if (!f)
+		return; /* then no error object: stdout stays as it was */
+	if (isatty(STDOUT_FILENO))
+		setvbuf(f, NULL, _IOLBF, 0);
+	stdout = f;
+}
+
+static int finish(const struct ctl *ctl, int rc)
+{
+	fflush(stdout);
+	if (ctl->json && rc != CTL_EXIT_OK && stdout_bytes == 0)
+		ctl_print_json_error(rc);
+	fflush(stdout);
+	return rc;
+}
 
 static void help(void)
 {
@@ -72,6 +116,7 @@ int main(int argc, char **argv)
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* A reader of our output going away must not kill us half-way. */
 	signal(SIGPIPE, SIG_IGN);
+	count_stdout();
 
 	/* '+': stop at the command name; the command parses the rest. */
 	while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
@@ -92,12 +137,12 @@ int main(int argc, char **argv)
 			return CTL_EXIT_OK;
 		default:
 			/* getopt already said what was wrong. */
-			return ctl_usage_error(NULL, "invalid option");
+			return finish(&ctl, ctl_usage_error(NULL, "invalid option"));
 		}
 	}
 
 	if (optind >= argc)
-		return ctl_usage_error(NULL, "missing command");
+		return finish(&ctl, ctl_usage_error(NULL, "missing command"));
 
 	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
 		if (strcmp(argv[optind], commands[i].name) == 0) {
@@ -106,8 +151,8 @@ int main(int argc, char **argv)
 
 			/* 0 makes glibc's getopt start over for the command. */
 			optind = 0;
-			return commands[i].run(&ctl, sub_argc, sub_argv);
+			return finish(&ctl, commands[i].run(&ctl, sub_argc, sub_argv));
 		}
 
-	return ctl_usage_error(NULL, "unknown command '%s'", argv[optind]);
+	return finish(&ctl, ctl_usage_error(NULL, "unknown command '%s'", argv[optind]));
 }

@@ -77,11 +77,30 @@
  *     104 16 GCM tag
  *   total LK_WRAPPED_KEY_SIZE = 120; AAD = bytes 0..27.
  *
- * 3. Policy index  <state-dir>/index/<uid>   (root 0600, <= 64 KiB, text)
+ * 3. Policy index  <state-dir>/index/<uid>   (root 0600, <= 128 KiB, text)
+ *   version 2 (written):
+ *     line 1:  "latchkey-index 2"
+ *     line 2 (optional): "account <name>", the account name the uid had when
+ *              the state was made (1..LK_ACCOUNT_MAX bytes, no control
+ *              characters, space or ':', not starting with '-'); a uid whose
+ *              account now has another name is a reused uid, and the state
+ *              is not its own
+ *     then one line per policy root, fields separated by one space:
+ *       <32 lowercase hex key_id>
+ *       <32 lowercase hex filesystem UUID, or "-" when the kernel has none>
+ *       <major>:<minor>    decimal device number of the filesystem when last seen
+ *       <handle type>      decimal, from name_to_handle_at, or "-"
+ *       <handle>           lowercase hex, 1..LK_HANDLE_MAX bytes, or "-"
+ *                          (type and handle are both "-" or neither)
+ *       <"ok" | "gone">    "gone": the directory was found deleted
+ *       <absolute path>    where the root was last seen: a hint, refreshed
+ *                          when the handle finds it elsewhere
+ *   version 1 (read, upgraded at the next write):
  *     line 1:  "latchkey-index 1"
  *     then one line per policy root:  "<32 lowercase hex key_id> <absolute path>"
- *     paths contain no control characters; at most LK_MAX_INDEX_ENTRIES lines.
- *   The xattrs are the truth; the index only says where to look.
+ *   paths contain no control characters; at most LK_MAX_INDEX_ENTRIES lines.
+ *   The xattrs are the truth; the index says where to look, and the
+ *   handle and filesystem let a lock remove the key without any path.
  *
  * 4. Key rotation (new P): for a short time each root also carries
  *    LK_XATTR_KEY_PREFIX "<uid>" LK_XATTR_ROTATING_SUFFIX, K wrapped under the
@@ -129,8 +148,11 @@ enum lk_slot_kind {
 #define LK_XATTR_ROTATING_SUFFIX ".rotating"
 #define LK_ROTATION_HEADER     "latchkey-rotation 1"
 
-#define LK_INDEX_HEADER       "latchkey-index 1"
-#define LK_INDEX_MAX_SIZE     (64 * 1024)
+#define LK_INDEX_HEADER       "latchkey-index 2"
+#define LK_INDEX_HEADER_V1    "latchkey-index 1"
+#define LK_INDEX_MAX_SIZE     (128 * 1024)
+#define LK_FS_UUID_SIZE       16
+#define LK_HANDLE_MAX         64
 #define LK_MAX_INDEX_ENTRIES  64
 
 #define LK_INFO_SLOT   "latchkey v1 protector slot" /* derivation V1 slots only */

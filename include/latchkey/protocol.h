@@ -62,12 +62,23 @@
  *                  re-read the configuration (as SIGHUP does) and provision
  *                  new per-user policies for users with a live session; a
  *                  bad configuration is refused and the old one kept.
+ *   FORGET         uid R, key_id R           -> LOCK_RESULT | ERROR  (peer uid 0)
+ *                  remove the root's key from the kernel (by identifier, on
+ *                  its filesystem: the directory may be gone) and drop it
+ *                  from uid's index. The directory itself is not touched.
+ *   UNENROLL       uid R                     -> LOCK_RESULT | ERROR  (peer uid 0)
+ *                  lock every root of uid, then delete uid's protector file
+ *                  (login, recovery and escrow slots) and index. Refused
+ *                  (BUSY) while uid has a live session.
+ *   USERS          uid O (absent = all)      -> (USER_ENTRY SLOT_ENTRY*)* then
+ *                                               STATUS_END     (root, or the user
+ *                                               about themselves)
+ *                  every enrolled or indexed user: account, sessions, slots.
  *   CONFIG_DIR     flags O (LK_CD_VENDOR)    -> OK(path) | ERROR
  *                  the configuration directory the daemon reads, or with
  *                  LK_CD_VENDOR its vendor directory (any peer: latchkeyctl
  *                  writes where the running daemon reads, not where it
  *                  guesses).
-
  *   RELOCATE       uid R, key_id R, path R,  -> OK | ERROR           (peer uid 0)
  *                  flags O
  *                  The policy root of uid with identifier key_id now lives
@@ -100,8 +111,18 @@
  *   UNLOCK_RESULT  status R, count R (policies unlocked), flags O (LK_RF_*)
  *   LOCK_RESULT    status R, count R (policies locked), flags O
  *   STATUS_ENTRY   uid R, key_id R, state R, path R, flags O (policy version),
- *                  count O (sessions of that user)
+ *                  count O (sessions of that user), account O (the account
+ *                  name recorded with the state)
+ *   USER_ENTRY     uid R, count R (sessions), flags R (LK_UF_*), account O
+ *   SLOT_ENTRY     uid R, flags R (enum lk_slot_kind), count R (slot id), kdf R
  *   STATUS_END     count R (number of entries sent)
+ *
+ * Account names: the state of a uid records the account name it was made
+ * for. When the uid's account now has another name (a reused uid), that
+ * state is not the account's: KDF_PARAMS, AUTH_SUBMIT, UNLOCK, ENCRYPT and
+ * REWRAP answer OTHER_ACCOUNT, SESSION_OPEN unlocks nothing, STATUS shows a
+ * non-root peer nothing, and ENROLL is refused with OTHER_ACCOUNT until
+ * root runs UNENROLL for the uid.
  *   ENCRYPT_RESULT key_id R, path R
  */
 #ifndef LATCHKEY_PROTOCOL_H
@@ -125,6 +146,7 @@
 #define LK_SALT_MAX       32
 #define LK_PATH_MAX       1024
 #define LK_TEXT_MAX       512
+#define LK_ACCOUNT_MAX    256 /* account name recorded with a uid's state */
 
 enum lk_msg_type {
 	LK_REQ_KDF_PARAMS    = 1,
@@ -138,7 +160,9 @@ enum lk_msg_type {
 	LK_REQ_ENCRYPT       = 9,
 	LK_REQ_REWRAP        = 10,
 	LK_REQ_RELOAD        = 11,
-	/* 12-15 reserved (identity) */
+	LK_REQ_FORGET        = 12,
+	LK_REQ_UNENROLL      = 13,
+	LK_REQ_USERS         = 14,
 	LK_REQ_RELOCATE      = 16,
 	LK_REQ_LOGIN_ENROLL  = 17,
 	LK_REQ_ROTATE        = 18,
@@ -153,6 +177,8 @@ enum lk_msg_type {
 	LK_REP_STATUS_ENTRY   = 0x86,
 	LK_REP_STATUS_END     = 0x87,
 	LK_REP_ENCRYPT_RESULT = 0x88,
+	LK_REP_USER_ENTRY     = 0x8c,
+	LK_REP_SLOT_ENTRY     = 0x8d,
 	_LK_REP_MAX,
 };
 
@@ -169,6 +195,7 @@ enum lk_tag {
 	LK_T_PATH   = 10, /* string, 1..LK_PATH_MAX, absolute */
 	LK_T_TEXT   = 11, /* string, 0..LK_TEXT_MAX */
 	LK_T_NEW_KEY = 12, /* LK_WRAP_KEY_SIZE bytes, secret: the new slot's wrapping key */
+	LK_T_ACCOUNT = 13, /* string, 1..LK_ACCOUNT_MAX: account name recorded with a uid's state */
 	_LK_T_MAX,
 };
 
@@ -188,6 +215,7 @@ enum lk_status {
 	LK_E_THROTTLED         = 12, /* too many failures, retry later */
 	LK_E_INTERNAL          = 13,
 	LK_E_PARTIAL           = 14, /* some policies failed; see count/flags */
+	LK_E_OTHER_ACCOUNT     = 15, /* the uid's state belongs to a former account (reused uid) */
 	_LK_STATUS_MAX,
 };
 
@@ -197,7 +225,8 @@ enum lk_key_state {
 	LK_KEY_ABSENT                = 1, /* locked */
 	LK_KEY_PRESENT               = 2, /* unlocked */
 	LK_KEY_INCOMPLETELY_REMOVED  = 3, /* lock requested, files still busy */
-	LK_KEY_UNAVAILABLE           = 4, /* directory missing or unreadable */
+	LK_KEY_UNAVAILABLE           = 4, /* directory or its filesystem unreachable */
+	LK_KEY_GONE                  = 5, /* the directory was deleted */
 };
 
 /* UNLOCK_RESULT / LOCK_RESULT flags */
@@ -205,6 +234,13 @@ enum lk_key_state {
 #define LK_RF_SOME_FAILED    (1u << 1) /* at least one policy could not be (un)locked */
 #define LK_RF_STILL_LOCKED   (1u << 2) /* session open but no credential: nothing unlocked */
 #define LK_RF_BUSY           (1u << 3) /* lock incomplete: files in use, retrying */
+#define LK_RF_ALREADY_LOCKED (1u << 4) /* LOCK: every root was locked before */
+#define LK_RF_GONE           (1u << 5) /* some roots no longer exist (see STATUS) */
+
+/* USER_ENTRY flags */
+#define LK_UF_ENROLLED       (1u << 0) /* has a protector file */
+#define LK_UF_KEY_HELD       (1u << 1) /* the daemon holds P (unlocked by a live session) */
+#define LK_UF_OTHER_ACCOUNT  (1u << 2) /* the state belongs to a former account of the uid */
 
 /* KDF_PARAMS request flags */
 #define LK_KDF_F_KIND(kind)  ((uint32_t)(kind) & 0xffu) /* enum lk_slot_kind; 0 = LOGIN */

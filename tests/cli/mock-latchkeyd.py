@@ -18,6 +18,9 @@ MAGIC, VERSION = 0x31504B4C, 1
 REQ = {1: "KDF_PARAMS", 2: "AUTH_SUBMIT", 3: "SESSION_OPEN", 4: "SESSION_CLOSE", 5: "UNLOCK",
        6: "LOCK", 7: "STATUS", 8: "ENROLL", 9: "ENCRYPT"}
 REQ[11] = "RELOAD"
+REQ[14] = "USERS"
+USER_ENTRY, SLOT_ENTRY = 0x8c, 0x8d
+T_ACCOUNT = 13
 OK, ERROR, KDF, UNLOCK_RESULT, LOCK_RESULT, ENTRY, END, ENCRYPT_RESULT = range(0x81, 0x89)
 T_UID, T_STATUS, T_ERROR, T_FLAGS, T_COUNT, T_KDF, T_KEY, T_KEY_ID, T_STATE, T_PATH, T_TEXT = range(1, 12)
 E_PERM, E_NOT_ENROLLED, E_BAD_KEY, E_NEED_PASSPHRASE, E_BUSY = 2, 3, 4, 6, 11
@@ -180,6 +183,12 @@ def answer(scenario, mtype, fields, state, rec=None):
             return [(ERROR, [(T_STATUS, u32(E_PERM)), (T_TEXT, b"only root may do that")])]
         es = [entry(0, "/home/enc", 2, 1), entry(0, "/tmp", 1, 0), entry(4242424, TRICKY, 3, 0)]
         return [(ENTRY, e) for e in es] + [(END, [(T_COUNT, u32(len(es)))])]
+    if name == "USERS":
+        if scenario == "perm":
+            return [(ERROR, [(T_STATUS, u32(E_PERM)), (T_TEXT, b"only root may do that")])]
+        users = [(USER_ENTRY, [(T_UID, u32(0)), (T_COUNT, u32(1)), (T_FLAGS, u32(1)), (T_ACCOUNT, b"root")]),
+                 (SLOT_ENTRY, [(T_UID, u32(0)), (T_FLAGS, u32(1)), (T_COUNT, u32(1)), (T_KDF, kdf_floor())])]
+        return users + [(END, [(T_COUNT, u32(len(users)))])]
     if name == "LOCK":
         if scenario == "busy":
             return [(LOCK_RESULT, [(T_STATUS, u32(E_BUSY)), (T_COUNT, u32(1)), (T_FLAGS, u32(RF_BUSY))])]

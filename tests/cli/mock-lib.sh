@@ -5,11 +5,12 @@
 # start_mock SCENARIO: (re)start the mock with an empty $TMP/log.
 start_mock() {
 	[ -n "$MOCK_PID" ] && { kill "$MOCK_PID"; wait "$MOCK_PID" 2>/dev/null; }
-	rm -f "$SOCK" "$TMP/log"; : >"$TMP/log"
+	rm -f "$SOCK" "$TMP/log"; : >"$TMP/log"; : >"$TMP/ready"
 	python3 "$MOCK" "$SOCK" "$TMP/log" "$1" >"$TMP/ready" &
 	MOCK_PID=$!
-	# wait (bounded) for the listening socket rather than sleeping blindly
-	i=0; while [ ! -S "$SOCK" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	# wait (bounded) for "ready", printed once it listens (the socket file
+	# exists from bind(), a moment before)
+	i=0; while ! grep -q ready "$TMP/ready" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 }
 # run CODE WHAT -- command...: stdout to $TMP/out, stderr to $TMP/err.
 run() {

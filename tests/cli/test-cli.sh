@@ -60,6 +60,12 @@ expect 2 "status bad option" -- "$CTL" status --bogus
 expect 2 "lock without user" -- "$CTL" lock
 expect 2 "unlock bad option" -- "$CTL" unlock root --bogus
 expect 2 "invalid user name" -- "$CTL" --socket "$NOSOCK" lock '../etc'
+expect 2 "lock --all with a USER" -- "$CTL" --socket "$NOSOCK" lock --all root
+expect 2 "forget without DIR" -- "$CTL" --socket "$NOSOCK" forget
+expect 2 "forget relative DIR" -- "$CTL" --socket "$NOSOCK" forget some/dir
+expect 2 "unenroll without USER" -- "$CTL" --socket "$NOSOCK" unenroll
+expect 2 "unenroll with USER and --uid" -- "$CTL" --socket "$NOSOCK" unenroll root --uid 5
+expect 2 "unenroll --uid 0" -- "$CTL" --socket "$NOSOCK" unenroll --uid 0
 # prune checks its arguments before it looks at DIR (or at who runs it).
 expect 2 "prune without DIR" -- "$CTL" prune --free 1M
 expect 2 "prune two DIRs" -- "$CTL" prune "$TMP" "$TMP" --free 1M

@@ -6,6 +6,8 @@
 set -u
 CTL=$1
 MOCK=$2
+VALIDATE=${3:-}
+SCHEMA=${4:-}
 [ "$(id -u)" = 0 ] || { echo "needs root (the client refuses non-root servers)"; exit 77; }
 command -v python3 >/dev/null || exit 77
 TMP=$(mktemp -d /tmp/latchkeyctl-test.XXXXXX)  # under /tmp: one mock entry is /tmp
@@ -32,6 +34,22 @@ assert p[2]["user"] is None and p[2]["uid"] == 4242424 and p[2]["state"] == "inc
 assert p[2]["path"] == "/srv/q\"uo\\te/\x1b[2J/j\u00f6rg/\ufffd", repr(p[2]["path"])
 PY
 has log '"type": "STATUS"'
+# The document validates against the schema kept in the repository; so
+# does the error object of a failed --json command.
+validate() {
+	[ -n "$VALIDATE" ] || return 0
+	python3 "$VALIDATE" "$SCHEMA" "$@" >"$TMP/valid" 2>&1; rc=$?
+	if [ $rc = 77 ] && [ "${CI:-}" != true ]; then echo "note: $(cat "$TMP/valid")"; return 0; fi
+	[ $rc = 0 ] || { echo "FAIL: $(cat "$TMP/valid")"; fail=1; }
+}
+cp "$TMP/out" "$TMP/status.json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["schema_version"] == 2 and d["users"][0]["slots"][0]["kind"] == "login", d' \
+	"$TMP/status.json" || fail=1
+run 3 "status --json, no daemon" -- "$CTL" --socket "$TMP/nothing" status --json
+cp "$TMP/out" "$TMP/error.json"
+python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; assert e["exit_status"] == 3 and "cannot reach" in e["message"], e' \
+	"$TMP/error.json" || fail=1
+validate "$TMP/status.json" "$TMP/error.json"
 run 0 "status text" -- "$CTL" --socket "$SOCK" status
 has out "USER.*PATH.*KEY-ID.*STATE.*SESSIONS"
 has out "root.*/home/enc a0a1a2a3a4a5a6a7a8a9aaabacadaeaf unlocked 1"

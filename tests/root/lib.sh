@@ -93,6 +93,8 @@ lk_add_user() {
 }
 
 lk_start_daemon() {
+  # A killed daemon leaves its socket behind: wait for the new one's.
+  rm -f "$SOCK"
   "$LATCHKEYD" --socket "$SOCK" --state-dir "${LK_STATE:-$W/state}" --config-dir "$W/etc" \
     --vendor-config-dir "$W/vendor" --debug >>"$W/daemon.log" 2>&1 &
   DAEMON_PID=$!

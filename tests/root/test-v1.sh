@@ -54,7 +54,10 @@ as_user() {
 }
 # The user's keyring, seen by the user (KEY_SPEC_USER_KEYRING follows the real uid).
 key_in_u() { setpriv --reuid="$U" --regid="$G" --clear-groups -- keyctl show @u 2>/dev/null | grep -c "logon: fscrypt:$DESC$"; }
-state_of() { ctl status "$U" --json | grep -o "\"path\": *\"$1\"[^}]*" | sed -n 's/.*"state": *"\([a-z-]*\)".*/\1/p'; }
+state_of() {
+  ctl status "$U" --json | python3 -c 'import json, sys
+print(*[p["state"] for p in json.load(sys.stdin)["policies"] if p["path"] == sys.argv[1]])' "$1"
+}
 
 printf '%s\n' "$PW" | ctl enroll "$U" --passphrase-stdin --kdf-time 1 >/dev/null
 out=$(printf '%s\n' "$PW" | ctl encrypt "$H" --user "$U" --v1 --passphrase-stdin --json) || fail "encrypt --v1 failed: $out"

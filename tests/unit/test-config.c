@@ -113,8 +113,8 @@ static const struct bad_case bad_cases[] = {
     {D, "[policy a234567890123456789012345678901234567890123456789012345678901234x]\n", 0,
      "t.conf:1: invalid policy name \"a234567890123456789012345678901234567890123456789012345678901234...\"; "
      "use 1 to 64 of A-Z a-z 0-9 _ . - (not starting with '.')"},
-    {M, "[user Alice]\n", 0,
-     "t.conf:1: invalid user name \"Alice\"; write the login name ([a-z_][a-z0-9_.-]*, at most 32 bytes)"},
+    {M, "[user a,b]\n", 0,
+     "t.conf:1: invalid user name \"a,b\"; write the login name (no space, ':', ',' or '/', at most 32 bytes)"},
     {M, "[latchkey]\n[user a]\n[latchkey]\n", 0,
      "t.conf:3: [latchkey] appears twice (first at line 1); merge the two sections"},
     {M, "[user alice]\nlock_on_logout = no\n[user bob]\n[user alice]\n", 0,
