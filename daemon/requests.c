@@ -59,7 +59,8 @@ static bool peer_may_act_for(struct conn *c, uid_t uid)
 {
 	if (c->peer.uid == 0 || c->peer.uid == uid)
 		return true;
-	log_warning("uid %u asked to act on uid %u: denied", (unsigned)c->peer.uid, (unsigned)uid);
+	log_peer(c->peer.uid, LOG_WARNING, "uid %u asked to act on uid %u: denied", (unsigned)c->peer.uid,
+		 (unsigned)uid);
 	reply_error(c, LK_E_PERM, 0, NULL);
 	return false;
 }
@@ -94,17 +95,20 @@ static uint32_t unwrap_protector(struct conn *c, uid_t uid, uint8_t kind, const 
 		return LK_E_INTERNAL;
 	r = lk_protector_open(&pr, kind, w, p_out, &idx);
 	if (r < 0) {
-		log_warning("wrong %s for uid %u (from uid %u, pid %d)",
-			    kind == LK_SLOT_LOGIN ? "passphrase" : "recovery secret", (unsigned)uid,
-			    (unsigned)c->peer.uid, (int)c->peer.pid);
+		/* From root, a login's mistyped password (pam_unix decides);
+		 * from a user, a guess. */
+		log_peer(c->charge_uid, c->peer.uid == 0 ? LOG_NOTICE : LOG_WARNING,
+			 "wrong %s for uid %u (from uid %u, pid %d)",
+			 kind == LK_SLOT_LOGIN ? "passphrase" : "recovery secret", (unsigned)uid,
+			 (unsigned)c->peer.uid, (int)c->peer.pid);
 		if (c->peer.uid != 0 && ++u->failures > THROTTLE_FREE_FAILURES) {
 			unsigned shift = u->failures - THROTTLE_FREE_FAILURES;
 			uint64_t delay = shift >= 16 ? THROTTLE_MAX_MS : 1000ull << (shift - 1);
 			if (delay > THROTTLE_MAX_MS)
 				delay = THROTTLE_MAX_MS;
 			u->throttle_until_ms = now + delay;
-			log_warning("throttling unlock attempts for uid %u for %llu ms", (unsigned)uid,
-				    (unsigned long long)delay);
+			log_peer(c->charge_uid, LOG_WARNING, "throttling unlock attempts for uid %u for %llu ms",
+				 (unsigned)uid, (unsigned long long)delay);
 		}
 		return LK_E_BAD_KEY;
 	}
@@ -214,7 +218,7 @@ static void handle_auth_submit(struct conn *c, const struct lk_msg *req)
 		return;
 	}
 	u = user_get(&c->d->users, req->uid, true);
-	if (!u || user_set_pending(u, p.ptr, lk_now_ms()) < 0) {
+	if (!u || user_set_pending(u, c->d->event, p.ptr, lk_now_ms()) < 0) {
 		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
 		return;
 	}
@@ -235,6 +239,14 @@ static void reply_unlock_result(struct conn *c, uint32_t type, unsigned done, un
 	conn_send(c, m);
 }
 
+/* False only when the user certainly has no protector file. */
+static bool user_is_enrolled(struct daemon *d, uid_t uid)
+{
+	struct lk_protector pr;
+
+	return store_load_protector(&d->store, uid, &pr) != -ENOENT;
+}
+
 static void handle_session_open(struct conn *c, const struct lk_msg *req)
 {
 	struct daemon *d = c->d;
@@ -248,13 +260,19 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 		reply_error(c, LK_E_PROTOCOL, 0, "connection already holds a session");
 		return;
 	}
+	/* Most users have nothing to unlock: they hold no connection (a
+	 * setuid host's sessions would otherwise fill the daemon for free). */
+	if (!user_is_enrolled(d, req->uid)) {
+		reply_error(c, LK_E_NOT_ENROLLED, 0, NULL);
+		return;
+	}
 	u = user_or_reply(c, req->uid);
 	if (!u)
 		return;
 	conn_make_session(c, req->uid);
 	u->sessions++;
 	user_claim_pending(u, lk_now_ms());
-	log_info("session %u of uid %u opened (%s)", u->sessions, (unsigned)req->uid,
+	log_peer(req->uid, LOG_INFO, "session %u of uid %u opened (%s)", u->sessions, (unsigned)req->uid,
 		 lk_msg_has(req, LK_T_TEXT) ? req->text : "unknown service");
 	daemon_logout_cancel(d, u->uid);
 
@@ -274,12 +292,22 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 
 static void handle_session_close(struct conn *c, const struct lk_msg *req)
 {
+	struct lk_msg *m = c->d->rep;
+	uid_t uid = c->session_uid;
+	struct user *u;
+
 	if (!c->is_session) {
 		reply_error(c, LK_E_PROTOCOL, 0, "not a session connection");
 		return;
 	}
-	reply_ok(c);
+	/* Answer after the lock (unless lock_delay defers it), so a logout
+	 * returns with the home locked or knowing it is not. */
 	conn_end_session(c);
+	u = user_get(&c->d->users, uid, false);
+	lk_msg_init(m, LK_REP_OK, req->seq);
+	if (u && u->lock_incomplete)
+		lk_msg_set_flags(m, LK_RF_BUSY);
+	conn_send(c, m);
 }
 
 static void handle_unlock(struct conn *c, const struct lk_msg *req)
@@ -705,12 +733,19 @@ static const request_handler handlers[_LK_REQ_MAX] = {
 	[LK_REQ_REWRAP] = handle_rewrap,
 };
 
-void handle_request(struct conn *c, struct lk_msg *req)
+int handle_request(struct conn *c, struct lk_msg *req)
 {
-	log_debug("%s from uid %u (pid %d)", lk_msg_type_to_string(req->type), (unsigned)c->peer.uid,
-		  (int)c->peer.pid);
+	/* A root peer may be a setuid PAM host that any user can start: its
+	 * connection costs the share of the user it acts for. */
+	if (c->peer.uid == 0 && lk_msg_has(req, LK_T_UID) && conn_charge(c, req->uid) < 0) {
+		reply_error(c, LK_E_BUSY, EUSERS, "too many connections for this user");
+		return -EUSERS;
+	}
+	log_peer(c->charge_uid, LOG_DEBUG, "%s from uid %u (pid %d)", lk_msg_type_to_string(req->type),
+		 (unsigned)c->peer.uid, (int)c->peer.pid);
 	if (req->type < _LK_REQ_MAX && handlers[req->type])
 		handlers[req->type](c, req);
 	else
 		reply_error(c, LK_E_PROTOCOL, 0, "not a request");
+	return 0;
 }

@@ -72,6 +72,11 @@ int lk_pam_do_chauthtok(pam_handle_t *pamh, int flags, const struct lk_pam_optio
 	/* Without the old password the daemon rewraps from the key it holds
 	 * for a live session of the user (an admin reset). */
 	r = lk_pam_rewrap(&l, old ? LK_SLOT_LOGIN : 0, new, &st);
+	if (r < 0)
+		/* Logged where it failed; the user still needs to know. */
+		lk_pam_tell(pamh, flags,
+			    "latchkey: your encrypted files still use your old password; "
+			    "the next login will ask for it once.");
 	if (r != 0)
 		return r;
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -170,7 +172,8 @@ int lk_pam_link_init(struct lk_pam_link *l, pam_handle_t *pamh, const struct lk_
 {
 	int r;
 
-	*l = (struct lk_pam_link){.pamh = pamh, .o = o, .outcome = outcome, .fd = -1};
+	*l = (struct lk_pam_link){
+	    .pamh = pamh, .o = o, .outcome = outcome, .fd = -1, .deadline = lk_pam_deadline(o->timeout_ms)};
 	r = lk_pam_resolve_user(pamh, o, &l->u);
 	if (r != 0)
 		return r;
@@ -207,20 +210,47 @@ int lk_pam_link_connect(struct lk_pam_link *l)
 	int fd;
 
 	lk_pam_link_disconnect(l);
-	fd = lk_pam_connect(l->pamh, l->o, lk_pam_deadline(l->o->timeout_ms), l->outcome);
+	fd = lk_pam_connect(l->pamh, l->o, l->deadline, l->outcome);
 	if (fd < 0)
 		return fd;
 	l->fd = fd;
+	l->last_io_ms = lk_now_ms();
 	return 0;
+}
+
+uint64_t lk_pam_link_stop_clock(const struct lk_pam_link *l)
+{
+	return lk_now_ms();
+}
+
+void lk_pam_link_start_clock(struct lk_pam_link *l, uint64_t stopped_at)
+{
+	l->deadline += lk_now_ms() - stopped_at;
+}
+
+/* Whether the daemon has closed fd (end-of-file or an error is pending). */
+static bool peer_gone(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+
+	return poll(&p, 1, 0) != 0;
 }
 
 int lk_pam_link_call(struct lk_pam_link *l, const char *what)
 {
 	int r;
 
+	if (l->fd < 0 || peer_gone(l->fd) || lk_now_ms() - l->last_io_ms >= LK_PAM_IDLE_RECONNECT_MS) {
+		r = lk_pam_link_connect(l);
+		if (r < 0) {
+			lk_msg_wipe(&l->b->req);
+			return r;
+		}
+	}
 	l->b->req.seq = ++l->seq;
-	r = lk_client_call(l->fd, &l->b->req, &l->b->rep, lk_pam_deadline(l->o->timeout_ms));
+	r = lk_client_call(l->fd, &l->b->req, &l->b->rep, l->deadline);
 	lk_msg_wipe(&l->b->req);
+	l->last_io_ms = lk_now_ms();
 	if (r < 0)
 		return lk_pam_log_call_failed(l->pamh, l->o, what, r, l->outcome);
 	return 0;
@@ -263,8 +293,10 @@ int lk_pam_kdf_params(struct lk_pam_link *l, uint32_t flags, struct lk_kdf_param
  * copy in locked memory and wipes it. */
 static int derive(struct lk_pam_link *l, const struct lk_kdf_params *kdf, const char *pw, uint8_t *out)
 {
+	uint64_t t0 = lk_pam_link_stop_clock(l);
 	int r = lk_kdf_derive(kdf, pw, strlen(pw), out);
 
+	lk_pam_link_start_clock(l, t0);
 	if (r < 0) {
 		errno = -r;
 		pam_syslog(l->pamh, LOG_ERR, "deriving a wrapping key of %s failed: %m; %s", l->u.name, l->outcome);
