@@ -15,12 +15,13 @@ int log_full_errno(int level, int r, const char *fmt, ...) __attribute__((format
 
 /*
  * Everything an unprivileged client can make the daemon log goes through
- * log_peer: at most LOG_PEER_BURST lines per uid per LOG_PEER_INTERVAL_MS,
+ * log_peer: at most LOG_PEER_BURST lines per uid per LOG_PEER_INTERVAL_MS (a
+ * login at --debug writes about ten),
  * then one "N messages suppressed" line when the window ends. uid 0 (root
  * acting for itself) is not limited. LOG_NO_UID is root's own connection
  * not yet charged to a user.
  */
-#define LOG_PEER_BURST       20u
+#define LOG_PEER_BURST       100u
 #define LOG_PEER_INTERVAL_MS 10000u
 #define LOG_NO_UID           ((uid_t)-1)
 void log_peer(uid_t uid, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
