@@ -253,6 +253,7 @@ int lk_pam_link_call(struct lk_pam_link *l, const char *what)
 	l->last_io_ms = lk_now_ms();
 	if (r < 0)
 		return lk_pam_log_call_failed(l->pamh, l->o, what, r, l->outcome);
+	l->answered++;
 	return 0;
 }
 

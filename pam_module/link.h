@@ -43,6 +43,7 @@ struct lk_pam_link {
 	 * prompts, which are not waits on the daemon. */
 	uint64_t deadline;
 	uint64_t last_io_ms; /* the last exchange on fd */
+	unsigned answered;   /* requests the daemon answered */
 	uint32_t seq;
 	struct lk_secret sec; /* holds b */
 	struct lk_pam_buffers *b;

@@ -129,6 +129,8 @@ static int handle(struct fake_record *rec, enum fake_mode mode, int *conns, int 
 		error_reply(&rep, req.seq, LK_E_PROTOCOL);
 		break;
 	}
+	if (mode == FAKE_SLOW)
+		(void)usleep(rec->reply_delay_ms * 1000u);
 	(void)reply(conns[i], &rep);
 	return 1;
 }

@@ -19,6 +19,7 @@ enum fake_mode {
 	FAKE_HANG,      /* accepts, reads, never answers */
 	FAKE_GARBAGE,   /* answers every request with random bytes */
 	FAKE_WRONG_UID, /* FAKE_NORMAL, but listening as uid 65534 */
+	FAKE_SLOW,      /* FAKE_NORMAL, each answer reply_delay_ms late */
 };
 
 #define FAKE_MAX_MSGS    32
@@ -44,6 +45,7 @@ struct fake_record {
 	uint32_t rewrap_status;        /* LK_OK, or the ERROR status REWRAP answers */
 	int check_key;                 /* AUTH_SUBMIT: BAD_KEY unless the key is good_key */
 	uint8_t good_key[LK_WRAP_KEY_SIZE];
+	unsigned reply_delay_ms;       /* FAKE_SLOW */
 
 	/* out: what the module sent */
 	int got_key;
