@@ -8,6 +8,7 @@
 LOGIN=
 logout_cleanup() {  # a login left holding on failure is root's, not the user's: end it by its pid
   local rc=$?
+  set +e  # under set -e a failing step here would skip lk_cleanup
   [ -n "$LOGIN" ] && kill "$LOGIN" 2>/dev/null
   (exit $rc)
   lk_cleanup
