@@ -12,7 +12,10 @@ lk_locked_home_setup lkts
 login_held "$W/hold1"; P1=$!
 wait_status Present
 login_held "$W/hold2"; P2=$!
-sleep 0.5
+# The second session is open once the daemon counts it (its Argon2id run
+# may take a while on a loaded machine).
+for _ in $(seq 200); do grep -q "session 2 of uid $(id -u "$U") opened" "$W/daemon.log" && break; sleep 0.05; done
+grep -q "session 2 of uid $(id -u "$U") opened" "$W/daemon.log" || fail "the second session did not open"
 touch "$W/hold1"; wait $P1
 sleep 0.3
 [[ "$(key_status "$ID")" == Present* ]] || fail "locked after the first of two sessions ended"
