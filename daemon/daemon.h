@@ -17,9 +17,10 @@
 /*
  * The connection budget. Every connection is charged to a user: a non-root
  * peer's to the peer, a root peer's (a PAM host such as su, which any user
- * can run) to the uid its first request names, so a user's sessions through
- * setuid hosts cost that user's share. MAX_CONNECTIONS is the shared pool;
- * root's connections not yet charged (admin requests, a login's first
+ * can run) to the uid named by its first PAM-host request (KDF_PARAMS,
+ * AUTH_SUBMIT, SESSION_OPEN, REWRAP), so a user's sessions through setuid
+ * hosts cost that user's share. MAX_CONNECTIONS is the shared pool; root's
+ * connections not charged (admin requests, a login before its first
  * request) may also use ROOT_RESERVE beyond it.
  */
 #define MAX_CONNECTIONS         512

@@ -733,11 +733,20 @@ static const request_handler handlers[_LK_REQ_MAX] = {
 	[LK_REQ_REWRAP] = handle_rewrap,
 };
 
+/* What a PAM host sends: a root peer sending these may be a setuid host
+ * (su, login) that any user can start. Root's administrative requests
+ * (status, lock, enrol...) stay uncharged, in root's reserve. */
+static bool is_pam_host_request(uint16_t type)
+{
+	return type == LK_REQ_KDF_PARAMS || type == LK_REQ_AUTH_SUBMIT || type == LK_REQ_SESSION_OPEN ||
+	       type == LK_REQ_REWRAP;
+}
+
 int handle_request(struct conn *c, struct lk_msg *req)
 {
-	/* A root peer may be a setuid PAM host that any user can start: its
-	 * connection costs the share of the user it acts for. */
-	if (c->peer.uid == 0 && lk_msg_has(req, LK_T_UID) && conn_charge(c, req->uid) < 0) {
+	/* Such a connection costs the share of the user it acts for. */
+	if (c->peer.uid == 0 && is_pam_host_request(req->type) && lk_msg_has(req, LK_T_UID) &&
+	    conn_charge(c, req->uid) < 0) {
 		reply_error(c, LK_E_BUSY, EUSERS, "too many connections for this user");
 		return -EUSERS;
 	}
