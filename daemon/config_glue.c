@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ancestors.h"
 #include "cleanup.h"
 #include "daemon.h"
 #include "log.h"
@@ -33,6 +35,24 @@ static void log_config(const struct lk_config *c)
 		 c->n_policies == 1 ? "y" : "ies");
 }
 
+/* A root whose ancestor a user could change is refused like a syntax
+ * error (provisioning checks again, since ancestors can change later). */
+static int check_ancestors(const struct lk_config *c, char *err_text, size_t size)
+{
+	char why[512];
+
+	for (unsigned i = 0; i < c->n_policies; i++) {
+		const struct lk_cache_policy *pol = &c->policies[i];
+		/* A path that cannot be walked (missing, a symlink on the way)
+		 * is refused at provisioning, with its own fix. */
+		if (lk_ancestors_check(pol->root, why, sizeof(why)) <= 0)
+			continue;
+		snprintf(err_text, size, "%s:%u: policy %s: %s", pol->source, pol->line, pol->name, why);
+		return -EPERM;
+	}
+	return 0;
+}
+
 /* Load into a fresh config; on error the formatted "file:line: message". */
 static int load(struct daemon *d, struct lk_config *ret, char *err_text, size_t size)
 {
@@ -43,6 +63,12 @@ static int load(struct daemon *d, struct lk_config *ret, char *err_text, size_t 
 	r = lk_config_load(d->config_dir, d->vendor_config_dir, ret, &err);
 	if (r < 0) {
 		lk_config_error_format(&err, err_text, size);
+		lk_config_init(ret);
+		return r;
+	}
+	r = check_ancestors(ret, err_text, size);
+	if (r < 0) {
+		lk_config_free(ret);
 		lk_config_init(ret);
 	}
 	return r;

@@ -14,8 +14,22 @@
 #include "users.h"
 #include "wire.h"
 
+/*
+ * The connection budget. Every connection is charged to a user: a non-root
+ * peer's to the peer, a root peer's (a PAM host such as su, which any user
+ * can run) to the uid named by its first PAM-host request (KDF_PARAMS,
+ * AUTH_SUBMIT, SESSION_OPEN, REWRAP), so a user's sessions through setuid
+ * hosts cost that user's share. MAX_CONNECTIONS is the shared pool; root's
+ * connections not charged (admin requests, a login before its first
+ * request) may also use ROOT_RESERVE beyond it.
+ */
 #define MAX_CONNECTIONS         512
-#define MAX_CONNECTIONS_PER_UID 16   /* non-root peers */
+#define ROOT_RESERVE            64
+#define MAX_CONNECTIONS_PER_UID 16   /* a non-root peer's own connections */
+#define MAX_CHARGED_PER_UID     64   /* everything charged to one user, sessions included */
+#define CHARGE_NONE             ((uid_t)-1) /* a root connection not yet charged */
+#define ACCEPT_BATCH            64   /* accept()s per wake-up of the listening socket */
+#define LISTEN_BACKLOG          4096 /* the kernel caps it at net.core.somaxconn */
 #define REQUEST_DEADLINE_USEC   (5 * 1000000ULL) /* idle limit of a non-session connection */
 
 struct daemon;
@@ -34,6 +48,7 @@ struct conn {
 	struct daemon *d;
 	int fd;
 	struct ucred peer;
+	uid_t charge_uid; /* whose share this connection uses, CHARGE_NONE if root's own so far */
 	sd_event_source *io;
 	sd_event_source *deadline;
 	bool is_session;
@@ -51,6 +66,7 @@ struct daemon {
 	unsigned n_conns;
 	int listen_fd;
 	sd_event_source *listen_src;
+	sd_event_source *log_flush_timer;
 	sd_event_source *retry_timer;
 	unsigned retry_delay_ms;
 	/* One set of locked buffers: the loop is single-threaded, so every
@@ -89,6 +105,9 @@ int conn_send(struct conn *c, const struct lk_msg *m);
 void conn_make_session(struct conn *c, uid_t uid);
 /* The session held by this connection ends (close_session or end-of-file). */
 void conn_end_session(struct conn *c);
+/* Charge a root peer's connection to uid (no-op if already charged or uid
+ * is 0). -EUSERS if that user's share is used up: the caller refuses. */
+int conn_charge(struct conn *c, uid_t uid);
 
 /* keys.c: what the daemon does to a user's policies. Unlocking covers the
  * indexed roots and provisions every per-user cache policy. */
@@ -178,8 +197,8 @@ uint32_t daemon_relocate_root(struct daemon *d, uid_t uid, const uint8_t key_id[
 uint32_t daemon_login_enroll(struct daemon *d, const struct lk_msg *req, struct lk_kdf_params *ret_kdf,
 			     uint32_t *ret_flags, const char **why);
 
-/* requests.c */
-void handle_request(struct conn *c, struct lk_msg *req);
+/* requests.c: < 0 when the connection must be closed after the reply. */
+int handle_request(struct conn *c, struct lk_msg *req);
 /* A v1 key started under d->v1_wait has been added (result 0) or not. */
 void daemon_v1_unlocked(int result, void *userdata);
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "client.h"
 #include "crypto.h"
 #include "keyring_v1.h"
 #include "latchkey/protocol.h"
@@ -405,12 +406,20 @@ int keyring_v1_drop_caches(void)
 	 * and its plaintext pages (seen on 6.18 by the v1 root test). "1" first
 	 * drops the clean page cache, which puts those inodes back on the LRU,
 	 * then "2" evicts them. The price is the whole system's clean page
-	 * cache, paid at each v1 lock. */
+	 * cache, paid at each v1 lock: so at most once per
+	 * DROP_CACHES_INTERVAL_MS, whatever users do (a user with a v1 root
+	 * could otherwise lock and unlock in a loop). */
+	static uint64_t last_drop_ms;
+	uint64_t now = lk_now_ms();
+
+	if (last_drop_ms && now - last_drop_ms < DROP_CACHES_INTERVAL_MS)
+		return -EAGAIN;
 	fd = open(DROP_CACHES, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, "3", 1) != 1)
 		return -EIO;
+	last_drop_ms = now;
 	return 0;
 }
 

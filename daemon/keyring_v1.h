@@ -46,7 +46,9 @@ int keyring_v1_remove(uid_t uid, const uint8_t descriptor[LK_V1_DESCRIPTOR_SIZE]
  * per-file keys and plaintext pages (/proc/sys/vm/drop_caches = 3: clean
  * page cache, then dentries and inodes). Dirty inodes stay: the caller
  * syncs the filesystem first, through an fd that pins none of the inodes
- * it wants gone. */
+ * it wants gone. -EAGAIN within DROP_CACHES_INTERVAL_MS of the last drop:
+ * the caller reports the lock incomplete, and its retry drops them later. */
+#define DROP_CACHES_INTERVAL_MS 5000u
 int keyring_v1_drop_caches(void);
 
 /* 1 if the key is in uid's keyring, 0 if not, or -errno. */

@@ -144,7 +144,7 @@ void daemon_session_ended(struct daemon *d, uid_t uid)
 	if (!u || u->sessions == 0)
 		return;
 	u->sessions--;
-	log_info("session of uid %u ended, %u left", (unsigned)uid, u->sessions);
+	log_peer(uid, LOG_INFO, "session of uid %u ended, %u left", (unsigned)uid, u->sessions);
 	if (u->sessions == 0)
 		daemon_logout(d, u);
 	users_gc(&d->users);

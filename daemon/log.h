@@ -5,12 +5,28 @@
 #define LKD_LOG_H
 
 #include <syslog.h>
+#include <sys/types.h>
 
 void log_setup(int max_level);
 void log_full(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Log and return r (a negative errno), so callers write: return log_error_errno(r, ...). */
 int log_full_errno(int level, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Everything an unprivileged client can make the daemon log goes through
+ * log_peer: at most LOG_PEER_BURST lines per uid per LOG_PEER_INTERVAL_MS (a
+ * login at --debug writes about ten),
+ * then one "N messages suppressed" line when the window ends. uid 0 (root
+ * acting for itself) is not limited. LOG_NO_UID is root's own connection
+ * not yet charged to a user.
+ */
+#define LOG_PEER_BURST       100u
+#define LOG_PEER_INTERVAL_MS 10000u
+#define LOG_NO_UID           ((uid_t)-1)
+void log_peer(uid_t uid, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Write the summaries of windows that have ended (called from a timer). */
+void log_peer_flush(void);
 
 #define log_debug(...)   log_full(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...)    log_full(LOG_INFO, __VA_ARGS__)

@@ -181,7 +181,7 @@ static int bind_socket(const char *path)
 	/* Users may query and lock themselves; authorisation is SO_PEERCRED. */
 	if (chmod(path, 0666) < 0)
 		return log_error_errno(-errno, "chmod %s", path);
-	if (listen(fd, 128) < 0)
+	if (listen(fd, LISTEN_BACKLOG) < 0)
 		return log_error_errno(-errno, "listen on %s", path);
 	return TAKE_FD(fd);
 }

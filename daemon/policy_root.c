@@ -403,6 +403,14 @@ static int lock_v1(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_S
 	if (r < 0)
 		return log_error_errno(r, "cannot open policy root %s to lock it", path);
 	r = keyring_v1_drop_caches();
+	if (r == -EAGAIN) {
+		log_peer(uid, LOG_INFO,
+			 "%s incompletely locked: v1 key removed; the caches were dropped less than %u s ago, "
+			 "will retry",
+			 path, DROP_CACHES_INTERVAL_MS / 1000);
+		*ret_busy = true;
+		return 0;
+	}
 	if (r < 0) {
 		log_error_errno(r,
 				"%s incompletely locked: v1 key removed, but the inode cache cannot be "

@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ancestors.h"
 #include "cleanup.h"
 #include "crypto.h"
 #include "fscrypt_ioctl.h"
@@ -110,6 +111,7 @@ static const char *file_type(mode_t m)
 static int open_root(const struct lk_cache_policy *pol, uid_t uid, int *ret_fd, struct stat *ret_st)
 {
 	_cleanup_close_ int fd = -1;
+	char why[512];
 	struct lk_fscrypt_policy ep;
 	struct stat st;
 	int r;
@@ -135,6 +137,10 @@ static int open_root(const struct lk_cache_policy *pol, uid_t uid, int *ret_fd, 
 		    "the root must be owned by root and not writable by group or others (found uid %u mode "
 		    "%04o); fix: chown root %s && chmod go-w %s",
 		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), pol->root, pol->root);
+	r = lk_ancestors_check(pol->root, why, sizeof(why));
+	if (r != 0)
+		return refuse(r < 0 ? r : -EPERM, pol, uid, pol->root, "%s",
+			      r < 0 ? "cannot check the root's ancestors" : why);
 	r = lk_fscrypt_check_fs(fd);
 	if (r < 0)
 		return refuse(r, pol, uid, pol->root, "%s", lk_fscrypt_strerror(r, "check fs"));

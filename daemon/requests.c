@@ -71,7 +71,8 @@ bool peer_may_act_for(struct conn *c, uid_t uid)
 {
 	if (c->peer.uid == 0 || c->peer.uid == uid)
 		return true;
-	log_warning("uid %u asked to act on uid %u: denied", (unsigned)c->peer.uid, (unsigned)uid);
+	log_peer(c->peer.uid, LOG_WARNING, "uid %u asked to act on uid %u: denied", (unsigned)c->peer.uid,
+		 (unsigned)uid);
 	reply_error(c, LK_E_PERM, 0, NULL);
 	return false;
 }
@@ -111,17 +112,20 @@ static uint32_t unwrap_protector(struct conn *c, uid_t uid, uint8_t kind, const 
 	if (r < 0 && r != -EBADMSG)
 		return LK_E_INTERNAL; /* not a wrong key: no throttle, no "wrong passphrase" */
 	if (r < 0) {
-		log_warning("wrong %s for uid %u (from uid %u, pid %d)",
-			    kind == LK_SLOT_LOGIN ? "passphrase" : kind == LK_SLOT_ESCROW ? "escrow answer" : "recovery secret", (unsigned)uid,
-			    (unsigned)c->peer.uid, (int)c->peer.pid);
+		/* From root, a login's mistyped password (pam_unix decides);
+		 * from a user, a guess. */
+		log_peer(c->charge_uid, c->peer.uid == 0 ? LOG_NOTICE : LOG_WARNING,
+			 "wrong %s for uid %u (from uid %u, pid %d)",
+			 kind == LK_SLOT_LOGIN ? "passphrase" : kind == LK_SLOT_ESCROW ? "escrow answer" : "recovery secret",
+			 (unsigned)uid, (unsigned)c->peer.uid, (int)c->peer.pid);
 		if (c->peer.uid != 0 && ++u->failures > THROTTLE_FREE_FAILURES) {
 			unsigned shift = u->failures - THROTTLE_FREE_FAILURES;
 			uint64_t delay = shift >= 16 ? THROTTLE_MAX_MS : 1000ull << (shift - 1);
 			if (delay > THROTTLE_MAX_MS)
 				delay = THROTTLE_MAX_MS;
 			u->throttle_until_ms = now + delay;
-			log_warning("throttling unlock attempts for uid %u for %llu ms", (unsigned)uid,
-				    (unsigned long long)delay);
+			log_peer(c->charge_uid, LOG_WARNING, "throttling unlock attempts for uid %u for %llu ms",
+				 (unsigned)uid, (unsigned long long)delay);
 		}
 		return LK_E_BAD_KEY;
 	}
@@ -249,7 +253,7 @@ static void handle_auth_submit(struct conn *c, const struct lk_msg *req)
 		return;
 	}
 	u = user_get(&c->d->users, req->uid, true);
-	if (!u || user_set_pending(u, p.ptr, lk_now_ms()) < 0) {
+	if (!u || user_set_pending(u, c->d->event, p.ptr, lk_now_ms()) < 0) {
 		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
 		return;
 	}
@@ -335,6 +339,14 @@ static void reply_unlock_or_defer(struct conn *c, struct v1_wait *w, unsigned ok
 	(void)sd_event_source_set_enabled(c->io, SD_EVENT_OFF);
 }
 
+/* False only when the user certainly has no protector file. */
+static bool user_is_enrolled(struct daemon *d, uid_t uid)
+{
+	struct lk_protector pr;
+
+	return store_load_protector(&d->store, uid, &pr) != -ENOENT;
+}
+
 static void handle_session_open(struct conn *c, const struct lk_msg *req)
 {
 	struct daemon *d = c->d;
@@ -353,13 +365,19 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 		reply_error(c, LK_E_NOT_ENROLLED, 0, "this uid's latchkey state belongs to a former account");
 		return;
 	}
+	/* Most users have nothing to unlock: they hold no connection (a
+	 * setuid host's sessions would otherwise fill the daemon for free). */
+	if (!user_is_enrolled(d, req->uid)) {
+		reply_error(c, LK_E_NOT_ENROLLED, 0, NULL);
+		return;
+	}
 	u = user_or_reply(c, req->uid);
 	if (!u)
 		return;
 	conn_make_session(c, req->uid);
 	u->sessions++;
 	user_claim_pending(u, lk_now_ms());
-	log_info("session %u of uid %u opened (%s)", u->sessions, (unsigned)req->uid,
+	log_peer(req->uid, LOG_INFO, "session %u of uid %u opened (%s)", u->sessions, (unsigned)req->uid,
 		 lk_msg_has(req, LK_T_TEXT) ? req->text : "unknown service");
 	daemon_logout_cancel(d, u->uid);
 
@@ -381,12 +399,22 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 
 static void handle_session_close(struct conn *c, const struct lk_msg *req)
 {
+	struct lk_msg *m = c->d->rep;
+	uid_t uid = c->session_uid;
+	struct user *u;
+
 	if (!c->is_session) {
 		reply_error(c, LK_E_PROTOCOL, 0, "not a session connection");
 		return;
 	}
-	reply_ok(c);
+	/* Answer after the lock (unless lock_delay defers it), so a logout
+	 * returns with the home locked or knowing it is not. */
 	conn_end_session(c);
+	u = user_get(&c->d->users, uid, false);
+	lk_msg_init(m, LK_REP_OK, req->seq);
+	if (u && u->lock_incomplete)
+		lk_msg_set_flags(m, LK_RF_BUSY);
+	conn_send(c, m);
 }
 
 static void handle_unlock(struct conn *c, const struct lk_msg *req)
@@ -995,14 +1023,30 @@ static const request_handler handlers[_LK_REQ_MAX] = {
 	[LK_REQ_CONFIG_DIR] = handle_config_dir,
 };
 
-void handle_request(struct conn *c, struct lk_msg *req)
+/* What a PAM host sends: a root peer sending these may be a setuid host
+ * (su, login) that any user can start. Root's administrative requests
+ * (status, lock, enrol...) stay uncharged, in root's reserve. */
+static bool is_pam_host_request(uint16_t type)
 {
-	log_debug("%s from uid %u (pid %d)", lk_msg_type_to_string(req->type), (unsigned)c->peer.uid,
-		  (int)c->peer.pid);
+	return type == LK_REQ_KDF_PARAMS || type == LK_REQ_AUTH_SUBMIT || type == LK_REQ_SESSION_OPEN ||
+	       type == LK_REQ_REWRAP || type == LK_REQ_LOGIN_ENROLL;
+}
+
+int handle_request(struct conn *c, struct lk_msg *req)
+{
+	/* Such a connection costs the share of the user it acts for. */
+	if (c->peer.uid == 0 && is_pam_host_request(req->type) && lk_msg_has(req, LK_T_UID) &&
+	    conn_charge(c, req->uid) < 0) {
+		reply_error(c, LK_E_BUSY, EUSERS, "too many connections for this user");
+		return -EUSERS;
+	}
+	log_peer(c->charge_uid, LOG_DEBUG, "%s from uid %u (pid %d)", lk_msg_type_to_string(req->type),
+		 (unsigned)c->peer.uid, (int)c->peer.pid);
 	c->d->refusals_before = lk_secret_refusals();
 	if (req->type < _LK_REQ_MAX && handlers[req->type])
 		handlers[req->type](c, req);
 	else
 		reply_error(c, LK_E_PROTOCOL, 0, "not a request");
 	daemon_note_secret_refusals(c->d, lk_secret_refusals() - c->d->refusals_before);
+	return 0;
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The listening socket and its connections. Every connection is
  * non-blocking, has a deadline until it becomes a session connection, and
- * is counted against a per-uid limit. */
+ * is charged to one user's share of the budget (daemon.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -13,12 +14,33 @@
 #include "log.h"
 #include "secret.h"
 
-static unsigned conns_of_uid(struct daemon *d, uid_t uid)
+static unsigned conns_of_peer(struct daemon *d, uid_t uid)
 {
 	unsigned n = 0;
 	for (struct conn *c = d->conns; c; c = c->next)
 		n += c->peer.uid == uid;
 	return n;
+}
+
+static unsigned conns_charged_to(struct daemon *d, uid_t uid)
+{
+	unsigned n = 0;
+	for (struct conn *c = d->conns; c; c = c->next)
+		n += c->charge_uid == uid;
+	return n;
+}
+
+int conn_charge(struct conn *c, uid_t uid)
+{
+	if (c->charge_uid != CHARGE_NONE || uid == 0 || uid == CHARGE_NONE)
+		return 0;
+	if (conns_charged_to(c->d, uid) >= MAX_CHARGED_PER_UID) {
+		log_peer(uid, LOG_WARNING, "uid %u has %u connections (through uid 0, pid %d): refusing another",
+			 (unsigned)uid, MAX_CHARGED_PER_UID, (int)c->peer.pid);
+		return -EUSERS;
+	}
+	c->charge_uid = uid;
+	return 0;
 }
 
 static void conn_free(struct conn *c)
@@ -47,16 +69,30 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct conn *c = userdata;
 
-	log_info("dropping idle connection from uid %u (pid %d)", (unsigned)c->peer.uid, (int)c->peer.pid);
+	log_peer(c->charge_uid, LOG_INFO, "dropping idle connection from uid %u (pid %d)", (unsigned)c->peer.uid,
+		 (int)c->peer.pid);
 	conn_free(c);
 	return 0;
+}
+
+/* REQUEST_DEADLINE_USEC, or in test builds LATCHKEY_TEST_IDLE_MS, so a
+ * test can show a client outlasting the deadline without waiting for it. */
+static uint64_t idle_deadline_usec(void)
+{
+#if LK_TEST_HOOKS
+	const char *e = secure_getenv("LATCHKEY_TEST_IDLE_MS");
+
+	if (e && *e)
+		return strtoull(e, NULL, 10) * 1000;
+#endif
+	return REQUEST_DEADLINE_USEC;
 }
 
 static void conn_arm_deadline(struct conn *c)
 {
 	if (c->is_session)
 		return;
-	sd_event_source_set_time_relative(c->deadline, REQUEST_DEADLINE_USEC);
+	sd_event_source_set_time_relative(c->deadline, idle_deadline_usec());
 	sd_event_source_set_enabled(c->deadline, SD_EVENT_ONESHOT);
 }
 
@@ -137,7 +173,8 @@ static int on_conn_io(sd_event_source *s, int fd, uint32_t revents, void *userda
 	}
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
 		lk_wipe(d->rx, LK_MSG_MAX);
-		log_warning("oversized message from uid %u: closing the connection", (unsigned)c->peer.uid);
+		log_peer(c->charge_uid, LOG_WARNING, "oversized message from uid %u: closing the connection",
+			 (unsigned)c->peer.uid);
 		conn_free(c);
 		return 0;
 	}
@@ -145,37 +182,45 @@ static int on_conn_io(sd_event_source *s, int fd, uint32_t revents, void *userda
 	r = lk_msg_decode(d->rx, (size_t)k, d->req);
 	lk_wipe(d->rx, (size_t)k);
 	if (r < 0) {
-		log_warning("malformed message from uid %u (pid %d): closing the connection", (unsigned)c->peer.uid,
-			    (int)c->peer.pid);
+		log_peer(c->charge_uid, LOG_WARNING, "malformed message from uid %u (pid %d): closing the connection",
+			 (unsigned)c->peer.uid, (int)c->peer.pid);
 		lk_msg_wipe(d->req);
 		conn_free(c);
 		return 0;
 	}
 
 	conn_arm_deadline(c);
-	handle_request(c, d->req);
+	r = handle_request(c, d->req);
 	lk_msg_wipe(d->req);
 	lk_msg_wipe(d->rep);
 	/* Copies of K, P or W may still sit in the vector registers (found by test-secret-residue.sh). */
 	lk_wipe_cpu_registers();
+	if (r < 0)
+		conn_free(c);
 	return 0;
 }
 
-static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+/* Whether a new connection from peer fits the budget. */
+static bool conn_admissible(struct daemon *d, const struct ucred *peer)
 {
-	struct daemon *d = userdata;
+	/* Root's connections may use the reserve: a user's connect flood and
+	 * the sessions charged to one user can never take them all. */
+	if (peer->uid == 0)
+		return d->n_conns < MAX_CONNECTIONS + ROOT_RESERVE;
+	return d->n_conns < MAX_CONNECTIONS && conns_of_peer(d, peer->uid) < MAX_CONNECTIONS_PER_UID &&
+	       conns_charged_to(d, peer->uid) < MAX_CHARGED_PER_UID;
+}
+
+static void accept_one(struct daemon *d, int cfd)
+{
 	struct conn *c;
 	socklen_t len;
-	int cfd, r;
-
-	cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (cfd < 0)
-		return 0;
+	int r;
 
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(cfd);
-		return 0;
+		return;
 	}
 	c->d = d;
 	c->fd = cfd;
@@ -183,32 +228,54 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) < 0) {
 		free(c);
 		close(cfd);
-		return 0;
+		return;
 	}
-	/* Root (the PAM host) is never crowded out by one user's connections. */
-	if (d->n_conns >= MAX_CONNECTIONS ||
-	    (c->peer.uid != 0 && conns_of_uid(d, c->peer.uid) >= MAX_CONNECTIONS_PER_UID)) {
-		log_warning("connection limit reached for uid %u: refusing", (unsigned)c->peer.uid);
+	c->charge_uid = c->peer.uid == 0 ? CHARGE_NONE : c->peer.uid;
+	if (!conn_admissible(d, &c->peer)) {
+		log_peer(c->charge_uid, LOG_WARNING, "connection limit reached for uid %u (%u open): refusing",
+			 (unsigned)c->peer.uid, d->n_conns);
 		free(c);
 		close(cfd);
-		return 0;
+		return;
 	}
 
 	r = sd_event_add_io(d->event, &c->io, cfd, EPOLLIN, on_conn_io, c);
 	if (r >= 0)
-		r = sd_event_add_time_relative(d->event, &c->deadline, CLOCK_MONOTONIC, REQUEST_DEADLINE_USEC, 0,
+		r = sd_event_add_time_relative(d->event, &c->deadline, CLOCK_MONOTONIC, idle_deadline_usec(), 0,
 					       on_deadline, c);
 	if (r < 0) {
 		sd_event_source_disable_unref(c->io);
 		free(c);
 		close(cfd);
-		return 0;
+		return;
 	}
 	c->next = d->conns;
 	if (d->conns)
 		d->conns->prev = c;
 	d->conns = c;
 	d->n_conns++;
+}
+
+/* A burst (a login storm, or a user's connect flood) is taken in batches,
+ * so the backlog drains faster than one connection per loop iteration. */
+static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	for (unsigned i = 0; i < ACCEPT_BATCH; i++) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (cfd < 0)
+			break;
+		accept_one(d, cfd);
+	}
+	return 0;
+}
+
+static int on_log_flush(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	log_peer_flush();
+	sd_event_source_set_time_relative(s, LOG_PEER_INTERVAL_MS * 1000ull);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 	return 0;
 }
 
@@ -220,6 +287,10 @@ int server_start(struct daemon *d, int listen_fd)
 	r = sd_event_add_io(d->event, &d->listen_src, listen_fd, EPOLLIN, on_accept, d);
 	if (r < 0)
 		return log_error_errno(r, "cannot watch the listening socket");
+	r = sd_event_add_time_relative(d->event, &d->log_flush_timer, CLOCK_MONOTONIC, LOG_PEER_INTERVAL_MS * 1000ull,
+				       0, on_log_flush, d);
+	if (r < 0)
+		return log_error_errno(r, "cannot schedule the log summaries");
 	return 0;
 }
 
@@ -233,4 +304,6 @@ void server_stop(struct daemon *d)
 		conn_free(c);
 	}
 	d->listen_src = sd_event_source_disable_unref(d->listen_src);
+	d->log_flush_timer = sd_event_source_disable_unref(d->log_flush_timer);
+	log_peer_flush();
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "secret.h"
 #include "users.h"
 
@@ -82,12 +83,52 @@ void user_drop_key(struct user *u)
 	u->p = NULL;
 }
 
-int user_set_pending(struct user *u, const uint8_t p[LK_PROTECTOR_KEY_SIZE], uint64_t now_ms)
+/* PENDING_TTL_MS, or in test builds LATCHKEY_TEST_PENDING_TTL_MS, so a
+ * test need not wait 30 s for the timer. */
+static uint64_t pending_ttl_ms(void)
 {
-	int r = store_secret(&u->pending, p);
-	if (r == 0)
-		u->pending_expiry_ms = now_ms + PENDING_TTL_MS;
-	return r;
+#if LK_TEST_HOOKS
+	const char *e = secure_getenv("LATCHKEY_TEST_PENDING_TTL_MS");
+
+	if (e && *e)
+		return strtoull(e, NULL, 10);
+#endif
+	return PENDING_TTL_MS;
+}
+
+static int on_pending_expired(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct user *u = userdata;
+
+	user_drop_pending(u);
+	log_debug("pending credential of uid %u expired: wiped", (unsigned)u->uid);
+	return 0;
+}
+
+int user_set_pending(struct user *u, sd_event *e, const uint8_t p[LK_PROTECTOR_KEY_SIZE], uint64_t now_ms)
+{
+	uint64_t ttl = pending_ttl_ms();
+	int r;
+
+	if (!u->pending_timer) {
+		r = sd_event_add_time_relative(e, &u->pending_timer, CLOCK_MONOTONIC, ttl * 1000, 0,
+					       on_pending_expired, u);
+		if (r < 0)
+			return r;
+	} else {
+		r = sd_event_source_set_time_relative(u->pending_timer, ttl * 1000);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(u->pending_timer, SD_EVENT_ONESHOT);
+		if (r < 0)
+			return r;
+	}
+	r = store_secret(&u->pending, p);
+	if (r < 0) {
+		user_drop_pending(u);
+		return r;
+	}
+	u->pending_expiry_ms = now_ms + ttl;
+	return 0;
 }
 
 void user_drop_pending(struct user *u)
@@ -95,6 +136,7 @@ void user_drop_pending(struct user *u)
 	lk_secret_free(u->pending, LK_PROTECTOR_KEY_SIZE);
 	u->pending = NULL;
 	u->pending_expiry_ms = 0;
+	u->pending_timer = sd_event_source_disable_unref(u->pending_timer);
 }
 
 bool user_claim_pending(struct user *u, uint64_t now_ms)

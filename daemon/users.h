@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <systemd/sd-event.h>
 
 #include "latchkey/format.h"
 
@@ -19,6 +20,7 @@ struct user {
 	uint8_t *p;             /* secret page: P while unlocked, else NULL */
 	uint8_t *pending;       /* secret page: P from auth, claimed by open_session */
 	uint64_t pending_expiry_ms;
+	sd_event_source *pending_timer; /* wipes pending at its expiry */
 	unsigned failures;      /* consecutive failed unwraps by non-root peers */
 	uint64_t throttle_until_ms;
 	bool lock_incomplete;   /* files were busy at the last lock: retrying */
@@ -34,7 +36,10 @@ void users_free(struct user **list);
 /* Copy P in (secret memory). 0 or -ENOMEM. */
 int user_set_key(struct user *u, const uint8_t p[LK_PROTECTOR_KEY_SIZE]);
 void user_drop_key(struct user *u);
-int user_set_pending(struct user *u, const uint8_t p[LK_PROTECTOR_KEY_SIZE], uint64_t now_ms);
+/* Keep P as the pending credential until PENDING_TTL_MS from now, when a
+ * timer on e wipes it (an auth that no session claims: screen lockers,
+ * sudo-like hosts). 0 or -errno (nothing kept). */
+int user_set_pending(struct user *u, sd_event *e, const uint8_t p[LK_PROTECTOR_KEY_SIZE], uint64_t now_ms);
 void user_drop_pending(struct user *u);
 /* Move a valid pending credential into P. true if one was claimed. */
 bool user_claim_pending(struct user *u, uint64_t now_ms);

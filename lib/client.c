@@ -43,12 +43,30 @@ static int wait_fd(int fd, short events, uint64_t deadline_ms)
 	}
 }
 
+/* Sleep until the deadline or for ms, whichever comes first. 0 or -ETIMEDOUT. */
+static int pause_until(uint64_t deadline_ms, unsigned ms)
+{
+	uint64_t now = lk_now_ms();
+
+	if (now >= deadline_ms)
+		return -ETIMEDOUT;
+	if (deadline_ms - now < ms)
+		ms = (unsigned)(deadline_ms - now);
+	(void)poll(NULL, 0, (int)ms);
+	return 0;
+}
+
+/* The first and the longest pause between connect attempts on a full backlog. */
+#define BACKLOG_RETRY_MIN_MS 2u
+#define BACKLOG_RETRY_MAX_MS 32u
+
 int lk_client_connect(const char *path, int require_root_server, uint64_t deadline_ms)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	_cleanup_close_ int fd = -1;
 	struct ucred cred;
-	socklen_t len = sizeof(cred);
+	socklen_t len = sizeof(cred), salen;
+	unsigned pause_ms = BACKLOG_RETRY_MIN_MS;
 	size_t n;
 	int r;
 
@@ -58,28 +76,37 @@ int lk_client_connect(const char *path, int require_root_server, uint64_t deadli
 	if (n >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(sa.sun_path, path, n);
+	salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
 
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 
-	if (connect(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1)) < 0) {
-		if (errno != EINPROGRESS && errno != EAGAIN)
+	/*
+	 * A non-blocking AF_UNIX connect either connects at once or fails:
+	 * EAGAIN means the listen backlog is full and nothing is in progress
+	 * (the socket stays unconnected, and its SO_PEERCRED would say uid -1).
+	 * Anyone can fill the backlog by connecting in a loop, so try again,
+	 * backing off, until the deadline.
+	 */
+	for (;;) {
+		if (connect(fd, (struct sockaddr *)&sa, salen) == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
 			return -errno;
-		/* A full listen backlog: wait (bounded) until the socket is writable. */
-		r = wait_fd(fd, POLLOUT, deadline_ms);
+		r = pause_until(deadline_ms, pause_ms);
 		if (r < 0)
 			return r;
-		int soerr = 0;
-		socklen_t sl = sizeof(soerr);
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
-			return -errno;
-		if (soerr)
-			return -soerr;
+		pause_ms = pause_ms * 2 > BACKLOG_RETRY_MAX_MS ? BACKLOG_RETRY_MAX_MS : pause_ms * 2;
 	}
 
+	/* Connected, so the credentials are the listener's. */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return -errno;
+	if (cred.pid <= 0)
+		return -ENOTCONN;
 	/* Whoever bound this path must be root, or it never hears a key. */
 	if (require_root_server && cred.uid != 0)
 		return -EPERM;

@@ -59,19 +59,21 @@ int lk_pam_do_chauthtok(pam_handle_t *pamh, int flags, const struct lk_pam_optio
 	old = item_string(pamh, PAM_OLDAUTHTOK);
 
 	r = lk_pam_link_connect(&l);
-	if (r < 0)
-		return r;
-	if (old) {
+	if (r == 0 && old) {
 		r = lk_pam_kdf_params(&l, 0, &login);
-		if (r != 0)
-			return r;
-		r = lk_pam_derive(&l, &login, old);
-		if (r < 0)
-			return r;
+		if (r == 0)
+			r = lk_pam_derive(&l, &login, old);
 	}
 	/* Without the old password the daemon rewraps from the key it holds
 	 * for a live session of the user (an admin reset). */
-	r = lk_pam_rewrap(&l, old ? LK_SLOT_LOGIN : 0, new, &st);
+	if (r == 0)
+		r = lk_pam_rewrap(&l, old ? LK_SLOT_LOGIN : 0, new, &st);
+	if (r < 0 && l.answered)
+		/* Logged where it failed. The daemon has answered for this
+		 * (so enrolled) user before: the user needs to know. */
+		lk_pam_tell(pamh, flags,
+			    "latchkey: your encrypted files still use your old password; "
+			    "the next login will ask for it once.");
 	if (r != 0)
 		return r;
 

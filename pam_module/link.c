@@ -184,7 +184,8 @@ int lk_pam_link_init(struct lk_pam_link *l, pam_handle_t *pamh, const struct lk_
 {
 	int r;
 
-	*l = (struct lk_pam_link){.pamh = pamh, .o = o, .outcome = outcome, .fd = -1};
+	*l = (struct lk_pam_link){
+	    .pamh = pamh, .o = o, .outcome = outcome, .fd = -1, .deadline = lk_pam_deadline(o->timeout_ms)};
 	r = lk_pam_resolve_user(pamh, o, &l->u);
 	if (r != 0)
 		return r;
@@ -221,22 +222,30 @@ int lk_pam_link_connect(struct lk_pam_link *l)
 	int fd;
 
 	lk_pam_link_disconnect(l);
-	fd = lk_pam_connect(l->pamh, l->o, lk_pam_deadline(l->o->timeout_ms), l->outcome);
+	fd = lk_pam_connect(l->pamh, l->o, l->deadline, l->outcome);
 	if (fd < 0)
 		return fd;
 	l->fd = fd;
+	l->last_io_ms = lk_now_ms();
 	return 0;
 }
 
-/* true if the daemon has closed this connection (end-of-file is waiting). */
-static bool peer_hung_up(int fd)
+uint64_t lk_pam_link_stop_clock(const struct lk_pam_link *l)
 {
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	char c;
+	return lk_now_ms();
+}
 
-	if (poll(&p, 1, 0) != 1)
-		return false;
-	return (p.revents & (POLLHUP | POLLERR)) || recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+void lk_pam_link_start_clock(struct lk_pam_link *l, uint64_t stopped_at)
+{
+	l->deadline += lk_now_ms() - stopped_at;
+}
+
+/* Whether the daemon has closed fd (end-of-file or an error is pending). */
+static bool peer_gone(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+
+	return poll(&p, 1, 0) != 0;
 }
 
 /* Asking for parameters reads; a second AUTH_SUBMIT replaces the first
@@ -251,26 +260,29 @@ int lk_pam_link_call(struct lk_pam_link *l, const char *what)
 	int r;
 
 	/* latchkeyd drops a connection idle for 5 s, and the Argon2id run before
-	 * this request can take longer on a busy login server (100 logins at
-	 * once on two cores): connect afresh rather than lose the login. Checked
-	 * before sending, so no request is ever sent twice. */
-	if (l->fd >= 0 && peer_hung_up(l->fd)) {
-		if (l->o->debug)
-			pam_syslog(l->pamh, LOG_DEBUG, "latchkeyd closed the idle connection; connecting again");
+	 * this request can take longer on a busy login server: connect afresh
+	 * rather than lose the login. Checked before sending, so no request is
+	 * sent twice on that account. */
+	if (l->fd < 0 || peer_gone(l->fd) || lk_now_ms() - l->last_io_ms >= LK_PAM_IDLE_RECONNECT_MS) {
 		r = lk_pam_link_connect(l);
-		if (r < 0)
+		if (r < 0) {
+			lk_msg_wipe(&l->b->req);
 			return r;
+		}
 	}
 	l->b->req.seq = ++l->seq;
-	r = lk_client_call(l->fd, &l->b->req, &l->b->rep, lk_pam_deadline(l->o->timeout_ms));
+	r = lk_client_call(l->fd, &l->b->req, &l->b->rep, l->deadline);
 	/* A loaded daemon may act on the expired idle deadline after the check
 	 * above and drop the connection with the request unread: end-of-file and
-	 * no answer. Only requests that are safe to repeat are sent once more. */
+	 * no answer. Only requests that are safe to repeat are sent once more,
+	 * within the same deadline. */
 	if (r == -ECONNRESET && request_is_repeatable(l->b->req.type) && lk_pam_link_connect(l) == 0)
-		r = lk_client_call(l->fd, &l->b->req, &l->b->rep, lk_pam_deadline(l->o->timeout_ms));
+		r = lk_client_call(l->fd, &l->b->req, &l->b->rep, l->deadline);
 	lk_msg_wipe(&l->b->req);
+	l->last_io_ms = lk_now_ms();
 	if (r < 0)
 		return lk_pam_log_call_failed(l->pamh, l->o, what, r, l->outcome);
+	l->answered++;
 	return 0;
 }
 
@@ -311,8 +323,10 @@ int lk_pam_kdf_params(struct lk_pam_link *l, uint32_t flags, struct lk_kdf_param
  * copy in locked memory and wipes it. */
 static int derive(struct lk_pam_link *l, const struct lk_kdf_params *kdf, const char *pw, uint8_t *out)
 {
+	uint64_t t0 = lk_pam_link_stop_clock(l);
 	int r = lk_kdf_derive(kdf, pw, strlen(pw), out);
 
+	lk_pam_link_start_clock(l, t0);
 	if (r < 0) {
 		errno = -r;
 		pam_syslog(l->pamh, LOG_ERR, "deriving a wrapping key of %s failed: %m; %s", l->u.name, l->outcome);

@@ -38,6 +38,12 @@ struct lk_pam_link {
 	/* What a failure means for the user, appended to warnings ("home stays locked"). */
 	const char *outcome;
 	int fd; /* -1 while not connected */
+	/* The whole PAM call waits on the daemon at most timeout_ms: one
+	 * deadline, pushed back only by the time spent deriving keys and at
+	 * prompts, which are not waits on the daemon. */
+	uint64_t deadline;
+	uint64_t last_io_ms; /* the last exchange on fd */
+	unsigned answered;   /* requests the daemon answered */
 	uint32_t seq;
 	struct lk_secret sec; /* holds b */
 	struct lk_pam_buffers *b;
@@ -57,14 +63,23 @@ int lk_pam_link_init(struct lk_pam_link *l, pam_handle_t *pamh, const struct lk_
 /* Close the connection, wipe and free the buffers. */
 void lk_pam_link_done(struct lk_pam_link *l);
 
-/* Connect (closing any earlier connection), bounded by timeout_ms. */
+/* Connect (closing any earlier connection), bounded by the call's deadline. */
 int lk_pam_link_connect(struct lk_pam_link *l);
 void lk_pam_link_disconnect(struct lk_pam_link *l);
 
 /* Send b->req (stamped with the next seq), wipe it, and receive b->rep,
- * bounded by a fresh timeout_ms: the budget is for waiting on the daemon,
- * not for the derivation the admin chose to pay for before it. */
+ * bounded by the call's deadline. A connection the daemon has dropped (it
+ * idled through a long derivation), or one idle for LK_PAM_IDLE_RECONNECT_MS,
+ * is replaced first: no request depends on an earlier one's connection. */
 int lk_pam_link_call(struct lk_pam_link *l, const char *what);
+
+/* Time not spent waiting on the daemon (a derivation, a prompt) does not
+ * count against the deadline: stop the clock before, start it after. */
+uint64_t lk_pam_link_stop_clock(const struct lk_pam_link *l);
+void lk_pam_link_start_clock(struct lk_pam_link *l, uint64_t stopped_at);
+
+/* Well under latchkeyd's 5 s idle limit of a connection. */
+#define LK_PAM_IDLE_RECONNECT_MS 2000u
 
 /* KDF_PARAMS with flags (LK_KDF_F_*): 0 and *ret, LK_PAM_SKIP if the user is not enrolled. */
 int lk_pam_kdf_params(struct lk_pam_link *l, uint32_t flags, struct lk_kdf_params *ret);

@@ -25,8 +25,6 @@
 #include "wire.h"
 
 #define SESSION_KEY_PREFIX "pam_latchkey:session:"
-/* close_session only waits this long for the daemon's OK: the closed fd ends the session anyway. */
-#define CLOSE_WAIT_MS 1000u
 
 /* The fd is stored in pam_set_data as fd + 1 so that fd 0 is not NULL and nothing is allocated. */
 #define FD_TO_PTR(fd)  ((void *)(intptr_t)((fd) + 1))
@@ -215,7 +213,10 @@ int lk_pam_do_open_session(pam_handle_t *pamh, int flags, const struct lk_pam_op
 
 int lk_pam_do_close_session(pam_handle_t *pamh, int flags, const struct lk_pam_options *o)
 {
-	uint64_t deadline = lk_pam_deadline(o->timeout_ms < CLOSE_WAIT_MS ? o->timeout_ms : CLOSE_WAIT_MS);
+	/* The daemon answers after the lock, so logout returns with the home
+	 * locked (or knowing it is not); the closed fd ends the session even
+	 * if the answer is late. */
+	uint64_t deadline = lk_pam_deadline(o->timeout_ms);
 	struct lk_msg req, rep;
 	struct lk_pam_user u;
 	const void *data = NULL;
@@ -244,7 +245,14 @@ int lk_pam_do_close_session(pam_handle_t *pamh, int flags, const struct lk_pam_o
 	} else if (rep.type != LK_REP_OK)
 		pam_syslog(pamh, LOG_WARNING, "unexpected %s reply when closing the session of %s",
 			   lk_msg_type_to_string(rep.type), u.name);
-	else if (o->debug)
+	else if (lk_msg_has(&rep, LK_T_FLAGS) && (rep.flags & LK_RF_BUSY)) {
+		pam_syslog(pamh, LOG_NOTICE,
+			   "session of %s closed; files still in use keep its directories incompletely locked "
+			   "until they are closed",
+			   u.name);
+		lk_pam_tell(pamh, flags, "latchkey: files still in use keep your encrypted directories readable "
+					 "until they are closed.");
+	} else if (o->debug)
 		pam_syslog(pamh, LOG_DEBUG, "session of %s closed", u.name);
 	return 0;
 }

@@ -53,6 +53,7 @@ static char *ask_previous(struct lk_pam_link *l, const char *authtok)
 int lk_pam_resync(struct lk_pam_link *l, int flags, const struct lk_kdf_params *login, const char *authtok)
 {
 	_cleanup_(erase_and_freep) char *prev = NULL;
+	uint64_t t0;
 	uint32_t st;
 	int r;
 
@@ -66,7 +67,9 @@ int lk_pam_resync(struct lk_pam_link *l, int flags, const struct lk_kdf_params *
 
 	/* The daemon drops a connection that idles for seconds: not across a prompt. */
 	lk_pam_link_disconnect(l);
+	t0 = lk_pam_link_stop_clock(l);
 	prev = ask_previous(l, authtok);
+	lk_pam_link_start_clock(l, t0);
 	if (!prev)
 		return -ENOKEY;
 	r = lk_pam_derive(l, login, prev);

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "ancestors.h"
 #include "cleanup.h"
 #include "fileio.h"
 #include "fscrypt_ioctl.h"
@@ -31,7 +32,8 @@ static void assign_help(void)
 	       "latchkeyd at the user's login and encrypted with a key the login unlocks.\n"
 	       "DIR must exist, be a canonical absolute path without symbolic links, be\n"
 	       "owned by root and not writable by group or others, on ext4 or f2fs with\n"
-	       "encryption enabled. The settings are tried on the kernel first.\n"
+	       "encryption enabled, below directories that are root's and not writable by\n"
+	       "group or others unless sticky. The settings are tried on the kernel first.\n"
 	       "Writes CONFIG-DIR/policy.d/NAME.conf and asks latchkeyd to reload; it applies\n"
 	       "at each user's next login, and at once for users logged in now.\n"
 	       "Must be run as root.\n"
@@ -77,7 +79,8 @@ static void default_name(const char *dir, char *out, size_t size)
 
 /* Open the root without following any symlink, and check what the daemon
  * will insist on anyway: a root-owned, not user-writable directory on a
- * filesystem that can encrypt, not itself encrypted. */
+ * filesystem that can encrypt, not itself encrypted, whose ancestors no
+ * user can change. */
 static int open_root(const char *dir, int *ret_fd)
 {
 	struct open_how how = {
@@ -86,6 +89,7 @@ static int open_root(const char *dir, int *ret_fd)
 	};
 	struct lk_fscrypt_policy existing;
 	_cleanup_close_ int fd = -1;
+	char why[512];
 	struct stat st;
 	int r;
 
@@ -115,6 +119,11 @@ static int open_root(const char *dir, int *ret_fd)
 		    "%s is writable by group or others (mode %04o), so users could plant entries in it: "
 		    "chmod 0755 %s",
 		    dir, (unsigned)(st.st_mode & 07777), dir);
+	r = lk_ancestors_check(dir, why, sizeof(why));
+	if (r < 0)
+		return ctl_fail(CTL_EXIT_FAILED, OP, "%s: cannot check its ancestors: %s", dir, strerror(-r));
+	if (r > 0)
+		return ctl_fail(CTL_EXIT_FAILED, OP, "%s", why);
 	r = lk_fscrypt_get_policy(fd, &existing);
 	if (r == 0)
 		return ctl_fail(

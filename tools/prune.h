@@ -65,7 +65,7 @@ struct prune_dir {
 };
 
 struct prune_file {
-	int64_t sec; /* mtime */
+	int64_t sec; /* the earlier of mtime and ctime (users can set mtime, not ctime) */
 	uint32_t nsec;
 	uint32_t dir;
 	uint64_t ino;

@@ -150,10 +150,27 @@ static int push_dir(struct prune *p, const char *name, uint32_t parent, uint32_t
 	return 0;
 }
 
+/*
+ * A file's age for prune: the earlier of its mtime and its ctime. The owner
+ * can set mtime to anything (touch -d 2099) but not ctime, which the
+ * kernel sets to now at every change, that one included; so no file can
+ * look younger than its last change, and a user who dates files in the
+ * past only hastens the pruning of their own.
+ */
+static struct timespec prune_file_age(const struct stat *st)
+{
+	const struct timespec *m = &st->st_mtim, *c = &st->st_ctim;
+
+	if (m->tv_sec != c->tv_sec)
+		return m->tv_sec < c->tv_sec ? *m : *c;
+	return m->tv_nsec < c->tv_nsec ? *m : *c;
+}
+
 static int add_file(struct prune *p, uint32_t dir, const char *name, const struct stat *st, uint64_t bytes,
                     bool unlocked)
 {
 	size_t len = strlen(name) + 1;
+	struct timespec age;
 	struct prune_file *f;
 	char *names;
 
@@ -167,9 +184,10 @@ static int add_file(struct prune *p, uint32_t dir, const char *name, const struc
 	p->names = names;
 	memcpy(p->names + p->names_len, name, len);
 
+	age = prune_file_age(st);
 	p->files[p->n_files++] = (struct prune_file){
-	    .sec = st->st_mtim.tv_sec,
-	    .nsec = (uint32_t)st->st_mtim.tv_nsec,
+	    .sec = age.tv_sec,
+	    .nsec = (uint32_t)age.tv_nsec,
 	    .dir = dir,
 	    .ino = st->st_ino,
 	    .bytes = bytes,

@@ -31,8 +31,12 @@
  *   AUTH_SUBMIT    uid R, key R              -> OK | ERROR          (peer uid 0)
  *   SESSION_OPEN   uid R, text O (service)   -> UNLOCK_RESULT | ERROR (peer uid 0)
  *                  the connection then stays open for the session's life;
- *                  end-of-file on it ends the session.
- *   SESSION_CLOSE  (none)                    -> OK
+ *                  end-of-file on it ends the session. A user who is not
+ *                  enrolled gets ERROR NOT_ENROLLED and no session; a user
+ *                  whose share of connections is used up gets ERROR BUSY.
+ *   SESSION_CLOSE  (none)                    -> OK, flags O (LK_RF_BUSY)
+ *                  sent after the lock of the user's last session (unless
+ *                  lock_delay defers it); LK_RF_BUSY: files still in use.
  *   UNLOCK         uid R, key O              -> UNLOCK_RESULT | ERROR
  *   LOCK           uid R                     -> LOCK_RESULT | ERROR
  *   STATUS         uid O (absent = all)      -> STATUS_ENTRY* then STATUS_END
@@ -102,7 +106,8 @@
  *                  flags LK_LEF_*.
  *
  * Replies:
- *   OK             (none); path for CONFIG_DIR
+ *   OK             (none); path for CONFIG_DIR; flags O (only after
+ *                  SESSION_CLOSE)
  *   ERROR          status R, error O (errno detail), text O (human message,
  *                  never contains secrets; for unprivileged peers it never
  *                  distinguishes "no such user" from "wrong key")

@@ -131,6 +131,8 @@ static int handle(struct fake_record *rec, enum fake_mode mode, int *conns, int 
 		error_reply(&rep, req.seq, LK_E_PROTOCOL);
 		break;
 	}
+	if (mode == FAKE_SLOW)
+		(void)usleep(rec->reply_delay_ms * 1000u);
 	(void)reply(conns[i], &rep);
 	return !(mode == FAKE_IDLE_CLOSE && req.type == LK_REQ_KDF_PARAMS);
 }

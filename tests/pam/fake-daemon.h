@@ -25,6 +25,7 @@ enum fake_mode {
 	FAKE_DROP_SUBMIT, /* FAKE_NORMAL, but the first AUTH_SUBMIT is read and
 			   * its connection closed unanswered, as a loaded
 			   * latchkeyd acting late on an idle deadline does */
+	FAKE_SLOW,      /* FAKE_NORMAL, each answer reply_delay_ms late */
 };
 
 #define FAKE_MAX_MSGS    32
@@ -50,6 +51,7 @@ struct fake_record {
 	uint32_t rewrap_status;        /* LK_OK, or the ERROR status REWRAP answers */
 	int check_key;                 /* AUTH_SUBMIT: BAD_KEY unless the key is good_key */
 	uint8_t good_key[LK_WRAP_KEY_SIZE];
+	unsigned reply_delay_ms;       /* FAKE_SLOW */
 
 	/* out: what the module sent */
 	int dropped_submits; /* FAKE_DROP_SUBMIT: AUTH_SUBMITs seen (the first unanswered) */

@@ -246,6 +246,35 @@ static void test_chauthtok_daemon_down(void **state)
 	assert_int_equal(fake.rec->n_msgs, 1);
 }
 
+/* §8.48: a daemon that answers each request just under the deadline delays
+ * a PAM call by at most timeout_ms (1500 by default) in all, plus the
+ * Argon2id runs, which are not waits on the daemon. The change that could
+ * not finish is told to the user. */
+static void test_slow_daemon_one_deadline(void **state)
+{
+	const long long timeout_ns = 1500000000LL, slack_ns = 400000000LL;
+	uint8_t w[LK_WRAP_KEY_SIZE];
+	long long t0, kdf_ns, ns;
+
+	start(FAKE_SLOW, 0);
+	fake.rec->reply_delay_ms = 1300;
+	t0 = now_ns();
+	derive(&fake.rec->kdf, RIGHT_PW, w);
+	kdf_ns = now_ns() - t0;
+
+	run_one("lk_stack", USER, RIGHT_PW, PAMTEST_AUTHENTICATE, PAM_SUCCESS, &ns);
+	assert_true(ns < timeout_ns + kdf_ns + slack_ns);
+
+	sync_fake(); /* the fake answers one request at a time: let it finish the late one */
+	set_tokens(OLD_PW, NEW_PW);
+	script(NULL, NULL);
+	run_script("lk_passwd", USER, PAMTEST_CHAUTHTOK, 0, PAM_SUCCESS, &sc, &ns);
+	assert_true(ns < timeout_ns + 2 * kdf_ns + slack_ns);
+	assert_int_equal(fake.rec->got_rewrap, 0);
+	assert_int_equal(sc.n_info, 1);
+	assert_non_null(strstr(sc.info[0], "still use your old password"));
+}
+
 /* The password module left no new password: nothing to do, and said so. */
 static void test_chauthtok_no_new_password(void **state)
 {
@@ -448,6 +477,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_chauthtok_other_error, teardown),
 		cmocka_unit_test_teardown(test_chauthtok_not_enrolled, teardown),
 		cmocka_unit_test_teardown(test_chauthtok_daemon_down, teardown),
+		cmocka_unit_test_teardown(test_slow_daemon_one_deadline, teardown),
 		cmocka_unit_test_teardown(test_chauthtok_no_new_password, teardown),
 		cmocka_unit_test_teardown(test_chauthtok_prelim_check, teardown),
 		cmocka_unit_test_teardown(test_resync, teardown),

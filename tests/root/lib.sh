@@ -39,6 +39,8 @@ lk_cleanup() {
   [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
   for u in "${USERS[@]}"; do
     pkill -KILL -u "$u" 2>/dev/null
+    pkill -KILL -U "$u" 2>/dev/null  # setuid hosts a test user started
+    for _ in $(seq 100); do pgrep -U "$u" >/dev/null || break; sleep 0.05; done  # userdel refuses a live user
     userdel "$u" 2>/dev/null
   done
   rm -f "/etc/pam.d/$SERVICE"

@@ -11,6 +11,8 @@
  *                  Without it every prompt gets the login password, as
  *                  sshd's password authentication does.
  *   --silent       pass PAM_SILENT to every call.
+ *   --auth-only    pam_authenticate only, then pam_end, as a screen locker or
+ *                  sudo does: no session claims what auth left behind.
  *   --hold-after-end FILE2  keep the process alive after pam_end until FILE2
  *                  exists, so a test can inspect what a login process has
  *                  left in its memory.
@@ -143,7 +145,7 @@ int main(int argc, char **argv)
 	struct pam_conv c = {conv, NULL};
 	const char *hold = NULL, *hold_after_end = NULL;
 	pam_handle_t *h = NULL;
-	int no_auth = 0, flags = 0, i = 1, r, ret = 0;
+	int no_auth = 0, auth_only = 0, flags = 0, i = 1, r, ret = 0;
 
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0 && argv[i][2]; i++) {
 		if (strcmp(argv[i], "--no-auth") == 0)
@@ -154,6 +156,8 @@ int main(int argc, char **argv)
 			previous = argv[++i];
 		else if (strcmp(argv[i], "--silent") == 0)
 			flags |= PAM_SILENT;
+		else if (strcmp(argv[i], "--auth-only") == 0)
+			auth_only = 1;
 		else if (strcmp(argv[i], "--chauthtok") == 0 && i + 2 < argc) {
 			old_pw = strcmp(argv[i + 1], "-") == 0 ? NULL : argv[i + 1];
 			new_pw = argv[i + 2];
@@ -195,6 +199,11 @@ int main(int argc, char **argv)
 			pam_end(h, r);
 			return 10;
 		}
+	}
+	if (auth_only) {
+		pam_end(h, PAM_SUCCESS);
+		explicit_bzero(password, sizeof(password));
+		return 0;
 	}
 	r = pam_acct_mgmt(h, flags);
 	if (r != PAM_SUCCESS) {
