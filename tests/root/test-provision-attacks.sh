@@ -128,10 +128,14 @@ ok "the same directory with mode 0700 again: accepted as ours"
 # A symlink to a directory that passes every other check: the user's own
 # real directory (their owner, the policy's mode, a v2 policy with the key
 # its wrapped copy names), moved elsewhere on the same filesystem. Followed,
-# it would be unlocked as the cache; it is refused, and stays locked.
+# it would be unlocked as the cache; it is refused, and stays locked. The
+# index would find the moved directory by its file handle and unlock it as
+# the user's own root, so it is first dropped from the index (`forget`, which
+# leaves the directory as it is): then only the symlink leads to it.
 is_status "$REAL" Absent || fail "the cache was not locked at the last logout: $(key_status "$REAL")"
 mkdir -m 0755 "$MNT/moved"
 mv "$R/$U" "$MNT/moved/$U"
+ctl forget "$MNT/moved/$U" >/dev/null || fail "latchkeyctl forget of the moved directory failed"
 ln -s "$MNT/moved/$U" "$R/$U"
 moved_before=$(snap "$MNT/moved/$U"); link_before=$(snap "$R/$U")
 n0=$(refusals "it is a symbolic link"); m0=$(log_count "policy cache: $R/$U of uid $UID_U is ours")
