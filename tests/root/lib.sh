@@ -93,6 +93,9 @@ lk_add_user() {
 }
 
 lk_start_daemon() {
+  # $SOCK is this test's own: with no daemon of ours running, a socket there
+  # is one a killed (kill -9) daemon left, and waiting for it would not wait.
+  [ -n "$DAEMON_PID" ] || rm -f "$SOCK"
   "$LATCHKEYD" --socket "$SOCK" --state-dir "${LK_STATE:-$W/state}" --config-dir "$W/etc" \
     --vendor-config-dir "$W/vendor" --debug >>"$W/daemon.log" 2>&1 &
   DAEMON_PID=$!
