@@ -7,6 +7,8 @@ LK_TEST_DEPS=(libcmocka-dev libpamtest0-dev libpam-wrapper pamtester
   openssh-server openssh-client sshpass gdb python3-argon2 python3-cryptography)
 # strace: test-durability.sh traces the daemon's fsync and rename calls.
 LK_TEST_DEPS+=(strace)
+# valgrind: .ci/run runs the PAM tier under memcheck.
+LK_TEST_DEPS+=(valgrind)
 
 # Install whatever is missing, quietly; apt-get update only when needed.
 lk_install_deps() {
