@@ -278,7 +278,8 @@ static int load_all(struct lk_config *c, const char *etc_dir, const char *vendor
 		r = names_add_dir(&names, &etc_d, err);
 	if (r == 0)
 		r = names_add_dir(&names, &vendor_d, err);
-	if (r == 0)
+	/* qsort's array must not be NULL, even for no elements (UBSan). */
+	if (r == 0 && names.n > 0)
 		qsort(names.v, names.n, sizeof(*names.v), name_cmp);
 	for (size_t i = 0; r == 0 && i < names.n; i++) {
 		r = load_file(c, &etc_d, names.v[i], LK_CONFIG_DROPIN, buf, err);

@@ -9,6 +9,8 @@ LK_TEST_DEPS=(libcmocka-dev libpamtest0-dev libpam-wrapper pamtester attr
   acl python3-jsonschema)
 # strace: test-durability.sh traces the daemon's fsync and rename calls.
 LK_TEST_DEPS+=(strace)
+# valgrind: .ci/run runs the PAM tier under memcheck.
+LK_TEST_DEPS+=(valgrind)
 
 # Install whatever is missing, quietly; apt-get update only when needed.
 lk_install_deps() {

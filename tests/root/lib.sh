@@ -95,7 +95,8 @@ lk_add_user() {
 }
 
 lk_start_daemon() {
-  # A killed daemon leaves its socket behind: wait for the new one's.
+  # $SOCK is this test's own: a socket there now is one a killed (kill -9)
+  # daemon left, and waiting for it would not wait for the new daemon.
   rm -f "$SOCK"
   "$LATCHKEYD" --socket "$SOCK" --state-dir "${LK_STATE:-$W/state}" --config-dir "$W/etc" \
     --vendor-config-dir "$W/vendor" --debug >>"$W/daemon.log" 2>&1 &
@@ -124,6 +125,15 @@ PAM
 }
 
 ctl() { "$LATCHKEYCTL" --socket "$SOCK" "$@"; }
+
+# A system binary hosting pam_latchkey.so (sshd, su) is started as
+# "${LK_HOST_ENV[@]}" BINARY...: in a sanitizer build the ASan-built module
+# needs the runtime preloaded (LK_HOST_PRELOAD, tests/root/meson.build); the
+# host's own leaks are not ours to report. Empty otherwise.
+LK_HOST_ENV=()
+if [ -n "${LK_HOST_PRELOAD:-}" ]; then
+  LK_HOST_ENV=(env "LD_PRELOAD=$LK_HOST_PRELOAD" "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0")
+fi
 
 # lk_encrypted_home NAME PASSWORD: enrol NAME (Argon2id at its floor) and
 # encrypt their empty home, which is left unlocked; prints the key id.

@@ -66,7 +66,7 @@ start_sshd() {
   for _ in 1 2 3 4 5; do
     PORT=$((20000 + RANDOM % 40000))
     : >"$S/sshd.log"
-    lk_devlog_exec "$SSHD" -D -e -f "$S/sshd_config" -p "$PORT" "$@" 2>>"$S/sshd.log" &
+    lk_devlog_exec "${LK_HOST_ENV[@]}" "$SSHD" -D -e -f "$S/sshd_config" -p "$PORT" "$@" 2>>"$S/sshd.log" &
     SSHD_PID=$!
     for _ in $(seq 200); do
       if grep -q "Server listening on 127.0.0.1 port $PORT" "$S/sshd.log"; then
