@@ -360,6 +360,7 @@ const char *lk_status_to_string(uint32_t status)
 		[LK_E_THROTTLED] = "too many failed attempts, try again later",
 		[LK_E_INTERNAL] = "internal error in latchkeyd",
 		[LK_E_PARTIAL] = "partly done",
+		[LK_E_TPM] = "the TPM is unavailable or refused",
 	};
 	if (status < _LK_STATUS_MAX && names[status])
 		return names[status];
@@ -409,6 +410,10 @@ const char *lk_msg_type_to_string(uint16_t type)
 		return "RELOAD";
 	case LK_REQ_CONFIG_DIR:
 		return "CONFIG_DIR";
+	case LK_REQ_TPM_BIND:
+		return "TPM_BIND";
+	case LK_REQ_TPM_UNBIND:
+		return "TPM_UNBIND";
 
 	case LK_REQ_RELOCATE:
 		return "RELOCATE";

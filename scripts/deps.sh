@@ -8,6 +8,10 @@ LK_TEST_DEPS=(libcmocka-dev libpamtest0-dev libpam-wrapper pamtester attr
   acl)
 # strace: test-durability.sh traces the daemon's fsync and rename calls.
 LK_TEST_DEPS+=(strace)
+# TPM2 slots: libtss2-esys (optional at build: meson -Dtpm2=auto); swtpm
+# simulates one TPM per test, tpm2-tools checks and extends its PCRs.
+LK_BUILD_DEPS+=(libtss2-dev)
+LK_TEST_DEPS+=(swtpm swtpm-tools tpm2-tools)
 
 # Install whatever is missing, quietly; apt-get update only when needed.
 lk_install_deps() {

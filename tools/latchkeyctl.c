@@ -28,6 +28,7 @@ static const struct ctl_command commands[] = {
     {"prune", cmd_prune, "delete old files of locked users from a shared cache DIR (root)"},
     {"migrate", cmd_migrate, "encrypt DIR, which holds data, for USER: copy, verify, swap (root)"},
     {"decrypt", cmd_decrypt, "turn the encrypted DIR back into a plain one (root)"},
+    {"tpm", cmd_tpm, "seal USER's protector to this machine's TPM2, or remove that slot (root)"},
 };
 
 static void help(void)

@@ -143,6 +143,8 @@ enum lk_msg_type {
 	LK_REQ_LOGIN_ENROLL  = 17,
 	LK_REQ_ROTATE        = 18,
 	LK_REQ_CONFIG_DIR    = 20,
+	LK_REQ_TPM_BIND      = 23, /* uid, key (login W): add a TPM2 slot (root) */
+	LK_REQ_TPM_UNBIND    = 24, /* uid: remove the TPM2 slots (root) */
 	_LK_REQ_MAX,
 
 	LK_REP_OK             = 0x81,
@@ -188,6 +190,7 @@ enum lk_status {
 	LK_E_THROTTLED         = 12, /* too many failures, retry later */
 	LK_E_INTERNAL          = 13,
 	LK_E_PARTIAL           = 14, /* some policies failed; see count/flags */
+	LK_E_TPM               = 20, /* the TPM is absent, refused or failed; see text */
 	_LK_STATUS_MAX,
 };
 
