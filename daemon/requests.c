@@ -127,6 +127,9 @@ static uint32_t unwrap_protector(struct conn *c, uid_t uid, uint8_t kind, const 
 	}
 	u->failures = 0;
 	u->throttle_until_ms = 0;
+	/* The PCRs changed (an update) and the password slot opened: seal to the new values. */
+	if (tpm_r == -EPERM && r == 0)
+		tpm_slot_reseal(d, &pr, w, p_out);
 	if (ret_pr)
 		*ret_pr = pr;
 	return LK_OK;

@@ -275,6 +275,34 @@ int tpm_slot_add(struct daemon *d, struct lk_protector *pr, const struct lk_kdf_
 	return 0;
 }
 
+void tpm_slot_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
+		     const uint8_t p[LK_PROTECTOR_KEY_SIZE])
+{
+	struct lk_protector next = *pr;
+	uint32_t old[LK_MAX_SLOTS], id;
+	unsigned n = 0;
+	int i, r;
+
+	while ((i = lk_protector_find_kind(&next, LK_SLOT_TPM2)) >= 0) {
+		old[n++] = next.slots[i].slot_id;
+		(void)lk_protector_remove_slot(&next, next.slots[i].slot_id);
+	}
+	i = tpm_slot_login_kdf_index(&next);
+	r = i < 0 ? -ENOENT : tpm_slot_add(d, &next, &next.slots[i].kdf, w, p, &id);
+	if (r == 0)
+		r = store_save_protector(&d->store, &next);
+	if (r < 0) {
+		log_warning("TPM2 slot of uid %u not resealed to the current PCR values: %s", (unsigned)pr->uid,
+			    r == -ENOENT ? "no login slot" : tpm_slot_strerror(r));
+		return;
+	}
+	for (unsigned k = 0; k < n; k++)
+		tpm_slot_forget(d, pr->uid, old[k]);
+	*pr = next;
+	log_info("TPM2 slot of uid %u resealed to this TPM's current PCR values (slot %u)", (unsigned)pr->uid,
+		 (unsigned)id);
+}
+
 #else /* !HAVE_TPM2 */
 
 bool tpm_slot_supported(void)
@@ -300,6 +328,11 @@ int tpm_slot_add(struct daemon *d, struct lk_protector *pr, const struct lk_kdf_
 		 const uint8_t w[LK_WRAP_KEY_SIZE], const uint8_t p[LK_PROTECTOR_KEY_SIZE], uint32_t *ret_slot_id)
 {
 	return -EOPNOTSUPP;
+}
+
+void tpm_slot_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
+		     const uint8_t p[LK_PROTECTOR_KEY_SIZE])
+{
 }
 
 #endif

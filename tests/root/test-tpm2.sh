@@ -110,6 +110,14 @@ new=$(tail -n +"$((lines0 + 1))" "$W/daemon.log")
 out=$(login_in_session "$ALICE" "$PW_A" "$ID_A" 2>/dev/null) || true
 [[ "$out" == Absent* ]] || fail "alice (tpm = required) unlocked after the PCR change: $out"
 ok "PCR 7 extended: the TPM2 slot refuses, bob (preferred) falls back with one log line, alice (required) stays locked"
+# That login resealed bob's slot to the new PCR 7: the next login opens it through the TPM, no fallback.
+grep -q "TPM2 slot of uid $(id -u "$BOB") resealed" <<<"$new" || fail "bob's TPM2 slot was not resealed: $new"
+ctl lock "$BOB" >/dev/null
+lines0=$(wc -l <"$W/daemon.log")
+out=$(login_in_session "$BOB" "$PW_B" "$ID_B") || fail "bob's login after the reseal failed"
+[[ "$out" == Present* ]] || fail "bob not unlocked after the reseal: $out"
+grep -q "not opened" <<<"$(tail -n +"$((lines0 + 1))" "$W/daemon.log")" && fail "the resealed slot did not open"
+ok "the next login resealed bob's slot to the new PCR 7; the login after opens it through the TPM"
 
 # No TPM at all (the socket gone): bob's logins go on within the usual deadline, one log line.
 kill -KILL "$SWTPM1"; wait "$SWTPM1" 2>/dev/null || true
