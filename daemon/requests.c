@@ -127,9 +127,11 @@ static uint32_t unwrap_protector(struct conn *c, uid_t uid, uint8_t kind, const 
 	}
 	u->failures = 0;
 	u->throttle_until_ms = 0;
-	/* The PCRs changed (an update) and the password slot opened: seal to the new values. */
-	if (tpm_r == -EPERM && r == 0)
-		tpm_slot_reseal(d, &pr, w, p_out);
+	/* The password slot opened where the TPM2 slot did not: the PCRs changed
+	 * (an update), or the slot's auth value is an old password's (a crash
+	 * during a password change), which the TPM would count at every login. */
+	if ((tpm_r == -EPERM || tpm_r == -EACCES) && r == 0)
+		tpm_slot_reseal(d, &pr, w, p_out, false);
 	if (ret_pr)
 		*ret_pr = pr;
 	return LK_OK;
@@ -830,6 +832,10 @@ static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 	}
 	log_info("uid %u: %s slot rewrapped (from the %s key; KDF t=%u m=%u KiB p=%u)", (unsigned)req->uid,
 		 slot_kind_name(to), slot_kind_name(from), req->kdf.t_cost, req->kdf.m_cost_kib, req->kdf.parallelism);
+	/* A TPM2 slot keeps opening with the new password (its auth value is
+	 * derived from W); with tpm = required no password-only slot stays. */
+	if (to == LK_SLOT_LOGIN && lk_protector_find_kind(&pr, LK_SLOT_TPM2) >= 0)
+		tpm_slot_reseal(d, &pr, req->new_key, p.ptr, d->config.tpm.mode == LK_TPM_REQUIRED);
 	users_gc(&d->users);
 	reply_ok(c);
 }
@@ -946,8 +952,8 @@ static void handle_tpm_bind(struct conn *c, const struct lk_msg *req)
 	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KEY)) || !peer_is_root(c))
 		return;
 	if (!tpm_slot_supported()) {
-		reply_error(c, LK_E_UNSUPPORTED, 0,
-			    "this latchkeyd was built without TPM2 support (libtss2-esys); no TPM2 slot kind");
+		reply_error(c, LK_E_TPM, EOPNOTSUPP,
+			    "this latchkeyd was built without TPM2 support (libtss2-esys): there is no TPM2 slot kind");
 		return;
 	}
 	if (d->config.tpm.mode == LK_TPM_OFF) {

@@ -34,25 +34,6 @@ int tpm_slot_login_kdf_index(const struct lk_protector *pr)
 	return i >= 0 ? i : lk_protector_find_kind(pr, LK_SLOT_TPM2);
 }
 
-static void put16(uint8_t *b, uint16_t v)
-{
-	b[0] = v;
-	b[1] = v >> 8;
-}
-static void put32(uint8_t *b, uint32_t v)
-{
-	put16(b, v);
-	put16(b + 2, v >> 16);
-}
-static uint16_t get16(const uint8_t *b)
-{
-	return b[0] | (uint16_t)b[1] << 8;
-}
-static uint32_t get32(const uint8_t *b)
-{
-	return get16(b) | (uint32_t)get16(b + 2) << 16;
-}
-
 static int tpm_dir(struct daemon *d, bool create)
 {
 	if (create && mkdirat(d->store.dir_fd, TPM_DIR, 0700) < 0 && errno != EEXIST)
@@ -106,6 +87,26 @@ bool tpm_slot_supported(void)
 {
 	return true;
 }
+
+static void put16(uint8_t *b, uint16_t v)
+{
+	b[0] = v;
+	b[1] = v >> 8;
+}
+static void put32(uint8_t *b, uint32_t v)
+{
+	put16(b, v);
+	put16(b + 2, v >> 16);
+}
+static uint16_t get16(const uint8_t *b)
+{
+	return b[0] | (uint16_t)b[1] << 8;
+}
+static uint32_t get32(const uint8_t *b)
+{
+	return get16(b) | (uint32_t)get16(b + 2) << 16;
+}
+
 
 static int save_blob(struct daemon *d, uint32_t uid, uint32_t slot_id, const struct tpm2_sealed *s)
 {
@@ -276,7 +277,7 @@ int tpm_slot_add(struct daemon *d, struct lk_protector *pr, const struct lk_kdf_
 }
 
 void tpm_slot_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
-		     const uint8_t p[LK_PROTECTOR_KEY_SIZE])
+		     const uint8_t p[LK_PROTECTOR_KEY_SIZE], bool drop_password_slot)
 {
 	struct lk_protector next = *pr;
 	uint32_t old[LK_MAX_SLOTS], id;
@@ -289,18 +290,20 @@ void tpm_slot_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[
 	}
 	i = tpm_slot_login_kdf_index(&next);
 	r = i < 0 ? -ENOENT : tpm_slot_add(d, &next, &next.slots[i].kdf, w, p, &id);
+	while (r == 0 && drop_password_slot && (i = lk_protector_find_kind(&next, LK_SLOT_LOGIN)) >= 0)
+		(void)lk_protector_remove_slot(&next, next.slots[i].slot_id);
 	if (r == 0)
 		r = store_save_protector(&d->store, &next);
 	if (r < 0) {
-		log_warning("TPM2 slot of uid %u not resealed to the current PCR values: %s", (unsigned)pr->uid,
+		log_warning("TPM2 slot of uid %u not resealed: %s", (unsigned)pr->uid,
 			    r == -ENOENT ? "no login slot" : tpm_slot_strerror(r));
 		return;
 	}
 	for (unsigned k = 0; k < n; k++)
 		tpm_slot_forget(d, pr->uid, old[k]);
 	*pr = next;
-	log_info("TPM2 slot of uid %u resealed to this TPM's current PCR values (slot %u)", (unsigned)pr->uid,
-		 (unsigned)id);
+	log_info("TPM2 slot of uid %u resealed to this TPM's current PCR values and login key (slot %u)%s",
+		 (unsigned)pr->uid, (unsigned)id, drop_password_slot ? "; password-only slot removed" : "");
 }
 
 #else /* !HAVE_TPM2 */
@@ -331,7 +334,7 @@ int tpm_slot_add(struct daemon *d, struct lk_protector *pr, const struct lk_kdf_
 }
 
 void tpm_slot_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
-		     const uint8_t p[LK_PROTECTOR_KEY_SIZE])
+		     const uint8_t p[LK_PROTECTOR_KEY_SIZE], bool drop_password_slot)
 {
 }
 

@@ -28,12 +28,13 @@ int tpm_slot_open(struct daemon *d, const struct lk_protector *pr, const uint8_t
 int tpm_slot_add(struct daemon *d, struct lk_protector *pr, const struct lk_kdf_params *kdf,
 		 const uint8_t w[LK_WRAP_KEY_SIZE], const uint8_t p[LK_PROTECTOR_KEY_SIZE], uint32_t *ret_slot_id);
 
-/* After a login opened pr's password slot because the TPM refused the PCR
- * policy (-EPERM from tpm_slot_open): seal a new TPM2 slot to the current
- * values, drop the old one, save pr. Failures are logged; pr is updated
- * only on success. */
+/* Seal a new TPM2 slot of pr to the current PCR values and the login's W,
+ * drop the old TPM2 slots (and, with drop_password_slot, the login slots),
+ * save pr. For a login that opened the password slot because the TPM
+ * refused the PCR policy, and after a password change. Failures are
+ * logged; pr is updated only on success. */
 void tpm_slot_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
-		     const uint8_t p[LK_PROTECTOR_KEY_SIZE]);
+		     const uint8_t p[LK_PROTECTOR_KEY_SIZE], bool drop_password_slot);
 
 /* Remove the object file of a slot no longer in the protector file. */
 void tpm_slot_forget(struct daemon *d, uint32_t uid, uint32_t slot_id);

@@ -8,10 +8,20 @@
 # slot with one log line; with the TPM gone logins go on through the
 # password slot, one log line; TSS2_LOG/TSS2_LOGFILE chosen by a user
 # running a setuid login host, or set in latchkeyd's environment, make no
-# file.
+# file; a password change reseals; wrong passphrases reach the TPM's
+# lockout, and then bob falls back with a log line saying how to clear it.
 . "$(dirname "$0")/lib.sh"
 
-grep -q '#define HAVE_TPM2 1' "$LK_BUILD/config.h" || { echo "SKIP: built without TPM2 support (libtss2-esys)"; exit 77; }
+if ! grep -q '#define HAVE_TPM2 1' "$LK_BUILD/config.h"; then
+  # Built without libtss2-esys: no TPM2 slot kind, and latchkeyctl says so.
+  U=lktpn$RANDOM; lk_add_user "$U" "pw $U"
+  lk_start_daemon
+  printf '%s\n' "pw $U" | ctl enroll "$U" --passphrase-stdin --kdf-time 1 >/dev/null
+  rc=0; printf '%s\n' "pw $U" | ctl tpm bind "$U" --passphrase-stdin 2>"$W/err" || rc=$?
+  [ $rc = 1 ] && grep -q "built without TPM2 support" "$W/err" || fail "tpm bind without TPM2 support: rc $rc: $(cat "$W/err")"
+  echo "PASS (built without TPM2 support: tpm bind says so)"
+  exit 0
+fi
 for tool in swtpm tpm2_pcrextend tpm2_pcrread; do
   command -v "$tool" >/dev/null || fail "$tool missing (run scripts/test, which installs swtpm and tpm2-tools)"
 done
@@ -31,6 +41,16 @@ lk_conf() { # MODE TPM_NAME
 }
 login_in_session() { # USER PW ID: prints xfs_io's status of ID seen inside the session
   printf '%s\n' "$2" | "$PAM_LOGIN" "$SERVICE" "$1" -- sh -c "xfs_io -c 'enckey_status $3' '$MNT' | head -1"
+}
+# bob_opens_through_tpm WHEN: lock bob, log in: unlocked, and no TPM fallback logged.
+bob_opens_through_tpm() {
+  local lines0 out
+  ctl lock "$BOB" >/dev/null
+  lines0=$(wc -l <"$W/daemon.log")
+  out=$(login_in_session "$BOB" "$PW_B" "$ID_B") || fail "bob's login $1 failed"
+  [[ "$out" == Present* ]] || fail "bob not unlocked $1: $out"
+  grep -q "not opened" <<<"$(tail -n +"$((lines0 + 1))" "$W/daemon.log")" && fail "the TPM2 slot did not open $1"
+  return 0
 }
 
 lk_make_fs
@@ -112,11 +132,7 @@ out=$(login_in_session "$ALICE" "$PW_A" "$ID_A" 2>/dev/null) || true
 ok "PCR 7 extended: the TPM2 slot refuses, bob (preferred) falls back with one log line, alice (required) stays locked"
 # That login resealed bob's slot to the new PCR 7: the next login opens it through the TPM, no fallback.
 grep -q "TPM2 slot of uid $(id -u "$BOB") resealed" <<<"$new" || fail "bob's TPM2 slot was not resealed: $new"
-ctl lock "$BOB" >/dev/null
-lines0=$(wc -l <"$W/daemon.log")
-out=$(login_in_session "$BOB" "$PW_B" "$ID_B") || fail "bob's login after the reseal failed"
-[[ "$out" == Present* ]] || fail "bob not unlocked after the reseal: $out"
-grep -q "not opened" <<<"$(tail -n +"$((lines0 + 1))" "$W/daemon.log")" && fail "the resealed slot did not open"
+bob_opens_through_tpm "after the reseal"
 ok "the next login resealed bob's slot to the new PCR 7; the login after opens it through the TPM"
 
 # No TPM at all (the socket gone): bob's logins go on within the usual deadline, one log line.
@@ -156,6 +172,38 @@ out=$(login_in_session "$BOB" "$PW_B" "$ID_B") || fail "bob's login on tpm3 fail
 [[ "$out" == Present* ]] || fail "bob not unlocked on tpm3: $out"
 grep -q "TPM2 slot of uid" <<<"$(tail -n +"$((lines0 + 1))" "$W/daemon.log")" && fail "fallback on tpm3"
 ok "TSS2_LOG/TSS2_LOGFILE from a user (setuid host) or latchkeyd's environment: no file, no TSS log"
+
+# A password change (passwd as the user) reseals the TPM2 slot to the new
+# login key: the next login opens it through the TPM, no fallback, no
+# wrong auth value counted.
+lk_add_password_stack
+NEW_B="Tpm-Kettle-$RANDOM-north"
+lines0=$(wc -l <"$W/daemon.log")
+"$PAM_LOGIN" --chauthtok "$PW_B" "$NEW_B" "$SERVICE" "$BOB" 2>"$W/err" || fail "passwd by bob failed: $(cat "$W/err")"
+tail -n +"$((lines0 + 1))" "$W/daemon.log" | grep -q "TPM2 slot of uid $(id -u "$BOB") resealed.*login key" || fail "the TPM2 slot was not resealed at the password change"
+PW_B=$NEW_B
+bob_opens_through_tpm "after the password change"
+ok "password change: the TPM2 slot was resealed to the new login key and opens at the next login"
+
+# Dictionary-attack lockout: wrong passphrases are counted by the TPM; in
+# lockout a right one for bob (preferred) falls back to his password slot,
+# with a log line that says how an admin clears it.
+tpm2_dictionarylockout --setup-parameters --max-tries=2 --recovery-time=600 --lockout-recovery-time=600 \
+  --tcti "swtpm:path=$W/tpm3.sock" || fail "tpm2_dictionarylockout"
+lines0=$(wc -l <"$W/daemon.log")
+for i in 1 2 3; do
+  rc=0; printf 'wrong %s\n' "$PW_B" | ctl unlock "$BOB" --passphrase-stdin >/dev/null 2>&1 || rc=$?
+  [ $rc = 5 ] || fail "wrong passphrase $i: expected exit 5, got $rc"
+done
+caps=$(tpm2_getcap properties-variable --tcti "swtpm:path=$W/tpm3.sock")
+grep -qE "^TPM2_PT_LOCKOUT_COUNTER: 0x[2-9]" <<<"$caps" && grep -qE "inLockout: +1" <<<"$caps" ||
+  fail "the TPM did not count the wrong passphrases into lockout: $(grep -iE "lockout" <<<"$caps")"
+ctl lock "$BOB" >/dev/null
+out=$(login_in_session "$BOB" "$PW_B" "$ID_B") || fail "bob's login in lockout failed"
+[[ "$out" == Present* ]] || fail "bob (preferred) not unlocked through the password slot in lockout: $out"
+[ "$(tail -n +"$((lines0 + 1))" "$W/daemon.log" | grep -c "not opened: the TPM is in dictionary-attack lockout.*clear-lockout")" = 1 ] ||
+  fail "no lockout log line: $(tail -n +"$((lines0 + 1))" "$W/daemon.log")"
+ok "wrong passphrases counted by the TPM up to lockout; then bob falls back to his password slot, logged"
 
 grep -F -e "$PW_A" -e "$PW_B" "$W/daemon.log" && fail "a password reached the daemon log"
 echo "PASS"
