@@ -19,6 +19,7 @@
 #include "root_id.h"
 #include "root_ops.h"
 #include "secret.h"
+#include "tpm_slot.h"
 
 #define THROTTLE_FREE_FAILURES 3
 #define SECRET_REFUSED_TEXT \
@@ -92,7 +93,7 @@ static uint32_t unwrap_protector(struct conn *c, uid_t uid, uint8_t kind, const 
 	struct user *u;
 	uint64_t now = lk_now_ms();
 	unsigned idx;
-	int r;
+	int r, tpm_r;
 
 	/* A former account's protector is nobody's to open now. */
 	if (account_check(d, uid, NULL) == ACCOUNT_FORMER)
@@ -108,9 +109,16 @@ static uint32_t unwrap_protector(struct conn *c, uid_t uid, uint8_t kind, const 
 		return LK_E_NOT_ENROLLED;
 	if (r < 0)
 		return LK_E_INTERNAL;
-	r = lk_protector_open(&pr, kind, w, p_out, &idx);
+	/* A login's W opens the TPM2 slot first; when the TPM cannot (PCRs,
+	 * no TPM, lockout: logged there) the password-only login slot, if the
+	 * admin kept one (tpm = preferred). */
+	tpm_r = kind == LK_SLOT_LOGIN ? tpm_slot_open(d, &pr, w, p_out) : -ENOENT;
+	r = tpm_r == 0 ? 0 : lk_protector_open(&pr, kind, w, p_out, &idx);
 	if (r < 0 && r != -EBADMSG)
 		return LK_E_INTERNAL; /* not a wrong key: no throttle, no "wrong passphrase" */
+	if (r < 0 && tpm_r != -ENOENT && tpm_r != -EACCES && tpm_r != -EBADMSG &&
+	    lk_protector_find_kind(&pr, LK_SLOT_LOGIN) < 0)
+		return LK_E_TPM; /* tpm = required and the TPM cannot answer: not a wrong passphrase */
 	if (r < 0) {
 		/* From root, a login's mistyped password (pam_unix decides);
 		 * from a user, a guess. */
@@ -131,6 +139,11 @@ static uint32_t unwrap_protector(struct conn *c, uid_t uid, uint8_t kind, const 
 	}
 	u->failures = 0;
 	u->throttle_until_ms = 0;
+	/* The password slot opened where the TPM2 slot did not: the PCRs changed
+	 * (an update), or the slot's auth value is an old password's (a crash
+	 * during a password change), which the TPM would count at every login. */
+	if ((tpm_r == -EPERM || tpm_r == -EACCES) && r == 0)
+		tpm_slot_reseal(d, &pr, w, p_out, false);
 	if (ret_pr)
 		*ret_pr = pr;
 	return LK_OK;
@@ -224,7 +237,7 @@ static void handle_kdf_params(struct conn *c, const struct lk_msg *req)
 			return;
 		}
 	} else {
-		i = lk_protector_find_kind(&pr, kind);
+		i = kind == LK_SLOT_LOGIN ? tpm_slot_login_kdf_index(&pr) : lk_protector_find_kind(&pr, kind);
 		if (i < 0) {
 			reply_error(c, LK_E_NOT_FOUND, 0, "the user has no slot of that kind");
 			return;
@@ -917,6 +930,10 @@ static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 	}
 	log_info("uid %u: %s slot rewrapped (from the %s key; KDF t=%u m=%u KiB p=%u)", (unsigned)req->uid,
 		 slot_kind_name(to), slot_kind_name(from), req->kdf.t_cost, req->kdf.m_cost_kib, req->kdf.parallelism);
+	/* A TPM2 slot keeps opening with the new password (its auth value is
+	 * derived from W); with tpm = required no password-only slot stays. */
+	if (to == LK_SLOT_LOGIN && lk_protector_find_kind(&pr, LK_SLOT_TPM2) >= 0)
+		tpm_slot_reseal(d, &pr, req->new_key, p.ptr, d->config.tpm.mode == LK_TPM_REQUIRED);
 	users_gc(&d->users);
 	reply_ok(c);
 }
@@ -1000,6 +1017,122 @@ static void handle_rotate(struct conn *c, const struct lk_msg *req)
 	users_gc(&d->users);
 }
 
+/* P (into p, allocated here) and the protector of req->uid, opened with the
+ * login's W in req->key; false after replying. */
+static bool open_with_login_key(struct conn *c, const struct lk_msg *req, struct lk_secret *p, struct lk_protector *pr)
+{
+	uint32_t st;
+
+	if (lk_secret_new(p, LK_PROTECTOR_KEY_SIZE) < 0) {
+		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
+		return false;
+	}
+	st = unwrap_protector(c, req->uid, LK_SLOT_LOGIN, req->key, p->ptr, pr);
+	if (st != LK_OK) {
+		reply_error(c, st, 0, NULL);
+		return false;
+	}
+	return true;
+}
+
+/* TPM_BIND{uid, key = the login's W}: add a TPM2 slot; with tpm = required
+ * the password-only login slots go. Never the only way in: a recovery code
+ * or an escrow slot must exist first. */
+static void handle_tpm_bind(struct conn *c, const struct lk_msg *req)
+{
+	struct daemon *d = c->d;
+	struct lk_secret p _cleanup_secret_ = {};
+	struct lk_protector pr;
+	uint32_t id;
+	unsigned n_removed = 0;
+	int r, i;
+
+	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KEY)) || !peer_is_root(c))
+		return;
+	if (!tpm_slot_supported()) {
+		reply_error(c, LK_E_TPM, EOPNOTSUPP,
+			    "this latchkeyd was built without TPM2 support (libtss2-esys): there is no TPM2 slot kind");
+		return;
+	}
+	if (d->config.tpm.mode == LK_TPM_OFF) {
+		reply_error(c, LK_E_INVALID, 0, "tpm = off in latchkey.conf: set tpm = preferred or required, then reload");
+		return;
+	}
+	if (!open_with_login_key(c, req, &p, &pr))
+		return;
+	if (lk_protector_find_kind(&pr, LK_SLOT_TPM2) >= 0) {
+		reply_error(c, LK_E_EXISTS, 0, "already bound to the TPM; unbind first to reseal");
+		return;
+	}
+	if (lk_protector_find_kind(&pr, LK_SLOT_RECOVERY) < 0 && lk_protector_find_kind(&pr, LK_SLOT_ESCROW) < 0) {
+		reply_error(c, LK_E_INVALID, 0,
+			    "a TPM2 slot must never be the only way in (a new TPM, a firmware update or a cleared "
+			    "TPM would lock the user out): create a recovery code ('latchkeyctl recovery create "
+			    "USER') or an escrow slot ('latchkeyctl escrow add USER') first");
+		return;
+	}
+	i = tpm_slot_login_kdf_index(&pr);
+	r = i < 0 ? -ENOENT : tpm_slot_add(d, &pr, &pr.slots[i].kdf, req->key, p.ptr, &id);
+	if (r < 0) {
+		reply_error(c, r == -ENOENT ? LK_E_NOT_FOUND : LK_E_TPM, -r,
+			    r == -ENOENT ? "the user has no login slot" : tpm_slot_strerror(r));
+		return;
+	}
+	while (d->config.tpm.mode == LK_TPM_REQUIRED && (i = lk_protector_find_kind(&pr, LK_SLOT_LOGIN)) >= 0) {
+		n_removed++;
+		(void)lk_protector_remove_slot(&pr, pr.slots[i].slot_id);
+	}
+	r = store_save_protector(&d->store, &pr);
+	if (r < 0) {
+		tpm_slot_forget(d, req->uid, id);
+		reply_error(c, LK_E_INTERNAL, -r, "cannot write the protector file");
+		return;
+	}
+	log_info("uid %u bound to the TPM: TPM2 slot %u added%s", (unsigned)req->uid, (unsigned)id,
+		 n_removed ? ", password-only login slot removed (tpm = required)" : "");
+	reply_ok(c);
+}
+
+/* TPM_UNBIND{uid, key = the login's W}: remove the TPM2 slots, keeping (or
+ * restoring, after tpm = required) a password-only login slot. */
+static void handle_tpm_unbind(struct conn *c, const struct lk_msg *req)
+{
+	struct daemon *d = c->d;
+	struct lk_secret p _cleanup_secret_ = {};
+	struct lk_protector pr;
+	struct lk_kdf_params kdf;
+	uint32_t ids[LK_MAX_SLOTS];
+	unsigned n = 0;
+	int r = 0, i;
+
+	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KEY)) || !peer_is_root(c))
+		return;
+	if (!open_with_login_key(c, req, &p, &pr))
+		return;
+	if (lk_protector_find_kind(&pr, LK_SLOT_TPM2) < 0) {
+		reply_error(c, LK_E_NOT_FOUND, 0, "not bound to the TPM");
+		return;
+	}
+	if (lk_protector_find_kind(&pr, LK_SLOT_LOGIN) < 0) {
+		kdf = pr.slots[tpm_slot_login_kdf_index(&pr)].kdf;
+		r = lk_protector_add_slot(&pr, LK_SLOT_LOGIN, &kdf, req->key, p.ptr, NULL);
+	}
+	while (r == 0 && (i = lk_protector_find_kind(&pr, LK_SLOT_TPM2)) >= 0) {
+		ids[n++] = pr.slots[i].slot_id;
+		r = lk_protector_remove_slot(&pr, pr.slots[i].slot_id);
+	}
+	if (r == 0)
+		r = store_save_protector(&d->store, &pr);
+	if (r < 0) {
+		reply_error(c, LK_E_INTERNAL, -r, "cannot write the protector file");
+		return;
+	}
+	for (unsigned k = 0; k < n; k++)
+		tpm_slot_forget(d, req->uid, ids[k]);
+	log_info("uid %u unbound from the TPM (%u TPM2 slot(s) removed)", (unsigned)req->uid, n);
+	reply_ok(c);
+}
+
 typedef void (*request_handler)(struct conn *c, const struct lk_msg *req);
 
 static const request_handler handlers[_LK_REQ_MAX] = {
@@ -1021,6 +1154,8 @@ static const request_handler handlers[_LK_REQ_MAX] = {
 	[LK_REQ_LOGIN_ENROLL] = handle_login_enroll,
 	[LK_REQ_ROTATE] = handle_rotate,
 	[LK_REQ_CONFIG_DIR] = handle_config_dir,
+	[LK_REQ_TPM_BIND] = handle_tpm_bind,
+	[LK_REQ_TPM_UNBIND] = handle_tpm_unbind,
 };
 
 /* What a PAM host sends: a root peer sending these may be a setuid host

@@ -41,7 +41,7 @@ static bool all_zero(const uint8_t *b, size_t len)
 
 static bool slot_kind_is_valid(uint8_t kind)
 {
-	return kind == LK_SLOT_LOGIN || kind == LK_SLOT_RECOVERY || kind == LK_SLOT_ESCROW;
+	return kind == LK_SLOT_LOGIN || kind == LK_SLOT_RECOVERY || kind == LK_SLOT_ESCROW || kind == LK_SLOT_TPM2;
 }
 
 /* Escrow slots, and only they, are opened by an X25519-derived key. */

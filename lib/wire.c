@@ -377,6 +377,7 @@ const char *lk_status_to_string(uint32_t status)
 		[LK_E_INTERNAL] = "internal error in latchkeyd",
 		[LK_E_PARTIAL] = "partly done",
 		[LK_E_OTHER_ACCOUNT] = "the uid's latchkey state belongs to a former account",
+		[LK_E_TPM] = "the TPM is unavailable or refused",
 	};
 	if (status < _LK_STATUS_MAX && names[status])
 		return names[status];
@@ -392,6 +393,8 @@ const char *lk_slot_kind_to_string(uint8_t kind)
 		return "recovery";
 	case LK_SLOT_ESCROW:
 		return "escrow";
+	case LK_SLOT_TPM2:
+		return "tpm2";
 	default:
 		return "unknown";
 	}
@@ -448,6 +451,10 @@ const char *lk_msg_type_to_string(uint16_t type)
 		return "USERS";
 	case LK_REQ_CONFIG_DIR:
 		return "CONFIG_DIR";
+	case LK_REQ_TPM_BIND:
+		return "TPM_BIND";
+	case LK_REQ_TPM_UNBIND:
+		return "TPM_UNBIND";
 
 	case LK_REQ_RELOCATE:
 		return "RELOCATE";

@@ -13,6 +13,7 @@ void lk_config_init(struct lk_config *c)
 {
 	*c = (struct lk_config){.lock_on_logout = true};
 	strcpy(c->home_skel, "/etc/skel");
+	lk_tpm_config_init(&c->tpm);
 }
 
 void lk_config_free(struct lk_config *c)

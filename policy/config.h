@@ -35,6 +35,14 @@
  *   create_home    = yes|no         default no: create a missing home at
  *                                   that login, encrypted, filled from home_skel
  *   home_skel      = /etc/skel      default /etc/skel; absolute
+ *   tpm            = off | preferred | required   default off: whether
+ *                                   `latchkeyctl tpm bind` keeps the
+ *                                   password-only login slot (preferred) or
+ *                                   removes it (required)
+ *   tpm_tcti       = device:/dev/tpmrm0   default; the TSS TCTI, always named
+ *                                   (device:PATH, swtpm:path=SOCKET, mssim:...)
+ *   tpm_pcrs       = sha256:7       default; BANK:N[,N...] (sha1, sha256,
+ *                                   sha384), PCRs 0..23, for new TPM slots
  *   [user NAME]                       (per-user overrides; NAME as useradd
  *                                     takes it)
  *   lock_on_logout = yes|no
@@ -114,12 +122,27 @@ struct lk_enroll_rule {
 	uint32_t uid_min, uid_max;
 };
 
+/* The TPM2 slot settings (tpm, tpm_tcti, tpm_pcrs). */
+enum lk_tpm_mode {
+	LK_TPM_OFF = 0,
+	LK_TPM_PREFERRED,
+	LK_TPM_REQUIRED,
+};
+#define LK_TPM_TCTI_MAX 255
+struct lk_tpm_config {
+	enum lk_tpm_mode mode;
+	char tcti[LK_TPM_TCTI_MAX + 1];
+	uint16_t pcr_bank; /* TPM2_ALG_SHA1 / SHA256 / SHA384 */
+	uint32_t pcr_mask; /* bit n: PCR n */
+};
+
 struct lk_config {
 	bool lock_on_logout;
 	unsigned lock_delay_ms;
 	struct lk_enroll_rule enroll_at_login;
 	bool create_home;
 	char home_skel[LK_PATH_MAX + 1];
+	struct lk_tpm_config tpm;
 	unsigned n_users;
 	struct lk_user_setting *users;
 	unsigned n_policies;
@@ -163,6 +186,10 @@ void lk_config_error_format(const struct lk_config_error *err, char *buf, size_t
 bool lk_config_lock_on_logout(const struct lk_config *c, const char *user, const struct lk_cache_policy *p);
 
 /* enroll_at_login's value into *ret; -EINVAL with why otherwise. */
+/* One tpm* key of [latchkey] into c; -EINVAL with why set on a bad value. */
+int lk_tpm_setting_parse(const char *key, const char *value, struct lk_tpm_config *c, char *why, size_t why_size);
+void lk_tpm_config_init(struct lk_tpm_config *c);
+
 int lk_enroll_rule_parse(const char *value, struct lk_enroll_rule *ret, char *why, size_t why_size);
 /* Whether the rule covers the user (uid, name, primary gid); "all" reads
  * UID_MIN/UID_MAX from login_defs (a path; NULL: /etc/login.defs). */

@@ -41,10 +41,14 @@ enum {
 	LATCHKEY_KEY_ENROLL_AT_LOGIN,
 	LATCHKEY_KEY_CREATE_HOME,
 	LATCHKEY_KEY_HOME_SKEL,
+	LATCHKEY_KEY_TPM,
+	LATCHKEY_KEY_TPM_TCTI,
+	LATCHKEY_KEY_TPM_PCRS,
 	LATCHKEY_KEY_COUNT
 };
 static const char *const latchkey_keys[LATCHKEY_KEY_COUNT] = {"lock_on_logout", "lock_delay", "enroll_at_login",
-							      "create_home", "home_skel"};
+							      "create_home", "home_skel", "tpm",
+							      "tpm_tcti", "tpm_pcrs"};
 static const char *const user_keys[] = {"lock_on_logout"};
 
 struct parser {
@@ -386,6 +390,8 @@ static int handle_key(struct parser *ps, const char *key, const char *value)
 			r = parse_duration_ms(value, &ps->c->lock_delay_ms, why, sizeof(why));
 		} else if (k == LATCHKEY_KEY_ENROLL_AT_LOGIN) {
 			r = lk_enroll_rule_parse(value, &ps->c->enroll_at_login, why, sizeof(why));
+		} else if (k == LATCHKEY_KEY_TPM || k == LATCHKEY_KEY_TPM_TCTI || k == LATCHKEY_KEY_TPM_PCRS) {
+			r = lk_tpm_setting_parse(key, value, &ps->c->tpm, why, sizeof(why));
 		} else if (k == LATCHKEY_KEY_HOME_SKEL) {
 			r = lk_home_skel_parse(value, ps->c->home_skel, sizeof(ps->c->home_skel), why, sizeof(why));
 		} else {
@@ -458,6 +464,7 @@ int lk_config_parse_buffer(struct lk_config *c, const char *text, size_t len, co
 	struct lk_enroll_rule enroll = c ? c->enroll_at_login : (struct lk_enroll_rule){};
 	bool create_home = c ? c->create_home : false;
 	char home_skel[LK_PATH_MAX + 1] = "";
+	struct lk_tpm_config tpm = c ? c->tpm : (struct lk_tpm_config){};
 	int r;
 
 	if (c)
@@ -487,6 +494,7 @@ int lk_config_parse_buffer(struct lk_config *c, const char *text, size_t len, co
 		c->enroll_at_login = enroll;
 		c->create_home = create_home;
 		memcpy(c->home_skel, home_skel, sizeof(home_skel));
+		c->tpm = tpm;
 		return ps.r;
 	}
 	return 0;

@@ -11,6 +11,10 @@ LK_TEST_DEPS=(libcmocka-dev libpamtest0-dev libpam-wrapper pamtester attr
 LK_TEST_DEPS+=(strace)
 # valgrind: .ci/run runs the PAM tier under memcheck.
 LK_TEST_DEPS+=(valgrind)
+# TPM2 slots: libtss2-esys (optional at build: meson -Dtpm2=auto); swtpm
+# simulates one TPM per test, tpm2-tools checks and extends its PCRs.
+LK_BUILD_DEPS+=(libtss2-dev)
+LK_TEST_DEPS+=(swtpm swtpm-tools tpm2-tools)
 
 # Install whatever is missing, quietly; apt-get update only when needed.
 lk_install_deps() {

@@ -32,6 +32,7 @@ static const struct ctl_command commands[] = {
     {"decrypt", cmd_decrypt, "turn the encrypted DIR back into a plain one (root)"},
     {"forget", cmd_forget, "lock DIR and drop it from its user's index, e.g. once deleted (root)"},
     {"unenroll", cmd_unenroll, "lock USER, then remove all of USER's latchkey state (root)"},
+    {"tpm", cmd_tpm, "seal USER's protector to this machine's TPM2, or remove that slot (root)"},
 };
 
 /* Bytes the command wrote on stdout: a --json run that failed before

@@ -108,6 +108,27 @@
  *      "latchkey-rotation 1\n<64 hex: SHA-256 of the new protector file>\n"
  *    If the protector file on disk has that hash, the rotation committed: the
  *    pending copies replace the main xattrs; otherwise they are removed.
+ *
+ * 5. TPM2 slots (kind LK_SLOT_TPM2). The slot is an ordinary 112-byte slot
+ *    whose wrapping key is S, 32 random bytes sealed by the TPM; the sealed
+ *    object is too large for a slot, so it lives beside the protector file in
+ *    <state-dir>/tpm/<uid>-<slot_id>  (root 0600, <= LK_TPM_BLOB_MAX_SIZE):
+ *     0   4  magic     LK_TPM_BLOB_MAGIC ("LKTP")
+ *     4   2  version   1
+ *     6   2  pcr_bank  TPM2_ALG_* of the PCR policy
+ *     8   4  pcr_mask  bit n = PCR n
+ *     12  4  uid
+ *     16  4  slot_id
+ *     20  2  pub_len   then pub_len bytes: marshalled TPM2B_PUBLIC
+ *        2  priv_len  then priv_len bytes: marshalled TPM2B_PRIVATE
+ *    The object is a keyedhash (sealed data S) under a primary ECC P-256
+ *    storage key created from a fixed template in the owner hierarchy at
+ *    every use (no persistent handle, no NV write); it is fixedTPM, not
+ *    userWithAuth, and DA-protected, with authPolicy = PolicyPCR(bank, mask,
+ *    values at seal time) then PolicyAuthValue, and authValue =
+ *    HKDF-SHA256(ikm=W, salt="", info=LK_INFO_TPM_AUTH || u32 uid || u32 slot_id)
+ *    where W is the login slot's Argon2id output. A blob swapped for another
+ *    yields another S, which the slot's GCM tag refuses.
  */
 #ifndef LATCHKEY_FORMAT_H
 #define LATCHKEY_FORMAT_H
@@ -130,6 +151,8 @@ enum lk_slot_kind {
 	LK_SLOT_LOGIN    = 1,
 	LK_SLOT_RECOVERY = 2,
 	LK_SLOT_ESCROW   = 3, /* kdf = LK_KDF_X25519: salt holds the ephemeral public key */
+	LK_SLOT_TPM2     = 4, /* W is a random per-slot key S sealed by the TPM (§5); the kdf
+			       * fields are the login slot's, so the login's W derives the TPM auth */
 };
 
 /* Slot byte 3: how the slot KEK (and an escrow slot's W) is derived. */
@@ -160,6 +183,11 @@ enum lk_slot_kind {
 #define LK_INFO_POLICY "latchkey v1 policy key"
 #define LK_INFO_ESCROW "latchkey v1 escrow"       /* derivation V1 escrow slots only */
 #define LK_INFO_ESCROW_V2 "latchkey v2 escrow"
+#define LK_INFO_TPM_AUTH "latchkey v2 tpm2 auth"
+
+#define LK_TPM_BLOB_MAGIC    0x50544b4cu /* "LKTP" */
+#define LK_TPM_BLOB_VERSION  1
+#define LK_TPM_BLOB_MAX_SIZE 1024
 
 /* Argon2id bounds, enforced on every record read and every parameter set.
  * Below the floor is a downgrade; above the ceiling a denial of service. */

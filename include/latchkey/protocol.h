@@ -172,6 +172,8 @@ enum lk_msg_type {
 	LK_REQ_LOGIN_ENROLL  = 17,
 	LK_REQ_ROTATE        = 18,
 	LK_REQ_CONFIG_DIR    = 20,
+	LK_REQ_TPM_BIND      = 23, /* uid, key (login W): add a TPM2 slot (root) */
+	LK_REQ_TPM_UNBIND    = 24, /* uid: remove the TPM2 slots (root) */
 	_LK_REQ_MAX,
 
 	LK_REP_OK             = 0x81,
@@ -221,6 +223,7 @@ enum lk_status {
 	LK_E_INTERNAL          = 13,
 	LK_E_PARTIAL           = 14, /* some policies failed; see count/flags */
 	LK_E_OTHER_ACCOUNT     = 15, /* the uid's state belongs to a former account (reused uid) */
+	LK_E_TPM               = 20, /* the TPM is absent, refused or failed; see text */
 	_LK_STATUS_MAX,
 };
 

@@ -135,7 +135,7 @@ static const struct bad_case bad_cases[] = {
      "t.conf:4: unknown key \"colour\" in [policy web]; valid keys: " VALID_POLICY_KEYS},
     {M, "[latchkey]\nlock_dealy = 1s\n", 0,
      "t.conf:2: unknown key \"lock_dealy\" in [latchkey]; did you mean \"lock_delay\"? Valid keys: "
-     "lock_on_logout, lock_delay, enroll_at_login, create_home, home_skel"},
+     "lock_on_logout, lock_delay, enroll_at_login, create_home, home_skel, tpm, tpm_tcti, tpm_pcrs"},
     {M, "[user bob]\nlock_delay = 1s\n", 0,
      "t.conf:2: unknown key \"lock_delay\" in [user bob]; valid keys: lock_on_logout"},
     {D, WEB "mode = 0700\nmode = 0750\n", 0,
@@ -261,6 +261,15 @@ static const struct bad_case bad_cases[] = {
      "t.conf:2: lock_delay \"3600001ms\" is longer than 1h; use at most 1h"},
     {M, "[latchkey]\nlock_delay = 99999999999999999999s\n", 0,
      "t.conf:2: lock_delay \"99999999999999999999s\" is longer than 1h; use at most 1h"},
+
+    {M, "[latchkey]\ntpm = yes\n", 0, "t.conf:2: tpm must be off, preferred or required, not \"yes\""},
+    {M, "[latchkey]\ntpm_tcti = /dev/tpmrm0\n", 0,
+     "t.conf:2: tpm_tcti must name a TCTI and its configuration, e.g. device:/dev/tpmrm0"},
+    {M, "[latchkey]\ntpm_pcrs = md5:7\n", 0,
+     "t.conf:2: tpm_pcrs must be BANK:N[,N...] with BANK sha1, sha256 or sha384, e.g. sha256:7"},
+    {M, "[latchkey]\ntpm_pcrs = sha256:24\n", 0, "t.conf:2: tpm_pcrs: PCR 24 out of range 0..23"},
+    {M, "[latchkey]\ntpm_pcrs = sha256:0,,7\n", 0,
+     "t.conf:2: tpm_pcrs: PCR numbers 0..23 separated by ',', e.g. sha256:0,7"},
 
     /* Across policies of one file (lk_config_finish). */
     {D, WEB "[policy web]\nroot = /srv/web\nper_user = yes\n", 0,
