@@ -4,7 +4,8 @@ LK_BUILD_DEPS=(meson ninja-build pkg-config gcc libc6-dev
   libpam0g-dev libkeyutils-dev libargon2-dev libsystemd-dev libssl-dev libinih-dev)
 LK_TEST_DEPS=(libcmocka-dev libpamtest0-dev libpam-wrapper pamtester
   xfsprogs e2fsprogs util-linux mount passwd procps keyutils python3 systemd openssl
-  openssh-server openssh-client sshpass gdb python3-argon2 python3-cryptography)
+  openssh-server openssh-client sshpass gdb python3-argon2 python3-cryptography
+  dpkg-dev debhelper fakeroot lintian debootstrap systemd-container mandoc)
 
 # Install whatever is missing, quietly; apt-get update only when needed.
 lk_install_deps() {
