@@ -41,6 +41,7 @@ int cmd_recovery(struct ctl *ctl, int argc, char **argv);
 int cmd_escrow(struct ctl *ctl, int argc, char **argv);
 int cmd_policy(struct ctl *ctl, int argc, char **argv);
 int cmd_prune(struct ctl *ctl, int argc, char **argv);
+int cmd_doctor(struct ctl *ctl, int argc, char **argv);
 
 /* Printed after a usage error; returns CTL_EXIT_USAGE. */
 int ctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -25,6 +25,7 @@ static const struct ctl_command commands[] = {
     {"escrow", cmd_escrow, "offline-key escrow: keygen, enable, add, request, answer, recover"},
     {"policy", cmd_policy, "give each user a directory under a shared root (assign, list, remove)"},
     {"prune", cmd_prune, "delete old files of locked users from a shared cache DIR (root)"},
+    {"doctor", cmd_doctor, "check the kernel, filesystems, PAM stacks, daemon and state; print fixes"},
 };
 
 static void help(void)
