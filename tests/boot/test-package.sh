@@ -32,10 +32,11 @@ for f in "$unitdir/latchkeyd.service" "$unitdir/latchkeyd.socket" "$tmpfilesdir/
   /usr/sbin/latchkeyd /usr/bin/latchkeyctl \
   /usr/share/man/man8/latchkeyd.8.gz /usr/share/man/man8/latchkeyctl.8.gz \
   /usr/share/man/man8/pam_latchkey.8.gz /usr/share/man/man5/latchkey.conf.5.gz \
-  /usr/share/doc/latchkey/README.md /usr/share/doc/latchkey/examples/browser.conf.example; do
+  /usr/share/doc/latchkey/README.md /usr/share/doc/latchkey/examples/browser.conf.example \
+  /usr/share/bash-completion/completions/latchkeyctl; do
   grep -qxF "$f" "$W/files" || { cat "$W/files"; fail "$f is not in the package"; }
 done
-echo "ok: units in $unitdir, module in /lib/$multiarch/security, profile, tmpfiles, pages, docs, example"
+echo "ok: units in $unitdir, module in /lib/$multiarch/security, profile, tmpfiles, pages, docs, example, completion"
 
 dpkg-deb -e "$DEB" "$W/control"
 grep -q 'pam-auth-update --package$' "$W/control/postinst" || fail "postinst does not run pam-auth-update --package"
