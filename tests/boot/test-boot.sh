@@ -129,13 +129,11 @@ cp "$DEB" "$R/var/tmp/lk/latchkey.deb"
 ok "built $(basename "$DEB")"
 
 # --- boot ---
-# systemd-nspawn 252's container-wide seccomp allow-list leaves out mlock()
-# (containers get no CAP_IPC_LOCK; latchkeyd refuses to hold keys in
-# pageable memory) and the newer openat2() and pidfd_open() (ENOSYS), which
-# latchkeyd uses to open policy roots without following symlinks and to
-# watch adopted login processes. Allow them for the whole container.
+# systemd-nspawn's container-wide seccomp allow-list leaves out mlock()
+# (containers get no CAP_IPC_LOCK), and latchkeyd refuses to hold keys in
+# pageable memory: allow @memlock in the container.
 systemd-nspawn -b --register=no --keep-unit -M "$MACHINE" -D "$R" --private-network \
-  --bind="$MNT:/home" --system-call-filter="@memlock openat2 pidfd_open" --console=read-only \
+  --bind="$MNT:/home" --system-call-filter=@memlock --console=read-only \
   >"$W/console.log" 2>&1 &
 NSPAWN_PID=$!
 for _ in $(seq 200); do
