@@ -260,6 +260,19 @@ release /run/lk-release-3 $pid "login (across a restart)"
 wait_status Absent "restart: logout after the restart"
 ok "systemctl restart latchkeyd during a session (pid $old -> $new): stayed unlocked, the later logout locked"
 
+# --- latchkeyctl doctor on the installed system: nothing to fix ---
+doctor=$(ct latchkeyctl doctor --json) || { echo "$doctor"; fail "latchkeyctl doctor found failures"; }
+python3 - "$doctor" <<'PY' || fail "doctor: $doctor"
+import json, sys
+f = json.loads(sys.argv[1])["findings"]
+ok = lambda check, text: any(x["check"] == check and x["level"] == "ok" and text in x["message"] for x in f)
+for check, text in [("kernel", "supported"), ("filesystem", "/home"), ("pam", "common-auth"),
+                    ("pam", "common-session"), ("pam", "common-password"), ("daemon", "answers"),
+                    ("units", "enabled"), ("state", "/var/lib/latchkey")]:
+    assert ok(check, text), (check, text)
+PY
+ok "latchkeyctl doctor: kernel, /home, the three PAM stacks, daemon, units and state all ok"
+
 # --- the running unit's sandbox and its journal ---
 exposure=$(ct systemd-analyze security --no-pager latchkeyd.service | tail -1)
 echo "systemd-analyze security latchkeyd.service: $exposure"
