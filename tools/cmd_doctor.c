@@ -33,8 +33,8 @@ static void doctor_help(void)
 	       LK_DEFAULT_STATE_DIR);
 }
 
-void doctor_add(struct doctor *d, enum doctor_level level, const char *check, const char *fix, const char *fmt,
-		...)
+void doctor_add(struct doctor *d, enum doctor_level level, const char *check, const char *fix,
+                const char *fmt, ...)
 {
 	struct doctor_finding *grown, *f;
 	va_list ap;
@@ -147,7 +147,7 @@ int cmd_doctor(struct ctl *ctl, int argc, char **argv)
 		root = "";
 	snprintf(pam_dir, sizeof(pam_dir), "%s%s", pam_opt ? "" : root, pam_opt ? pam_opt : "/etc/pam.d");
 	snprintf(state_dir, sizeof(state_dir), "%s%s", state_opt ? "" : root,
-		 state_opt ? state_opt : LK_DEFAULT_STATE_DIR);
+	         state_opt ? state_opt : LK_DEFAULT_STATE_DIR);
 	d.root = root;
 	d.pam_dir = pam_dir;
 	d.state_dir = state_dir;

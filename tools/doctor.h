@@ -14,24 +14,24 @@ enum doctor_level { DOCTOR_OK, DOCTOR_WARN, DOCTOR_FAIL };
 
 struct doctor_finding {
 	enum doctor_level level;
-	char *check;   /* "kernel", "filesystem", "pam", "daemon", "units", "state" */
+	char *check; /* "kernel", "filesystem", "pam", "daemon", "units", "state" */
 	char *message;
-	char *fix;     /* NULL when nothing needs fixing */
+	char *fix; /* NULL when nothing needs fixing */
 };
 
 struct doctor {
-	const char *root;        /* prefix for the files read ("" for the running system) */
-	const char *pam_dir;     /* full path, root applied */
-	const char *state_dir;   /* full path, root applied */
+	const char *root;      /* prefix for the files read ("" for the running system) */
+	const char *pam_dir;   /* full path, root applied */
+	const char *state_dir; /* full path, root applied */
 	const char *socket_path;
 	struct doctor_finding *findings;
 	size_t n_findings;
-	int oom;                 /* a finding could not be recorded */
+	int oom; /* a finding could not be recorded */
 };
 
 /* Record a finding; fix may be NULL. On allocation failure d->oom is set. */
-void doctor_add(struct doctor *d, enum doctor_level level, const char *check, const char *fix, const char *fmt,
-		...) __attribute__((format(printf, 5, 6)));
+void doctor_add(struct doctor *d, enum doctor_level level, const char *check, const char *fix,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* doctor_fs.c: fscrypt support in the kernel, the encrypt feature of each
  * mounted ext4 and f2fs. */

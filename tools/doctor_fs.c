@@ -87,7 +87,8 @@ void doctor_check_filesystems(struct doctor *d)
 	char line[8192 + 256];
 
 	if (!f) {
-		doctor_add(d, DOCTOR_WARN, "filesystem", NULL, "cannot read /proc/self/mountinfo: %s", strerror(errno));
+		doctor_add(d, DOCTOR_WARN, "filesystem", NULL, "cannot read /proc/self/mountinfo: %s",
+		           strerror(errno));
 		return;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -111,27 +112,29 @@ void doctor_check_filesystems(struct doctor *d)
 		r = probe_add_key(m.mountpoint);
 		if (r == -EINVAL) {
 			n_supported++;
-			doctor_add(d, DOCTOR_OK, "filesystem", NULL, "%s (%s, %s): encryption enabled", m.mountpoint,
-				   m.source, m.fstype);
+			doctor_add(d, DOCTOR_OK, "filesystem", NULL, "%s (%s, %s): encryption enabled",
+			           m.mountpoint, m.source, m.fstype);
 		} else if (r == -EOPNOTSUPP) {
 			n_supported++; /* the kernel has fscrypt; this filesystem lacks the feature */
 			snprintf(fix, sizeof(fix), "umount %s; %s %s; mount it again", m.mountpoint,
-				 feature_fix_tool(m.fstype), m.source);
-			doctor_add(d, DOCTOR_WARN, "filesystem", fix,
-				   "%s (%s, %s): the encrypt feature is off, no directory on it can be encrypted",
-				   m.mountpoint, m.source, m.fstype);
+			         feature_fix_tool(m.fstype), m.source);
+			doctor_add(
+			    d, DOCTOR_WARN, "filesystem", fix,
+			    "%s (%s, %s): the encrypt feature is off, no directory on it can be encrypted",
+			    m.mountpoint, m.source, m.fstype);
 		} else if (r == -ENOTTY) {
 			doctor_add(d, DOCTOR_FAIL, "kernel",
-				   "use a kernel built with CONFIG_FS_ENCRYPTION (Linux 5.4 or later)",
-				   "%s (%s): the kernel does not support FS_IOC_ADD_ENCRYPTION_KEY", m.mountpoint,
-				   m.fstype);
+			           "use a kernel built with CONFIG_FS_ENCRYPTION (Linux 5.4 or later)",
+			           "%s (%s): the kernel does not support FS_IOC_ADD_ENCRYPTION_KEY",
+			           m.mountpoint, m.fstype);
 		} else
 			doctor_add(d, DOCTOR_WARN, "filesystem", "run latchkeyctl doctor as root",
-				   "%s (%s): cannot probe: %s", m.mountpoint, m.fstype, strerror(-r));
+			           "%s (%s): cannot probe: %s", m.mountpoint, m.fstype, strerror(-r));
 	}
 	if (n_fs == 0)
-		doctor_add(d, DOCTOR_WARN, "filesystem", "put the homes on ext4 (mkfs.ext4 -O encrypt) or f2fs",
-			   "no ext4 or f2fs filesystem is mounted: latchkey has nothing to encrypt");
+		doctor_add(d, DOCTOR_WARN, "filesystem",
+		           "put the homes on ext4 (mkfs.ext4 -O encrypt) or f2fs",
+		           "no ext4 or f2fs filesystem is mounted: latchkey has nothing to encrypt");
 	else if (n_supported > 0)
 		doctor_add(d, DOCTOR_OK, "kernel", NULL, "fscrypt v2 key ioctls supported");
 }

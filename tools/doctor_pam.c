@@ -77,8 +77,8 @@ static int parse_line(char *s, const char *want, unsigned lineno, struct pam_lin
 /* Is pam_latchkey.so installed where libpam looks? */
 static bool module_installed(const struct doctor *d, const char *module)
 {
-	static const char *const dirs[] = {"/lib/*/security", "/usr/lib/*/security", "/lib/security",
-					   "/usr/lib/security", "/lib64/security", "/usr/lib64/security"};
+	static const char *const dirs[] = {"/lib/*/security",   "/usr/lib/*/security", "/lib/security",
+	                                   "/usr/lib/security", "/lib64/security",     "/usr/lib64/security"};
 	char pattern[PATH_MAX];
 	bool found = false;
 
@@ -107,8 +107,9 @@ static void check_stack(struct doctor *d, const char *type, bool needs_password)
 	snprintf(path, sizeof(path), "%s/common-%s", d->pam_dir, type);
 	f = fopen(path, "re");
 	if (!f) {
-		doctor_add(d, DOCTOR_WARN, "pam", "check that pam_latchkey.so is in the system's PAM stacks by hand",
-			   "%s: %s (not a Debian PAM layout?)", path, strerror(errno));
+		doctor_add(d, DOCTOR_WARN, "pam",
+		           "check that pam_latchkey.so is in the system's PAM stacks by hand",
+		           "%s: %s (not a Debian PAM layout?)", path, strerror(errno));
 		return;
 	}
 	while (fgets(line, sizeof(line), f) && n < MAX_LINES)
@@ -116,9 +117,11 @@ static void check_stack(struct doctor *d, const char *type, bool needs_password)
 
 	for (size_t i = 0; i < n; i++) {
 		if (module_is(&lines[i], "pam_fscrypt.so"))
-			doctor_add(d, DOCTOR_WARN, "pam", "pam-auth-update --disable fscrypt",
-				   "%s line %u: pam_fscrypt.so is stacked too; it and latchkey would both add and "
-				   "remove fscrypt keys", path, lines[i].lineno);
+			doctor_add(
+			    d, DOCTOR_WARN, "pam", "pam-auth-update --disable fscrypt",
+			    "%s line %u: pam_fscrypt.so is stacked too; it and latchkey would both add and "
+			    "remove fscrypt keys",
+			    path, lines[i].lineno);
 		if (module_is(&lines[i], "pam_unix.so") && unix_ == SIZE_MAX)
 			unix_ = i;
 		if (module_is(&lines[i], "pam_latchkey.so") && latch == SIZE_MAX)
@@ -126,37 +129,42 @@ static void check_stack(struct doctor *d, const char *type, bool needs_password)
 	}
 	if (latch == SIZE_MAX) {
 		doctor_add(d, DOCTOR_FAIL, "pam", "pam-auth-update --enable latchkey",
-			   "%s: pam_latchkey.so is missing: logins will not %s", path,
-			   strcmp(type, "auth") == 0      ? "unlock homes"
-			   : strcmp(type, "session") == 0 ? "lock homes at logout"
-							  : "rewrap keys on password changes");
+		           "%s: pam_latchkey.so is missing: logins will not %s", path,
+		           strcmp(type, "auth") == 0      ? "unlock homes"
+		           : strcmp(type, "session") == 0 ? "lock homes at logout"
+		                                          : "rewrap keys on password changes");
 		return;
 	}
 	if (!module_installed(d, lines[latch].module))
 		doctor_add(d, DOCTOR_FAIL, "pam", "reinstall latchkey (apt-get install --reinstall latchkey)",
-			   "%s line %u: %s is not installed in a PAM module directory", path, lines[latch].lineno,
-			   lines[latch].module);
+		           "%s line %u: %s is not installed in a PAM module directory", path,
+		           lines[latch].lineno, lines[latch].module);
 	if (strcmp(lines[latch].control, "optional") != 0)
 		doctor_add(d, DOCTOR_WARN, "pam", "make it 'optional' (pam-auth-update writes it so)",
-			   "%s line %u: pam_latchkey.so is '%s': a latchkey failure would refuse the login", path,
-			   lines[latch].lineno, lines[latch].control);
+		           "%s line %u: pam_latchkey.so is '%s': a latchkey failure would refuse the login",
+		           path, lines[latch].lineno, lines[latch].control);
 	if (needs_password && unix_ != SIZE_MAX && latch < unix_) {
-		doctor_add(d, DOCTOR_FAIL, "pam", "move pam_latchkey.so after pam_unix.so (pam-auth-update --force)",
-			   "%s line %u: pam_latchkey.so comes before pam_unix.so, so it never sees the checked "
-			   "password", path, lines[latch].lineno);
+		doctor_add(
+		    d, DOCTOR_FAIL, "pam", "move pam_latchkey.so after pam_unix.so (pam-auth-update --force)",
+		    "%s line %u: pam_latchkey.so comes before pam_unix.so, so it never sees the checked "
+		    "password",
+		    path, lines[latch].lineno);
 		return;
 	}
 	for (size_t i = 0; i < latch; i++)
 		if (lines[i].success_jump > 0 && latch <= i + lines[i].success_jump) {
-			doctor_add(d, DOCTOR_FAIL, "pam", "move pam_latchkey.so after the lines that success jumps over "
-							  "(pam-auth-update --force)",
-				   "%s line %u: %s's success=%u jumps over pam_latchkey.so (line %u): it never runs "
-				   "after a good password", path, lines[i].lineno, basename_of(lines[i].module),
-				   lines[i].success_jump, lines[latch].lineno);
+			doctor_add(
+			    d, DOCTOR_FAIL, "pam",
+			    "move pam_latchkey.so after the lines that success jumps over "
+			    "(pam-auth-update --force)",
+			    "%s line %u: %s's success=%u jumps over pam_latchkey.so (line %u): it never runs "
+			    "after a good password",
+			    path, lines[i].lineno, basename_of(lines[i].module), lines[i].success_jump,
+			    lines[latch].lineno);
 			return;
 		}
-	doctor_add(d, DOCTOR_OK, "pam", NULL, "%s: pam_latchkey.so on line %u (%s)", path, lines[latch].lineno,
-		   lines[latch].control);
+	doctor_add(d, DOCTOR_OK, "pam", NULL, "%s: pam_latchkey.so on line %u (%s)", path,
+	           lines[latch].lineno, lines[latch].control);
 }
 
 void doctor_check_pam(struct doctor *d)

@@ -24,13 +24,14 @@ void doctor_check_daemon(struct doctor *d)
 
 	fd = lk_client_connect(d->socket_path, 1, lk_now_ms() + CTL_CONNECT_TIMEOUT_MS);
 	if (fd == -EPERM) {
-		doctor_add(d, DOCTOR_FAIL, "daemon", "find and stop whatever listens there; systemctl restart latchkeyd.socket",
-			   "%s: the listening process is not root", d->socket_path);
+		doctor_add(d, DOCTOR_FAIL, "daemon",
+		           "find and stop whatever listens there; systemctl restart latchkeyd.socket",
+		           "%s: the listening process is not root", d->socket_path);
 		return;
 	}
 	if (fd < 0) {
 		doctor_add(d, DOCTOR_FAIL, "daemon", "systemctl enable --now latchkeyd.socket",
-			   "cannot reach latchkeyd at %s: %s", d->socket_path, strerror(-fd));
+		           "cannot reach latchkeyd at %s: %s", d->socket_path, strerror(-fd));
 		return;
 	}
 	/* A connection alone only proves the socket: ask something. */
@@ -42,9 +43,10 @@ void doctor_check_daemon(struct doctor *d)
 	ctl_msg_free(&req);
 	ctl_msg_free(&rep);
 	if (r < 0)
-		doctor_add(d, DOCTOR_FAIL, "daemon", "journalctl -u latchkeyd (why it does not start or answer)",
-			   "latchkeyd at %s accepted a connection but gave no valid reply: %s", d->socket_path,
-			   strerror(-r));
+		doctor_add(d, DOCTOR_FAIL, "daemon",
+		           "journalctl -u latchkeyd (why it does not start or answer)",
+		           "latchkeyd at %s accepted a connection but gave no valid reply: %s",
+		           d->socket_path, strerror(-r));
 	else
 		doctor_add(d, DOCTOR_OK, "daemon", NULL, "latchkeyd answers at %s", d->socket_path);
 }
@@ -60,8 +62,9 @@ static bool exists_under(const struct doctor *d, const char *path)
 
 void doctor_check_units(struct doctor *d)
 {
-	static const char *const unit_dirs[] = {"/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system",
-						"/usr/lib/systemd/system", "/usr/local/lib/systemd/system"};
+	static const char *const unit_dirs[] = {"/etc/systemd/system", "/run/systemd/system",
+	                                        "/lib/systemd/system", "/usr/lib/systemd/system",
+	                                        "/usr/local/lib/systemd/system"};
 	bool have_socket = false, have_service = false;
 	char path[PATH_MAX], target[PATH_MAX];
 	ssize_t n;
@@ -74,7 +77,7 @@ void doctor_check_units(struct doctor *d)
 	}
 	if (!have_socket || !have_service) {
 		doctor_add(d, DOCTOR_FAIL, "units", "install latchkey (the Debian package, or meson install)",
-			   "latchkeyd.%s is not installed", have_socket ? "service" : "socket");
+		           "latchkeyd.%s is not installed", have_socket ? "service" : "socket");
 		return;
 	}
 	for (size_t i = 0; i < 2; i++) {
@@ -94,10 +97,11 @@ void doctor_check_units(struct doctor *d)
 	}
 	if (!exists_under(d, "/etc/systemd/system/sockets.target.wants/latchkeyd.socket")) {
 		doctor_add(d, DOCTOR_FAIL, "units", "systemctl enable --now latchkeyd.socket",
-			   "latchkeyd.socket is not enabled: after a reboot no login reaches latchkeyd");
+		           "latchkeyd.socket is not enabled: after a reboot no login reaches latchkeyd");
 		return;
 	}
-	doctor_add(d, DOCTOR_OK, "units", NULL, "latchkeyd.socket enabled (latchkeyd starts on the first login)");
+	doctor_add(d, DOCTOR_OK, "units", NULL,
+	           "latchkeyd.socket enabled (latchkeyd starts on the first login)");
 }
 
 /* A directory or file of the state: root's, and nobody else may read it. */
@@ -108,24 +112,26 @@ static bool check_private(struct doctor *d, const char *path, bool want_dir)
 
 	if (lstat(path, &st) < 0) {
 		if (errno == ENOENT && want_dir) {
-			snprintf(fix, sizeof(fix), "systemd-tmpfiles --create latchkey.conf (or install -d -m 0700 %s)",
-				 path);
-			doctor_add(d, DOCTOR_WARN, "state", fix, "%s does not exist: nobody is enrolled yet", path);
+			snprintf(fix, sizeof(fix),
+			         "systemd-tmpfiles --create latchkey.conf (or install -d -m 0700 %s)", path);
+			doctor_add(d, DOCTOR_WARN, "state", fix, "%s does not exist: nobody is enrolled yet",
+			           path);
 		} else
 			doctor_add(d, DOCTOR_FAIL, "state", NULL, "%s: %s", path, strerror(errno));
 		return false;
 	}
 	if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
-		doctor_add(d, DOCTOR_FAIL, "state", "move it aside and restore the state directory from a backup",
-			   "%s is not a %s", path, want_dir ? "directory" : "regular file");
+		doctor_add(d, DOCTOR_FAIL, "state",
+		           "move it aside and restore the state directory from a backup", "%s is not a %s",
+		           path, want_dir ? "directory" : "regular file");
 		return false;
 	}
 	if (st.st_uid != 0 || (st.st_mode & 0077)) {
-		snprintf(fix, sizeof(fix), "chown root:root %s && chmod %s %s", path, want_dir ? "0700" : "0600",
-			 path);
+		snprintf(fix, sizeof(fix), "chown root:root %s && chmod %s %s", path,
+		         want_dir ? "0700" : "0600", path);
 		doctor_add(d, DOCTOR_FAIL, "state", fix,
-			   "%s is owned by uid %u with mode %04o: the protector records must be root's alone", path,
-			   (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		           "%s is owned by uid %u with mode %04o: the protector records must be root's alone",
+		           path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
 		return false;
 	}
 	return true;
@@ -164,5 +170,6 @@ void doctor_check_state_dir(struct doctor *d)
 			closedir(dir);
 	}
 	if (good)
-		doctor_add(d, DOCTOR_OK, "state", NULL, "%s: root's alone (0700, records 0600)", d->state_dir);
+		doctor_add(d, DOCTOR_OK, "state", NULL, "%s: root's alone (0700, records 0600)",
+		           d->state_dir);
 }
