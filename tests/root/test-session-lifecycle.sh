@@ -12,7 +12,10 @@ lk_locked_home_setup lkts
 login_held "$W/hold1"; P1=$!
 wait_status Present
 login_held "$W/hold2"; P2=$!
-sleep 0.5
+# The second session must be open before the first ends (a fixed sleep lost
+# this race on a loaded machine).
+for _ in $(seq 200); do ctl status "$U" --json | grep -q '"sessions": *2' && break; sleep 0.05; done
+ctl status "$U" --json | grep -q '"sessions": *2' || fail "the second session did not open: $(ctl status "$U" --json)"
 touch "$W/hold1"; wait $P1
 sleep 0.3
 [[ "$(key_status "$ID")" == Present* ]] || fail "locked after the first of two sessions ended"
