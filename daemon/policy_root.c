@@ -15,6 +15,7 @@
 #include "fscrypt_ioctl.h"
 #include "keyring_v1.h"
 #include "log.h"
+#include "log_event.h"
 #include "policy_root.h"
 #include "secret.h"
 #include "wrapped_key.h"
@@ -120,7 +121,8 @@ static int unlock_v1(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID
 	if (r < 0)
 		return log_error_errno(r, "cannot add v1 key fscrypt:%s of %s to uid %u's keyring", hex, path,
 				       (unsigned)uid);
-	log_info("unlocked %s (v1 key fscrypt:%s in uid %u's keyring)", path, hex, (unsigned)uid);
+	log_event(LOG_INFO, LK_MSG_UNLOCKED, uid, hex, path,
+		  "unlocked %s (v1 key fscrypt:%s in uid %u's keyring)", path, hex, (unsigned)uid);
 	return 0;
 }
 
@@ -191,7 +193,8 @@ int policy_root_unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SI
 		log_error("kernel computed another identifier for the key of %s: key removed", path);
 		return -EBADMSG;
 	}
-	log_info("unlocked %s (key %s) for uid %u", path, hex, (unsigned)uid);
+	log_event(LOG_INFO, LK_MSG_UNLOCKED, uid, hex, path, "unlocked %s (key %s) for uid %u", path, hex,
+		  (unsigned)uid);
 	return 0;
 }
 
@@ -399,13 +402,14 @@ static int lock_v1(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_S
 		return 0;
 	}
 	if (state != LK_KEY_ABSENT) {
-		log_warning("%s incompletely locked: files are still in use and keep their v1 keys; "
-			    "will retry",
-			    path);
+		log_event(LOG_WARNING, LK_MSG_LOCK_INCOMPLETE, uid, hex, path,
+			  "%s incompletely locked: files are still in use and keep their v1 keys; will retry",
+			  path);
 		*ret_busy = true;
 		return 0;
 	}
-	log_info("locked %s (v1 key fscrypt:%s removed, caches dropped)", path, hex);
+	log_event(LOG_INFO, LK_MSG_LOCKED, uid, hex, path,
+		  "locked %s (v1 key fscrypt:%s removed, caches dropped)", path, hex);
 	*ret_busy = false;
 	return 0;
 }
@@ -433,9 +437,10 @@ int policy_root_lock(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID
 		return log_error_errno(r, "cannot remove key %s of %s: %s", hex, path,
 				       lk_fscrypt_strerror(-r, "remove key"));
 	if (busy)
-		log_warning("%s incompletely locked: files are still in use; will retry", path);
+		log_event(LOG_WARNING, LK_MSG_LOCK_INCOMPLETE, uid, hex, path,
+			  "%s incompletely locked: files are still in use; will retry", path);
 	else
-		log_info("locked %s (key %s)", path, hex);
+		log_event(LOG_INFO, LK_MSG_LOCKED, uid, hex, path, "locked %s (key %s)", path, hex);
 	*ret_busy = busy;
 	return 0;
 }

@@ -282,6 +282,23 @@ for want in "unlocked /home/$U" "locked /home/$U" "session 1 of uid" "adopted se
 done
 ok "journalctl -u latchkeyd shows unlock, lock, session and adoption events"
 
+# Structured fields and the catalog (installed; systemd's trigger compiled it).
+for ev in "a95013cf81f64831914d79a891ee72ee unlocked" "f6cd0bb708af4d108aa434e9d5bc4e9d locked"; do
+  set -- $ev
+  entry=$(ct journalctl -u latchkeyd MESSAGE_ID=$1 -n 1 -o export --no-pager)
+  for field in "USER_ID=$(ct id -u $U)" "LATCHKEY_KEY_ID=$ID" "LATCHKEY_DIRECTORY=/home/$U"; do
+    grep -qxF "$field" <<<"$entry" || { echo "$entry"; fail "the $2 event has no $field"; }
+  done
+done
+explained=$(ct journalctl -x -u latchkeyd --no-pager)
+grep -qF "Subject: Encrypted directory /home/$U unlocked" <<<"$explained" ||
+  fail "journalctl -x does not explain the unlock event (catalog not installed or not compiled)"
+grep -qF "Subject: Encrypted directory /home/$U locked" <<<"$explained" || fail "journalctl -x: no lock explanation"
+printf 'wrong password\n' | ct latchkeyctl unlock $U --passphrase-stdin >/dev/null 2>&1 && fail "a wrong password unlocked"
+ct journalctl -x -u latchkeyd --no-pager | grep -qF "Fix: log in once more with the new password" ||
+  fail "journalctl -x gives no fix for a wrong passphrase"
+ok "journal: MESSAGE_ID, USER_ID, LATCHKEY_KEY_ID, LATCHKEY_DIRECTORY; journalctl -x explains with the fix"
+
 # --- removal and purge ---
 ct dpkg -r latchkey >"$W/dpkg.log" 2>&1 || { cat "$W/dpkg.log"; fail "dpkg -r"; }
 if ct grep -l pam_latchkey /etc/pam.d/common-auth /etc/pam.d/common-session /etc/pam.d/common-password; then

@@ -33,11 +33,11 @@ for f in "$unitdir/latchkeyd.service" "$unitdir/latchkeyd.socket" "$tmpfilesdir/
   /usr/share/man/man8/latchkeyd.8.gz /usr/share/man/man8/latchkeyctl.8.gz \
   /usr/share/man/man8/pam_latchkey.8.gz /usr/share/man/man5/latchkey.conf.5.gz \
   /usr/share/doc/latchkey/README.md /usr/share/doc/latchkey/examples/browser.conf.example \
-  /usr/share/bash-completion/completions/latchkeyctl; do
+  /usr/share/bash-completion/completions/latchkeyctl /usr/lib/systemd/catalog/latchkey.catalog; do
   # dh_compress gzips documents over 4 KiB.
   grep -qxF -e "$f" -e "$f.gz" "$W/files" || { cat "$W/files"; fail "$f is not in the package"; }
 done
-echo "ok: units in $unitdir, module in /lib/$multiarch/security, profile, tmpfiles, pages, docs, example, completion"
+echo "ok: units in $unitdir, module in /lib/$multiarch/security, profile, tmpfiles, pages, docs, example, completion, catalog"
 
 dpkg-deb -e "$DEB" "$W/control"
 grep -q 'pam-auth-update --package$' "$W/control/postinst" || fail "postinst does not run pam-auth-update --package"
