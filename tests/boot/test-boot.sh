@@ -84,14 +84,16 @@ print("http://deb.debian.org/debian")
 PY
 )
 PKGS=(systemd systemd-sysv dbus libpam-systemd libpam-runtime openssh-server openssh-client sshpass login
-  passwd xfsprogs e2fsprogs python3-minimal libargon2-1 libinih1 libkeyutils1 libssl3 libsystemd0)
+  passwd xfsprogs e2fsprogs python3-minimal libargon2-1 libinih1 libkeyutils1 libssl3 libsystemd0 libsodium23)
 CACHE=${LK_BOOT_CACHE:-/var/cache/latchkey-boot-test}
 KEY=$(printf '%s\n' "$SUITE" "$MIRROR" "${PKGS[@]}" | sha256sum | cut -c1-16)
 ROOT_SRC=$CACHE/$KEY/root
 if [ ! -f "$CACHE/$KEY/complete" ]; then
   # A cache that cannot be written falls back to a root just for this run.
   if mkdir -p "$CACHE" 2>/dev/null && [ -w "$CACHE" ]; then
-    find "$CACHE" -mindepth 1 -maxdepth 1 -not -name "$KEY" -exec rm -rf {} +
+    # Roots of other package lists unused for a week go (another run may be
+    # copying a recent one right now).
+    find "$CACHE" -mindepth 2 -maxdepth 2 -name complete -mtime +7 -printf '%h\0' | xargs -0r rm -rf
     rm -rf "$CACHE/$KEY"; mkdir -p "$CACHE/$KEY"
   else
     ROOT_SRC=$W/cached-root CACHE=$W KEY=.
@@ -101,6 +103,7 @@ if [ ! -f "$CACHE/$KEY/complete" ]; then
   touch "$CACHE/$KEY/complete"
   ok "debootstrapped $SUITE from $MIRROR"
 else
+  touch "$CACHE/$KEY/complete"
   ok "root from the cache ($CACHE/$KEY)"
 fi
 R=$W/root
@@ -127,6 +130,17 @@ DEB_PID=
 DEB=$(ls "$W"/deb/latchkey_*.deb)
 cp "$DEB" "$R/var/tmp/lk/latchkey.deb"
 ok "built $(basename "$DEB")"
+# A dependency the cached root lacks (the package's libraries changed) is
+# fetched into it before the boot; the booted system has no network.
+missing=()
+for dep in $(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/:any//' | xargs); do
+  chroot "$R" dpkg-query -W -f='${Status}' "$dep" 2>/dev/null | grep -q "install ok installed" || missing+=("$dep")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  chroot "$R" apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$W/apt.log" 2>&1 ||
+    { cat "$W/apt.log"; fail "cannot install ${missing[*]} into the root"; }
+  ok "installed ${missing[*]} into the root (not in the cached package list)"
+fi
 
 # --- boot ---
 # systemd-nspawn's container-wide seccomp allow-list leaves out mlock()
