@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "daemon.h"
 #include "log.h"
+#include "log_event.h"
 #include "policy_root.h"
 #include "provision.h"
 
@@ -154,7 +155,8 @@ int daemon_config_reload(struct daemon *d, char *err_text, size_t size)
 
 	r = load(d, &c, err_text, size);
 	if (r < 0) {
-		log_error("configuration not reloaded, the old one stays: %s", err_text);
+		log_event(LOG_ERR, LK_MSG_CONFIG_REFUSED, LK_NO_UID, NULL, NULL,
+			  "configuration not reloaded, the old one stays: %s", err_text);
 		return r;
 	}
 	lk_config_free(&d->config);
@@ -188,7 +190,8 @@ int daemon_config_setup(struct daemon *d)
 
 	r = load(d, &d->config, text, sizeof(text));
 	if (r < 0)
-		log_error("bad configuration, starting with the defaults and no cache policies: %s", text);
+		log_event(LOG_ERR, LK_MSG_CONFIG_REFUSED, LK_NO_UID, NULL, NULL,
+			  "bad configuration, starting with the defaults and no cache policies: %s", text);
 	log_config(&d->config);
 	sweep_roots(d);
 

@@ -6,6 +6,7 @@
 #include "client.h"
 #include "daemon.h"
 #include "log.h"
+#include "log_event.h"
 #include "policy_root.h"
 #include "root_id.h"
 #include "root_ops.h"
@@ -164,6 +165,10 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 			continue;
 		bool busy = false;
 		daemon_lock_user_at_logout(d, u, NULL, &busy);
+		if (!busy)
+			log_event(LOG_INFO, LK_MSG_LOCK_RETRIED, u->uid, NULL, NULL,
+				  "lock of uid %u completed by a retry: the files in use were closed",
+				  (unsigned)u->uid);
 		again |= busy;
 	}
 	users_gc(&d->users);

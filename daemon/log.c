@@ -103,27 +103,35 @@ static struct peer_window *window_of(uid_t uid, uint64_t now)
 	return oldest;
 }
 
-void log_peer(uid_t uid, int level, const char *fmt, ...)
+bool log_peer_allow(uid_t uid, int level)
 {
 	uint64_t now = lk_now_ms();
 	struct peer_window *w;
-	va_list ap;
 
 	if (level > log_max_level)
-		return;
-	if (uid != 0 && uid != LOG_NO_UID) {
-		w = window_of(uid, now);
-		if (now - w->start_ms >= LOG_PEER_INTERVAL_MS) {
-			window_summary(w);
-			w->start_ms = now;
-			w->logged = 0;
-		}
-		if (w->logged >= LOG_PEER_BURST) {
-			w->suppressed++;
-			return;
-		}
-		w->logged++;
+		return false;
+	if (uid == 0 || uid == LOG_NO_UID)
+		return true;
+	w = window_of(uid, now);
+	if (now - w->start_ms >= LOG_PEER_INTERVAL_MS) {
+		window_summary(w);
+		w->start_ms = now;
+		w->logged = 0;
 	}
+	if (w->logged >= LOG_PEER_BURST) {
+		w->suppressed++;
+		return false;
+	}
+	w->logged++;
+	return true;
+}
+
+void log_peer(uid_t uid, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_peer_allow(uid, level))
+		return;
 	va_start(ap, fmt);
 	log_va(level, 0, fmt, ap);
 	va_end(ap);

@@ -4,6 +4,7 @@
 #ifndef LKD_LOG_H
 #define LKD_LOG_H
 
+#include <stdbool.h>
 #include <syslog.h>
 #include <sys/types.h>
 
@@ -25,6 +26,9 @@ int log_full_errno(int level, int r, const char *fmt, ...) __attribute__((format
 #define LOG_PEER_INTERVAL_MS 10000u
 #define LOG_NO_UID           ((uid_t)-1)
 void log_peer(uid_t uid, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The budget check of log_peer alone (it counts the line): for a structured
+ * event (log_event) that a client can trigger. */
+bool log_peer_allow(uid_t uid, int level);
 /* Write the summaries of windows that have ended (called from a timer). */
 void log_peer_flush(void);
 

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,50 @@
 #include "fscrypt_ioctl.h"
 #include "keyring_v1.h"
 #include "log.h"
+#include "log_event.h"
 #include "policy_root.h"
 #include "secret.h"
 #include "wrapped_key.h"
+
+/* The same walk without openat2, one component at a time, each opened
+ * with O_NOFOLLOW (which refuses magic links too: they are symlinks). */
+static int open_no_symlinks_by_component(const char *path)
+{
+	_cleanup_close_ int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	const char *p = path;
+	int fd;
+
+	if (dir < 0)
+		return -errno;
+	for (;;) {
+		char name[NAME_MAX + 1];
+		struct stat st;
+		size_t n;
+		int next, err;
+
+		p += strspn(p, "/");
+		n = strcspn(p, "/");
+		if (n == 0)
+			break;
+		if (n > NAME_MAX)
+			return -ENAMETOOLONG;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		p += n;
+		next = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			err = errno;
+			/* A symlink under O_DIRECTORY|O_NOFOLLOW is ENOTDIR; openat2 says ELOOP. */
+			if (err == ENOTDIR && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+				return -ELOOP;
+			return -err;
+		}
+		close(dir);
+		dir = next;
+	}
+	fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
 
 int policy_root_open(const char *path, int *ret_fd)
 {
@@ -30,8 +72,15 @@ int policy_root_open(const char *path, int *ret_fd)
 	if (!path || path[0] != '/')
 		return -EINVAL;
 	fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	/* systemd's RestrictSUIDSGID= (in latchkeyd.service) answers openat2
+	 * with ENOSYS, as it cannot inspect the flags behind the pointer;
+	 * so do older container seccomp filters. */
+	if (fd < 0 && errno == ENOSYS)
+		fd = open_no_symlinks_by_component(path);
+	else if (fd < 0)
+		fd = -errno;
 	if (fd < 0)
-		return -errno;
+		return fd;
 	*ret_fd = fd;
 	return 0;
 }
@@ -73,7 +122,8 @@ static int unlock_v1(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID
 	if (r < 0)
 		return log_error_errno(r, "cannot add v1 key fscrypt:%s of %s to uid %u's keyring", hex, path,
 				       (unsigned)uid);
-	log_info("unlocked %s (v1 key fscrypt:%s in uid %u's keyring)", path, hex, (unsigned)uid);
+	log_event(LOG_INFO, LK_MSG_UNLOCKED, uid, hex, path,
+		  "unlocked %s (v1 key fscrypt:%s in uid %u's keyring)", path, hex, (unsigned)uid);
 	return 0;
 }
 
@@ -213,7 +263,8 @@ static int unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], 
 		log_error("kernel computed another identifier for the key of %s: key removed", path);
 		return -EBADMSG;
 	}
-	log_info("unlocked %s (key %s) for uid %u", path, hex, (unsigned)uid);
+	log_event(LOG_INFO, LK_MSG_UNLOCKED, uid, hex, path, "unlocked %s (key %s) for uid %u", path, hex,
+		  (unsigned)uid);
 	return 0;
 }
 
@@ -429,13 +480,14 @@ static int lock_v1(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_S
 		return 0;
 	}
 	if (state != LK_KEY_ABSENT) {
-		log_warning("%s incompletely locked: files are still in use and keep their v1 keys; "
-			    "will retry",
-			    path);
+		log_event(LOG_WARNING, LK_MSG_LOCK_INCOMPLETE, uid, hex, path,
+			  "%s incompletely locked: files are still in use and keep their v1 keys; will retry",
+			  path);
 		*ret_busy = true;
 		return 0;
 	}
-	log_info("locked %s (v1 key fscrypt:%s removed, caches dropped)", path, hex);
+	log_event(LOG_INFO, LK_MSG_LOCKED, uid, hex, path,
+		  "locked %s (v1 key fscrypt:%s removed, caches dropped)", path, hex);
 	*ret_busy = false;
 	return 0;
 }
@@ -463,9 +515,10 @@ int policy_root_lock(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID
 		return log_error_errno(r, "cannot remove key %s of %s: %s", hex, path,
 				       lk_fscrypt_strerror(-r, "remove key"));
 	if (busy)
-		log_warning("%s incompletely locked: files are still in use; will retry", path);
+		log_event(LOG_WARNING, LK_MSG_LOCK_INCOMPLETE, uid, hex, path,
+			  "%s incompletely locked: files are still in use; will retry", path);
 	else
-		log_info("locked %s (key %s)", path, hex);
+		log_event(LOG_INFO, LK_MSG_LOCKED, uid, hex, path, "locked %s (key %s)", path, hex);
 	*ret_busy = busy;
 	return 0;
 }

@@ -34,6 +34,7 @@
 #include "crypto.h"
 #include "fscrypt_ioctl.h"
 #include "log.h"
+#include "log_event.h"
 #include "names.h"
 #include "policy_index.h"
 #include "policy_root.h"
@@ -58,10 +59,12 @@ static int refuse(int r, const struct lk_cache_policy *pol, uid_t uid, const cha
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	if (uid == (uid_t)-1)
-		log_error("policy %s: refusing %s: %s; left untouched", pol->name, path, why);
+		log_event(LOG_ERR, LK_MSG_CACHE_REFUSED, uid, NULL, path,
+			  "policy %s: refusing %s: %s; left untouched", pol->name, path, why);
 	else
-		log_error("policy %s: refusing %s for uid %u: %s; left untouched", pol->name, path,
-			  (unsigned)uid, why);
+		log_event(LOG_ERR, LK_MSG_CACHE_REFUSED, uid, NULL, path,
+			  "policy %s: refusing %s for uid %u: %s; left untouched", pol->name, path, (unsigned)uid,
+			  why);
 	return r;
 }
 
@@ -415,8 +418,9 @@ static int create_new(struct lk_index *ix, const struct lk_cache_policy *pol, in
 		    "its key is removed again",
 		    pol->name, path, (unsigned)uid);
 	}
-	log_info("policy %s: created %s for uid %u (mode %04o, key %s), unlocked", pol->name, path,
-		 (unsigned)uid, (unsigned)pol->mode, hex);
+	log_event(LOG_INFO, LK_MSG_PROVISIONED, uid, hex, path,
+		  "policy %s: created %s for uid %u (mode %04o, key %s), unlocked", pol->name, path,
+		  (unsigned)uid, (unsigned)pol->mode, hex);
 	return 0;
 
 fail:

@@ -14,6 +14,7 @@
 #include "crypto.h"
 #include "daemon.h"
 #include "log.h"
+#include "log_event.h"
 #include "policy_root.h"
 #include "replies.h"
 #include "root_id.h"
@@ -122,18 +123,23 @@ static uint32_t unwrap_protector(struct conn *c, uid_t uid, uint8_t kind, const 
 	if (r < 0) {
 		/* From root, a login's mistyped password (pam_unix decides);
 		 * from a user, a guess. */
-		log_peer(c->charge_uid, c->peer.uid == 0 ? LOG_NOTICE : LOG_WARNING,
-			 "wrong %s for uid %u (from uid %u, pid %d)",
-			 kind == LK_SLOT_LOGIN ? "passphrase" : kind == LK_SLOT_ESCROW ? "escrow answer" : "recovery secret",
-			 (unsigned)uid, (unsigned)c->peer.uid, (int)c->peer.pid);
+		if (log_peer_allow(c->charge_uid, c->peer.uid == 0 ? LOG_NOTICE : LOG_WARNING))
+			log_event(c->peer.uid == 0 ? LOG_NOTICE : LOG_WARNING, LK_MSG_PASSPHRASE_WRONG, uid, NULL, NULL,
+				  "wrong %s for uid %u (from uid %u, pid %d)",
+				  kind == LK_SLOT_LOGIN    ? "passphrase"
+				  : kind == LK_SLOT_ESCROW ? "escrow answer"
+							   : "recovery secret",
+				  (unsigned)uid, (unsigned)c->peer.uid, (int)c->peer.pid);
 		if (c->peer.uid != 0 && ++u->failures > THROTTLE_FREE_FAILURES) {
 			unsigned shift = u->failures - THROTTLE_FREE_FAILURES;
 			uint64_t delay = shift >= 16 ? THROTTLE_MAX_MS : 1000ull << (shift - 1);
 			if (delay > THROTTLE_MAX_MS)
 				delay = THROTTLE_MAX_MS;
 			u->throttle_until_ms = now + delay;
-			log_peer(c->charge_uid, LOG_WARNING, "throttling unlock attempts for uid %u for %llu ms",
-				 (unsigned)uid, (unsigned long long)delay);
+			if (log_peer_allow(c->charge_uid, LOG_WARNING))
+				log_event(LOG_WARNING, LK_MSG_THROTTLED, uid, NULL, NULL,
+					  "throttling unlock attempts for uid %u for %llu ms", (unsigned)uid,
+					  (unsigned long long)delay);
 		}
 		return LK_E_BAD_KEY;
 	}
@@ -928,7 +934,8 @@ static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 		users_gc(&d->users);
 		return;
 	}
-	log_info("uid %u: %s slot rewrapped (from the %s key; KDF t=%u m=%u KiB p=%u)", (unsigned)req->uid,
+	log_event(LOG_INFO, LK_MSG_REWRAPPED, req->uid, NULL, NULL,
+		  "uid %u: %s slot rewrapped (from the %s key; KDF t=%u m=%u KiB p=%u)", (unsigned)req->uid,
 		 slot_kind_name(to), slot_kind_name(from), req->kdf.t_cost, req->kdf.m_cost_kib, req->kdf.parallelism);
 	/* A TPM2 slot keeps opening with the new password (its auth value is
 	 * derived from W); with tpm = required no password-only slot stays. */

@@ -4,6 +4,7 @@
 #define LK_CLEANUP_H
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -24,6 +25,13 @@ static inline void closep(int *fd)
 	}
 }
 #define _cleanup_close_ _cleanup_(closep)
+
+/* For FILE * streams that are only read (a write error would go unseen). */
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
 
 /* Hand ownership out of a cleanup-scoped variable. */
 #define TAKE_PTR(p)                               \

@@ -6,7 +6,8 @@ LK_BUILD_DEPS=(meson ninja-build pkg-config gcc libc6-dev
 LK_TEST_DEPS=(libcmocka-dev libpamtest0-dev libpam-wrapper pamtester attr
   xfsprogs e2fsprogs util-linux mount passwd procps keyutils python3 systemd openssl
   openssh-server openssh-client sshpass gdb python3-argon2 python3-cryptography
-  acl python3-jsonschema)
+  acl python3-jsonschema
+  dpkg-dev debhelper fakeroot lintian debootstrap systemd-container mandoc)
 # strace: test-durability.sh traces the daemon's fsync and rename calls.
 LK_TEST_DEPS+=(strace)
 # valgrind: .ci/run runs the PAM tier under memcheck.

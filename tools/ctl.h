@@ -56,6 +56,7 @@ int cmd_unenroll(struct ctl *ctl, int argc, char **argv);
  * the first error reported through the functions below. */
 void ctl_print_json_error(int code);
 int cmd_tpm(struct ctl *ctl, int argc, char **argv);
+int cmd_doctor(struct ctl *ctl, int argc, char **argv);
 
 /* Printed after a usage error; returns CTL_EXIT_USAGE. */
 int ctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

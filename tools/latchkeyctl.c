@@ -33,6 +33,7 @@ static const struct ctl_command commands[] = {
     {"forget", cmd_forget, "lock DIR and drop it from its user's index, e.g. once deleted (root)"},
     {"unenroll", cmd_unenroll, "lock USER, then remove all of USER's latchkey state (root)"},
     {"tpm", cmd_tpm, "seal USER's protector to this machine's TPM2, or remove that slot (root)"},
+    {"doctor", cmd_doctor, "check the kernel, filesystems, PAM stacks, daemon and state; print fixes"},
 };
 
 /* Bytes the command wrote on stdout: a --json run that failed before

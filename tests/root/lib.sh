@@ -31,12 +31,20 @@ LK_PIDS=()
 # Users must be able to reach their homes on the test fs below $W.
 chmod 0755 "$W"
 mkdir -p "$MNT" "$W/run" "$W/etc"
+# Test users run latchkeyctl too; from a checkout in a 0700 directory (a
+# clone in /root) the build tree is out of their reach, so everyone runs a
+# copy in $W.
+install -D -m 0755 "$LK_BUILD/tools/latchkeyctl" "$W/bin/latchkeyctl"
+LATCHKEYCTL=$W/bin/latchkeyctl
 
 lk_cleanup() {
   local rc=$?
   set +e
   lk_kill_tracked
   [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
+  # Logins held open in the background (login_held) must not outlive a
+  # failed test: they would keep meson waiting on their output.
+  pkill -TERM -P $$ 2>/dev/null
   for u in "${USERS[@]}"; do
     pkill -KILL -u "$u" 2>/dev/null
     pkill -KILL -U "$u" 2>/dev/null  # setuid hosts a test user started
@@ -94,18 +102,23 @@ lk_add_user() {
   mkdir -p "$MNT/home/$name"
 }
 
+# Ready is the daemon's own "ready" log line (logged where it tells systemd
+# READY=1), not the socket file: a killed daemon leaves its socket behind.
 lk_start_daemon() {
   # $SOCK is this test's own: a socket there now is one a killed (kill -9)
   # daemon left, and waiting for it would not wait for the new daemon.
   rm -f "$SOCK"
+  local before
+  before=$(grep -c "latchkeyd [^ ]* ready$" "$W/daemon.log" 2>/dev/null || true)
   "$LATCHKEYD" --socket "$SOCK" --state-dir "${LK_STATE:-$W/state}" --config-dir "$W/etc" \
     --vendor-config-dir "$W/vendor" --debug >>"$W/daemon.log" 2>&1 &
   DAEMON_PID=$!
-  for _ in $(seq 100); do
-    [ -S "$SOCK" ] && return 0
+  for _ in $(seq 200); do
+    [ "$(grep -c "latchkeyd [^ ]* ready$" "$W/daemon.log")" -gt "${before:-0}" ] && return 0
+    kill -0 "$DAEMON_PID" 2>/dev/null || fail "latchkeyd exited at start"
     sleep 0.05
   done
-  fail "latchkeyd did not create its socket"
+  fail "latchkeyd did not get ready"
 }
 
 lk_stop_daemon() {
