@@ -24,10 +24,11 @@ bad() { echo "FAIL: $*"; fail=1; }
 same_dir() { [ "$(realpath -m "$1")" = "$(realpath -m "$2")" ]; }
 
 # --- the commands, from the README ---
+# Every sh block of the section (the package recipe, then the one by hand).
 awk '/^## Using it on a real system/ { s = 1; next }
      s && /^## / { exit }
      s && /^```sh/ { b = 1; next }
-     b && /^```/ { exit }
+     b && /^```/ { b = 0; next }
      b' "$SRC/README.md" >"$T/recipe"
 grep '^meson ' "$T/recipe" >"$T/commands"
 [ -s "$T/commands" ] || { echo "FAIL: no meson command in README.md's \"Using it on a real system\""; exit 1; }
@@ -52,7 +53,12 @@ pau=$(command -v pam-auth-update || echo /usr/sbin/pam-auth-update)
 want_units=$(pkg-config --variable=systemdsystemunitdir systemd)
 want_tmpfiles=$(pkg-config --variable=tmpfilesdir systemd)
 [ -n "$want_units" ] && [ -n "$want_tmpfiles" ] || { echo "FAIL: pkg-config systemd gives no directories"; exit 1; }
-echo "libpam: $want_pam; pam-auth-update: $want_profiles; units: $want_units; tmpfiles.d: $want_tmpfiles"
+want_catalog=$(pkg-config --variable=catalogdir systemd)
+[ -n "$want_catalog" ] || want_catalog=/usr/lib/systemd/catalog
+want_completions=$(pkg-config --variable=completionsdir bash-completion 2>/dev/null || true)
+[ -n "$want_completions" ] || want_completions=/usr/share/bash-completion/completions
+echo "libpam: $want_pam; pam-auth-update: $want_profiles; units: $want_units; tmpfiles.d: $want_tmpfiles;" \
+	"catalog: $want_catalog; completion: $want_completions"
 # Debian's root PATH (login.defs ENV_SUPATH) and man's search path.
 root_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 man_path=$(manpath -g 2>/dev/null || echo /usr/local/share/man:/usr/share/man)
@@ -74,6 +80,9 @@ while IFS= read -r f; do
 	*.service | *.socket) kind=${p##*.}
 		same_dir "$dir" "$want_units" || bad "$p: not in systemd's systemdsystemunitdir $want_units" ;;
 	*/tmpfiles.d/*) kind=tmpfiles; same_dir "$dir" "$want_tmpfiles" || bad "$p: not in tmpfilesdir $want_tmpfiles" ;;
+	*/systemd/catalog/*) kind=catalog; same_dir "$dir" "$want_catalog" || bad "$p: journalctl reads catalogs from $want_catalog" ;;
+	*/bash-completion/completions/*) kind=completion
+		same_dir "$dir" "$want_completions" || bad "$p: bash-completion looks in $want_completions" ;;
 	*/man[1-8]/*) kind=man; on_path "$(dirname "$dir")" "$man_path" || bad "$p: not on man's path $man_path" ;;
 	*/latchkeyd) kind=daemon; daemon=$p; on_path "$dir" "$root_path" || bad "$p: not on root's PATH" ;;
 	*/latchkeyctl) kind=ctl; ctl=$p; on_path "$dir" "$root_path" || bad "$p: not on root's PATH" ;;
@@ -82,7 +91,7 @@ while IFS= read -r f; do
 	seen[$kind]=$((${seen[$kind]:-0} + 1))
 	echo "    $p ($kind)"
 done < <(find "$D" \( -type f -o -type l \) | sort)
-for k in pam profile service socket tmpfiles daemon ctl; do
+for k in pam profile service socket tmpfiles catalog completion daemon ctl; do
 	[ "${seen[$k]:-0}" = 1 ] || bad "expected one installed $k file, found ${seen[$k]:-0}"
 done
 [ "${seen[man]:-0}" = 4 ] || bad "expected 4 man pages, found ${seen[man]:-0}"
