@@ -198,8 +198,15 @@ static int get_listen_fd(const char *path)
 	if (n > 1)
 		return log_error_errno(-EINVAL, "expected one socket from systemd, got %d", n);
 	if (n == 1 && !path) {
+		int flags;
+
 		if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_SEQPACKET, 1, NULL, 0) <= 0)
 			return log_error_errno(-EINVAL, "the socket passed by systemd is not a listening SOCK_SEQPACKET");
+		/* systemd passes it blocking: the accept loop takes connections in
+		 * batches until EAGAIN, which a blocking accept4 would wait for. */
+		flags = fcntl(SD_LISTEN_FDS_START, F_GETFL);
+		if (flags < 0 || fcntl(SD_LISTEN_FDS_START, F_SETFL, flags | O_NONBLOCK) < 0)
+			return log_error_errno(-errno, "cannot make the socket passed by systemd non-blocking");
 		return SD_LISTEN_FDS_START;
 	}
 	bound_path = path ? path : LK_SOCKET_PATH;
