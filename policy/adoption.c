@@ -38,6 +38,7 @@ int lk_enroll_rule_parse(const char *value, struct lk_enroll_rule *ret, char *wh
 {
 	struct lk_enroll_rule r = {};
 	const char *dash;
+	char q[80];
 
 	if (strcmp(value, "none") == 0) {
 		r.kind = LK_ENROLL_NONE;
@@ -46,8 +47,8 @@ int lk_enroll_rule_parse(const char *value, struct lk_enroll_rule *ret, char *wh
 	} else if (strncmp(value, "group:", 6) == 0) {
 		if (!lk_user_name_is_valid(value + 6) || strlen(value + 6) > LK_USER_NAME_MAX)
 			return why_set(why, why_size,
-			               "enroll_at_login: \"%s\" is not a group name; write group:NAME",
-			               value + 6);
+			               "enroll_at_login: %s is not a group name; write group:NAME",
+			               quote(value + 6, q, sizeof(q)));
 		r.kind = LK_ENROLL_GROUP;
 		strcpy(r.group, value + 6);
 	} else if (strncmp(value, "uids:", 5) == 0) {
@@ -61,8 +62,8 @@ int lk_enroll_rule_parse(const char *value, struct lk_enroll_rule *ret, char *wh
 		r.kind = LK_ENROLL_UIDS;
 	} else {
 		return why_set(why, why_size,
-		               "enroll_at_login must be none, all, group:NAME or uids:A-B, not \"%s\"",
-		               value);
+		               "enroll_at_login must be none, all, group:NAME or uids:A-B, not %s",
+		               quote(value, q, sizeof(q)));
 	}
 	*ret = r;
 	return 0;

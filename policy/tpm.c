@@ -62,6 +62,8 @@ static int parse_pcrs(const char *value, struct lk_tpm_config *c, char *why, siz
 
 int lk_tpm_setting_parse(const char *key, const char *value, struct lk_tpm_config *c, char *why, size_t why_size)
 {
+	char q[80];
+
 	if (strcmp(key, "tpm") == 0) {
 		if (strcmp(value, "off") == 0)
 			c->mode = LK_TPM_OFF;
@@ -70,7 +72,8 @@ int lk_tpm_setting_parse(const char *key, const char *value, struct lk_tpm_confi
 		else if (strcmp(value, "required") == 0)
 			c->mode = LK_TPM_REQUIRED;
 		else
-			return why_set(why, why_size, "tpm must be off, preferred or required, not \"%s\"", value);
+			return why_set(why, why_size, "tpm must be off, preferred or required, not %s",
+				       quote(value, q, sizeof(q)));
 		return 0;
 	}
 	if (strcmp(key, "tpm_tcti") == 0) {
