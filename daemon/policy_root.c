@@ -144,7 +144,8 @@ static void on_v1_added(int r, void *userdata)
 		log_error_errno(r, "cannot add v1 key fscrypt:%s of %s to uid %u's keyring", v->hex, v->path,
 				(unsigned)v->uid);
 	else
-		log_info("unlocked %s (v1 key fscrypt:%s in uid %u's keyring)", v->path, v->hex, (unsigned)v->uid);
+		log_event(LOG_INFO, LK_MSG_UNLOCKED, v->uid, v->hex, v->path, "unlocked %s (v1 key fscrypt:%s in uid %u's keyring)",
+			  v->path, v->hex, (unsigned)v->uid);
 	v->done(r, v->userdata);
 	free(v->path);
 	free(v);

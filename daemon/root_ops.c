@@ -7,6 +7,7 @@
 #include "crypto.h"
 #include "fscrypt_ioctl.h"
 #include "log.h"
+#include "log_event.h"
 #include "policy_root.h"
 #include "root_id.h"
 #include "root_ops.h"
@@ -96,9 +97,11 @@ int root_lock_entry(uid_t uid, const struct lk_index_entry *e, bool *ret_busy, b
 		return log_error_errno(r, "cannot remove key %s of %s: %s", hex, e->path,
 				       lk_fscrypt_strerror(-r, "remove key"));
 	if (busy)
-		log_warning("%s incompletely locked: files are still in use; will retry", e->path);
+		log_event(LOG_WARNING, LK_MSG_LOCK_INCOMPLETE, uid, hex, e->path,
+			  "%s incompletely locked: files are still in use; will retry", e->path);
 	else
-		log_info("locked %s (key %s)%s", e->path, hex, e->gone ? ", which no longer exists" : "");
+		log_event(LOG_INFO, LK_MSG_LOCKED, uid, hex, e->path, "locked %s (key %s)%s", e->path, hex,
+			  e->gone ? ", which no longer exists" : "");
 	*ret_busy = busy;
 	return 0;
 }
