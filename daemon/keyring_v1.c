@@ -72,8 +72,10 @@ static int child_exit_code(int r)
 /*
  * Reap the child within CHILD_TIMEOUT_MS. The child runs as the user, who
  * may stop it (SIGSTOP is theirs to send); a plain waitpid() would then
- * hang the whole daemon. A child still there at the deadline is killed
- * (SIGKILL reaches a stopped process too) and the call fails.
+ * hang the whole daemon. A child seen stopped is killed at once (SIGKILL
+ * reaches a stopped process too) and the call fails with -ECHILD, as when
+ * the user kills it; one still there at the deadline is killed and the call
+ * fails with -ETIMEDOUT.
  */
 static int wait_child(pid_t pid, int *ret_status)
 {
@@ -81,16 +83,16 @@ static int wait_child(pid_t pid, int *ret_status)
 	pid_t r;
 
 	for (;;) {
-		r = waitpid(pid, ret_status, WNOHANG);
-		if (r == pid)
+		r = waitpid(pid, ret_status, WNOHANG | WUNTRACED);
+		if (r == pid && !WIFSTOPPED(*ret_status))
 			return 0;
 		if (r < 0 && errno != EINTR)
 			return -errno;
-		if (waited_us >= CHILD_TIMEOUT_MS * 1000ull) {
+		if (r == pid || waited_us >= CHILD_TIMEOUT_MS * 1000ull) {
 			kill(pid, SIGKILL);
 			while (waitpid(pid, ret_status, 0) < 0 && errno == EINTR)
 				;
-			return -ETIMEDOUT;
+			return r == pid ? -ECHILD : -ETIMEDOUT;
 		}
 		usleep((useconds_t)step_us);
 		waited_us += step_us;
@@ -151,15 +153,70 @@ static int child_result(bool exited, int code)
 	return code < CHILD_ERRNO_BASE ? code : -(code - CHILD_ERRNO_BASE);
 }
 
+/*
+ * The in-place children (remove, present, the add of ENCRYPT) are waited for
+ * inside the event loop. A child the user stopped is seen and killed within
+ * the polling step (at most 10 ms), but a user who stopped one at every
+ * request would still slow everybody: a uid whose child was seen stopped is
+ * refused in-place children for a while, doubling at each repeat. Their own
+ * locks are reported incomplete and retried meanwhile; the asynchronous add
+ * at login, which holds up nobody else, is never refused. A child that is
+ * merely slow is not held against the user. The table is small and forgets
+ * the offender whose penalty ends first.
+ */
+#define PENALTY_MIN_MS 60000ull
+#define PENALTY_MAX_MS (64 * PENALTY_MIN_MS)
+#define PENALTY_SLOTS  64
+
+static struct stalled_uid {
+	uid_t uid;
+	uint64_t until_ms, penalty_ms;
+} stalled[PENALTY_SLOTS];
+
+static bool uid_penalized(uid_t uid, uint64_t now)
+{
+	for (size_t i = 0; i < PENALTY_SLOTS; i++)
+		if (stalled[i].penalty_ms && stalled[i].uid == uid)
+			return now < stalled[i].until_ms;
+	return false;
+}
+
+static void penalize_uid(uid_t uid, uint64_t now)
+{
+	struct stalled_uid *s = &stalled[0];
+
+	for (size_t i = 0; i < PENALTY_SLOTS; i++) {
+		if (stalled[i].penalty_ms && stalled[i].uid == uid) {
+			s = &stalled[i];
+			break;
+		}
+		if (stalled[i].until_ms < s->until_ms)
+			s = &stalled[i];
+	}
+	if (s->penalty_ms && s->uid == uid)
+		/* A repeat less than one penalty after the last ended doubles it. */
+		s->penalty_ms = now < s->until_ms + s->penalty_ms ? s->penalty_ms * 2 : PENALTY_MIN_MS;
+	else
+		s->penalty_ms = PENALTY_MIN_MS;
+	if (s->penalty_ms > PENALTY_MAX_MS)
+		s->penalty_ms = PENALTY_MAX_MS;
+	s->uid = uid;
+	s->until_ms = now + s->penalty_ms;
+}
+
 static int run_as_user(uid_t uid, child_fn fn, void *userdata)
 {
 	int status, r;
 	pid_t pid;
 
+	if (uid_penalized(uid, lk_now_ms()))
+		return -ETIMEDOUT;
 	r = spawn_as_user(uid, fn, userdata, &pid);
 	if (r < 0)
 		return r;
 	r = wait_child(pid, &status);
+	if (r == -ECHILD)
+		penalize_uid(uid, lk_now_ms());
 	if (r < 0)
 		return r;
 	return child_result(WIFEXITED(status), WIFEXITED(status) ? WEXITSTATUS(status) : 0);

@@ -39,7 +39,12 @@ int keyring_v1_add_async(sd_event *e, uid_t uid, const uint8_t descriptor[LK_V1_
 			 const uint8_t key[LK_MASTER_KEY_SIZE], keyring_v1_done_fn done, void *userdata);
 
 /* Invalidate every such key reachable from uid's keyring. Returns how many
- * were removed (0 when there were none), or -errno. */
+ * were removed (0 when there were none), or -errno. This, keyring_v1_add()
+ * and keyring_v1_present() wait for their child in place (at most 2 s; one
+ * the user stopped is killed at once, -ECHILD). A uid whose child was seen
+ * stopped gets -ETIMEDOUT from them, without a child, for a penalty that
+ * doubles at each repeat (1 min to about an hour), so that stopping the
+ * child costs the daemon a few milliseconds once per penalty. */
 int keyring_v1_remove(uid_t uid, const uint8_t descriptor[LK_V1_DESCRIPTOR_SIZE]);
 
 /* Evict every unused dentry and inode of the system, and with them their

@@ -7,7 +7,10 @@
 # B reads the file, and A's unlock is still pending when B is done; A's
 # child is killed at its 2 s deadline and A's unlock fails, A's key absent.
 # The old code waited for the child inside the event loop, so B's login
-# took the rest of those 2 s.
+# took the rest of those 2 s. Then A stops the in-place child of their own
+# LOCK: B's login during it, and during A's next LOCK and STATUS (which run
+# no child for a while), takes its normal time. The old code waited for
+# each such child until its 2 s deadline, stopped or not.
 . "$(dirname "$0")/lib.sh"
 for tool in keyctl setpriv pkill; do command -v "$tool" >/dev/null || fail "$tool missing"; done
 
@@ -79,4 +82,42 @@ setpriv --reuid="$UA" --regid="$(id -g "$A")" --clear-groups -- keyctl show @u 2
 grep -q "cannot add v1 key .* to uid $UA's keyring: Connection timed out" "$W/daemon.log" ||
   grep -q "cannot add v1 key .* to uid $UA's keyring" "$W/daemon.log" || fail "A's failure not logged"
 ok "A's stopped child was killed at its deadline; only A's unlock failed"
+
+# The children of LOCK and STATUS are waited for in place. One that A
+# stops is seen stopped and killed at once, and A's next in-place requests
+# run no child for a while: B's login takes its normal time during each.
+# A starts a request for themselves; if a keyring child of A's turns up
+# (held in pause() by the hook), A stops it.
+a_request_and_stop() {
+  ctl "$@" >"$W/a-req.out" 2>&1 &
+  A_REQ=$!
+  child=
+  for _ in $(seq 100); do
+    child=$(pgrep -U "$UA" -x latchkeyd || true)
+    [ -n "$child" ] && break
+    kill -0 "$A_REQ" 2>/dev/null || break
+    sleep 0.02
+  done
+  [ -z "$child" ] ||
+    setpriv --reuid="$UA" --regid="$(id -g "$A")" --clear-groups -- pkill -STOP -U "$UA" -x latchkeyd ||
+    fail "A could not stop the child"
+}
+n=0
+for req in lock lock status; do
+  n=$((n + 1))
+  a_request_and_stop "$req" "$A"
+  ATTACKED=$(login_b)
+  wait "$A_REQ" || true
+  [ "$ATTACKED" -lt $((NORMAL + 800)) ] && [ "$ATTACKED" -lt 1900 ] ||
+    fail "B's login took $ATTACKED ms during A's $req number $n (normally $NORMAL ms)"
+  if [ $n = 1 ]; then
+    [ -n "$child" ] || fail "A's first lock ran no keyring child"
+    grep -q "cannot remove v1 key .* from uid $UA's keyring.*No child processes" "$W/daemon.log" ||
+      fail "A's lock did not fail for the stopped child"
+    ok "A's lock with a stopped child failed; B's login took $ATTACKED ms (normally $NORMAL ms)"
+  else
+    [ -z "$child" ] || fail "A's $req after a stopped child started another keyring child"
+    ok "A's $req after the stopped child ran no child; B's login took $ATTACKED ms (normally $NORMAL ms)"
+  fi
+done
 echo PASS
