@@ -139,8 +139,9 @@ int lk_argon2id_sodium(uint32_t t, uint32_t m_kib, const uint8_t *pwd, size_t pw
 	 * caller's buffer goes in as is. It mmap()s Argon2's working memory
 	 * itself: see lk_kdf_derive in kdf.h for what that means. */
 	errno = 0;
-	if (crypto_pwhash_argon2id(tmp.ptr, out_len, (const char *)pwd, pwd_len, salt, t, (size_t)m_kib * 1024u,
-				   crypto_pwhash_argon2id_ALG_ARGON2ID13) != 0)
+	/* libsodium declares the password non-null even when it is empty. */
+	if (crypto_pwhash_argon2id(tmp.ptr, out_len, pwd_len ? (const char *)pwd : "", pwd_len, salt, t,
+				   (size_t)m_kib * 1024u, crypto_pwhash_argon2id_ALG_ARGON2ID13) != 0)
 		return errno == ENOMEM ? -ENOMEM : -EIO;
 	memcpy(out, tmp.ptr, out_len);
 	return 0;
