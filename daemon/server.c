@@ -241,7 +241,9 @@ static void accept_one(struct daemon *d, int cfd)
 
 	r = sd_event_add_io(d->event, &c->io, cfd, EPOLLIN, on_conn_io, c);
 	if (r >= 0)
-		r = sd_event_add_time_relative(d->event, &c->deadline, CLOCK_MONOTONIC, idle_deadline_usec(), 0,
+		/* Accuracy 1 ms, not sd-event's default 250 ms: the deadline is
+		 * what the PAM module's reconnect logic and its tests rely on. */
+		r = sd_event_add_time_relative(d->event, &c->deadline, CLOCK_MONOTONIC, idle_deadline_usec(), 1000,
 					       on_deadline, c);
 	if (r < 0) {
 		sd_event_source_disable_unref(c->io);

@@ -291,7 +291,7 @@ static int run(struct migrate_run *m, int argc, char **argv)
 		return r;
 	if (!m->user && m->uid) {
 		struct passwd *pw = getpwuid(m->uid);
-		m->user = pw ? strdup(pw->pw_name) : NULL;
+		m->user = m->user_owned = pw ? strdup(pw->pw_name) : NULL;
 		if (!m->user)
 			return ctl_fail(CTL_EXIT_FAILED, m->op, "uid %u has no user name", (unsigned)m->uid);
 	}
@@ -325,6 +325,7 @@ static int run_op(struct ctl *ctl, int argc, char **argv, const char *op, enum m
 
 	if (m.parent_fd >= 0)
 		close(m.parent_fd);
+	free(m.user_owned);
 	return r;
 }
 

@@ -15,6 +15,7 @@ struct migrate_run {
 	enum migrate_direction direction;
 	bool force, dry_run, from_stdin, quiet;
 	const char *user;
+	char *user_owned; /* user, when looked up from the uid (freed at the end) */
 	uid_t uid;
 	bool have_user;
 
