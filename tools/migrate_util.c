@@ -198,7 +198,8 @@ int migrate_list_dir(int dirfd, struct migrate_names *ret)
 		migrate_names_free(&n);
 		return r;
 	}
-	qsort(n.v, n.n, sizeof(char *), cmp_names);
+	if (n.n > 1) /* an empty directory has no array (qsort's is non-null) */
+		qsort(n.v, n.n, sizeof(char *), cmp_names);
 	*ret = n;
 	return 0;
 }

@@ -265,7 +265,8 @@ int prune_delete(struct prune *p)
 	struct deleter d = {.p = p, .lock = PTHREAD_MUTEX_INITIALIZER};
 	struct timespec now;
 
-	qsort(p->files, p->n_files, sizeof(*p->files), cmp_files);
+	if (p->n_files > 1) /* nothing to prune: no array (qsort's is non-null) */
+		qsort(p->files, p->n_files, sizeof(*p->files), cmp_files);
 
 	if (p->opts->mode == PRUNE_MAX_AGE) {
 		if (clock_gettime(CLOCK_REALTIME, &now) < 0)
