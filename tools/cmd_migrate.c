@@ -187,7 +187,8 @@ static void print_summary(const struct migrate_run *m)
 		json_out_add_uint(doc, "verify_ms", m->verify_ms);
 		json_out_add_uint(doc, "remove_ms", m->remove_ms);
 		json_object_object_add(doc, "resumed_from",
-		                       m->resumed ? json_out_string(migrate_phase_name(m->resumed_from)) : NULL);
+		                       m->resumed ? json_out_string(migrate_phase_name(m->resumed_from))
+		                                  : NULL);
 		json_out_add_bool(doc, "original_removed", true);
 		json_out_add_bool(doc, "locked", m->locked);
 		(void)json_out_print(doc);

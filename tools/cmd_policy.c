@@ -188,9 +188,9 @@ struct json_object *policy_to_json(const struct lk_cache_policy *p)
 	json_out_add_string(o, "filenames", lk_fscrypt_mode_name(p->filenames_mode) ?: "?");
 	json_out_add_uint(o, "padding", pads[p->flags & FSCRYPT_POLICY_FLAGS_PAD_MASK]);
 	json_out_add_bool(o, "iv_ino_lblk_64", p->flags & FSCRYPT_POLICY_FLAG_IV_INO_LBLK_64);
-	json_object_object_add(o, "lock_on_logout", p->lock_on_logout == LK_INHERIT
-	                                                ? NULL
-	                                                : json_object_new_boolean(p->lock_on_logout == LK_YES));
+	json_object_object_add(
+	    o, "lock_on_logout",
+	    p->lock_on_logout == LK_INHERIT ? NULL : json_object_new_boolean(p->lock_on_logout == LK_YES));
 	json_out_add_string(o, "source", p->source);
 	json_out_add_uint(o, "line", p->line);
 	return o;

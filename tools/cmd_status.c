@@ -88,7 +88,8 @@ static struct json_object *json_root(const struct ctl_root *e, bool with_user)
 	json_out_add_string(o, "key_id", key_id);
 	json_out_add_string(o, "state", lk_key_state_to_string(e->state));
 	if (with_user)
-		json_object_object_add(o, "sessions", e->has_sessions ? json_object_new_uint64(e->sessions) : NULL);
+		json_object_object_add(o, "sessions",
+		                       e->has_sessions ? json_object_new_uint64(e->sessions) : NULL);
 	return o;
 }
 
@@ -96,7 +97,7 @@ static struct json_object *json_user(const struct ctl_user *u, const struct ctl_
                                      const bool *shown)
 {
 	struct json_object *o = json_object_new_object(), *slots = json_object_new_array(),
-			   *dirs = json_object_new_array();
+	                   *dirs = json_object_new_array();
 
 	json_object_object_add(o, "user", json_out_string_or_null(current_name(u->uid)));
 	json_out_add_uint(o, "uid", u->uid);
@@ -119,7 +120,7 @@ static void print_json(const struct ctl_user *users, size_t n_users, const struc
 		       const bool *shown, const char *plain_home)
 {
 	struct json_object *doc = json_out_versioned(), *list = json_object_new_array(),
-			   *policies = json_object_new_array();
+	                   *policies = json_object_new_array();
 
 	for (size_t i = 0; i < n_users; i++)
 		json_object_array_add(list, json_user(&users[i], roots, n_roots, shown));

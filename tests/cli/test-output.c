@@ -51,15 +51,39 @@ int main(void)
 	      "\"/home/j\xc3\xb6rg/\xe2\x82\xac/\xf0\x9f\x94\x91\"");
 	/* Invalid UTF-8 becomes U+FFFD (raw UTF-8) per byte: stray continuation, truncated
 	 * sequence, overlong '/', surrogate, above U+10FFFF, 0xff. */
-	check("stray continuation", json_string, "a\x80z", "\"a\xef\xbf\xbd" "z\"");
-	check("truncated", json_string, "a\xe2\x82", "\"a\xef\xbf\xbd" "\xef\xbf\xbd" "\"");
-	check("overlong", json_string, "\xc0\xaf", "\"\xef\xbf\xbd" "\xef\xbf\xbd" "\"");
-	check("overlong 3", json_string, "\xe0\x80\xaf", "\"\xef\xbf\xbd" "\xef\xbf\xbd" "\xef\xbf\xbd" "\"");
-	check("surrogate", json_string, "\xed\xa0\x80", "\"\xef\xbf\xbd" "\xef\xbf\xbd" "\xef\xbf\xbd" "\"");
-	check("too big", json_string, "\xf4\x90\x80\x80", "\"\xef\xbf\xbd" "\xef\xbf\xbd" "\xef\xbf\xbd" "\xef\xbf\xbd" "\"");
-	check("0xff", json_string, "\xff", "\"\xef\xbf\xbd" "\"");
+	check("stray continuation", json_string, "a\x80z",
+	      "\"a\xef\xbf\xbd"
+	      "z\"");
+	check("truncated", json_string, "a\xe2\x82",
+	      "\"a\xef\xbf\xbd"
+	      "\xef\xbf\xbd"
+	      "\"");
+	check("overlong", json_string, "\xc0\xaf",
+	      "\"\xef\xbf\xbd"
+	      "\xef\xbf\xbd"
+	      "\"");
+	check("overlong 3", json_string, "\xe0\x80\xaf",
+	      "\"\xef\xbf\xbd"
+	      "\xef\xbf\xbd"
+	      "\xef\xbf\xbd"
+	      "\"");
+	check("surrogate", json_string, "\xed\xa0\x80",
+	      "\"\xef\xbf\xbd"
+	      "\xef\xbf\xbd"
+	      "\xef\xbf\xbd"
+	      "\"");
+	check("too big", json_string, "\xf4\x90\x80\x80",
+	      "\"\xef\xbf\xbd"
+	      "\xef\xbf\xbd"
+	      "\xef\xbf\xbd"
+	      "\xef\xbf\xbd"
+	      "\"");
+	check("0xff", json_string, "\xff",
+	      "\"\xef\xbf\xbd"
+	      "\"");
 	check("all at once", json_string, "/srv/\"x\"\\\n\xc3\xa9\xc3",
-	      "\"/srv/\\\"x\\\"\\\\\\n\xc3\xa9\xef\xbf\xbd" "\"");
+	      "\"/srv/\\\"x\\\"\\\\\\n\xc3\xa9\xef\xbf\xbd"
+	      "\"");
 
 	/* Terminal text: controls, DEL, C1 (raw and encoded) and backslash escaped. */
 	check("text plain", text_print_escaped, "/home/j\xc3\xb6rg", "/home/j\xc3\xb6rg");
