@@ -2,7 +2,7 @@
 # Debian 12 packages latchkey needs; sourced by scripts/demo and scripts/test.
 LK_BUILD_DEPS=(meson ninja-build pkg-config gcc libc6-dev
   libpam0g-dev libkeyutils-dev libargon2-dev libsystemd-dev libssl-dev libinih-dev
-  libsodium-dev)
+  libsodium-dev libjson-c-dev)
 LK_TEST_DEPS=(libcmocka-dev libpamtest0-dev libpam-wrapper pamtester attr
   xfsprogs e2fsprogs util-linux mount passwd procps keyutils python3 systemd openssl
   openssh-server openssh-client sshpass gdb python3-argon2 python3-cryptography

@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "ctl.h"
 #include "doctor.h"
+#include "json_out.h"
 #include "output.h"
 
 static void doctor_help(void)
@@ -67,24 +68,29 @@ static const char *level_name(enum doctor_level l)
 	return l == DOCTOR_OK ? "ok" : l == DOCTOR_WARN ? "warning" : "fail";
 }
 
+static void print_findings_json(const struct doctor *d, bool ok)
+{
+	struct json_object *doc = json_object_new_object(), *findings = json_object_new_array();
+
+	json_out_add_bool(doc, "ok", ok);
+	for (size_t i = 0; i < d->n_findings; i++) {
+		const struct doctor_finding *f = &d->findings[i];
+		struct json_object *o = json_object_new_object();
+
+		json_out_add_string(o, "check", f->check);
+		json_out_add_string(o, "level", level_name(f->level));
+		json_out_add_string(o, "message", f->message);
+		json_object_object_add(o, "fix", f->fix ? json_out_string(f->fix) : NULL);
+		json_object_array_add(findings, o);
+	}
+	json_object_object_add(doc, "findings", findings);
+	(void)json_out_print(doc);
+}
+
 static void print_findings(const struct doctor *d, bool json, bool ok)
 {
 	if (json) {
-		printf("{\"ok\":%s,\"findings\":[", ok ? "true" : "false");
-		for (size_t i = 0; i < d->n_findings; i++) {
-			const struct doctor_finding *f = &d->findings[i];
-
-			printf("%s{\"check\":\"%s\",\"level\":\"%s\",\"message\":", i ? "," : "", f->check,
-			       level_name(f->level));
-			json_print_string(stdout, f->message);
-			fputs(",\"fix\":", stdout);
-			if (f->fix)
-				json_print_string(stdout, f->fix);
-			else
-				fputs("null", stdout);
-			fputs("}", stdout);
-		}
-		puts("]}");
+		print_findings_json(d, ok);
 		return;
 	}
 	for (size_t i = 0; i < d->n_findings; i++) {

@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "ctl.h"
+#include "json_out.h"
 #include "output.h"
 #include "secret.h"
 
@@ -143,15 +144,16 @@ int cmd_encrypt(struct ctl *ctl, int argc, char **argv)
 
 	hex_format(rep->key_id, LK_KEY_ID_SIZE, key_id);
 	if (ctl->json) {
-		fputs("{\"user\":", stdout);
-		json_print_string(stdout, user);
-		printf(",\"uid\":%u,\"path\":", (unsigned)uid);
-		json_print_string(stdout, lk_msg_has(rep, LK_T_PATH) ? rep->path : real);
-		printf(",\"key_id\":\"%s\"", key_id);
+		struct json_object *doc = json_out_user(user, uid);
+
+		json_out_add_string(doc, "path", lk_msg_has(rep, LK_T_PATH) ? rep->path : real);
+		json_out_add_string(doc, "key_id", key_id);
 		/* v1: the descriptor, as keyctl and xfs_io name it */
-		if (v1)
-			printf(",\"policy_version\":1,\"descriptor\":\"%.16s\"", key_id);
-		puts("}");
+		if (v1) {
+			json_out_add_uint(doc, "policy_version", 1);
+			json_object_object_add(doc, "descriptor", json_object_new_string_len(key_id, 16));
+		}
+		(void)json_out_print(doc);
 	} else {
 		fputs("Encrypted ", stdout);
 		text_print_escaped(stdout, lk_msg_has(rep, LK_T_PATH) ? rep->path : real);

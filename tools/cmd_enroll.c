@@ -10,6 +10,7 @@
 #include "ctl.h"
 #include "kdf.h"
 #include "names.h"
+#include "json_out.h"
 #include "output.h"
 #include "passphrase.h"
 #include "secret.h"
@@ -180,12 +181,16 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 	lk_secret_release(&w);
 
 	if (ctl->json) {
-		fputs("{\"user\":", stdout);
-		json_print_string(stdout, user);
-		printf(",\"uid\":%u,\"kdf\":{\"algorithm\":\"argon2id\",\"t_cost\":%u,\"m_cost_kib\":%u,"
-		       "\"parallelism\":%u},\"derive_ms\":%llu,\"escrow\":%s}\n",
-		       (unsigned)uid, kdf.t_cost, kdf.m_cost_kib, kdf.parallelism, (unsigned long long)took,
-		       escrow ? "true" : "false");
+		struct json_object *doc = json_out_user(user, uid), *k = json_object_new_object();
+
+		json_out_add_string(k, "algorithm", "argon2id");
+		json_out_add_uint(k, "t_cost", kdf.t_cost);
+		json_out_add_uint(k, "m_cost_kib", kdf.m_cost_kib);
+		json_out_add_uint(k, "parallelism", kdf.parallelism);
+		json_object_object_add(doc, "kdf", k);
+		json_out_add_uint(doc, "derive_ms", took);
+		json_out_add_bool(doc, "escrow", escrow);
+		(void)json_out_print(doc);
 	} else {
 		printf("Enrolled %s (uid %u).\n", user, (unsigned)uid);
 		printf("Argon2id: t=%u, m=%u MiB, p=%u; one derivation took %llu ms.\n", kdf.t_cost,

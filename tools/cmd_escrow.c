@@ -18,6 +18,7 @@
 #include "escrow_line.h"
 #include "fileio.h"
 #include "machine_id.h"
+#include "json_out.h"
 #include "output.h"
 #include "slots.h"
 
@@ -317,12 +318,13 @@ static int escrow_enable(struct ctl *ctl, int argc, char **argv)
 
 	if (ctl->json) {
 		char path[LK_PATH_MAX + sizeof(CTL_ESCROW_PUB_NAME) + 1];
+		struct json_object *doc = json_object_new_object();
 
 		snprintf(path, sizeof(path), "%s/%s", a.config_dir, CTL_ESCROW_PUB_NAME);
-		fputs("{\"path\":", stdout);
-		json_print_string(stdout, path);
-		printf(",\"fingerprint\":\"%s\",\"replaced\":%s}\n", fp,
-		       had_old && memcmp(old, R, sizeof(R)) != 0 ? "true" : "false");
+		json_out_add_string(doc, "path", path);
+		json_out_add_string(doc, "fingerprint", fp);
+		json_out_add_bool(doc, "replaced", had_old && memcmp(old, R, sizeof(R)) != 0);
+		(void)json_out_print(doc);
 		return CTL_EXIT_OK;
 	}
 	printf("Escrow enabled: %s/%s\nKey fingerprint (SHA-256): %s\n", a.config_dir, CTL_ESCROW_PUB_NAME, fp);
@@ -365,9 +367,10 @@ static int escrow_add(struct ctl *ctl, int argc, char **argv)
 
 	(void)lk_escrow_fingerprint(R, fp);
 	if (ctl->json) {
-		fputs("{\"user\":", stdout);
-		json_print_string(stdout, a.user);
-		printf(",\"uid\":%u,\"fingerprint\":\"%s\"}\n", (unsigned)a.uid, fp);
+		struct json_object *doc = json_out_user(a.user, a.uid);
+
+		json_out_add_string(doc, "fingerprint", fp);
+		(void)json_out_print(doc);
 	} else {
 		printf("Added an escrow slot for %s (escrow key %s).\n", a.user, fp);
 	}

@@ -13,6 +13,7 @@
 #include "ctl.h"
 #include "listing.h"
 #include "names.h"
+#include "json_out.h"
 #include "output.h"
 
 static void forget_help(void)
@@ -94,6 +95,7 @@ int cmd_forget(struct ctl *ctl, int argc, char **argv)
 	};
 	_cleanup_free_ struct ctl_root *roots = NULL;
 	_cleanup_free_ char *dir = NULL;
+	_cleanup_json_ struct json_object *forgotten = json_object_new_array();
 	size_t n = 0;
 	unsigned done = 0;
 	int c, r;
@@ -134,15 +136,13 @@ int cmd_forget(struct ctl *ctl, int argc, char **argv)
 		hex_format(roots[i].key_id, LK_KEY_ID_SIZE, key_id);
 		pw = getpwuid(roots[i].uid);
 		if (ctl->json) {
-			printf(done ? "," : "{\"schema_version\":%d,\"forgotten\":[", CTL_JSON_SCHEMA_VERSION);
-			fputs("{\"user\":", stdout);
-			if (pw)
-				json_print_string(stdout, pw->pw_name);
-			else
-				fputs("null", stdout);
-			printf(",\"uid\":%u,\"path\":", (unsigned)roots[i].uid);
-			json_print_string(stdout, roots[i].path);
-			printf(",\"key_id\":\"%s\"}", key_id);
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "user", pw ? json_out_string(pw->pw_name) : NULL);
+			json_out_add_uint(o, "uid", roots[i].uid);
+			json_out_add_string(o, "path", roots[i].path);
+			json_out_add_string(o, "key_id", key_id);
+			json_object_array_add(forgotten, o);
 		} else {
 			fputs("Forgot ", stdout);
 			text_print_escaped(stdout, roots[i].path);
@@ -157,8 +157,12 @@ int cmd_forget(struct ctl *ctl, int argc, char **argv)
 		fputs(" is not an encrypted directory latchkeyd knows ('latchkeyctl status' lists them)\n", stderr);
 		return ctl_fail(CTL_EXIT_FAILED, "forget", "no such directory in any index");
 	}
-	if (ctl->json)
-		fputs("]}\n", stdout);
+	if (ctl->json) {
+		struct json_object *doc = json_out_versioned();
+
+		json_object_object_add(doc, "forgotten", json_object_get(forgotten));
+		(void)json_out_print(doc);
+	}
 	return CTL_EXIT_OK;
 }
 
@@ -270,9 +274,12 @@ int cmd_unenroll(struct ctl *ctl, int argc, char **argv)
 	if (rep->type != LK_REP_LOCK_RESULT)
 		return ctl_reply_error("unenroll", rep);
 	if (ctl->json) {
-		printf("{\"schema_version\":%d,\"user\":", CTL_JSON_SCHEMA_VERSION);
-		json_print_string(stdout, user);
-		printf(",\"uid\":%u,\"locked\":%u}\n", (unsigned)uid, rep->count);
+		struct json_object *doc = json_out_versioned();
+
+		json_out_add_string(doc, "user", user);
+		json_out_add_uint(doc, "uid", uid);
+		json_out_add_uint(doc, "locked", rep->count);
+		(void)json_out_print(doc);
 	} else {
 		printf("Unenrolled %s (uid %u): %u director%s locked; its login, recovery and escrow slots and its\n"
 		       "index are removed.\n",

@@ -7,6 +7,7 @@
 #include "cleanup.h"
 #include "ctl.h"
 #include "listing.h"
+#include "json_out.h"
 #include "output.h"
 #include "secret.h"
 
@@ -97,22 +98,23 @@ static int parse(struct ctl *ctl, int argc, char **argv, bool is_unlock, const c
 }
 
 static void print_result(const struct ctl *ctl, const char *user, uid_t uid, const char *key, uint32_t count,
-                         bool busy, uint32_t flags, bool in_list)
+                         bool busy, uint32_t flags, struct json_object *list)
 {
 	bool is_lock = strcmp(key, "locked") == 0;
 	bool already = is_lock && (flags & LK_RF_ALREADY_LOCKED);
 
 	if (ctl->json) {
-		fputs("{\"user\":", stdout);
-		json_print_string(stdout, user);
-		printf(",\"uid\":%u,\"%s\":%u", (unsigned)uid, key, count);
-		if (busy)
-			fputs(",\"busy\":true", stdout);
-		else if (is_lock)
-			fputs(",\"busy\":false", stdout);
+		struct json_object *o = json_out_user(user, uid);
+
+		json_out_add_uint(o, key, count);
+		if (busy || is_lock)
+			json_out_add_bool(o, "busy", busy);
 		if (is_lock)
-			printf(",\"already_locked\":%s", already ? "true" : "false");
-		fputs(in_list ? "}" : "}\n", stdout);
+			json_out_add_bool(o, "already_locked", already);
+		if (list)
+			json_object_array_add(list, o);
+		else
+			(void)json_out_print(o);
 	} else if (already) {
 		printf("%s was already locked.\n", user);
 	} else if (is_lock && (flags & LK_RF_NOTHING_TO_DO)) {
@@ -126,9 +128,9 @@ static void print_result(const struct ctl *ctl, const char *user, uid_t uid, con
 		       user);
 }
 
-/* LOCK{uid}; prints the result. in_list: as an element of a JSON array
- * of which *n_printed elements are out already. 0, or an exit code. */
-static int lock_one(const struct ctl *ctl, const char *user, uid_t uid, bool in_list, unsigned *n_printed)
+/* LOCK{uid}; prints the result, or with --json and a list, appends it
+ * to that array. 0, or an exit code. */
+static int lock_one(const struct ctl *ctl, const char *user, uid_t uid, struct json_object *list)
 {
 	struct lk_msg *req _cleanup_msg_ = NULL;
 	struct lk_msg *rep _cleanup_msg_ = NULL;
@@ -148,9 +150,7 @@ static int lock_one(const struct ctl *ctl, const char *user, uid_t uid, bool in_
 	status = lk_msg_has(rep, LK_T_STATUS) ? rep->status : LK_E_PROTOCOL;
 	flags = lk_msg_has(rep, LK_T_FLAGS) ? rep->flags : 0;
 	busy = status == LK_E_BUSY || (flags & LK_RF_BUSY);
-	if (ctl->json && in_list && (*n_printed)++)
-		fputs(",", stdout);
-	print_result(ctl, user, uid, "locked", rep->count, busy, flags, in_list);
+	print_result(ctl, user, uid, "locked", rep->count, busy, flags, list);
 	if (busy) {
 		fputs(
 		    "latchkeyctl: lock: incompletely locked: files still in use; latchkeyd keeps retrying\n",
@@ -172,7 +172,7 @@ static int lock_all(const struct ctl *ctl)
 	_cleanup_free_ struct ctl_user *users = NULL;
 	size_t n = 0;
 	int r, worst = CTL_EXIT_OK;
-	unsigned printed = 0;
+	_cleanup_json_ struct json_object *list = ctl->json ? json_object_new_array() : NULL;
 
 	r = ctl_require_root("lock");
 	if (r != 0)
@@ -180,20 +180,21 @@ static int lock_all(const struct ctl *ctl)
 	r = ctl_list_users(ctl, "lock", LK_UID_NONE, &users, &n);
 	if (r != 0)
 		return r;
-	if (ctl->json)
-		printf("{\"schema_version\":%d,\"users\":[", CTL_JSON_SCHEMA_VERSION);
 	for (size_t i = 0; i < n; i++) {
 		char uidbuf[16];
 		const char *name = users[i].account[0] ? users[i].account : uidbuf;
 
 		snprintf(uidbuf, sizeof(uidbuf), "%u", (unsigned)users[i].uid);
-		r = lock_one(ctl, name, users[i].uid, true, &printed);
+		r = lock_one(ctl, name, users[i].uid, list);
 		if (r > worst)
 			worst = r;
 	}
-	if (ctl->json)
-		fputs("]}\n", stdout);
-	else if (n == 0)
+	if (ctl->json) {
+		struct json_object *doc = json_out_versioned();
+
+		json_object_object_add(doc, "users", json_object_get(list));
+		(void)json_out_print(doc);
+	} else if (n == 0)
 		puts("Nobody is enrolled.");
 	return worst;
 }
@@ -210,10 +211,7 @@ int cmd_lock(struct ctl *ctl, int argc, char **argv)
 		return r;
 	if (all)
 		return lock_all(ctl);
-	{
-		unsigned n_printed = 0;
-		return lock_one(ctl, user, uid, false, &n_printed);
-	}
+	return lock_one(ctl, user, uid, NULL);
 }
 
 int cmd_unlock(struct ctl *ctl, int argc, char **argv)
@@ -254,7 +252,7 @@ int cmd_unlock(struct ctl *ctl, int argc, char **argv)
 	flags = lk_msg_has(rep, LK_T_FLAGS) ? rep->flags : 0;
 	if (status == LK_E_BAD_KEY)
 		return ctl_fail(CTL_EXIT_AUTH, "unlock", "wrong passphrase");
-	print_result(ctl, user, uid, "unlocked", rep->count, false, flags, false);
+	print_result(ctl, user, uid, "unlocked", rep->count, false, flags, NULL);
 	if (status != LK_OK) {
 		fprintf(stderr, "latchkeyctl: unlock: %s%s%s\n", lk_status_to_string(status),
 		        lk_msg_has(rep, LK_T_TEXT) ? ": " : "", lk_msg_has(rep, LK_T_TEXT) ? rep->text : "");

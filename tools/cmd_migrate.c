@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "crypto.h"
 #include "migrate_run.h"
+#include "json_out.h"
 #include "output.h"
 #include "units.h"
 
@@ -172,22 +173,25 @@ static void print_summary(const struct migrate_run *m)
 
 	lk_hex(m->j.key_id, LK_KEY_ID_SIZE, key_id);
 	if (m->ctl->json) {
-		fputs("{\"operation\":", stdout);
-		json_print_string(stdout, m->op);
-		fputs(",\"dir\":", stdout);
-		json_print_string(stdout, m->dir);
-		printf(",\"uid\":%u,\"key_id\":\"%s\",\"files\":%llu,\"dirs\":%llu,\"bytes\":%llu,"
-		       "\"copy_ms\":%llu,\"copy_bytes_per_s\":%llu,\"verify_ms\":%llu,\"remove_ms\":%llu,"
-		       "\"resumed_from\":",
-		       (unsigned)m->uid, key_id, (unsigned long long)m->totals.files,
-		       (unsigned long long)m->totals.dirs, (unsigned long long)m->totals.bytes,
-		       (unsigned long long)m->copy_ms, (unsigned long long)per_s,
-		       (unsigned long long)m->verify_ms, (unsigned long long)m->remove_ms);
-		if (m->resumed)
-			printf("\"%s\"", migrate_phase_name(m->resumed_from));
-		else
-			fputs("null", stdout);
-		printf(",\"original_removed\":true,\"locked\":%s}\n", m->locked ? "true" : "false");
+		struct json_object *doc = json_object_new_object();
+
+		json_out_add_string(doc, "operation", m->op);
+		json_out_add_string(doc, "dir", m->dir);
+		json_out_add_uint(doc, "uid", m->uid);
+		json_out_add_string(doc, "key_id", key_id);
+		json_out_add_uint(doc, "files", m->totals.files);
+		json_out_add_uint(doc, "dirs", m->totals.dirs);
+		json_out_add_uint(doc, "bytes", m->totals.bytes);
+		json_out_add_uint(doc, "copy_ms", m->copy_ms);
+		json_out_add_uint(doc, "copy_bytes_per_s", per_s);
+		json_out_add_uint(doc, "verify_ms", m->verify_ms);
+		json_out_add_uint(doc, "remove_ms", m->remove_ms);
+		json_object_object_add(doc, "resumed_from",
+		                       m->resumed ? json_out_string(migrate_phase_name(m->resumed_from))
+		                                  : NULL);
+		json_out_add_bool(doc, "original_removed", true);
+		json_out_add_bool(doc, "locked", m->locked);
+		(void)json_out_print(doc);
 	} else {
 		fputs(enc ? "Encrypted " : "Decrypted ", stdout);
 		text_print_escaped(stdout, m->dir);

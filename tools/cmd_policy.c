@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "client.h"
+#include "json_out.h"
 #include "output.h"
 #include "policy_ctl.h"
 
@@ -171,29 +172,28 @@ enum policy_reload policy_reload(const struct ctl *ctl, const char *op, int *ret
 	return rep->type == LK_REP_ERROR ? POLICY_REFUSED : POLICY_NO_ANSWER;
 }
 
-void policy_print_json(const struct lk_cache_policy *p)
+struct json_object *policy_to_json(const struct lk_cache_policy *p)
 {
 	static const unsigned pads[] = {4, 8, 16, 32};
+	struct json_object *o = json_object_new_object();
 	char mode[8];
 
 	snprintf(mode, sizeof(mode), "%04o", (unsigned)p->mode);
-	fputs("{\"name\":", stdout);
-	json_print_string(stdout, p->name);
-	fputs(",\"root\":", stdout);
-	json_print_string(stdout, p->root);
-	fputs(",\"per_user\":true,\"subdir\":", stdout);
-	json_print_string(stdout, p->subdir);
-	printf(
-	    ",\"mode\":\"%s\",\"contents\":\"%s\",\"filenames\":\"%s\",\"padding\":%u,\"iv_ino_lblk_64\":%s,"
-	    "\"lock_on_logout\":%s,\"source\":",
-	    mode, lk_fscrypt_mode_name(p->contents_mode) ?: "?",
-	    lk_fscrypt_mode_name(p->filenames_mode) ?: "?", pads[p->flags & FSCRYPT_POLICY_FLAGS_PAD_MASK],
-	    (p->flags & FSCRYPT_POLICY_FLAG_IV_INO_LBLK_64) ? "true" : "false",
-	    p->lock_on_logout == LK_INHERIT ? "null"
-	    : p->lock_on_logout == LK_YES   ? "true"
-	                                    : "false");
-	json_print_string(stdout, p->source);
-	printf(",\"line\":%u}", p->line);
+	json_out_add_string(o, "name", p->name);
+	json_out_add_string(o, "root", p->root);
+	json_out_add_bool(o, "per_user", true);
+	json_out_add_string(o, "subdir", p->subdir);
+	json_out_add_string(o, "mode", mode);
+	json_out_add_string(o, "contents", lk_fscrypt_mode_name(p->contents_mode) ?: "?");
+	json_out_add_string(o, "filenames", lk_fscrypt_mode_name(p->filenames_mode) ?: "?");
+	json_out_add_uint(o, "padding", pads[p->flags & FSCRYPT_POLICY_FLAGS_PAD_MASK]);
+	json_out_add_bool(o, "iv_ino_lblk_64", p->flags & FSCRYPT_POLICY_FLAG_IV_INO_LBLK_64);
+	json_object_object_add(
+	    o, "lock_on_logout",
+	    p->lock_on_logout == LK_INHERIT ? NULL : json_object_new_boolean(p->lock_on_logout == LK_YES));
+	json_out_add_string(o, "source", p->source);
+	json_out_add_uint(o, "line", p->line);
+	return o;
 }
 
 int policy_set_option(const char *op, struct lk_cache_policy *p, const char *key, const char *value)
@@ -274,13 +274,12 @@ static int policy_list(struct ctl *ctl, int argc, char **argv)
 	if (r != 0)
 		return r;
 	if (ctl->json) {
-		fputs("{\"policies\":[", stdout);
-		for (unsigned i = 0; i < c.n_policies; i++) {
-			if (i)
-				putchar(',');
-			policy_print_json(&c.policies[i]);
-		}
-		fputs("]}\n", stdout);
+		struct json_object *doc = json_object_new_object(), *list = json_object_new_array();
+
+		for (unsigned i = 0; i < c.n_policies; i++)
+			json_object_array_add(list, policy_to_json(&c.policies[i]));
+		json_object_object_add(doc, "policies", list);
+		(void)json_out_print(doc);
 	} else if (c.n_policies == 0) {
 		puts("No per-user directory policies.");
 	} else {

@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "fscrypt_ioctl.h"
+#include "json_out.h"
 #include "output.h"
 #include "policy_ctl.h"
 
@@ -339,11 +340,12 @@ int policy_assign(struct ctl *ctl, int argc, char **argv)
 	}
 
 	if (ctl->json) {
-		fputs("{\"policy\":", stdout);
-		policy_print_json(&c.policies[c.n_policies - 1]);
-		fputs(",\"file\":", stdout);
-		json_print_string(stdout, path);
-		printf(",\"daemon\":\"%s\"}\n", daemon);
+		struct json_object *doc = json_object_new_object();
+
+		json_object_object_add(doc, "policy", policy_to_json(&c.policies[c.n_policies - 1]));
+		json_out_add_string(doc, "file", path);
+		json_out_add_string(doc, "daemon", daemon);
+		(void)json_out_print(doc);
 	} else {
 		printf("Assigned policy %s: every user gets a directory ", p.name);
 		text_print_escaped(stdout, p.root);

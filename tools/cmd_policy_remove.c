@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "fileio.h"
+#include "json_out.h"
 #include "output.h"
 #include "policy_ctl.h"
 
@@ -193,11 +194,13 @@ int policy_remove(struct ctl *ctl, int argc, char **argv)
 	}
 
 	if (ctl->json) {
-		fputs("{\"policy\":", stdout);
-		policy_print_json(p);
-		fputs(",\"file\":", stdout);
-		json_print_string(stdout, etc_path);
-		printf(",\"action\":\"%s\",\"daemon\":\"%s\"}\n", over_vendor ? "masked" : "deleted", daemon);
+		struct json_object *doc = json_object_new_object();
+
+		json_object_object_add(doc, "policy", policy_to_json(p));
+		json_out_add_string(doc, "file", etc_path);
+		json_out_add_string(doc, "action", over_vendor ? "masked" : "deleted");
+		json_out_add_string(doc, "daemon", daemon);
+		(void)json_out_print(doc);
 	} else {
 		printf("Removed policy %s (root ", p->name);
 		text_print_escaped(stdout, p->root);

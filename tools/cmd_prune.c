@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "ctl.h"
+#include "json_out.h"
 #include "output.h"
 #include "prune.h"
 #include "units.h"
@@ -99,24 +100,29 @@ static void print_json(const struct prune *p)
 {
 	const struct prune_options *o = p->opts;
 
-	printf("{\"dry_run\":%s,\"mode\":\"%s\",\"target\":%llu,\"users\":[", o->dry_run ? "true" : "false",
-	       mode_name(o->mode), (unsigned long long)o->target);
+	struct json_object *doc = json_object_new_object(), *users = json_object_new_array();
+
+	json_out_add_bool(doc, "dry_run", o->dry_run);
+	json_out_add_string(doc, "mode", mode_name(o->mode));
+	json_out_add_uint(doc, "target", o->target);
 	for (size_t i = 0; i < p->n_trees; i++) {
 		const struct prune_tree *t = &p->trees[i];
 		struct passwd *pw = getpwuid(t->uid);
+		struct json_object *u = json_object_new_object();
 
-		fputs(i ? ",{\"user\":" : "{\"user\":", stdout);
-		if (pw)
-			json_print_string(stdout, pw->pw_name);
-		else
-			fputs("null", stdout);
-		printf(",\"uid\":%u,\"dir\":", (unsigned)t->uid);
-		json_print_string(stdout, t->name);
-		printf(",\"state\":\"%s\",\"files\":%llu,\"bytes\":%llu}", lk_key_state_to_string(t->state),
-		       (unsigned long long)t->deleted, (unsigned long long)t->freed);
+		json_object_object_add(u, "user", pw ? json_out_string(pw->pw_name) : NULL);
+		json_out_add_uint(u, "uid", t->uid);
+		json_out_add_string(u, "dir", t->name);
+		json_out_add_string(u, "state", lk_key_state_to_string(t->state));
+		json_out_add_uint(u, "files", t->deleted);
+		json_out_add_uint(u, "bytes", t->freed);
+		json_object_array_add(users, u);
 	}
-	printf("],\"files\":%llu,\"bytes\":%llu,\"satisfied\":%s}\n", (unsigned long long)p->deleted,
-	       (unsigned long long)p->freed, p->satisfied ? "true" : "false");
+	json_object_object_add(doc, "users", users);
+	json_out_add_uint(doc, "files", p->deleted);
+	json_out_add_uint(doc, "bytes", p->freed);
+	json_out_add_bool(doc, "satisfied", p->satisfied);
+	(void)json_out_print(doc);
 }
 
 /* s escaped for a terminal, left-aligned in width columns, then a space. */

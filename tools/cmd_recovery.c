@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "json_out.h"
 #include "output.h"
 #include "recovery_code.h"
 #include "slots.h"
@@ -84,9 +85,15 @@ static int print_code(const struct ctl *ctl, const char *user, uid_t uid, const 
 	int r;
 
 	if (ctl->json) {
-		fputs("{\"user\":", stdout);
-		json_print_string(stdout, user);
-		printf(",\"uid\":%u,\"code\":\"", (unsigned)uid);
+		/* The code goes straight from locked memory to the fd, never
+		 * into json-c's heap: json-c prints the document up to it. */
+		_cleanup_json_ struct json_object *o = json_out_user(user, uid);
+		const char *head = o ? json_object_to_json_string_ext(o, JSON_OUT_FLAGS) : NULL;
+
+		if (!head)
+			return ctl_fail(CTL_EXIT_FAILED, "recovery create", "out of memory");
+		/* head is {"user":...,"uid":N}: drop its '}' to go on */
+		printf("%.*s,\"code\":\"", (int)strlen(head) - 1, head);
 		r = ctl_write_secret(STDOUT_FILENO, code, strlen(code));
 		if (r == 0 && (fputs("\"}\n", stdout) == EOF || fflush(stdout) == EOF))
 			r = -EIO;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json_out.h"
 #include "output.h"
 #include "slots.h"
 
@@ -101,6 +102,6 @@ int cmd_rotate(struct ctl *ctl, int argc, char **argv)
 	if (r != 0)
 		return r;
 	if (ctl->json)
-		fputs("{\"user\":", stdout), json_print_string(stdout, user), printf(",\"uid\":%u,\"rotated\":true}\n", (unsigned)uid);
+		json_out_print_user_result(user, uid, "rotated");
 	return CTL_EXIT_OK;
 }

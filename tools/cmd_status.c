@@ -12,6 +12,7 @@
 #include "client.h"
 #include "ctl.h"
 #include "listing.h"
+#include "json_out.h"
 #include "output.h"
 #include "status_home.h"
 
@@ -55,91 +56,82 @@ static const char *current_name(uid_t uid)
 	return pw ? pw->pw_name : NULL;
 }
 
-static void json_string_or_null(const char *s)
+static struct json_object *json_slot(const struct ctl_slot *s)
 {
-	if (s && s[0])
-		json_print_string(stdout, s);
-	else
-		fputs("null", stdout);
+	struct json_object *o = json_object_new_object(), *kdf = json_object_new_object();
+
+	json_out_add_string(o, "kind", lk_slot_kind_to_string(s->kind));
+	json_out_add_uint(o, "id", s->id);
+	if (s->kdf.alg == LK_KDF_X25519) {
+		json_out_add_string(kdf, "algorithm", "x25519");
+	} else {
+		json_out_add_string(kdf, "algorithm", "argon2id");
+		json_out_add_uint(kdf, "t_cost", s->kdf.t_cost);
+		json_out_add_uint(kdf, "m_cost_kib", s->kdf.m_cost_kib);
+		json_out_add_uint(kdf, "parallelism", s->kdf.parallelism);
+	}
+	json_object_object_add(o, "kdf", kdf);
+	return o;
 }
 
-static void json_slot(const struct ctl_slot *s)
+static struct json_object *json_root(const struct ctl_root *e, bool with_user)
 {
-	printf("{\"kind\":\"%s\",\"id\":%u,\"kdf\":", lk_slot_kind_to_string(s->kind), s->id);
-	if (s->kdf.alg == LK_KDF_X25519)
-		fputs("{\"algorithm\":\"x25519\"}}", stdout);
-	else
-		printf("{\"algorithm\":\"argon2id\",\"t_cost\":%u,\"m_cost_kib\":%u,\"parallelism\":%u}}",
-		       s->kdf.t_cost, s->kdf.m_cost_kib, s->kdf.parallelism);
-}
-
-static void json_root(const struct ctl_root *e, bool with_user)
-{
+	struct json_object *o = json_object_new_object();
 	char key_id[2 * LK_KEY_ID_SIZE + 1];
 
 	hex_format(e->key_id, LK_KEY_ID_SIZE, key_id);
 	if (with_user) {
-		fputs("{\"user\":", stdout);
-		json_string_or_null(current_name(e->uid));
-		printf(",\"uid\":%u,", (unsigned)e->uid);
-	} else {
-		fputs("{", stdout);
+		json_object_object_add(o, "user", json_out_string_or_null(current_name(e->uid)));
+		json_out_add_uint(o, "uid", e->uid);
 	}
-	fputs("\"path\":", stdout);
-	json_print_string(stdout, e->path);
-	printf(",\"key_id\":\"%s\",\"state\":\"%s\"", key_id, lk_key_state_to_string(e->state));
-	if (with_user) {
-		if (e->has_sessions)
-			printf(",\"sessions\":%u", e->sessions);
-		else
-			fputs(",\"sessions\":null", stdout);
-	}
-	fputs("}", stdout);
+	json_out_add_string(o, "path", e->path);
+	json_out_add_string(o, "key_id", key_id);
+	json_out_add_string(o, "state", lk_key_state_to_string(e->state));
+	if (with_user)
+		json_object_object_add(o, "sessions",
+		                       e->has_sessions ? json_object_new_uint64(e->sessions) : NULL);
+	return o;
+}
+
+static struct json_object *json_user(const struct ctl_user *u, const struct ctl_root *roots, size_t n_roots,
+                                     const bool *shown)
+{
+	struct json_object *o = json_object_new_object(), *slots = json_object_new_array(),
+	                   *dirs = json_object_new_array();
+
+	json_object_object_add(o, "user", json_out_string_or_null(current_name(u->uid)));
+	json_out_add_uint(o, "uid", u->uid);
+	json_object_object_add(o, "account", json_out_string_or_null(u->account));
+	json_out_add_bool(o, "former_account", u->flags & LK_UF_OTHER_ACCOUNT);
+	json_out_add_bool(o, "enrolled", u->flags & LK_UF_ENROLLED);
+	json_out_add_bool(o, "key_held", u->flags & LK_UF_KEY_HELD);
+	json_out_add_uint(o, "sessions", u->sessions);
+	for (unsigned s = 0; s < u->n_slots; s++)
+		json_object_array_add(slots, json_slot(&u->slots[s]));
+	json_object_object_add(o, "slots", slots);
+	for (size_t r = 0; r < n_roots; r++)
+		if (shown[r] && roots[r].uid == u->uid)
+			json_object_array_add(dirs, json_root(&roots[r], false));
+	json_object_object_add(o, "directories", dirs);
+	return o;
 }
 
 static void print_json(const struct ctl_user *users, size_t n_users, const struct ctl_root *roots, size_t n_roots,
 		       const bool *shown, const char *plain_home)
 {
-	bool first = true;
+	struct json_object *doc = json_out_versioned(), *list = json_object_new_array(),
+	                   *policies = json_object_new_array();
 
-	printf("{\"schema_version\":%d,\"users\":[", CTL_JSON_SCHEMA_VERSION);
-	for (size_t i = 0; i < n_users; i++) {
-		const struct ctl_user *u = &users[i];
-		bool f = true;
-
-		fputs(i ? ",{\"user\":" : "{\"user\":", stdout);
-		json_string_or_null(current_name(u->uid));
-		printf(",\"uid\":%u,\"account\":", (unsigned)u->uid);
-		json_string_or_null(u->account);
-		printf(",\"former_account\":%s,\"enrolled\":%s,\"key_held\":%s,\"sessions\":%u,\"slots\":[",
-		       u->flags & LK_UF_OTHER_ACCOUNT ? "true" : "false", u->flags & LK_UF_ENROLLED ? "true" : "false",
-		       u->flags & LK_UF_KEY_HELD ? "true" : "false", u->sessions);
-		for (unsigned s = 0; s < u->n_slots; s++) {
-			fputs(s ? "," : "", stdout);
-			json_slot(&u->slots[s]);
-		}
-		fputs("],\"directories\":[", stdout);
-		for (size_t r = 0; r < n_roots; r++)
-			if (shown[r] && roots[r].uid == u->uid) {
-				fputs(f ? "" : ",", stdout);
-				f = false;
-				json_root(&roots[r], false);
-			}
-		fputs("]}", stdout);
-	}
-	fputs("],\"policies\":[", stdout);
+	for (size_t i = 0; i < n_users; i++)
+		json_object_array_add(list, json_user(&users[i], roots, n_roots, shown));
+	json_object_object_add(doc, "users", list);
 	for (size_t r = 0; r < n_roots; r++)
-		if (shown[r]) {
-			fputs(first ? "" : ",", stdout);
-			first = false;
-			json_root(&roots[r], true);
-		}
-	fputs("]", stdout);
-	if (plain_home) {
-		fputs(",\"home_not_encrypted\":", stdout);
-		json_print_string(stdout, plain_home);
-	}
-	fputs("}\n", stdout);
+		if (shown[r])
+			json_object_array_add(policies, json_root(&roots[r], true));
+	json_object_object_add(doc, "policies", policies);
+	if (plain_home)
+		json_out_add_string(doc, "home_not_encrypted", plain_home);
+	(void)json_out_print(doc);
 }
 
 /* "alice", or "bob (former account of uid 1002)" for a reused uid;

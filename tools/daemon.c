@@ -13,6 +13,7 @@
 #include "ctl.h"
 #include "kdf.h"
 #include "names.h"
+#include "json_out.h"
 #include "output.h"
 #include "passphrase.h"
 #include "secret.h"
@@ -44,12 +45,13 @@ static void record_errorf(const char *status, const char *fmt, ...)
 
 void ctl_print_json_error(int code)
 {
-	fprintf(stdout, "{\"schema_version\":%d,\"error\":{\"exit_status\":%d,\"status\":", CTL_JSON_SCHEMA_VERSION,
-		code);
-	json_print_string(stdout, first_error.set ? first_error.status : "failed");
-	fputs(",\"message\":", stdout);
-	json_print_string(stdout, first_error.set ? first_error.message : "failed");
-	fputs("}}\n", stdout);
+	struct json_object *doc = json_out_versioned(), *error = json_object_new_object();
+
+	json_out_add_uint(error, "exit_status", (unsigned)code);
+	json_out_add_string(error, "status", first_error.set ? first_error.status : "failed");
+	json_out_add_string(error, "message", first_error.set ? first_error.message : "failed");
+	json_object_object_add(doc, "error", error);
+	(void)json_out_print(doc);
 }
 
 int ctl_usage_error(const char *cmd, const char *fmt, ...)

@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "fscrypt_ioctl.h"
 #include "migrate_run.h"
+#include "json_out.h"
 #include "output.h"
 #include "units.h"
 
@@ -144,18 +145,20 @@ void migrate_print_plan(const struct migrate_run *m)
 	format_size(m->need_bytes, need);
 	format_size(m->free_bytes, have);
 	if (m->ctl->json) {
-		fputs("{\"dry_run\":true,\"operation\":", stdout);
-		json_print_string(stdout, m->op);
-		fputs(",\"dir\":", stdout);
-		json_print_string(stdout, m->dir);
-		printf(",\"uid\":%u,\"files\":%llu,\"dirs\":%llu,\"bytes\":%llu,\"allocated\":%llu,"
-		       "\"need_bytes\":%llu,\"free_bytes\":%llu,\"copy\":",
-		       (unsigned)m->uid, (unsigned long long)m->totals.files,
-		       (unsigned long long)m->totals.dirs, (unsigned long long)m->totals.bytes,
-		       (unsigned long long)m->totals.alloc_bytes, (unsigned long long)m->need_bytes,
-		       (unsigned long long)m->free_bytes);
-		json_print_string(stdout, m->sibling_path);
-		puts("}");
+		struct json_object *doc = json_object_new_object();
+
+		json_out_add_bool(doc, "dry_run", true);
+		json_out_add_string(doc, "operation", m->op);
+		json_out_add_string(doc, "dir", m->dir);
+		json_out_add_uint(doc, "uid", m->uid);
+		json_out_add_uint(doc, "files", m->totals.files);
+		json_out_add_uint(doc, "dirs", m->totals.dirs);
+		json_out_add_uint(doc, "bytes", m->totals.bytes);
+		json_out_add_uint(doc, "allocated", m->totals.alloc_bytes);
+		json_out_add_uint(doc, "need_bytes", m->need_bytes);
+		json_out_add_uint(doc, "free_bytes", m->free_bytes);
+		json_out_add_string(doc, "copy", m->sibling_path);
+		(void)json_out_print(doc);
 		return;
 	}
 	fputs(enc ? "Plan: encrypt " : "Plan: decrypt ", stdout);

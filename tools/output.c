@@ -4,9 +4,7 @@
 
 #include "output.h"
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid (RFC 3629:
- * no overlong forms, no surrogates, nothing above U+10FFFF). */
-static size_t utf8_valid_len(const unsigned char *s)
+size_t utf8_valid_len(const unsigned char *s)
 {
 	unsigned char c = s[0];
 	size_t n;
@@ -37,64 +35,6 @@ static size_t utf8_valid_len(const unsigned char *s)
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return n;
-}
-
-void json_print_string(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	fputc('"', f);
-	while (*p) {
-		unsigned char c = *p;
-		size_t n;
-
-		switch (c) {
-		case '"':
-			fputs("\\\"", f);
-			p++;
-			continue;
-		case '\\':
-			fputs("\\\\", f);
-			p++;
-			continue;
-		case '\b':
-			fputs("\\b", f);
-			p++;
-			continue;
-		case '\f':
-			fputs("\\f", f);
-			p++;
-			continue;
-		case '\n':
-			fputs("\\n", f);
-			p++;
-			continue;
-		case '\r':
-			fputs("\\r", f);
-			p++;
-			continue;
-		case '\t':
-			fputs("\\t", f);
-			p++;
-			continue;
-		default:
-			break;
-		}
-		if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\u%04x", c);
-			p++;
-			continue;
-		}
-		n = utf8_valid_len(p);
-		if (n == 0) {
-			fputs("\\ufffd", f);
-			p++;
-			continue;
-		}
-		fwrite(p, 1, n, f);
-		p += n;
-	}
-	fputc('"', f);
 }
 
 void text_print_escaped(FILE *f, const char *s)

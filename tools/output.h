@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Output of untrusted strings (paths, user names) as JSON or terminal text. */
+/* Output of untrusted strings (paths, user names) as terminal text. */
 #ifndef LK_CTL_OUTPUT_H
 #define LK_CTL_OUTPUT_H
 
@@ -7,13 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/*
- * Write s as a JSON string literal, quotes included. '"', '\\' and control
- * characters are escaped; valid UTF-8 passes through; each byte of an
- * invalid UTF-8 sequence becomes U+FFFD, because JSON must be UTF-8 and a
- * path may be any bytes.
- */
-void json_print_string(FILE *f, const char *s);
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid (RFC 3629:
+ * no overlong forms, no surrogates, nothing above U+10FFFF). */
+size_t utf8_valid_len(const unsigned char *s);
 
 /* Write s for a terminal: control characters, DEL and backslash become
  * \xNN / \\ so a hostile path cannot move the cursor or fake table rows. */

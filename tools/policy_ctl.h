@@ -9,6 +9,8 @@
 #include "ctl.h"
 #include "policy/config.h"
 
+struct json_object;
+
 /* --config-dir and --vendor-dir. */
 struct policy_dirs {
 	const char *etc;
@@ -53,7 +55,7 @@ void policy_dropin_path(const char *dir, const char *name, char *out, size_t siz
 int policy_open_dropin_dir(const char *op, const char *etc, bool create);
 
 /* One policy as a JSON object, the keys of `policy list --json`. */
-void policy_print_json(const struct lk_cache_policy *p);
+struct json_object *policy_to_json(const struct lk_cache_policy *p);
 
 /* "--name", "--mode"... applied to p by the parser's own checks: 0 or a
  * usage error (printed). */

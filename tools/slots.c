@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "machine_id.h"
+#include "json_out.h"
 #include "output.h"
 #include "slots.h"
 
@@ -255,9 +256,7 @@ void ctl_print_reset_done(const struct ctl *ctl, const char *user, uid_t uid, co
 	FILE *hints = ctl->json ? stderr : stdout;
 
 	if (ctl->json) {
-		fputs("{\"user\":", stdout);
-		json_print_string(stdout, user);
-		printf(",\"uid\":%u,\"reset\":true}\n", (unsigned)uid);
+		json_out_print_user_result(user, uid, "reset");
 	} else {
 		printf("Set a new latchkey passphrase for %s.\n", user);
 	}
