@@ -19,21 +19,21 @@
 #include "daemon.h"
 #include "log.h"
 #include "log_event.h"
-#include "policy_root.h"
+#include "root.h"
 #include "provision.h"
 
 /* Stale temporaries of a crash, and early word of a root that cannot work. */
 static void sweep_roots(struct daemon *d)
 {
-	for (unsigned i = 0; i < d->config.n_policies; i++)
-		provision_sweep(&d->config.policies[i]);
+	for (unsigned i = 0; i < d->config.n_cache_policies; i++)
+		provision_sweep(&d->config.cache_policies[i]);
 }
 
 static void log_config(const struct lk_config *c)
 {
 	log_info("configuration: lock_on_logout=%s lock_delay=%ums, %u per-user polic%s",
-		 c->lock_on_logout ? "yes" : "no", c->lock_delay_ms, c->n_policies,
-		 c->n_policies == 1 ? "y" : "ies");
+		 c->lock_on_logout ? "yes" : "no", c->lock_delay_ms, c->n_cache_policies,
+		 c->n_cache_policies == 1 ? "y" : "ies");
 }
 
 /* A root whose ancestor a user could change is refused like a syntax
@@ -42,8 +42,8 @@ static int check_ancestors(const struct lk_config *c, char *err_text, size_t siz
 {
 	char why[512];
 
-	for (unsigned i = 0; i < c->n_policies; i++) {
-		const struct lk_cache_policy *pol = &c->policies[i];
+	for (unsigned i = 0; i < c->n_cache_policies; i++) {
+		const struct lk_cache_policy *pol = &c->cache_policies[i];
 		/* A path that cannot be walked (missing, a symlink on the way)
 		 * is refused at provisioning, with its own fix. */
 		if (lk_ancestors_check(pol->root, why, sizeof(why)) <= 0)
@@ -81,7 +81,7 @@ void daemon_provision_user(struct daemon *d, struct user *u, unsigned *ret_done,
 	_cleanup_free_ struct lk_index *ix = NULL;
 	struct passwd pw, *pwp = NULL;
 	char buf[4096];
-	unsigned done = 0, failed = 0, n = d->config.n_policies;
+	unsigned done = 0, failed = 0, n = d->config.n_cache_policies;
 	bool recorded = false;
 	int r;
 
@@ -104,13 +104,13 @@ void daemon_provision_user(struct daemon *d, struct user *u, unsigned *ret_done,
 	r = store_load_index(&d->store, u->uid, ix);
 	if (r < 0) {
 		log_error_errno(
-		    r, "cannot provision cache directories for uid %u: the policy index is unreadable",
+		    r, "cannot provision cache directories for uid %u: the root index is unreadable",
 		    (unsigned)u->uid);
 		goto out;
 	}
 	failed = 0;
 	for (unsigned i = 0; i < n; i++) {
-		r = provision_policy(ix, &d->config.policies[i], u->uid, pw.pw_gid, pw.pw_name, u->p,
+		r = provision_policy(ix, &d->config.cache_policies[i], u->uid, pw.pw_gid, pw.pw_name, u->p,
 				     &res[i]);
 		if (r < 0)
 			failed++;
@@ -125,13 +125,13 @@ void daemon_provision_user(struct daemon *d, struct user *u, unsigned *ret_done,
 		if (r < 0) {
 			log_error_errno(
 			    r,
-			    "cannot save the policy index of uid %u: locking the cache directories just "
+			    "cannot save the root index of uid %u: locking the cache directories just "
 			    "provisioned, since logout would not",
 			    (unsigned)u->uid);
 			for (unsigned i = 0; i < n; i++) {
 				bool busy;
 				if (res[i].recorded &&
-				    policy_root_lock(u->uid, res[i].path, res[i].key_id, &busy) == 0) {
+				    root_lock(u->uid, res[i].path, res[i].key_id, &busy) == 0) {
 					done -= res[i].outcome != PROVISION_PRESENT;
 					failed++;
 				}
@@ -140,7 +140,7 @@ void daemon_provision_user(struct daemon *d, struct user *u, unsigned *ret_done,
 	}
 	for (unsigned i = 0; i < n; i++)
 		if (res[i].outcome == PROVISION_CREATED)
-			provision_sync_root(&d->config.policies[i]);
+			provision_sync_root(&d->config.cache_policies[i]);
 out:
 	if (ret_done)
 		*ret_done = done;

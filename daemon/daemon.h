@@ -7,8 +7,8 @@
 #include <systemd/sd-event.h>
 #include <systemd/sd-login.h>
 
-#include "policy/config.h"
-#include "policy_index.h"
+#include "config/config.h"
+#include "root_index.h"
 #include "sessions.h"
 #include "store.h"
 #include "users.h"

@@ -17,7 +17,7 @@
 #include "daemon.h"
 #include "home_create.h"
 #include "log.h"
-#include "policy_root.h"
+#include "root.h"
 #include "root_ops.h"
 
 #define HOME_MODE_DEFAULT 0700
@@ -82,7 +82,7 @@ uint32_t home_create(struct daemon *d, uid_t uid, const struct passwd *pw,
 	slash = strrchr(dir, '/');
 	*slash = '\0';
 	base = slash + 1;
-	r = policy_root_open(dir[0] ? dir : "/", &parent);
+	r = root_open(dir[0] ? dir : "/", &parent);
 	if (r < 0) {
 		log_error_errno(r, "create_home: cannot open the parent of %s", pw->pw_dir);
 		return 0;
@@ -100,7 +100,7 @@ uint32_t home_create(struct daemon *d, uid_t uid, const struct passwd *pw,
 		log_error_errno(-errno, "create_home: cannot create %s", pw->pw_dir);
 		return 0;
 	}
-	r = policy_root_create(uid, pw->pw_gid, p, pw->pw_dir, key_id, &why);
+	r = root_create(uid, pw->pw_gid, p, pw->pw_dir, key_id, &why);
 	if (r < 0) {
 		log_error("create_home: cannot encrypt %s: %s; removed it again", pw->pw_dir,
 		          why ? why : "error");
@@ -110,7 +110,7 @@ uint32_t home_create(struct daemon *d, uid_t uid, const struct passwd *pw,
 	r = record(d, uid, key_id, pw->pw_dir);
 	if (r < 0)
 		log_error_errno(r, "create_home: %s encrypted, but the index could not be saved", pw->pw_dir);
-	r = policy_root_open(pw->pw_dir, &fd);
+	r = root_open(pw->pw_dir, &fd);
 	if (r == 0 && fchmod(fd, home_mode()) < 0)
 		r = -errno;
 	if (r == 0)

@@ -10,7 +10,7 @@
  * Locking a v1 policy takes more than removing the key: inodes opened while
  * it was present keep their per-file keys until they are evicted
  * (fscrypt.rst, "Legacy method"), hence keyring_v1_drop_caches() (and the check
- * of the policy root in policy_root.c).
+ * of the encrypted root in root.c).
  */
 #ifndef LKD_KEYRING_V1_H
 #define LKD_KEYRING_V1_H

@@ -7,7 +7,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "log_event.h"
-#include "policy_root.h"
+#include "root.h"
 #include "root_id.h"
 #include "root_ops.h"
 
@@ -30,7 +30,7 @@ int daemon_load_index_fresh(struct daemon *d, uid_t uid, struct lk_index *ix)
 int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked, unsigned *ret_failed,
 		       unsigned *ret_total, unsigned *ret_gone)
 {
-	struct policy_root_async v1_async = {d->event, daemon_v1_unlocked, d->v1_wait};
+	struct root_async v1_async = {d->event, daemon_v1_unlocked, d->v1_wait};
 	struct logout_filter f;
 	struct lk_index ix;
 	unsigned ok = 0, failed = 0, total = 0, done = 0, refused = 0, gone = 0;

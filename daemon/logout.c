@@ -14,7 +14,7 @@
 #include "daemon.h"
 #include "fscrypt_ioctl.h"
 #include "log.h"
-#include "policy_root.h"
+#include "root.h"
 #include "provision.h"
 #include "root_ops.h"
 
@@ -134,10 +134,10 @@ const struct lk_cache_policy *logout_filter_policy(const struct logout_filter *f
 
 	if (!f->user[0])
 		return NULL;
-	for (unsigned i = 0; i < f->config->n_policies; i++)
-		if (provision_path(&f->config->policies[i], f->user, f->uid, mine, sizeof(mine)) == 0 &&
+	for (unsigned i = 0; i < f->config->n_cache_policies; i++)
+		if (provision_path(&f->config->cache_policies[i], f->user, f->uid, mine, sizeof(mine)) == 0 &&
 		    strcmp(mine, path) == 0)
-			return &f->config->policies[i];
+			return &f->config->cache_policies[i];
 	return NULL;
 }
 

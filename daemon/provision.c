@@ -36,8 +36,8 @@
 #include "log.h"
 #include "log_event.h"
 #include "names.h"
-#include "policy_index.h"
-#include "policy_root.h"
+#include "root_index.h"
+#include "root.h"
 #include "provision.h"
 #include "root_id.h"
 #include "wrapped_key.h"
@@ -109,7 +109,7 @@ static const char *file_type(mode_t m)
 	}
 }
 
-/* The policy root: a root-owned directory nobody else may write, on a
+/* The encrypted root: a root-owned directory nobody else may write, on a
  * filesystem that can encrypt, not itself encrypted. */
 static int open_root(const struct lk_cache_policy *pol, uid_t uid, int *ret_fd, struct stat *ret_st)
 {
@@ -119,7 +119,7 @@ static int open_root(const struct lk_cache_policy *pol, uid_t uid, int *ret_fd, 
 	struct stat st;
 	int r;
 
-	r = policy_root_open(pol->root, &fd);
+	r = root_open(pol->root, &fd);
 	/* O_DIRECTORY|O_NOFOLLOW on a final symlink says ENOTDIR; the lstat
 	 * only picks the message, nothing is done through it. */
 	if (r == -ENOTDIR && lstat(pol->root, &st) == 0 && S_ISLNK(st.st_mode))
@@ -239,14 +239,14 @@ static int adopt_existing(struct lk_index *ix, const struct lk_cache_policy *pol
 	r = lk_fscrypt_get_policy(fd, &ep);
 	if (r == -ENODATA)
 		return refuse(-EPERM, pol, uid, path, "it is not encrypted (%s)",
-			      policy_root_dir_is_empty(fd) > 0 ? "empty" : "and has files in it");
+			      root_dir_is_empty(fd) > 0 ? "empty" : "and has files in it");
 	if (r < 0)
 		return refuse(r, pol, uid, path, "%s", lk_fscrypt_strerror(r, "get policy"));
 	if (ep.version != 2)
 		return refuse(-EPERM, pol, uid, path, "it has a v%u encryption policy, not one of latchkey's",
 			      (unsigned)ep.version);
 	lk_hex(ep.key_id, LK_KEY_ID_SIZE, hex);
-	r = policy_root_read_wrapped_key(fd, uid, blob);
+	r = root_read_wrapped_key(fd, uid, blob);
 	if (r < 0)
 		return refuse(r, pol, uid, path,
 			      "it is encrypted with key %s but has no usable wrapped key for uid %u "
@@ -272,7 +272,7 @@ static int adopt_existing(struct lk_index *ix, const struct lk_cache_policy *pol
 	 * proves the copy belongs to this user's protector key. */
 	r = lk_fscrypt_key_status(fd, ep.key_id, &state, NULL);
 	if (r < 0 || state != LK_KEY_PRESENT) {
-		r = policy_root_unlock_fd(fd, uid, p, path, ep.key_id);
+		r = root_unlock_fd(fd, uid, p, path, ep.key_id);
 		if (r < 0)
 			return refuse(r, pol, uid, path,
 				      "its wrapped key does not open with the user's protector key "
@@ -285,7 +285,7 @@ static int adopt_existing(struct lk_index *ix, const struct lk_cache_policy *pol
 	r = record_in_index(ix, root_fd, fd, ep.key_id, path, res);
 	if (r < 0) {
 		/* Unrecorded, nothing would lock it at logout: lock it now. */
-		policy_root_lock(uid, path, ep.key_id, &busy);
+		root_lock(uid, path, ep.key_id, &busy);
 		return log_error_errno(
 		    r,
 		    "policy %s: %s of uid %u is ours but cannot be recorded in the index (full?): "
@@ -361,7 +361,7 @@ static int create_new(struct lk_index *ix, const struct lk_cache_policy *pol, in
 		goto fail;
 	}
 	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || st.st_dev != root_st->st_dev ||
-	    policy_root_dir_is_empty(fd) != 1) {
+	    root_dir_is_empty(fd) != 1) {
 		r = log_error_errno(-EPERM,
 				    "policy %s: the temporary directory %s/%s is not the empty root-owned "
 				    "directory just made: giving up",
@@ -369,7 +369,7 @@ static int create_new(struct lk_index *ix, const struct lk_cache_policy *pol, in
 		goto fail;
 	}
 
-	r = policy_root_seal(fd, uid, p, &modes, false, path, id, &why);
+	r = root_seal(fd, uid, p, &modes, false, path, id, &why);
 	if (r < 0) {
 		log_error("policy %s: cannot encrypt a new directory for uid %u in %s: %s", pol->name,
 			  (unsigned)uid, pol->root, why ?: strerror(-r));
@@ -473,7 +473,7 @@ void provision_sync_root(const struct lk_cache_policy *pol)
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	r = policy_root_open(pol->root, &fd);
+	r = root_open(pol->root, &fd);
 	if (r >= 0 && fsync(fd) < 0)
 		r = -errno;
 	if (r < 0)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Per-user directories of shared caches: <policy root>/<subdir for the
+/* Per-user directories of shared caches: <encrypted root>/<subdir for the
  * user>, created by the daemon itself, encrypted with a key of the user's
  * own, and unlocked at login. Everything below the root works on fds; an
  * entry that is not exactly what the daemon would have made is refused,
@@ -13,8 +13,8 @@
 #include <sys/types.h>
 
 #include "latchkey/format.h"
-#include "policy/config.h"
-#include "policy_index.h"
+#include "config/config.h"
+#include "root_index.h"
 
 enum provision_outcome {
 	PROVISION_REFUSED,  /* refused or failed: the return value says why */

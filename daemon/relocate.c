@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * RELOCATE: a policy root moved (latchkeyctl migrate swaps the encrypted
+ * RELOCATE: a encrypted root moved (latchkeyctl migrate swaps the encrypted
  * copy into the original's place with RENAME_EXCHANGE, so the directory
  * keeps its inode under a new path) or was removed (latchkeyctl decrypt).
  * The index is only a hint where to look, but lock, unlock and status
@@ -17,7 +17,7 @@
 #include "crypto.h"
 #include "daemon.h"
 #include "log.h"
-#include "policy_root.h"
+#include "root.h"
 #include "root_ops.h"
 #include "wrapped_key.h"
 
@@ -37,7 +37,7 @@ static int check_root_at(uid_t uid, const char *path, const uint8_t key_id[LK_KE
 	uint8_t blob[LK_WRAPPED_KEY_SIZE];
 	int r;
 
-	r = policy_root_open(path, &fd);
+	r = root_open(path, &fd);
 	if (r < 0) {
 		*why = r == -ELOOP ? "the path contains a symbolic link" : "cannot open the directory";
 		return r;
@@ -47,7 +47,7 @@ static int check_root_at(uid_t uid, const char *path, const uint8_t key_id[LK_KE
 		*why = "the directory does not carry that key's policy";
 		return r < 0 ? r : -EINVAL;
 	}
-	r = policy_root_read_wrapped_key(fd, uid, blob);
+	r = root_read_wrapped_key(fd, uid, blob);
 	if (r < 0) {
 		*why = "the directory has no wrapped key for this user";
 		return r;
@@ -68,7 +68,7 @@ static int forget_root(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_
 
 	if (!dir)
 		return -ENOMEM;
-	r = policy_root_open(path, &fd);
+	r = root_open(path, &fd);
 	if (r == 0 && lk_fscrypt_get_policy(fd, &pol) == 0 &&
 	    memcmp(pol.key_id, key_id, LK_KEY_ID_SIZE) == 0) {
 		*why = "the directory still carries that key's policy";
@@ -79,7 +79,7 @@ static int forget_root(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_
 		slash[1] = '\0';
 	else
 		*slash = '\0';
-	r = policy_root_open(dir, &parent);
+	r = root_open(dir, &parent);
 	if (r < 0) {
 		*why = "cannot open the parent directory";
 		return r;
@@ -117,7 +117,7 @@ uint32_t daemon_relocate_root(struct daemon *d, uid_t uid, const uint8_t key_id[
 	lk_hex(key_id, LK_KEY_ID_SIZE, hex);
 	r = store_load_index(&d->store, uid, &ix);
 	if (r < 0) {
-		*why = "cannot read the policy index";
+		*why = "cannot read the root index";
 		return LK_E_INTERNAL;
 	}
 	i = find_entry(&ix, key_id);
@@ -145,7 +145,7 @@ uint32_t daemon_relocate_root(struct daemon *d, uid_t uid, const uint8_t key_id[
 	}
 	r = store_save_index(&d->store, uid, &ix);
 	if (r < 0) {
-		*why = "cannot save the policy index";
+		*why = "cannot save the root index";
 		log_error_errno(r, "relocate: cannot save the index of uid %u", (unsigned)uid);
 		return LK_E_INTERNAL;
 	}

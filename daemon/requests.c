@@ -15,7 +15,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "log_event.h"
-#include "policy_root.h"
+#include "root.h"
 #include "replies.h"
 #include "root_id.h"
 #include "root_ops.h"
@@ -568,7 +568,7 @@ static void handle_status(struct conn *c, const struct lk_msg *req)
 			r = send_status_of(c, uids[i], filter, &count);
 	}
 	if (r < 0) {
-		reply_error(c, LK_E_INTERNAL, r, "cannot read the policy index");
+		reply_error(c, LK_E_INTERNAL, r, "cannot read the root index");
 		return;
 	}
 	lk_msg_init(d->rep, LK_REP_STATUS_END, req->seq);
@@ -629,7 +629,7 @@ static void handle_enroll(struct conn *c, const struct lk_msg *req)
 	 * whichever account has the uid next (trust on first use). */
 	r = account_record(c->d, req->uid, name);
 	if (r < 0) {
-		reply_error(c, LK_E_INTERNAL, r, "cannot write the policy index");
+		reply_error(c, LK_E_INTERNAL, r, "cannot write the root index");
 		return;
 	}
 	r = store_save_protector(&c->d->store, &pr);
@@ -704,17 +704,17 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 
 	r = store_load_index(&d->store, req->uid, &ix);
 	if (r < 0) {
-		reply_error(c, LK_E_INTERNAL, r, "cannot read the policy index");
+		reply_error(c, LK_E_INTERNAL, r, "cannot read the root index");
 		return;
 	}
 	if (ix.n >= LK_MAX_INDEX_ENTRIES) {
-		reply_error(c, LK_E_INVALID, ENOSPC, "too many policy roots for this user");
+		reply_error(c, LK_E_INVALID, ENOSPC, "too many encrypted roots for this user");
 		return;
 	}
 	if (flags & LK_EF_V1)
-		r = policy_root_create_v1(req->uid, pw.pw_gid, p.ptr, req->path, key_id, &why);
+		r = root_create_v1(req->uid, pw.pw_gid, p.ptr, req->path, key_id, &why);
 	else
-		r = policy_root_create(req->uid, pw.pw_gid, p.ptr, req->path, key_id, &why);
+		r = root_create(req->uid, pw.pw_gid, p.ptr, req->path, key_id, &why);
 	if (r < 0) {
 		reply_error(c, r == -EEXIST ? LK_E_EXISTS : r == -EOPNOTSUPP ? LK_E_UNSUPPORTED : LK_E_INVALID, r, why);
 		return;
@@ -723,7 +723,7 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 	if (r >= 0)
 		r = store_save_index(&d->store, req->uid, &ix);
 	if (r < 0) {
-		reply_error(c, LK_E_INTERNAL, r, "directory encrypted, but the policy index could not be saved");
+		reply_error(c, LK_E_INTERNAL, r, "directory encrypted, but the root index could not be saved");
 		return;
 	}
 	/* The directory was left unlocked; remember P so that the lock (at

@@ -40,7 +40,7 @@ void handle_forget(struct conn *c, const struct lk_msg *req)
 	}
 	r = store_load_index(&d->store, req->uid, ix);
 	if (r < 0) {
-		reply_error(c, LK_E_INTERNAL, r, "cannot read the policy index");
+		reply_error(c, LK_E_INTERNAL, r, "cannot read the root index");
 		return;
 	}
 	i = lk_index_find_key(ix, req->key_id);
@@ -61,7 +61,7 @@ void handle_forget(struct conn *c, const struct lk_msg *req)
 	lk_index_remove(ix, path);
 	r = store_save_index(&d->store, req->uid, ix);
 	if (r < 0) {
-		reply_error(c, LK_E_INTERNAL, r, "cannot write the policy index");
+		reply_error(c, LK_E_INTERNAL, r, "cannot write the root index");
 		return;
 	}
 	log_info("uid %u: forgot %s (key %s)", (unsigned)req->uid, path, hex);

@@ -14,7 +14,7 @@
 #include "fscrypt_ioctl.h"
 #include "log.h"
 #include "mountinfo.h"
-#include "policy_root.h"
+#include "root.h"
 #include "root_id.h"
 
 /* FS_IOC_GETFSUUID (Linux 6.7) and its ext4 predecessor (6.0); Debian 12's
@@ -87,7 +87,7 @@ int root_id_fill(int fd, struct lk_root_identity *ret)
 	if (r < 0)
 		return r;
 	if (!id.has_handle)
-		log_warning("cannot make a file handle for a policy root: it will not be found if moved");
+		log_warning("cannot make a file handle for a encrypted root: it will not be found if moved");
 	id.has_uuid = fs_uuid(fd, id.uuid) == 0;
 	*ret = id;
 	return 0;
@@ -115,7 +115,7 @@ static int try_mount(const struct lk_mount *m, void *userdata)
 
 	if (!fs_type_allowed(m->fstype) || (!ff->by_uuid && !dev_match) || (ff->by_uuid && dev_match))
 		return 0;
-	if (policy_root_open(m->point, &fd) < 0 || fstat(fd, &st) < 0 ||
+	if (root_open(m->point, &fd) < 0 || fstat(fd, &st) < 0 ||
 	    major(st.st_dev) != m->major || minor(st.st_dev) != m->minor)
 		return 0; /* over-mounted, or a symlink on the way */
 	if (ff->id->has_uuid && (fs_uuid(fd, uuid) < 0 || memcmp(uuid, ff->id->uuid, LK_FS_UUID_SIZE) != 0))
@@ -174,7 +174,7 @@ static void current_path(int fd, const struct stat *st, char path[LK_PATH_MAX + 
 	if (n <= 0 || (size_t)n > LK_PATH_MAX)
 		return;
 	buf[n] = '\0';
-	if (lk_path_is_valid(buf) < 0 || policy_root_open(buf, &check) < 0 || fstat(check, &st2) < 0 ||
+	if (lk_path_is_valid(buf) < 0 || root_open(buf, &check) < 0 || fstat(check, &st2) < 0 ||
 	    st2.st_dev != st->st_dev || st2.st_ino != st->st_ino)
 		return;
 	memcpy(path, buf, (size_t)n + 1);
@@ -204,7 +204,7 @@ int root_id_open(const struct lk_root_identity *id, const char *hint, int *ret_f
 		return -ENOENT;
 	/* The common case, a root that stayed where it was, needs no look
 	 * at the mount table: the hint names a directory with our handle. */
-	if (hint && policy_root_open(hint, &fd) == 0) {
+	if (hint && root_open(hint, &fd) == 0) {
 		if (handle_matches(fd, id) && fstat(fd, &st) == 0 && st.st_nlink > 0) {
 			strcpy(path, hint);
 			*ret_fd = TAKE_FD(fd);
@@ -248,7 +248,7 @@ static bool identify_by_path(struct lk_index_entry *e)
 	_cleanup_close_ int fd = -1;
 	struct lk_fscrypt_policy pol;
 
-	return policy_root_open(e->path, &fd) == 0 && lk_fscrypt_get_policy(fd, &pol) == 0 &&
+	return root_open(e->path, &fd) == 0 && lk_fscrypt_get_policy(fd, &pol) == 0 &&
 	       memcmp(pol.key_id, e->key_id, LK_KEY_ID_SIZE) == 0 && root_id_fill(fd, &e->id) == 0;
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A policy root's identity, independent of its path: the filesystem (UUID,
+ * A encrypted root's identity, independent of its path: the filesystem (UUID,
  * and the device number at the last sighting) and a file handle. A root
  * that was renamed or moved is found by its handle; a lock needs only the
  * filesystem, since the key is removed by its identifier through the
@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "policy_index.h"
+#include "root_index.h"
 
 /* Record the identity of the directory fd: filesystem UUID (when the kernel
  * reports one), device number, and file handle. */

@@ -8,7 +8,7 @@
 #include "fscrypt_ioctl.h"
 #include "log.h"
 #include "log_event.h"
-#include "policy_root.h"
+#include "root.h"
 #include "root_id.h"
 #include "root_ops.h"
 #include "wrapped_key.h"
@@ -18,7 +18,7 @@ int root_index_put(struct lk_index *ix, const uint8_t key_id[LK_KEY_ID_SIZE], co
 	_cleanup_close_ int fd = -1;
 	int i = lk_index_put(ix, key_id, path);
 
-	if (i >= 0 && policy_root_open(path, &fd) == 0)
+	if (i >= 0 && root_open(path, &fd) == 0)
 		(void)root_id_fill(fd, &ix->e[i].id);
 	return i;
 }
@@ -30,12 +30,12 @@ int root_open_entry(const struct lk_index_entry *e, int *ret_fd)
 	if (e->gone)
 		return -ESTALE;
 	if (!e->id.has_handle)
-		return policy_root_open(e->path, ret_fd);
+		return root_open(e->path, ret_fd);
 	return root_id_open(&e->id, e->path, ret_fd, path);
 }
 
 int root_unlock_entry(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const struct lk_index_entry *e,
-		      const struct policy_root_async *a)
+		      const struct root_async *a)
 {
 	_cleanup_close_ int fd = -1;
 	char path[LK_PATH_MAX + 1];
@@ -44,14 +44,14 @@ int root_unlock_entry(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const s
 	if (e->gone)
 		return -ESTALE;
 	if (!e->id.has_handle)
-		return policy_root_unlock_async(a, uid, p, e->path, e->key_id);
+		return root_unlock_async(a, uid, p, e->path, e->key_id);
 	r = root_id_open(&e->id, e->path, &fd, path);
 	if (r == -ESTALE)
 		return r;
 	if (r < 0)
-		return log_error_errno(r, "cannot find policy root %s by its handle: %s", e->path,
+		return log_error_errno(r, "cannot find encrypted root %s by its handle: %s", e->path,
 				       r == -ENODEV ? "its filesystem is not mounted" : strerror(-r));
-	return policy_root_unlock_fd_async(a, fd, uid, p, path[0] ? path : e->path, e->key_id);
+	return root_unlock_fd_async(a, fd, uid, p, path[0] ? path : e->path, e->key_id);
 }
 
 /* The path to use for what only works by path (v1 roots): where the handle
@@ -76,7 +76,7 @@ int root_lock_entry(uid_t uid, const struct lk_index_entry *e, bool *ret_busy, b
 	*ret_was_locked = false;
 	if (lk_key_id_is_v1(e->key_id) || !root_id_known(&e->id)) {
 		best_path(e, path);
-		return policy_root_lock(uid, path, e->key_id, ret_busy);
+		return root_lock(uid, path, e->key_id, ret_busy);
 	}
 	lk_hex(e->key_id, LK_KEY_ID_SIZE, hex);
 	r = root_id_open_fs(&e->id, &fd);
@@ -118,7 +118,7 @@ void root_status_entry(uid_t uid, const struct lk_index_entry *e, uint32_t *ret_
 	}
 	if (lk_key_id_is_v1(e->key_id) || !root_id_known(&e->id)) {
 		best_path(e, path);
-		policy_root_status(uid, path, e->key_id, ret_state);
+		root_status(uid, path, e->key_id, ret_state);
 		return;
 	}
 	if (root_id_open_fs(&e->id, &fd) < 0) {

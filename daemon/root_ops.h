@@ -9,9 +9,9 @@
 #include <sys/types.h>
 
 #include "latchkey/format.h"
-#include "policy_index.h"
+#include "root_index.h"
 
-struct policy_root_async;
+struct root_async;
 
 /* lk_index_put, with the identity (filesystem, file handle) of the directory
  * now at path recorded too, so that a rename before the next login loses
@@ -27,12 +27,12 @@ int root_open_entry(const struct lk_index_entry *e, int *ret_fd);
  * refresh reported it). With a, a v1 key's keyring child is watched in the
  * event loop and 1 means a->done reports the outcome. */
 int root_unlock_entry(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const struct lk_index_entry *e,
-		      const struct policy_root_async *a);
+		      const struct root_async *a);
 
 /*
  * Lock e. A v2 key is removed by its identifier on the mount root of the
  * recorded filesystem: no path is needed, so a renamed, moved or deleted
- * root locks too. *ret_busy as policy_root_lock; *ret_was_locked when the
+ * root locks too. *ret_busy as root_lock; *ret_was_locked when the
  * key was not in the kernel (v2 only; v1 cannot tell).
  */
 int root_lock_entry(uid_t uid, const struct lk_index_entry *e, bool *ret_busy, bool *ret_was_locked);

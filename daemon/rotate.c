@@ -34,7 +34,7 @@
 #include "daemon.h"
 #include "fileio.h"
 #include "log.h"
-#include "policy_root.h"
+#include "root.h"
 #include "root_ops.h"
 #include "secret.h"
 #include "wrapped_key.h"
@@ -145,7 +145,7 @@ static int reseal_root(uid_t uid, const struct lk_index_entry *e, const uint8_t 
 	r = root_open_entry(e, &fd);
 	if (r < 0)
 		return r;
-	r = policy_root_read_wrapped_key(fd, uid, blob);
+	r = root_read_wrapped_key(fd, uid, blob);
 	if (r < 0)
 		return r;
 	kind = lk_wrapped_key_kind(blob, sizeof(blob));
@@ -238,9 +238,9 @@ static int prepare(struct daemon *d, uid_t uid, const struct lk_index *ix, const
 			continue; /* deleted: no wrapped key left to reseal */
 		if (r < 0) {
 			log_error_errno(r, "uid %u: %s: cannot reseal the wrapped key", (unsigned)uid, ix->e[i].path);
-			*why = r == -EBADMSG ? "a policy root's wrapped key does not open or is not the indexed one; "
+			*why = r == -EBADMSG ? "a encrypted root's wrapped key does not open or is not the indexed one; "
 					       "nothing was changed"
-					     : "a policy root cannot be reached or written; nothing was changed";
+					     : "a encrypted root cannot be reached or written; nothing was changed";
 			(void)settle_user(d, uid, false);
 			return r;
 		}
@@ -273,7 +273,7 @@ uint32_t daemon_rotate(struct daemon *d, struct user *u, const struct lk_protect
 
 	r = store_load_index(&d->store, pr->uid, &ix);
 	if (r < 0) {
-		*ret_why = "cannot read the policy index";
+		*ret_why = "cannot read the root index";
 		return LK_E_INTERNAL;
 	}
 	if (lk_secret_new(&p_new, LK_PROTECTOR_KEY_SIZE) < 0 ||

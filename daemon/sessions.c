@@ -33,7 +33,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "names.h"
-#include "policy_root.h"
+#include "root.h"
 #include "root_ops.h"
 #include "sessions.h"
 
@@ -224,7 +224,7 @@ static int adopt_record(struct daemon *d, const char *name)
 	return 1;
 }
 
-/* Keys of uid in the kernel: any policy root not known to be locked. */
+/* Keys of uid in the kernel: any encrypted root not known to be locked. */
 static bool user_has_keys_loaded(struct daemon *d, uid_t uid)
 {
 	struct lk_index ix;
@@ -320,7 +320,7 @@ int sessions_rebuild(struct daemon *d)
 
 	r = store_list_indexed_users(&d->store, &uids, &n);
 	if (r < 0)
-		return log_error_errno(r, "cannot list the policy indexes");
+		return log_error_errno(r, "cannot list the root indexes");
 	for (size_t i = 0; i < n; i++) {
 		struct user *u = user_get(&d->users, uids[i], false);
 		if (u && u->sessions > 0)

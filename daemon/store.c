@@ -138,10 +138,10 @@ static int load_index_with(struct store *s, uid_t uid, int (*parse)(const char *
 	if (r == -ENOENT)
 		return r;
 	if (r < 0)
-		return log_error_errno(r, "cannot read policy index index/%s", name);
+		return log_error_errno(r, "cannot read root index index/%s", name);
 	r = parse(buf, len, ret);
 	if (r < 0)
-		return log_error_errno(r, "policy index index/%s is corrupt", name);
+		return log_error_errno(r, "root index index/%s is corrupt", name);
 	return 0;
 }
 
@@ -190,10 +190,10 @@ int store_save_index(struct store *s, uid_t uid, const struct lk_index *ix)
 	snprintf(name, sizeof(name), "%u", (unsigned)uid);
 	r = lk_index_serialize(ix, &text, &len);
 	if (r < 0)
-		return log_error_errno(r, "cannot serialise policy index for uid %s", name);
+		return log_error_errno(r, "cannot serialise root index for uid %s", name);
 	r = lk_write_file_atomic_at(s->index_fd, name, text, len, 0600);
 	if (r < 0)
-		return log_error_errno(r, "cannot write policy index index/%s", name);
+		return log_error_errno(r, "cannot write root index index/%s", name);
 	return 0;
 }
 

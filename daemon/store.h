@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The daemon's state directory: protector files and policy indexes.
+/* The daemon's state directory: protector files and root indexes.
  *   <state>/protectors/<uid>   format.h §1
  *   <state>/index/<uid>        format.h §3
  * Everything is root-owned 0700/0600 and written atomically. */
@@ -8,7 +8,7 @@
 
 #include <sys/types.h>
 
-#include "policy_index.h"
+#include "root_index.h"
 #include "protector.h"
 
 struct store {

@@ -38,7 +38,7 @@ static void status_help(void)
 	       "  -h, --help  show this help\n");
 }
 
-/* DIR is inside (or is) the policy root at path. */
+/* DIR is inside (or is) the encrypted root at path. */
 static bool path_covers(const char *root, const char *dir)
 {
 	size_t n = strlen(root);

@@ -63,7 +63,7 @@
  *   32-byte salt earlier password changes wrote) becomes the libsodium kind
  *   at its next rewrap, whose fresh parameters are always p=1, 16-byte salt.
  *
- * 2. Wrapped policy key  xattr trusted.latchkey.key.<uid> on the policy root
+ * 2. Wrapped policy key  xattr trusted.latchkey.key.<uid> on the encrypted root
  *
  *     0   4  magic     LK_WRAPPED_KEY_MAGIC ("LKWK")
  *     4   2  version   1
@@ -77,7 +77,7 @@
  *     104 16 GCM tag
  *   total LK_WRAPPED_KEY_SIZE = 120; AAD = bytes 0..27.
  *
- * 3. Policy index  <state-dir>/index/<uid>   (root 0600, <= 128 KiB, text)
+ * 3. Root index  <state-dir>/index/<uid>   (root 0600, <= 128 KiB, text)
  *   version 2 (written):
  *     line 1:  "latchkey-index 2"
  *     line 2 (optional): "account <name>", the account name the uid had when
@@ -85,7 +85,7 @@
  *              characters, space or ':', not starting with '-'); a uid whose
  *              account now has another name is a reused uid, and the state
  *              is not its own
- *     then one line per policy root, fields separated by one space:
+ *     then one line per encrypted root, fields separated by one space:
  *       <32 lowercase hex key_id>
  *       <32 lowercase hex filesystem UUID, or "-" when the kernel has none>
  *       <major>:<minor>    decimal device number of the filesystem when last seen
@@ -97,7 +97,7 @@
  *                          when the handle finds it elsewhere
  *   version 1 (read, upgraded at the next write):
  *     line 1:  "latchkey-index 1"
- *     then one line per policy root:  "<32 lowercase hex key_id> <absolute path>"
+ *     then one line per encrypted root:  "<32 lowercase hex key_id> <absolute path>"
  *   paths contain no control characters; at most LK_MAX_INDEX_ENTRIES lines.
  *   The xattrs are the truth; the index says where to look, and the
  *   handle and filesystem let a lock remove the key without any path.

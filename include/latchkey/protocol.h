@@ -85,7 +85,7 @@
  *                  guesses).
  *   RELOCATE       uid R, key_id R, path R,  -> OK | ERROR           (peer uid 0)
  *                  flags O
- *                  The policy root of uid with identifier key_id now lives
+ *                  The encrypted root of uid with identifier key_id now lives
  *                  at path (latchkeyctl migrate swapped it into place with
  *                  RENAME_EXCHANGE): the daemon checks that the directory at
  *                  path has that policy and uid's wrapped key, then records

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "policy/config.h"
+#include "config/config.h"
 
 static void check_policy(const struct lk_cache_policy *p)
 {
@@ -18,14 +18,14 @@ static void check_policy(const struct lk_cache_policy *p)
 	FUZZ_CHECK(n > 0);
 	lk_config_init(&again);
 	FUZZ_CHECK(lk_config_parse_buffer(&again, text, (size_t)n, p->source, LK_CONFIG_DROPIN, &e) == 0);
-	FUZZ_CHECK(again.n_policies == 1);
-	FUZZ_CHECK(strcmp(again.policies[0].name, p->name) == 0);
-	FUZZ_CHECK(strcmp(again.policies[0].root, p->root) == 0);
-	FUZZ_CHECK(strcmp(again.policies[0].subdir, p->subdir) == 0);
-	FUZZ_CHECK(again.policies[0].mode == p->mode && again.policies[0].flags == p->flags);
-	FUZZ_CHECK(again.policies[0].contents_mode == p->contents_mode);
-	FUZZ_CHECK(again.policies[0].filenames_mode == p->filenames_mode);
-	FUZZ_CHECK(again.policies[0].lock_on_logout == p->lock_on_logout);
+	FUZZ_CHECK(again.n_cache_policies == 1);
+	FUZZ_CHECK(strcmp(again.cache_policies[0].name, p->name) == 0);
+	FUZZ_CHECK(strcmp(again.cache_policies[0].root, p->root) == 0);
+	FUZZ_CHECK(strcmp(again.cache_policies[0].subdir, p->subdir) == 0);
+	FUZZ_CHECK(again.cache_policies[0].mode == p->mode && again.cache_policies[0].flags == p->flags);
+	FUZZ_CHECK(again.cache_policies[0].contents_mode == p->contents_mode);
+	FUZZ_CHECK(again.cache_policies[0].filenames_mode == p->filenames_mode);
+	FUZZ_CHECK(again.cache_policies[0].lock_on_logout == p->lock_on_logout);
 	lk_config_free(&again);
 
 	/* An accepted template always gives one plain name for a valid user. */
@@ -56,9 +56,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (const char *p = msg; *p; p++)
 				FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
 		} else {
-			for (unsigned i = 0; i < c.n_policies; i++)
-				check_policy(&c.policies[i]);
-			(void)lk_config_lock_on_logout(&c, "alice", c.n_policies ? &c.policies[0] : NULL);
+			for (unsigned i = 0; i < c.n_cache_policies; i++)
+				check_policy(&c.cache_policies[i]);
+			(void)lk_config_lock_on_logout(&c, "alice", c.n_cache_policies ? &c.cache_policies[0] : NULL);
 		}
 		lk_config_free(&c);
 	}

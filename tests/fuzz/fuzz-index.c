@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "policy_index.h"
+#include "root_index.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

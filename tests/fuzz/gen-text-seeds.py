@@ -44,7 +44,7 @@ put('fuzz-protector', 'invalid-header-only', struct.pack('<IHHII', 0x46504b4c, 1
 put('fuzz-wrapped-key', 'invalid-short', b'LKWK\x01\x00\x01\x00')
 put('fuzz-wrapped-key', 'invalid-zeros', b'\x00' * 120)
 
-# The configuration parser (policy/config.h): one valid file of each kind,
+# The configuration parser (config/config.h): one valid file of each kind,
 # and the lexical traps inih would read differently.
 WEB = b'[policy web]\nroot = /var/cache/web\nper_user = yes\n'
 put('fuzz-config', 'valid-dropin', b'# browser caches\n' + WEB + b'subdir = u%U-%u\nmode = 0750\n'

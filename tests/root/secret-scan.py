@@ -5,7 +5,7 @@
   secret-scan.py derive SOCKET UID STATE_DIR POLICY_ROOT OUT  (passphrase on stdin)
       Asks latchkeyd for the login slot's KDF parameters (KDF_PARAMS), derives
       W with Argon2id (python3-argon2), opens the protector slot with it (P)
-      and the policy root's wrapped key with P (K), checks K against the
+      and the encrypted root's wrapped key with P (K), checks K against the
       directory's key identifier (printed; the KDF parameters go to stderr
       as "kdf t=T m=M p=P salt=LEN"), and writes the secrets as "name hex"
       lines to OUT (0600).
@@ -88,7 +88,7 @@ def derive(sock_path, uid, state_dir, root, out_path):
     if prot is None:
         sys.exit("no login slot with the announced salt")
 
-    # K: the wrapped key on the policy root, opened with P.
+    # K: the wrapped key on the encrypted root, opened with P.
     blob = os.getxattr(root, f"trusted.latchkey.key.{uid}")
     policy_kek = hkdf(hashes.SHA256, prot, b"latchkey v1 policy key", 32)
     k = AESGCM(policy_kek).decrypt(blob[28:40], blob[40:120], blob[:28])

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# A policy root is known by its filesystem and file handle, not its path:
+# A encrypted root is known by its filesystem and file handle, not its path:
 #  1. a home renamed while unlocked still locks at logout (xfs_io: Absent),
 #     and the next login unlocks it where it is now and records the path;
 #  2. the same for a per-user cache directory that root moved away;

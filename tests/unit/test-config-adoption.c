@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* policy/: enroll_at_login, create_home and home_skel in [latchkey], the
+/* config/: enroll_at_login, create_home and home_skel in [latchkey], the
  * rule's matching, and login.defs values. */
 #include "test-util.h"
 
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "policy/config.h"
+#include "config/config.h"
 
 #define M LK_CONFIG_MAIN
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* policy/: lk_config_load on temporary directories: vendor and etc,
+/* config/: lk_config_load on temporary directories: vendor and etc,
  * override, masking, order, and files that are unsafe to read. */
 #include "test-util.h"
 
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "policy/config.h"
+#include "config/config.h"
 
 /* A complete, valid policy section: lines 1-3. */
 #define WEB "[policy web]\nroot = /var/cache/web\nper_user = yes\n"
@@ -84,8 +84,8 @@ static const char *load_error(struct tree *t, struct lk_config *c)
 
 	if (r < 0) {
 		/* Nothing is handed out on failure. */
-		assert_int_equal(c->n_policies, 0);
-		assert_null(c->policies);
+		assert_int_equal(c->n_cache_policies, 0);
+		assert_null(c->cache_policies);
 		lk_config_error_format(&e, msg, sizeof(msg));
 		return msg;
 	}
@@ -120,17 +120,17 @@ static void test_load_override_and_mask(void **state)
 	put(t->vendor, "latchkey.conf", "[latchkey]\nlock_delay = 5s\nlock_on_logout = no\n", 0644);
 
 	assert_string_equal(load_error(t, &c), "");
-	assert_int_equal(c.n_policies, 2);
-	assert_string_equal(c.policies[0].name, "a");
-	assert_string_equal(c.policies[0].root, "/etc-a");
+	assert_int_equal(c.n_cache_policies, 2);
+	assert_string_equal(c.cache_policies[0].name, "a");
+	assert_string_equal(c.cache_policies[0].root, "/etc-a");
 	{
 		char want[200];
 
 		snprintf(want, sizeof(want), "%s/a.conf", dropin_dir(t->etc));
-		assert_string_equal(c.policies[0].source, want);
+		assert_string_equal(c.cache_policies[0].source, want);
 		snprintf(want, sizeof(want), "%s/d.conf", dropin_dir(t->vendor));
-		assert_string_equal(c.policies[1].name, "d");
-		assert_string_equal(c.policies[1].source, want);
+		assert_string_equal(c.cache_policies[1].name, "d");
+		assert_string_equal(c.cache_policies[1].source, want);
 	}
 	assert_int_equal(c.lock_delay_ms, 5000);
 	assert_false(c.lock_on_logout);
@@ -154,12 +154,12 @@ static void test_load_order(void **state)
 	put(dropin_dir(t->vendor), "09-w.conf",
 	    "[policy w2]\nroot = /w2\nper_user = yes\n[policy w1]\nroot = /w1\nper_user = yes\n", 0644);
 	assert_string_equal(load_error(t, &c), "");
-	assert_int_equal(c.n_policies, 5);
-	assert_string_equal(c.policies[0].name, "w2");
-	assert_string_equal(c.policies[1].name, "w1");
-	assert_string_equal(c.policies[2].name, "y");
-	assert_string_equal(c.policies[3].name, "z");
-	assert_string_equal(c.policies[4].name, "x");
+	assert_int_equal(c.n_cache_policies, 5);
+	assert_string_equal(c.cache_policies[0].name, "w2");
+	assert_string_equal(c.cache_policies[1].name, "w1");
+	assert_string_equal(c.cache_policies[2].name, "y");
+	assert_string_equal(c.cache_policies[3].name, "z");
+	assert_string_equal(c.cache_policies[4].name, "x");
 	lk_config_free(&c);
 
 	/* Across files: both places named. */
@@ -202,7 +202,7 @@ static void test_load_unsafe_files(void **state)
 		struct lk_config_error e = {};
 
 		assert_int_equal(lk_config_load("/nonexistent/etc", "/nonexistent/usr", &c, &e), 0);
-		assert_int_equal(c.n_policies, 0);
+		assert_int_equal(c.n_cache_policies, 0);
 		assert_true(c.lock_on_logout);
 		lk_config_free(&c);
 		assert_int_equal(lk_config_load(t->etc, NULL, &c, &e), 0);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* policy/: the configuration parser and its helpers (the loader: test-config-load.c). */
+/* config/: the configuration parser and its helpers (the loader: test-config-load.c). */
 #include "test-util.h"
 
 #include <errno.h>
@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "policy/config.h"
+#include "config/config.h"
 
 #define D LK_CONFIG_DROPIN
 #define M LK_CONFIG_MAIN
@@ -33,7 +33,7 @@ static const char *parse_error(enum lk_config_file_kind kind, const char *text, 
 	r = lk_config_parse_buffer(&c, text, len, "t.conf", kind, &e);
 	if (r < 0) {
 		/* A failed file adds nothing. */
-		assert_int_equal(c.n_policies, 0);
+		assert_int_equal(c.n_cache_policies, 0);
 		assert_int_equal(c.n_users, 0);
 	} else {
 		r = lk_config_finish(&c, &e);
@@ -361,11 +361,11 @@ static void test_long_lines(void **state)
 
 static void test_too_many_policies(void **state)
 {
-	char *text = malloc(LK_MAX_POLICIES * 80 + 100);
+	char *text = malloc(LK_MAX_CACHE_POLICIES * 80 + 100);
 	size_t n = 0;
 
 	assert_non_null(text);
-	for (int i = 0; i <= LK_MAX_POLICIES; i++)
+	for (int i = 0; i <= LK_MAX_CACHE_POLICIES; i++)
 		n += (size_t)sprintf(text + n, "[policy p%d]\nroot = /srv/p%d\nper_user = yes\n", i, i);
 	assert_string_equal(parse_error(D, text, n),
 	                    "t.conf:193: more than 64 policies; merge or remove some");
@@ -417,8 +417,8 @@ static void test_valid_structs(void **state)
 	assert_string_equal(c.users[1].user, "bob");
 	assert_int_equal(c.users[1].lock_on_logout, LK_INHERIT);
 
-	assert_int_equal(c.n_policies, 2);
-	p = &c.policies[0];
+	assert_int_equal(c.n_cache_policies, 2);
+	p = &c.cache_policies[0];
 	assert_string_equal(p->name, "browser");
 	assert_string_equal(p->root, "/var/cache/browser");
 	assert_string_equal(p->subdir, "u%U-%u");
@@ -431,7 +431,7 @@ static void test_valid_structs(void **state)
 	assert_int_equal(p->line, 2);
 
 	/* Defaults. */
-	p = &c.policies[1];
+	p = &c.cache_policies[1];
 	assert_string_equal(p->name, "tmp");
 	assert_string_equal(p->root, "/srv/tmp");
 	assert_string_equal(p->subdir, "%u");
@@ -442,8 +442,8 @@ static void test_valid_structs(void **state)
 	assert_int_equal(p->lock_on_logout, LK_INHERIT);
 	assert_int_equal(p->line, 13);
 	lk_config_free(&c);
-	assert_int_equal(c.n_policies, 0);
-	assert_null(c.policies);
+	assert_int_equal(c.n_cache_policies, 0);
+	assert_null(c.cache_policies);
 }
 
 /* A file that fails leaves what earlier files gave untouched. */
@@ -460,7 +460,7 @@ static void test_failed_file_changes_nothing(void **state)
 	assert_int_equal(lk_config_parse_buffer(&c, bad, strlen(bad), "m.conf", M, &e), -EINVAL);
 	assert_string_equal(error_of(&e),
 	                    "m.conf:6: unknown key \"bogus\" in [user b]; valid keys: lock_on_logout");
-	assert_int_equal(c.n_policies, 1);
+	assert_int_equal(c.n_cache_policies, 1);
 	assert_int_equal(c.n_users, 0);
 	assert_true(c.lock_on_logout);
 	assert_int_equal(c.lock_delay_ms, 0);
@@ -483,7 +483,7 @@ static void test_lock_on_logout(void **state)
 	assert_true(lk_config_lock_on_logout(&c, "anyone", NULL));
 	assert_int_equal(lk_config_parse_buffer(&c, main_conf, strlen(main_conf), "m", M, &e), 0);
 	assert_int_equal(lk_config_parse_buffer(&c, dropin, strlen(dropin), "d", D, &e), 0);
-	const struct lk_cache_policy *keep = &c.policies[0], *inherit = &c.policies[1];
+	const struct lk_cache_policy *keep = &c.cache_policies[0], *inherit = &c.cache_policies[1];
 
 	/* [user] beats the policy, which beats [latchkey]. */
 	assert_true(lk_config_lock_on_logout(&c, "alice", NULL));
@@ -577,8 +577,8 @@ static void test_format_round_trip(void **state)
 	assert_true(n > 0);
 	lk_config_init(&c);
 	assert_int_equal(lk_config_parse_buffer(&c, buf, (size_t)n, "x.conf", D, &e), 0);
-	assert_int_equal(c.n_policies, 1);
-	q = c.policies[0];
+	assert_int_equal(c.n_cache_policies, 1);
+	q = c.cache_policies[0];
 	assert_string_equal(q.name, p.name);
 	assert_string_equal(q.root, p.root);
 	assert_string_equal(q.subdir, p.subdir);
@@ -647,9 +647,9 @@ static void test_set_api(void **state)
 	assert_null(lk_fscrypt_mode_name(0));
 	assert_int_equal(lk_fscrypt_mode_from_name("XTS", &m), -EINVAL);
 	assert_true(
-	    lk_policy_name_is_valid("a234567890123456789012345678901234567890123456789012345678901234"));
+	    lk_cache_policy_name_is_valid("a234567890123456789012345678901234567890123456789012345678901234"));
 	assert_false(
-	    lk_policy_name_is_valid("a2345678901234567890123456789012345678901234567890123456789012345"));
+	    lk_cache_policy_name_is_valid("a2345678901234567890123456789012345678901234567890123456789012345"));
 }
 
 
@@ -673,9 +673,9 @@ static void test_example_dropin(void **state)
 	lk_config_init(&c);
 	if (lk_config_parse_buffer(&c, text, len, example_path, D, &e) < 0)
 		fail_msg("%s", error_of(&e));
-	assert_int_equal(c.n_policies, 1);
-	assert_string_equal(c.policies[0].root, "/var/cache/browser");
-	assert_int_equal(c.policies[0].lock_on_logout, LK_YES);
+	assert_int_equal(c.n_cache_policies, 1);
+	assert_string_equal(c.cache_policies[0].root, "/var/cache/browser");
+	assert_int_equal(c.cache_policies[0].lock_on_logout, LK_YES);
 	lk_config_free(&c);
 }
 

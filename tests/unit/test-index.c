@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Policy index parser. Rules tested here, beyond format.h: every line ends
+ * Root index parser. Rules tested here, beyond format.h: every line ends
  * in '\n', the last one included (a file without its final newline is a
  * torn write and is refused); no empty lines; exactly one space; lowercase
  * hex only; no duplicate paths; no NUL bytes. Version 1 files (key and
@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "policy_index.h"
+#include "root_index.h"
 
 #define ID1 "00112233445566778899aabbccddeeff"
 #define HDR LK_INDEX_HEADER_V1 "\n"

@@ -38,21 +38,21 @@ static int parse_pcrs(const char *value, struct lk_tpm_config *c, char *why, siz
 		    strncmp(value, banks[i].name, colon - value) == 0)
 			alg = banks[i].alg;
 	if (!alg)
-		return why_set(why, why_size, "tpm_pcrs must be BANK:N[,N...] with BANK sha1, sha256 or sha384, e.g. sha256:7");
+		return cfg_why(why, why_size, "tpm_pcrs must be BANK:N[,N...] with BANK sha1, sha256 or sha384, e.g. sha256:7");
 	for (p = colon + 1;;) {
 		char *end;
 		unsigned long n;
 
 		if (*p < '0' || *p > '9')
-			return why_set(why, why_size, "tpm_pcrs: PCR numbers 0..23 separated by ',', e.g. sha256:0,7");
+			return cfg_why(why, why_size, "tpm_pcrs: PCR numbers 0..23 separated by ',', e.g. sha256:0,7");
 		n = strtoul(p, &end, 10);
 		if (n > 23)
-			return why_set(why, why_size, "tpm_pcrs: PCR %lu out of range 0..23", n);
+			return cfg_why(why, why_size, "tpm_pcrs: PCR %lu out of range 0..23", n);
 		mask |= 1u << n;
 		if (*end == '\0')
 			break;
 		if (*end != ',')
-			return why_set(why, why_size, "tpm_pcrs: PCR numbers 0..23 separated by ',', e.g. sha256:0,7");
+			return cfg_why(why, why_size, "tpm_pcrs: PCR numbers 0..23 separated by ',', e.g. sha256:0,7");
 		p = end + 1;
 	}
 	c->pcr_bank = alg;
@@ -72,15 +72,15 @@ int lk_tpm_setting_parse(const char *key, const char *value, struct lk_tpm_confi
 		else if (strcmp(value, "required") == 0)
 			c->mode = LK_TPM_REQUIRED;
 		else
-			return why_set(why, why_size, "tpm must be off, preferred or required, not %s",
-				       quote(value, q, sizeof(q)));
+			return cfg_why(why, why_size, "tpm must be off, preferred or required, not %s",
+				       cfg_quote(value, q, sizeof(q)));
 		return 0;
 	}
 	if (strcmp(key, "tpm_tcti") == 0) {
 		/* Named, never the TSS's default search (which ends at a simulator
 		 * on localhost any local user could run). */
 		if (strlen(value) > LK_TPM_TCTI_MAX || !strchr(value, ':') || value[0] == ':')
-			return why_set(why, why_size,
+			return cfg_why(why, why_size,
 			               "tpm_tcti must name a TCTI and its configuration, e.g. device:/dev/tpmrm0");
 		strcpy(c->tcti, value);
 		return 0;

@@ -10,25 +10,25 @@
 
 #define UID_DIGITS_MAX 10 /* 4294967294 */
 
-int subdir_template_check(const char *t, char *why, size_t why_size)
+int cfg_subdir_template_check(const char *t, char *why, size_t why_size)
 {
 	size_t len = strlen(t), max_len = 0;
 	bool per_user = false;
-	char q[QUOTE_MAX];
+	char q[CFG_QUOTE_MAX];
 
 	if (len > LK_SUBDIR_TEMPLATE_MAX)
-		return why_set(why, why_size,
+		return cfg_why(why, why_size,
 		               "subdir is longer than %d bytes; use a short template such as %%u",
 		               LK_SUBDIR_TEMPLATE_MAX);
 	if (strcmp(t, ".") == 0 || strcmp(t, "..") == 0)
-		return why_set(why, why_size,
+		return cfg_why(why, why_size,
 		               "subdir %s does not name a directory of its own; use a template such as %%u",
-		               quote(t, q, sizeof(q)));
+		               cfg_quote(t, q, sizeof(q)));
 	if (strchr(t, '/'))
-		return why_set(why, why_size,
+		return cfg_why(why, why_size,
 		               "subdir %s contains '/'; per-user directories are made right under the root: "
 		               "use one name such as %%u",
-		               quote(t, q, sizeof(q)));
+		               cfg_quote(t, q, sizeof(q)));
 	for (const char *p = t; *p; p++) {
 		if (*p != '%') {
 			max_len++;
@@ -47,27 +47,27 @@ int subdir_template_check(const char *t, char *why, size_t why_size)
 			max_len++;
 			break;
 		case '\0':
-			return why_set(why, why_size,
+			return cfg_why(why, why_size,
 			               "subdir %s ends with a lone '%%'; write %%%% for a literal '%%'",
-			               quote(t, q, sizeof(q)));
+			               cfg_quote(t, q, sizeof(q)));
 		default:
-			return why_set(why, why_size,
+			return cfg_why(why, why_size,
 			               "subdir %s has the unknown escape \"%%%c\"; use %%u (user name), %%U "
 			               "(uid) or %%%% (a '%%')",
-			               quote(t, q, sizeof(q)), p[1]);
+			               cfg_quote(t, q, sizeof(q)), p[1]);
 		}
 		p++;
 	}
 	/* Without %u or %U every user would get the same directory, which
 	 * is exactly what a per-user policy must never do. */
 	if (!per_user)
-		return why_set(why, why_size,
+		return cfg_why(why, why_size,
 		               "subdir %s contains neither %%u nor %%U, so all users would share one "
 		               "directory; use a template such as %%u",
-		               quote(t, q, sizeof(q)));
+		               cfg_quote(t, q, sizeof(q)));
 	if (max_len > NAME_MAX)
-		return why_set(why, why_size, "subdir %s can expand to %zu bytes, more than %d; shorten it",
-		               quote(t, q, sizeof(q)), max_len, NAME_MAX);
+		return cfg_why(why, why_size, "subdir %s can expand to %zu bytes, more than %d; shorten it",
+		               cfg_quote(t, q, sizeof(q)), max_len, NAME_MAX);
 	return 0;
 }
 

@@ -65,19 +65,19 @@ bool lk_fscrypt_filenames_mode_allowed(uint8_t mode)
 int lk_fscrypt_modes_check(uint8_t contents, uint8_t filenames, char *why, size_t why_size)
 {
 	if (!lk_fscrypt_contents_mode_allowed(contents))
-		return why_set(why, why_size, "contents mode %s is not allowed; use AES-256-XTS or Adiantum",
+		return cfg_why(why, why_size, "contents mode %s is not allowed; use AES-256-XTS or Adiantum",
 		               lk_fscrypt_mode_name(contents) ?: "?");
 	if (!lk_fscrypt_filenames_mode_allowed(filenames))
-		return why_set(why, why_size,
+		return cfg_why(why, why_size,
 		               "filenames mode %s is not allowed; use AES-256-CTS, AES-256-HCTR2 or Adiantum",
 		               lk_fscrypt_mode_name(filenames) ?: "?");
 	if (contents == FSCRYPT_MODE_ADIANTUM && filenames != FSCRYPT_MODE_ADIANTUM)
-		return why_set(
+		return cfg_why(
 		    why, why_size,
 		    "contents Adiantum cannot be combined with filenames %s; set filenames = Adiantum",
 		    lk_fscrypt_mode_name(filenames));
 	if (contents != FSCRYPT_MODE_ADIANTUM && filenames == FSCRYPT_MODE_ADIANTUM)
-		return why_set(
+		return cfg_why(
 		    why, why_size,
 		    "filenames Adiantum cannot be combined with contents %s; set contents = Adiantum",
 		    lk_fscrypt_mode_name(contents));

@@ -14,7 +14,7 @@
 #include "fileio.h"
 #include "json_out.h"
 #include "output.h"
-#include "policy_ctl.h"
+#include "cache_policy_ctl.h"
 
 #define OP "policy remove"
 
@@ -65,12 +65,12 @@ static int refuse_shared_file(const struct lk_config *c, const struct lk_cache_p
 	size_t used = 0;
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < c->n_policies; i++)
-		if (strcmp(c->policies[i].source, p->source) == 0 && &c->policies[i] != p) {
+	for (unsigned i = 0; i < c->n_cache_policies; i++)
+		if (strcmp(c->cache_policies[i].source, p->source) == 0 && &c->cache_policies[i] != p) {
 			n++;
 			if (used < sizeof(others))
 				used += (size_t)snprintf(others + used, sizeof(others) - used, "%s%s",
-				                         used ? ", " : "", c->policies[i].name);
+				                         used ? ", " : "", c->cache_policies[i].name);
 		}
 	if (n == 0)
 		return 0;
@@ -81,13 +81,13 @@ static int refuse_shared_file(const struct lk_config *c, const struct lk_cache_p
 	return CTL_EXIT_FAILED;
 }
 
-int policy_remove(struct ctl *ctl, int argc, char **argv)
+int cache_policy_remove(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option options[] = {
 	    POLICY_COMMON_OPTIONS,
 	    {},
 	};
-	struct policy_dirs dirs = {};
+	struct cache_policy_dirs dirs = {};
 	struct lk_config c _cleanup_(lk_config_free) = {};
 	char etc_path[LK_PATH_MAX + 64], vendor_path[LK_PATH_MAX + 64], why[512];
 	_cleanup_free_ uint8_t *saved = NULL;
@@ -100,7 +100,7 @@ int policy_remove(struct ctl *ctl, int argc, char **argv)
 	int opt, r, code;
 
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		if (policy_common_option(ctl, opt, &dirs))
+		if (cache_policy_common_option(ctl, opt, &dirs))
 			continue;
 		if (opt == 'h') {
 			remove_help();
@@ -121,12 +121,12 @@ int policy_remove(struct ctl *ctl, int argc, char **argv)
 		return r;
 
 	ctl_daemon_config_dirs(ctl, OP, &dirs.etc, &dirs.vendor);
-	r = policy_load(OP, &dirs, &c);
+	r = cache_policy_load(OP, &dirs, &c);
 	if (r != 0)
 		return r;
-	for (unsigned i = 0; i < c.n_policies && !p; i++)
-		if (strcmp(c.policies[i].root, dir) == 0)
-			p = &c.policies[i];
+	for (unsigned i = 0; i < c.n_cache_policies && !p; i++)
+		if (strcmp(c.cache_policies[i].root, dir) == 0)
+			p = &c.cache_policies[i];
 	if (!p)
 		return ctl_fail(CTL_EXIT_FAILED, OP,
 		                "no policy has the root %s; 'latchkeyctl policy list' shows them", dir);
@@ -136,17 +136,17 @@ int policy_remove(struct ctl *ctl, int argc, char **argv)
 
 	base = strrchr(p->source, '/');
 	base = base ? base + 1 : p->source;
-	policy_dropin_path(dirs.etc, base, etc_path, sizeof(etc_path));
+	cache_policy_dropin_path(dirs.etc, base, etc_path, sizeof(etc_path));
 	in_etc = strcmp(p->source, etc_path) == 0;
 	if (dirs.vendor) {
-		policy_dropin_path(dirs.vendor, base, vendor_path, sizeof(vendor_path));
+		cache_policy_dropin_path(dirs.vendor, base, vendor_path, sizeof(vendor_path));
 		over_vendor = lstat(vendor_path, &st) == 0;
 	}
 	if (!in_etc && !over_vendor)
 		return ctl_fail(CTL_EXIT_FAILED, OP, "%s is neither in %s nor in %s", p->source, dirs.etc,
 		                dirs.vendor ? dirs.vendor : "a vendor directory");
 
-	pd_fd = policy_open_dropin_dir(OP, dirs.etc, !in_etc);
+	pd_fd = cache_policy_open_dropin_dir(OP, dirs.etc, !in_etc);
 	if (pd_fd < 0)
 		return -pd_fd;
 	if (in_etc) {
@@ -168,7 +168,7 @@ int policy_remove(struct ctl *ctl, int argc, char **argv)
 		return ctl_fail(CTL_EXIT_FAILED, OP, "cannot %s %s: %s", over_vendor ? "mask" : "remove",
 		                etc_path, strerror(-r));
 
-	switch (policy_reload(ctl, OP, &code)) {
+	switch (cache_policy_reload(ctl, OP, &code)) {
 	case POLICY_RELOADED:
 		break;
 	case POLICY_UNREACHABLE:
@@ -196,7 +196,7 @@ int policy_remove(struct ctl *ctl, int argc, char **argv)
 	if (ctl->json) {
 		struct json_object *doc = json_object_new_object();
 
-		json_object_object_add(doc, "policy", policy_to_json(p));
+		json_object_object_add(doc, "policy", cache_policy_to_json(p));
 		json_out_add_string(doc, "file", etc_path);
 		json_out_add_string(doc, "action", over_vendor ? "masked" : "deleted");
 		json_out_add_string(doc, "daemon", daemon);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Helpers shared by the files of policy/; not part of the API. */
-#ifndef LK_POLICY_INTERNAL_H
-#define LK_POLICY_INTERNAL_H
+/* Helpers shared by the files of config/; not part of the API. */
+#ifndef LK_CONFIG_INTERNAL_H
+#define LK_CONFIG_INTERNAL_H
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,37 +18,37 @@
 #define LK_MAX_USER_SETTINGS 1024
 
 /* snprintf into why (which may be NULL); returns -EINVAL for one-line use
- * as "return why_set(...)". */
-int why_set(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+ * as "return cfg_why(...)". */
+int cfg_why(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* s as a quoted string for an error message: at most 64 bytes of it, then
  * "...", with tabs and other control characters escaped. */
-const char *quote(const char *s, char *out, size_t size);
-#define QUOTE_MAX (2 + 64 * 4 + 4)
+const char *cfg_quote(const char *s, char *out, size_t size);
+#define CFG_QUOTE_MAX (2 + 64 * 4 + 4)
 
 /* The closest of the n names to s (case-insensitive, transpositions count
  * as one edit), or NULL if none is within a typo's distance. */
-const char *suggest_name(const char *s, const char *const *names, size_t n);
+const char *cfg_suggest_name(const char *s, const char *const *names, size_t n);
 
 /* "a, b, c" of the names into out. */
-void join_names(const char *const *names, size_t n, char *out, size_t size);
+void cfg_join_names(const char *const *names, size_t n, char *out, size_t size);
 
 /* Fill err (which may be NULL); message from fmt. */
-void config_verror(struct lk_config_error *err, const char *file, unsigned line, const char *fmt, va_list ap)
+void cfg_verror(struct lk_config_error *err, const char *file, unsigned line, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
-void config_error(struct lk_config_error *err, const char *file, unsigned line, const char *fmt, ...)
+void cfg_error(struct lk_config_error *err, const char *file, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* yes/no, true/false, 1/0 (any case) for key. -EINVAL for anything else. */
-int parse_boolean(const char *key, const char *s, bool *ret, char *why, size_t why_size);
+int cfg_parse_boolean(const char *key, const char *s, bool *ret, char *why, size_t why_size);
 
 /* "0", "500ms", "30s", "2min", "1h" into milliseconds, at most 1 h. */
-int parse_duration_ms(const char *s, unsigned *ret, char *why, size_t why_size);
+int cfg_parse_duration_ms(const char *s, unsigned *ret, char *why, size_t why_size);
 /* home_skel: an absolute canonical path into out. */
 int lk_home_skel_parse(const char *value, char *out, size_t size, char *why, size_t why_size);
 
 /* Static checks of a subdir template (what lk_cache_policy_set("subdir") runs). */
-int subdir_template_check(const char *t, char *why, size_t why_size);
+int cfg_subdir_template_check(const char *t, char *why, size_t why_size);
 
 /* Which encryption modes a configuration may name, and which pairs
  * (modes.c). The check writes "what is wrong; how to fix it" to why. */
@@ -56,8 +56,8 @@ bool lk_fscrypt_contents_mode_allowed(uint8_t mode);
 bool lk_fscrypt_filenames_mode_allowed(uint8_t mode);
 int lk_fscrypt_modes_check(uint8_t contents, uint8_t filenames, char *why, size_t why_size);
 
-/* Append to c (grows the arrays). -ENOMEM, or -E2BIG past LK_MAX_POLICIES. */
-int config_add_policy(struct lk_config *c, const struct lk_cache_policy *p);
-int config_add_user(struct lk_config *c, const struct lk_user_setting *u);
+/* Append to c (grows the arrays). -ENOMEM, or -E2BIG past LK_MAX_CACHE_POLICIES. */
+int cfg_add_cache_policy(struct lk_config *c, const struct lk_cache_policy *p);
+int cfg_add_user(struct lk_config *c, const struct lk_user_setting *u);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * policy_root_open() refuses symlinks in any component, with openat2 and
+ * root_open() refuses symlinks in any component, with openat2 and
  * without it. latchkeyd.service's RestrictSUIDSGID= makes systemd answer
  * openat2() with ENOSYS, so under its unit the daemon always takes the
  * component-by-component walk; a seccomp filter here does the same to this
@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "policy_root.h"
+#include "root.h"
 
 static char dir[64];
 
@@ -58,20 +58,20 @@ static void check_opens(void)
 	int fd = -1, r;
 
 	snprintf(path, sizeof(path), "%s/real/sub", dir);
-	assert_int_equal(policy_root_open(path, &fd), 0);
+	assert_int_equal(root_open(path, &fd), 0);
 	assert_true(fd >= 0);
 	close(fd);
 
 	/* A symlink as the last component (openat2 says ENOTDIR there, under
 	 * O_DIRECTORY|O_NOFOLLOW), and in the middle. */
 	snprintf(path, sizeof(path), "%s/link", dir);
-	r = policy_root_open(path, &fd);
+	r = root_open(path, &fd);
 	assert_true(r == -ELOOP || r == -ENOTDIR);
 	snprintf(path, sizeof(path), "%s/link/sub", dir);
-	assert_int_equal(policy_root_open(path, &fd), -ELOOP);
+	assert_int_equal(root_open(path, &fd), -ELOOP);
 	snprintf(path, sizeof(path), "%s/missing", dir);
-	assert_int_equal(policy_root_open(path, &fd), -ENOENT);
-	assert_int_equal(policy_root_open("relative", &fd), -EINVAL);
+	assert_int_equal(root_open(path, &fd), -ENOENT);
+	assert_int_equal(root_open("relative", &fd), -EINVAL);
 }
 
 static void test_with_openat2(void **state)

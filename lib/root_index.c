@@ -14,7 +14,7 @@
 #include "cleanup.h"
 #include "crypto.h"
 #include "names.h"
-#include "policy_index.h"
+#include "root_index.h"
 
 #define ACCOUNT_PREFIX "account "
 

@@ -17,9 +17,9 @@
 #include "client.h"
 #include "json_out.h"
 #include "output.h"
-#include "policy_ctl.h"
+#include "cache_policy_ctl.h"
 
-static void policy_help(void)
+static void cache_policy_help(void)
 {
 	printf("Usage: latchkeyctl policy COMMAND [ARGS...]\n"
 	       "\n"
@@ -56,7 +56,7 @@ static void list_help(void)
 	    LK_DEFAULT_CONFIG_DIR, LK_VENDOR_CONFIG_DIR);
 }
 
-bool policy_common_option(struct ctl *ctl, int opt, struct policy_dirs *dirs)
+bool cache_policy_common_option(struct ctl *ctl, int opt, struct cache_policy_dirs *dirs)
 {
 	switch (opt) {
 	case POLICY_OPT_JSON:
@@ -73,7 +73,7 @@ bool policy_common_option(struct ctl *ctl, int opt, struct policy_dirs *dirs)
 	}
 }
 
-int policy_load(const char *op, const struct policy_dirs *d, struct lk_config *ret)
+int cache_policy_load(const char *op, const struct cache_policy_dirs *d, struct lk_config *ret)
 {
 	struct lk_config_error err = {};
 	char msg[sizeof(err.file) + sizeof(err.message) + 32];
@@ -90,11 +90,11 @@ int policy_load(const char *op, const struct policy_dirs *d, struct lk_config *r
 	return 0;
 }
 
-void policy_dropin_path(const char *dir, const char *name, char *out, size_t size)
+void cache_policy_dropin_path(const char *dir, const char *name, char *out, size_t size)
 {
 	size_t n = strlen(dir);
 
-	/* As policy/load.c joins them: no doubled '/'. */
+	/* As config/load.c joins them: no doubled '/'. */
 	while (n > 1 && dir[n - 1] == '/')
 		n--;
 	snprintf(out, size, "%.*s/policy.d/%s", (int)n, dir, name);
@@ -117,7 +117,7 @@ static int open_or_make_dir(int at, const char *name, bool create)
 	return fd;
 }
 
-int policy_open_dropin_dir(const char *op, const char *etc, bool create)
+int cache_policy_open_dropin_dir(const char *op, const char *etc, bool create)
 {
 	_cleanup_close_ int etc_fd = -1, fd = -1;
 	struct stat st;
@@ -139,7 +139,7 @@ int policy_open_dropin_dir(const char *op, const char *etc, bool create)
 	return TAKE_FD(fd);
 }
 
-enum policy_reload policy_reload(const struct ctl *ctl, const char *op, int *ret_exit)
+enum cache_policy_reload cache_policy_reload(const struct ctl *ctl, const char *op, int *ret_exit)
 {
 	struct lk_msg *req _cleanup_msg_ = NULL;
 	struct lk_msg *rep _cleanup_msg_ = NULL;
@@ -172,7 +172,7 @@ enum policy_reload policy_reload(const struct ctl *ctl, const char *op, int *ret
 	return rep->type == LK_REP_ERROR ? POLICY_REFUSED : POLICY_NO_ANSWER;
 }
 
-struct json_object *policy_to_json(const struct lk_cache_policy *p)
+struct json_object *cache_policy_to_json(const struct lk_cache_policy *p)
 {
 	static const unsigned pads[] = {4, 8, 16, 32};
 	struct json_object *o = json_object_new_object();
@@ -196,7 +196,7 @@ struct json_object *policy_to_json(const struct lk_cache_policy *p)
 	return o;
 }
 
-int policy_set_option(const char *op, struct lk_cache_policy *p, const char *key, const char *value)
+int cache_policy_set_option(const char *op, struct lk_cache_policy *p, const char *key, const char *value)
 {
 	char why[512];
 
@@ -222,8 +222,8 @@ static void print_table(const struct lk_config *c)
 	size_t w_name = 4, w_root = 4, w_subdir = 6;
 	char modes[64];
 
-	for (unsigned i = 0; i < c->n_policies; i++) {
-		const struct lk_cache_policy *p = &c->policies[i];
+	for (unsigned i = 0; i < c->n_cache_policies; i++) {
+		const struct lk_cache_policy *p = &c->cache_policies[i];
 
 		w_name = strlen(p->name) > w_name ? strlen(p->name) : w_name;
 		w_root = strlen(p->root) > w_root ? strlen(p->root) : w_root;
@@ -233,8 +233,8 @@ static void print_table(const struct lk_config *c)
 	print_cell("ROOT", w_root);
 	print_cell("SUBDIR", w_subdir);
 	printf("%-27s %-7s %s\n", "CONTENTS/FILENAMES", "PADDING", "SOURCE");
-	for (unsigned i = 0; i < c->n_policies; i++) {
-		const struct lk_cache_policy *p = &c->policies[i];
+	for (unsigned i = 0; i < c->n_cache_policies; i++) {
+		const struct lk_cache_policy *p = &c->cache_policies[i];
 
 		print_cell(p->name, w_name);
 		print_cell(p->root, w_root);
@@ -247,18 +247,18 @@ static void print_table(const struct lk_config *c)
 	}
 }
 
-static int policy_list(struct ctl *ctl, int argc, char **argv)
+static int cache_policy_list(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option options[] = {
 	    POLICY_COMMON_OPTIONS,
 	    {},
 	};
-	struct policy_dirs dirs = {};
+	struct cache_policy_dirs dirs = {};
 	struct lk_config c;
 	int opt, r;
 
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		if (policy_common_option(ctl, opt, &dirs))
+		if (cache_policy_common_option(ctl, opt, &dirs))
 			continue;
 		if (opt == 'h') {
 			list_help();
@@ -270,17 +270,17 @@ static int policy_list(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_error("policy list", "unexpected argument '%s'", argv[optind]);
 
 	ctl_daemon_config_dirs(ctl, "policy list", &dirs.etc, &dirs.vendor);
-	r = policy_load("policy list", &dirs, &c);
+	r = cache_policy_load("policy list", &dirs, &c);
 	if (r != 0)
 		return r;
 	if (ctl->json) {
 		struct json_object *doc = json_object_new_object(), *list = json_object_new_array();
 
-		for (unsigned i = 0; i < c.n_policies; i++)
-			json_object_array_add(list, policy_to_json(&c.policies[i]));
+		for (unsigned i = 0; i < c.n_cache_policies; i++)
+			json_object_array_add(list, cache_policy_to_json(&c.cache_policies[i]));
 		json_object_object_add(doc, "policies", list);
 		(void)json_out_print(doc);
-	} else if (c.n_policies == 0) {
+	} else if (c.n_cache_policies == 0) {
 		puts("No per-user directory policies.");
 	} else {
 		print_table(&c);
@@ -295,15 +295,15 @@ int cmd_policy(struct ctl *ctl, int argc, char **argv)
 		const char *name;
 		int (*run)(struct ctl *ctl, int argc, char **argv);
 	} subs[] = {
-	    {"assign", policy_assign},
-	    {"list", policy_list},
-	    {"remove", policy_remove},
+	    {"assign", cache_policy_assign},
+	    {"list", cache_policy_list},
+	    {"remove", cache_policy_remove},
 	};
 
 	if (argc < 2)
 		return ctl_usage_error("policy", "missing command: assign, list or remove");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		policy_help();
+		cache_policy_help();
 		return CTL_EXIT_OK;
 	}
 	for (size_t i = 0; i < ELEMENTSOF(subs); i++)

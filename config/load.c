@@ -48,12 +48,12 @@ static int check_owner_mode(const struct stat *st, const char *path, const char 
                             struct lk_config_error *err)
 {
 	if (!trusted_owner(st->st_uid)) {
-		config_error(err, path, 0, "%s is owned by uid %u, not root; chown root:root %s", what,
+		cfg_error(err, path, 0, "%s is owned by uid %u, not root; chown root:root %s", what,
 		             (unsigned)st->st_uid, path);
 		return -EPERM;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-		config_error(err, path, 0, "%s is writable by group or others (mode %04o); chmod go-w %s",
+		cfg_error(err, path, 0, "%s is writable by group or others (mode %04o); chmod go-w %s",
 		             what, (unsigned)(st->st_mode & 07777), path);
 		return -EPERM;
 	}
@@ -90,7 +90,7 @@ static int source_open(struct source *s, int at, const char *parent_path, const 
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		config_error(err, s->path, 0,
+		cfg_error(err, s->path, 0,
 		             "cannot open the directory: %s; check that it is a directory root can read",
 		             strerror(errno));
 		return -errno;
@@ -98,7 +98,7 @@ static int source_open(struct source *s, int at, const char *parent_path, const 
 	if (fstat(fd, &st) < 0) {
 		int r = -errno;
 		close(fd);
-		config_error(err, s->path, 0, "cannot stat the directory: %s", strerror(-r));
+		cfg_error(err, s->path, 0, "cannot stat the directory: %s", strerror(-r));
 		return r;
 	}
 	if (check_owner_mode(&st, s->path, "directory", err) < 0) {
@@ -128,7 +128,7 @@ static int load_file(struct lk_config *c, const struct source *s, const char *na
 	if (fstatat(s->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		config_error(err, path, 0, "cannot stat: %s", strerror(errno));
+		cfg_error(err, path, 0, "cannot stat: %s", strerror(errno));
 		return -errno;
 	}
 	if (S_ISLNK(st.st_mode)) {
@@ -138,20 +138,20 @@ static int load_file(struct lk_config *c, const struct source *s, const char *na
 			if (strcmp(target, "/dev/null") == 0)
 				return 1; /* masked */
 		}
-		config_error(err, path, 0,
+		cfg_error(err, path, 0,
 		             "is a symbolic link; replace it with a regular file (only a link to /dev/null "
 		             "masks a file)");
 		return -ELOOP;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		config_error(err, path, 0, "is not a regular file; replace it with one, or remove it");
+		cfg_error(err, path, 0, "is not a regular file; replace it with one, or remove it");
 		return -EBADMSG;
 	}
 	r = check_owner_mode(&st, path, "file", err);
 	if (r < 0)
 		return r;
 	if (st.st_size > LK_CONFIG_FILE_MAX) {
-		config_error(err, path, 0, "is larger than %d bytes; split it into several drop-ins",
+		cfg_error(err, path, 0, "is larger than %d bytes; split it into several drop-ins",
 		             LK_CONFIG_FILE_MAX);
 		return -EFBIG;
 	}
@@ -160,7 +160,7 @@ static int load_file(struct lk_config *c, const struct source *s, const char *na
 	 * swapped since fstatat. */
 	r = lk_read_file_at(s->fd, name, st.st_uid, LK_CONFIG_FILE_MAX, buf, &len);
 	if (r < 0) {
-		config_error(err, path, 0, "cannot read: %s; if it changed just now, try again",
+		cfg_error(err, path, 0, "cannot read: %s; if it changed just now, try again",
 		             strerror(-r));
 		return r;
 	}
@@ -209,7 +209,7 @@ static int names_add_dir(struct names *ns, const struct source *s, struct lk_con
 		r = -errno;
 		if (fd >= 0)
 			close(fd);
-		config_error(err, s->path, 0, "cannot list the directory: %s", strerror(-r));
+		cfg_error(err, s->path, 0, "cannot list the directory: %s", strerror(-r));
 		return r;
 	}
 	while ((errno = 0, de = readdir(d))) {
@@ -222,7 +222,7 @@ static int names_add_dir(struct names *ns, const struct source *s, struct lk_con
 		if (seen)
 			continue;
 		if (ns->n >= LK_MAX_DROPINS) {
-			config_error(err, s->path, 0, "more than %d drop-ins; merge some of them",
+			cfg_error(err, s->path, 0, "more than %d drop-ins; merge some of them",
 			             LK_MAX_DROPINS);
 			r = -E2BIG;
 			break;
@@ -244,10 +244,10 @@ static int names_add_dir(struct names *ns, const struct source *s, struct lk_con
 	}
 	if (r == 0 && errno != 0) {
 		r = -errno;
-		config_error(err, s->path, 0, "cannot list the directory: %s", strerror(-r));
+		cfg_error(err, s->path, 0, "cannot list the directory: %s", strerror(-r));
 	}
 	if (r == -ENOMEM)
-		config_error(err, s->path, 0, "out of memory");
+		cfg_error(err, s->path, 0, "out of memory");
 	closedir(d);
 	return r;
 }
@@ -312,7 +312,7 @@ int lk_config_load(const char *etc_dir, const char *vendor_dir, struct lk_config
 	lk_config_init(ret);
 	buf = malloc(LK_CONFIG_FILE_MAX);
 	if (!buf) {
-		config_error(err, etc_dir, 0, "out of memory");
+		cfg_error(err, etc_dir, 0, "out of memory");
 		return -ENOMEM;
 	}
 	r = load_all(&c, etc_dir, vendor_dir, buf, err);

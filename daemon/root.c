@@ -17,7 +17,7 @@
 #include "keyring_v1.h"
 #include "log.h"
 #include "log_event.h"
-#include "policy_root.h"
+#include "root.h"
 #include "secret.h"
 #include "wrapped_key.h"
 
@@ -61,7 +61,7 @@ static int open_no_symlinks_by_component(const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
-int policy_root_open(const char *path, int *ret_fd)
+int root_open(const char *path, int *ret_fd)
 {
 	struct open_how how = {
 		.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW,
@@ -85,7 +85,7 @@ int policy_root_open(const char *path, int *ret_fd)
 	return 0;
 }
 
-int policy_root_read_wrapped_key(int fd, uid_t uid, uint8_t blob[LK_WRAPPED_KEY_SIZE])
+int root_read_wrapped_key(int fd, uid_t uid, uint8_t blob[LK_WRAPPED_KEY_SIZE])
 {
 	uint8_t buf[LK_WRAPPED_KEY_SIZE + 1];
 	char name[64];
@@ -132,7 +132,7 @@ struct v1_unlock {
 	uid_t uid;
 	char hex[2 * LK_V1_DESCRIPTOR_SIZE + 1];
 	char *path;
-	policy_root_done_fn done;
+	root_done_fn done;
 	void *userdata;
 };
 
@@ -151,7 +151,7 @@ static void on_v1_added(int r, void *userdata)
 	free(v);
 }
 
-static int unlock_v1_async(const struct policy_root_async *a, uid_t uid, const char *path,
+static int unlock_v1_async(const struct root_async *a, uid_t uid, const char *path,
 			   const uint8_t key_id[LK_KEY_ID_SIZE], const uint8_t *k)
 {
 	struct v1_unlock *v = calloc(1, sizeof(*v));
@@ -176,41 +176,41 @@ static int unlock_v1_async(const struct policy_root_async *a, uid_t uid, const c
 }
 
 static int unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
-		     const uint8_t expected_key_id[LK_KEY_ID_SIZE], const struct policy_root_async *a);
+		     const uint8_t expected_key_id[LK_KEY_ID_SIZE], const struct root_async *a);
 
-int policy_root_unlock(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+int root_unlock(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 		       const uint8_t expected_key_id[LK_KEY_ID_SIZE])
 {
-	return policy_root_unlock_async(NULL, uid, p, path, expected_key_id);
+	return root_unlock_async(NULL, uid, p, path, expected_key_id);
 }
 
-int policy_root_unlock_async(const struct policy_root_async *a, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+int root_unlock_async(const struct root_async *a, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
 			     const char *path, const uint8_t expected_key_id[LK_KEY_ID_SIZE])
 {
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	r = policy_root_open(path, &fd);
+	r = root_open(path, &fd);
 	if (r < 0)
-		return log_error_errno(r, "cannot open policy root %s", path);
+		return log_error_errno(r, "cannot open encrypted root %s", path);
 	return unlock_fd(fd, uid, p, path, expected_key_id, a);
 }
 
-int policy_root_unlock_fd_async(const struct policy_root_async *a, int fd, uid_t uid,
+int root_unlock_fd_async(const struct root_async *a, int fd, uid_t uid,
 				const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 				const uint8_t expected_key_id[LK_KEY_ID_SIZE])
 {
 	return unlock_fd(fd, uid, p, path, expected_key_id, a);
 }
 
-int policy_root_unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+int root_unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 			  const uint8_t expected_key_id[LK_KEY_ID_SIZE])
 {
 	return unlock_fd(fd, uid, p, path, expected_key_id, NULL);
 }
 
 static int unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
-		     const uint8_t expected_key_id[LK_KEY_ID_SIZE], const struct policy_root_async *a)
+		     const uint8_t expected_key_id[LK_KEY_ID_SIZE], const struct root_async *a)
 {
 	struct lk_secret k _cleanup_secret_ = {};
 	struct lk_fscrypt_policy pol;
@@ -229,7 +229,7 @@ static int unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], 
 		log_error("%s is no longer encrypted with key %s: refusing to unlock it", path, hex);
 		return -EBADMSG;
 	}
-	r = policy_root_read_wrapped_key(fd, uid, blob);
+	r = root_read_wrapped_key(fd, uid, blob);
 	if (r < 0)
 		return log_error_errno(r, "no usable wrapped key for uid %u on %s", (unsigned)uid, path);
 	if (lk_wrapped_key_kind(blob, sizeof(blob)) != kind_for_version(pol.version)) {
@@ -270,7 +270,7 @@ static int unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], 
 }
 
 /*
- * An fd on the policy root's filesystem that is not itself under the key:
+ * An fd on the encrypted root's filesystem that is not itself under the key:
  * the parent directory. An open fd of the encrypted directory would pin one
  * of its inodes and turn every lock into "files busy". Falls back to the
  * directory itself when it is a mount root (the parent is elsewhere).
@@ -281,7 +281,7 @@ static int open_key_handle(const char *path, int *ret_fd)
 	struct stat a, b;
 	int r;
 
-	r = policy_root_open(path, &fd);
+	r = root_open(path, &fd);
 	if (r < 0)
 		return r;
 	parent = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -305,7 +305,7 @@ static int root_policy_version(const char *path, const uint8_t key_id[LK_KEY_ID_
 	_cleanup_close_ int fd = -1;
 	struct lk_fscrypt_policy pol;
 
-	if (policy_root_open(path, &fd) == 0 && lk_fscrypt_get_policy(fd, &pol) == 0 &&
+	if (root_open(path, &fd) == 0 && lk_fscrypt_get_policy(fd, &pol) == 0 &&
 	    memcmp(pol.key_id, key_id, LK_KEY_ID_SIZE) == 0)
 		return pol.version;
 	return lk_key_id_is_v1(key_id) ? 1 : 2;
@@ -341,7 +341,7 @@ static int dir_has_entry(int fd, bool (*match)(const char *name))
 	return r;
 }
 
-int policy_root_dir_is_empty(int fd)
+int root_dir_is_empty(int fd)
 {
 	int r = dir_has_entry(fd, NULL);
 
@@ -399,7 +399,7 @@ static int root_state_v1(uid_t uid, const char *path, const uint8_t key_id[LK_KE
 		*ret_state = LK_KEY_PRESENT;
 		return 0;
 	}
-	r = policy_root_open(path, &fd);
+	r = root_open(path, &fd);
 	if (r < 0)
 		return r;
 	r = v1_root_keyed(fd);
@@ -416,7 +416,7 @@ static int sync_root_fs(const char *path)
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	r = policy_root_open(path, &fd);
+	r = root_open(path, &fd);
 	if (r < 0)
 		return r;
 	return syncfs(fd) < 0 ? -errno : 0;
@@ -453,7 +453,7 @@ static int lock_v1(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_S
 
 	r = sync_root_fs(path);
 	if (r < 0)
-		return log_error_errno(r, "cannot open policy root %s to lock it", path);
+		return log_error_errno(r, "cannot open encrypted root %s to lock it", path);
 	r = keyring_v1_drop_caches();
 	if (r == -EAGAIN) {
 		log_peer(uid, LOG_INFO,
@@ -493,7 +493,7 @@ static int lock_v1(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_S
 	return 0;
 }
 
-int policy_root_lock(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], bool *ret_busy)
+int root_lock(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], bool *ret_busy)
 {
 	_cleanup_close_ int fd = -1;
 	bool busy = false;
@@ -506,7 +506,7 @@ int policy_root_lock(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID
 	lk_hex(key_id, LK_KEY_ID_SIZE, hex);
 	r = open_key_handle(path, &fd);
 	if (r < 0)
-		return log_error_errno(r, "cannot open policy root %s to lock it", path);
+		return log_error_errno(r, "cannot open encrypted root %s to lock it", path);
 	r = lk_fscrypt_remove_key(fd, key_id, true, &busy, NULL);
 	if (r == -ENOKEY) {
 		*ret_busy = false;
@@ -524,7 +524,7 @@ int policy_root_lock(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID
 	return 0;
 }
 
-int policy_root_status(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], uint32_t *ret_state)
+int root_status(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], uint32_t *ret_state)
 {
 	_cleanup_close_ int fd = -1;
 	uint32_t users;
@@ -590,7 +590,7 @@ static void remove_new_key(int fd, uid_t uid, uint8_t version, const uint8_t id[
 
 /* Seal a policy of version modes->version (1: the legacy v1 defaults,
  * modes ignored otherwise; 2: modes' contents/filenames modes and flags). */
-int policy_root_seal(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+int root_seal(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
 		     const struct lk_fscrypt_policy *modes, bool published, const char *path,
 		     uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text)
 {
@@ -675,7 +675,7 @@ static int create_root(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SI
 	int r;
 
 	*ret_err_text = NULL;
-	r = policy_root_open(path, &fd);
+	r = root_open(path, &fd);
 	if (r < 0) {
 		*ret_err_text = r == -ELOOP ? "the path contains a symbolic link; give the real path"
 					    : "cannot open the directory";
@@ -696,7 +696,7 @@ static int create_root(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SI
 		*ret_err_text = lk_fscrypt_strerror(-r, "get policy");
 		return log_error_errno(r, "encrypt: cannot query the policy of %s: %s", path, *ret_err_text);
 	}
-	r = policy_root_dir_is_empty(fd);
+	r = root_dir_is_empty(fd);
 	if (r <= 0) {
 		*ret_err_text = "the directory is not empty (fscrypt can only encrypt empty directories)";
 		log_error("encrypt: %s is not empty", path);
@@ -707,7 +707,7 @@ static int create_root(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SI
 		lk_fscrypt_policy_default_v1(&pol, id);
 	else
 		lk_fscrypt_policy_default(&pol, id);
-	r = policy_root_seal(fd, uid, p, &pol, true, path, id, ret_err_text);
+	r = root_seal(fd, uid, p, &pol, true, path, id, ret_err_text);
 	if (r < 0)
 		return r;
 	lk_hex(id, LK_KEY_ID_SIZE, hex);
@@ -726,13 +726,13 @@ static int create_root(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SI
 	return 0;
 }
 
-int policy_root_create(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+int root_create(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 		       uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text)
 {
 	return create_root(uid, gid, p, path, 2, ret_key_id, ret_err_text);
 }
 
-int policy_root_create_v1(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+int root_create_v1(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 			  uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text)
 {
 	return create_root(uid, gid, p, path, 1, ret_key_id, ret_err_text);

@@ -10,7 +10,7 @@
 #include "cleanup.h"
 #include "internal.h"
 
-int why_set(char *why, size_t size, const char *fmt, ...)
+int cfg_why(char *why, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -22,7 +22,7 @@ int why_set(char *why, size_t size, const char *fmt, ...)
 	return -EINVAL;
 }
 
-const char *quote(const char *s, char *out, size_t size)
+const char *cfg_quote(const char *s, char *out, size_t size)
 {
 	size_t o = 0, i;
 
@@ -53,7 +53,7 @@ const char *quote(const char *s, char *out, size_t size)
 	return out;
 }
 
-void config_verror(struct lk_config_error *err, const char *file, unsigned line, const char *fmt, va_list ap)
+void cfg_verror(struct lk_config_error *err, const char *file, unsigned line, const char *fmt, va_list ap)
 {
 	if (!err)
 		return;
@@ -62,12 +62,12 @@ void config_verror(struct lk_config_error *err, const char *file, unsigned line,
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 }
 
-void config_error(struct lk_config_error *err, const char *file, unsigned line, const char *fmt, ...)
+void cfg_error(struct lk_config_error *err, const char *file, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	config_verror(err, file, line, fmt, ap);
+	cfg_verror(err, file, line, fmt, ap);
 	va_end(ap);
 }
 
@@ -104,7 +104,7 @@ static unsigned edit_distance(const char *a, const char *b)
 	return d[la][lb];
 }
 
-const char *suggest_name(const char *s, const char *const *names, size_t n)
+const char *cfg_suggest_name(const char *s, const char *const *names, size_t n)
 {
 	size_t len = strlen(s);
 	unsigned best = len <= 3 ? 1 : 2; /* what still looks like a typo */
@@ -126,7 +126,7 @@ const char *suggest_name(const char *s, const char *const *names, size_t n)
 	return pick;
 }
 
-void join_names(const char *const *names, size_t n, char *out, size_t size)
+void cfg_join_names(const char *const *names, size_t n, char *out, size_t size)
 {
 	size_t used = 0;
 
@@ -142,10 +142,10 @@ void join_names(const char *const *names, size_t n, char *out, size_t size)
 	}
 }
 
-int parse_boolean(const char *key, const char *s, bool *ret, char *why, size_t why_size)
+int cfg_parse_boolean(const char *key, const char *s, bool *ret, char *why, size_t why_size)
 {
 	static const char *const yes[] = {"yes", "true", "1"}, *const no[] = {"no", "false", "0"};
-	char q[QUOTE_MAX];
+	char q[CFG_QUOTE_MAX];
 
 	for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
 		if (strcasecmp(s, yes[i]) == 0) {
@@ -157,17 +157,17 @@ int parse_boolean(const char *key, const char *s, bool *ret, char *why, size_t w
 			return 0;
 		}
 	}
-	return why_set(why, why_size, "invalid boolean %s for %s; use yes or no (or true/false, 1/0)",
-	               quote(s, q, sizeof(q)), key);
+	return cfg_why(why, why_size, "invalid boolean %s for %s; use yes or no (or true/false, 1/0)",
+	               cfg_quote(s, q, sizeof(q)), key);
 }
 
-int parse_duration_ms(const char *s, unsigned *ret, char *why, size_t why_size)
+int cfg_parse_duration_ms(const char *s, unsigned *ret, char *why, size_t why_size)
 {
 	static const struct {
 		const char *unit;
 		unsigned long ms;
 	} units[] = {{"ms", 1}, {"s", 1000}, {"min", 60 * 1000}, {"h", 3600 * 1000}};
-	char q[QUOTE_MAX];
+	char q[CFG_QUOTE_MAX];
 	unsigned long v = 0;
 	const char *p = s;
 
@@ -195,12 +195,12 @@ int parse_duration_ms(const char *s, unsigned *ret, char *why, size_t why_size)
 			return 0;
 		}
 invalid:
-	return why_set(why, why_size,
+	return cfg_why(why, why_size,
 	               "invalid lock_delay %s; write a whole number and a unit (ms, s, min or h), e.g. 30s",
-	               quote(s, q, sizeof(q)));
+	               cfg_quote(s, q, sizeof(q)));
 too_long:
-	return why_set(why, why_size, "lock_delay %s is longer than 1h; use at most 1h",
-	               quote(s, q, sizeof(q)));
+	return cfg_why(why, why_size, "lock_delay %s is longer than 1h; use at most 1h",
+	               cfg_quote(s, q, sizeof(q)));
 }
 
 static int grow(void **array, unsigned n, size_t elem)
@@ -217,20 +217,20 @@ static int grow(void **array, unsigned n, size_t elem)
 	return 0;
 }
 
-int config_add_policy(struct lk_config *c, const struct lk_cache_policy *p)
+int cfg_add_cache_policy(struct lk_config *c, const struct lk_cache_policy *p)
 {
 	int r;
 
-	if (c->n_policies >= LK_MAX_POLICIES)
+	if (c->n_cache_policies >= LK_MAX_CACHE_POLICIES)
 		return -E2BIG;
-	r = grow((void **)&c->policies, c->n_policies, sizeof(*c->policies));
+	r = grow((void **)&c->cache_policies, c->n_cache_policies, sizeof(*c->cache_policies));
 	if (r < 0)
 		return r;
-	c->policies[c->n_policies++] = *p;
+	c->cache_policies[c->n_cache_policies++] = *p;
 	return 0;
 }
 
-int config_add_user(struct lk_config *c, const struct lk_user_setting *u)
+int cfg_add_user(struct lk_config *c, const struct lk_user_setting *u)
 {
 	int r;
 

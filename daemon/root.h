@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Policy roots: encrypted directories whose wrapped keys live in
+/* Encrypted roots: encrypted directories whose wrapped keys live in
  * trusted.latchkey.key.<uid> xattrs on the directory itself. Every
  * operation works on an fd opened without following any symlink. */
-#ifndef LKD_POLICY_ROOT_H
-#define LKD_POLICY_ROOT_H
+#ifndef LKD_ROOT_H
+#define LKD_ROOT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,7 +16,7 @@
 
 /* Open an absolute path as a directory, refusing symlinks in any component
  * (openat2 RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS). -ELOOP for a symlink. */
-int policy_root_open(const char *path, int *ret_fd);
+int root_open(const char *path, int *ret_fd);
 
 /*
  * Unwrap uid's copy of the policy key with P and add it to the kernel. The
@@ -26,40 +26,40 @@ int policy_root_open(const char *path, int *ret_fd);
  * zero bytes): the key goes into uid's keyring as a logon key
  * fscrypt:<descriptor>. The key is wiped before returning.
  */
-int policy_root_unlock(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+int root_unlock(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 		       const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
 
 /*
  * The same, but a v1 key is added without waiting for the child (see
  * keyring_v1_add_async): returns 1 when that is under way, and then
  * a->done(result, a->userdata) runs once it has finished; 0 when the root
- * was unlocked at once (v2), or -errno. With a NULL, as policy_root_unlock.
+ * was unlocked at once (v2), or -errno. With a NULL, as root_unlock.
  */
-typedef void (*policy_root_done_fn)(int result, void *userdata);
-struct policy_root_async {
+typedef void (*root_done_fn)(int result, void *userdata);
+struct root_async {
 	sd_event *event;
-	policy_root_done_fn done;
+	root_done_fn done;
 	void *userdata;
 };
-int policy_root_unlock_async(const struct policy_root_async *a, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+int root_unlock_async(const struct root_async *a, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
 			     const char *path, const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
 
 /* The same on an fd already opened (and checked) by the caller; path only
  * names the directory in log lines. */
-/* policy_root_unlock_fd, with a v1 key's keyring child watched in a's event
+/* root_unlock_fd, with a v1 key's keyring child watched in a's event
  * loop (a may be NULL: wait for it); returns 1 when a->done will report. */
-int policy_root_unlock_fd_async(const struct policy_root_async *a, int fd, uid_t uid,
+int root_unlock_fd_async(const struct root_async *a, int fd, uid_t uid,
 				const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 				const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
-int policy_root_unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+int root_unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 			  const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
 
 /* uid's trusted.latchkey.key.<uid> xattr of the directory fd, exactly
  * LK_WRAPPED_KEY_SIZE bytes (-EBADMSG otherwise, -ENODATA when absent). */
-int policy_root_read_wrapped_key(int fd, uid_t uid, uint8_t blob[LK_WRAPPED_KEY_SIZE]);
+int root_read_wrapped_key(int fd, uid_t uid, uint8_t blob[LK_WRAPPED_KEY_SIZE]);
 
 /* 1 if the directory fd has no entries but "." and "..", 0 if it has, or -errno. */
-int policy_root_dir_is_empty(int fd);
+int root_dir_is_empty(int fd);
 
 /*
  * Lock the root: v2, remove the key for all users; v1, remove it from uid's
@@ -67,31 +67,31 @@ int policy_root_dir_is_empty(int fd);
  * *ret_busy when files are still in use (or, for v1, the key or the caches
  * could not be removed): incompletely locked, to be retried.
  */
-int policy_root_lock(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], bool *ret_busy);
+int root_lock(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], bool *ret_busy);
 
 /* enum lk_key_state of the root: v2, of its key on path's filesystem; v1,
  * present iff the key is in uid's keyring (see keyring_v1_state). */
-int policy_root_status(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], uint32_t *ret_state);
+int root_status(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_SIZE], uint32_t *ret_state);
 
 /*
- * Make the empty directory at path a policy root for uid: fresh random key,
+ * Make the empty directory at path a encrypted root for uid: fresh random key,
  * wrapped copy written (and fsynced) before the policy is set, key added,
  * policy set and verified, directory chowned to uid:gid mode 0700. Leaves
  * the directory unlocked. On failure nothing of ours remains on the
  * directory and no key stays in the kernel. *ret_err_text gets a static
  * human explanation for the client.
  */
-int policy_root_create(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+int root_create(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 		       uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text);
 
 /* The same with a legacy v1 policy (AES-256-XTS, AES-256-CTS, PAD_32) whose
  * descriptor is the first 8 bytes of SHA-512(SHA-512(K)); K goes into uid's
  * keyring before the policy is set. *ret_key_id: descriptor + 8 zero bytes. */
-int policy_root_create_v1(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+int root_create_v1(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
 			  uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text);
 
 /*
- * The encrypting core of policy_root_create, on an fd of an empty,
+ * The encrypting core of root_create, on an fd of an empty,
  * unencrypted directory the caller has checked: fresh random K, uid's
  * wrapped copy written (and, if published, fsynced) before anything else,
  * K added, a policy with modes' contents/filenames modes and flags (its
@@ -106,7 +106,7 @@ int policy_root_create_v1(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY
  * leaves a temporary that is swept, and the caller's fsync after the rename
  * commits the xattr with it.
  */
-int policy_root_seal(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+int root_seal(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
 		     const struct lk_fscrypt_policy *modes, bool published, const char *path,
 		     uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text);
 

@@ -21,7 +21,7 @@ void lk_config_free(struct lk_config *c)
 	if (!c)
 		return;
 	free(c->users);
-	free(c->policies);
+	free(c->cache_policies);
 	lk_config_init(c);
 }
 
@@ -35,41 +35,41 @@ static bool path_contains(const char *a, const char *b)
 
 int lk_config_finish(struct lk_config *c, struct lk_config_error *err)
 {
-	char qa[QUOTE_MAX], qb[QUOTE_MAX];
+	char qa[CFG_QUOTE_MAX], qb[CFG_QUOTE_MAX];
 
 	if (!c)
 		return -EINVAL;
-	/* Quadratic, over at most LK_MAX_POLICIES. Each problem is reported
+	/* Quadratic, over at most LK_MAX_CACHE_POLICIES. Each problem is reported
 	 * at the policy read later, naming the earlier one. */
-	for (unsigned j = 0; j < c->n_policies; j++) {
-		const struct lk_cache_policy *b = &c->policies[j];
+	for (unsigned j = 0; j < c->n_cache_policies; j++) {
+		const struct lk_cache_policy *b = &c->cache_policies[j];
 
 		for (unsigned i = 0; i < j; i++) {
-			const struct lk_cache_policy *a = &c->policies[i];
+			const struct lk_cache_policy *a = &c->cache_policies[i];
 
 			if (strcmp(a->name, b->name) == 0) {
-				config_error(
+				cfg_error(
 				    err, b->source, b->line,
 				    "policy \"%s\" is already defined at %s:%u; rename or remove one of them",
 				    b->name, a->source, a->line);
 				return -EEXIST;
 			}
 			if (strcmp(a->root, b->root) == 0) {
-				config_error(err, b->source, b->line,
+				cfg_error(err, b->source, b->line,
 				             "root %s of policy \"%s\" is also the root of policy \"%s\" "
 				             "(%s:%u); give each policy its own root",
-				             quote(b->root, qb, sizeof(qb)), b->name, a->name, a->source,
+				             cfg_quote(b->root, qb, sizeof(qb)), b->name, a->name, a->source,
 				             a->line);
 				return -EEXIST;
 			}
 			if (path_contains(a->root, b->root) || path_contains(b->root, a->root)) {
 				bool inside = path_contains(a->root, b->root);
 
-				config_error(err, b->source, b->line,
+				cfg_error(err, b->source, b->line,
 				             "root %s of policy \"%s\" is %s root %s of policy \"%s\" "
 				             "(%s:%u); roots must not nest: move one of them",
-				             quote(b->root, qb, sizeof(qb)), b->name,
-				             inside ? "inside" : "above", quote(a->root, qa, sizeof(qa)),
+				             cfg_quote(b->root, qb, sizeof(qb)), b->name,
+				             inside ? "inside" : "above", cfg_quote(a->root, qa, sizeof(qa)),
 				             a->name, a->source, a->line);
 				return -EEXIST;
 			}

@@ -68,8 +68,8 @@
  * Every error is fatal for the load (the caller keeps its old config) and
  * names the file, the line, and the fix.
  */
-#ifndef LK_POLICY_CONFIG_H
-#define LK_POLICY_CONFIG_H
+#ifndef LK_CONFIG_CONFIG_H
+#define LK_CONFIG_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -78,11 +78,11 @@
 
 #include "latchkey/protocol.h"
 
-#define LK_POLICY_NAME_MAX     64
+#define LK_CACHE_POLICY_NAME_MAX     64
 #define LK_SUBDIR_TEMPLATE_MAX 64
 #define LK_USER_NAME_MAX       32
 #define LK_CONFIG_FILE_MAX     (64 * 1024) /* bytes per file */
-#define LK_MAX_POLICIES        64
+#define LK_MAX_CACHE_POLICIES        64
 #define LK_LOCK_DELAY_MAX_MS   (3600u * 1000u)
 
 enum lk_tristate {
@@ -92,7 +92,7 @@ enum lk_tristate {
 };
 
 struct lk_cache_policy {
-	char name[LK_POLICY_NAME_MAX + 1];
+	char name[LK_CACHE_POLICY_NAME_MAX + 1];
 	char root[LK_PATH_MAX + 1];
 	char subdir[LK_SUBDIR_TEMPLATE_MAX + 1]; /* template */
 	mode_t mode;
@@ -145,8 +145,8 @@ struct lk_config {
 	struct lk_tpm_config tpm;
 	unsigned n_users;
 	struct lk_user_setting *users;
-	unsigned n_policies;
-	struct lk_cache_policy *policies;
+	unsigned n_cache_policies;
+	struct lk_cache_policy *cache_policies;
 };
 
 struct lk_config_error {
@@ -238,7 +238,7 @@ extern const char *const lk_cache_policy_keys[LK_POLICY_KEY_COUNT];
 int lk_cache_policy_key(const char *key);
 
 /* [A-Za-z0-9_.-]{1,64}, not starting with '.' (the name is also a file name). */
-bool lk_policy_name_is_valid(const char *name);
+bool lk_cache_policy_name_is_valid(const char *name);
 
 /* p = the defaults (subdir %u, mode 0700, AES-256-XTS / AES-256-CTS,
  * padding 32, no IV_INO_LBLK_64, lock_on_logout inherited), no root yet,

@@ -12,7 +12,7 @@
 #include "config.h"
 #include "internal.h"
 #include "names.h"
-#include "policy_index.h"
+#include "root_index.h"
 
 #define LOGIN_DEFS      "/etc/login.defs"
 #define DEFAULT_UID_MIN 1000
@@ -46,9 +46,9 @@ int lk_enroll_rule_parse(const char *value, struct lk_enroll_rule *ret, char *wh
 		r.kind = LK_ENROLL_ALL;
 	} else if (strncmp(value, "group:", 6) == 0) {
 		if (!lk_user_name_is_valid(value + 6) || strlen(value + 6) > LK_USER_NAME_MAX)
-			return why_set(why, why_size,
+			return cfg_why(why, why_size,
 			               "enroll_at_login: %s is not a group name; write group:NAME",
-			               quote(value + 6, q, sizeof(q)));
+			               cfg_quote(value + 6, q, sizeof(q)));
 		r.kind = LK_ENROLL_GROUP;
 		strcpy(r.group, value + 6);
 	} else if (strncmp(value, "uids:", 5) == 0) {
@@ -56,14 +56,14 @@ int lk_enroll_rule_parse(const char *value, struct lk_enroll_rule *ret, char *wh
 		if (!dash || parse_uid(value + 5, dash, &r.uid_min) < 0 ||
 		    parse_uid(dash + 1, dash + 1 + strlen(dash + 1), &r.uid_max) < 0 ||
 		    r.uid_min > r.uid_max || r.uid_min == 0)
-			return why_set(
+			return cfg_why(
 			    why, why_size,
 			    "enroll_at_login: write uids:A-B with 1 <= A <= B, e.g. uids:1000-1999");
 		r.kind = LK_ENROLL_UIDS;
 	} else {
-		return why_set(why, why_size,
+		return cfg_why(why, why_size,
 		               "enroll_at_login must be none, all, group:NAME or uids:A-B, not %s",
-		               quote(value, q, sizeof(q)));
+		               cfg_quote(value, q, sizeof(q)));
 	}
 	*ret = r;
 	return 0;
@@ -72,7 +72,7 @@ int lk_enroll_rule_parse(const char *value, struct lk_enroll_rule *ret, char *wh
 int lk_home_skel_parse(const char *value, char *out, size_t size, char *why, size_t why_size)
 {
 	if (lk_path_is_valid(value) < 0 || strlen(value) >= size)
-		return why_set(why, why_size,
+		return cfg_why(why, why_size,
 		               "home_skel must be an absolute, canonical path, e.g. /etc/skel");
 	strcpy(out, value);
 	return 0;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Per-user index of policy roots. Format in include/latchkey/format.h. */
-#ifndef LK_POLICY_INDEX_H
-#define LK_POLICY_INDEX_H
+/* Per-user index of encrypted roots. Format in include/latchkey/format.h. */
+#ifndef LK_ROOT_INDEX_H
+#define LK_ROOT_INDEX_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -78,7 +78,7 @@ static int fail(struct parser *ps, unsigned line, int r, const char *fmt, ...)
 	if (ps->r < 0)
 		return ps->r; /* keep the first */
 	va_start(ap, fmt);
-	config_verror(ps->err, ps->filename, line, fmt, ap);
+	cfg_verror(ps->err, ps->filename, line, fmt, ap);
 	va_end(ap);
 	ps->r = r;
 	return r;
@@ -119,15 +119,15 @@ static int end_section(struct parser *ps)
 		}
 		snprintf(p->source, sizeof(p->source), "%s", ps->filename);
 		p->line = ps->section_line;
-		r = config_add_policy(ps->c, p);
+		r = cfg_add_cache_policy(ps->c, p);
 		if (r == -E2BIG)
 			return fail(ps, ps->section_line, r, "more than %d policies; merge or remove some",
-			            LK_MAX_POLICIES);
+			            LK_MAX_CACHE_POLICIES);
 		if (r < 0)
 			return fail(ps, ps->section_line, r, "out of memory");
 		break;
 	case SECTION_USER:
-		r = config_add_user(ps->c, &ps->user);
+		r = cfg_add_user(ps->c, &ps->user);
 		if (r == -E2BIG)
 			return fail(ps, ps->section_line, r, "more than %d [user] sections; remove some",
 			            LK_MAX_USER_SETTINGS);
@@ -150,7 +150,7 @@ static int malformed_header(struct parser *ps)
 /* "[latchkey]", "[user NAME]" or "[policy NAME]": exactly these forms. */
 static int header_line(struct parser *ps, const char *line, size_t n)
 {
-	char body[LK_CONFIG_LINE_MAX + 1], q[QUOTE_MAX];
+	char body[LK_CONFIG_LINE_MAX + 1], q[CFG_QUOTE_MAX];
 	const char *kind, *arg;
 	char *space;
 	int r;
@@ -201,7 +201,7 @@ static int header_line(struct parser *ps, const char *line, size_t n)
 			return fail(ps, ps->line, -EINVAL,
 			            "invalid user name %s; write the login name (no space, ':', ',' or '/', "
 			            "at most 32 bytes)",
-			            quote(arg, q, sizeof(q)));
+			            cfg_quote(arg, q, sizeof(q)));
 		for (unsigned i = 0; i < ps->c->n_users; i++)
 			if (strcmp(ps->c->users[i].user, arg) == 0)
 				return fail(ps, ps->line, -EINVAL,
@@ -214,7 +214,7 @@ static int header_line(struct parser *ps, const char *line, size_t n)
 			return fail(ps, ps->line, -EINVAL,
 			            "invalid policy name %s; use 1 to %d of A-Z a-z 0-9 _ . - (not starting "
 			            "with '.')",
-			            quote(arg, q, sizeof(q)), LK_POLICY_NAME_MAX);
+			            cfg_quote(arg, q, sizeof(q)), LK_CACHE_POLICY_NAME_MAX);
 		ps->section = SECTION_POLICY;
 	}
 	ps->section_line = ps->line;
@@ -225,7 +225,7 @@ static int header_line(struct parser *ps, const char *line, size_t n)
 /* "key = value": refuse what inih would read another way. */
 static int key_line(struct parser *ps, const char *line, size_t n)
 {
-	char key[65], q[QUOTE_MAX];
+	char key[65], q[CFG_QUOTE_MAX];
 	const char *eq, *colon;
 	size_t klen;
 
@@ -249,7 +249,7 @@ static int key_line(struct parser *ps, const char *line, size_t n)
 	if (ps->section == SECTION_NONE) {
 		snprintf(key, sizeof(key), "%.*s", (int)(klen < 64 ? klen : 64), line);
 		return fail(ps, ps->line, -EINVAL, "key %s outside a section; put it under %s",
-		            quote(key, q, sizeof(q)), example_section(ps));
+		            cfg_quote(key, q, sizeof(q)), example_section(ps));
 	}
 	return 0;
 }
@@ -322,8 +322,8 @@ static char *reader(char *out, int size, void *stream)
 
 static int unknown_key(struct parser *ps, const char *key, const char *const *keys, size_t n_keys)
 {
-	char list[256], q[QUOTE_MAX], where[LK_POLICY_NAME_MAX + 16];
-	const char *hint = suggest_name(key, keys, n_keys);
+	char list[256], q[CFG_QUOTE_MAX], where[LK_CACHE_POLICY_NAME_MAX + 16];
+	const char *hint = cfg_suggest_name(key, keys, n_keys);
 
 	if (ps->section == SECTION_POLICY)
 		snprintf(where, sizeof(where), "[policy %s]", ps->policy.name);
@@ -331,12 +331,12 @@ static int unknown_key(struct parser *ps, const char *key, const char *const *ke
 		snprintf(where, sizeof(where), "[user %s]", ps->user.user);
 	else
 		snprintf(where, sizeof(where), "[latchkey]");
-	join_names(keys, n_keys, list, sizeof(list));
+	cfg_join_names(keys, n_keys, list, sizeof(list));
 	if (hint)
 		return fail(ps, ps->line, -EINVAL,
 		            "unknown key %s in %s; did you mean \"%s\"? Valid keys: %s",
-		            quote(key, q, sizeof(q)), where, hint, list);
-	return fail(ps, ps->line, -EINVAL, "unknown key %s in %s; valid keys: %s", quote(key, q, sizeof(q)),
+		            cfg_quote(key, q, sizeof(q)), where, hint, list);
+	return fail(ps, ps->line, -EINVAL, "unknown key %s in %s; valid keys: %s", cfg_quote(key, q, sizeof(q)),
 	            where, list);
 }
 
@@ -387,7 +387,7 @@ static int handle_key(struct parser *ps, const char *key, const char *value)
 	switch (ps->section) {
 	case SECTION_LATCHKEY:
 		if (k == LATCHKEY_KEY_LOCK_DELAY) {
-			r = parse_duration_ms(value, &ps->c->lock_delay_ms, why, sizeof(why));
+			r = cfg_parse_duration_ms(value, &ps->c->lock_delay_ms, why, sizeof(why));
 		} else if (k == LATCHKEY_KEY_ENROLL_AT_LOGIN) {
 			r = lk_enroll_rule_parse(value, &ps->c->enroll_at_login, why, sizeof(why));
 		} else if (k == LATCHKEY_KEY_TPM || k == LATCHKEY_KEY_TPM_TCTI || k == LATCHKEY_KEY_TPM_PCRS) {
@@ -395,7 +395,7 @@ static int handle_key(struct parser *ps, const char *key, const char *value)
 		} else if (k == LATCHKEY_KEY_HOME_SKEL) {
 			r = lk_home_skel_parse(value, ps->c->home_skel, sizeof(ps->c->home_skel), why, sizeof(why));
 		} else {
-			r = parse_boolean(key, value, &b, why, sizeof(why));
+			r = cfg_parse_boolean(key, value, &b, why, sizeof(why));
 			if (r == 0 && k == LATCHKEY_KEY_CREATE_HOME)
 				ps->c->create_home = b;
 			else if (r == 0)
@@ -403,7 +403,7 @@ static int handle_key(struct parser *ps, const char *key, const char *value)
 		}
 		break;
 	case SECTION_USER:
-		r = parse_boolean(key, value, &b, why, sizeof(why));
+		r = cfg_parse_boolean(key, value, &b, why, sizeof(why));
 		if (r == 0)
 			ps->user.lock_on_logout = b ? LK_YES : LK_NO;
 		break;
@@ -458,7 +458,7 @@ int lk_config_parse_buffer(struct lk_config *c, const char *text, size_t len, co
 	    .err = err,
 	};
 	/* A failed file leaves c as it was. */
-	unsigned n_users = c ? c->n_users : 0, n_policies = c ? c->n_policies : 0;
+	unsigned n_users = c ? c->n_users : 0, n_cache_policies = c ? c->n_cache_policies : 0;
 	bool lock_on_logout = c ? c->lock_on_logout : false;
 	unsigned lock_delay_ms = c ? c->lock_delay_ms : 0;
 	struct lk_enroll_rule enroll = c ? c->enroll_at_login : (struct lk_enroll_rule){};
@@ -488,7 +488,7 @@ int lk_config_parse_buffer(struct lk_config *c, const char *text, size_t len, co
 		end_section(&ps);
 	if (ps.r < 0) {
 		c->n_users = n_users;
-		c->n_policies = n_policies;
+		c->n_cache_policies = n_cache_policies;
 		c->lock_on_logout = lock_on_logout;
 		c->lock_delay_ms = lock_delay_ms;
 		c->enroll_at_login = enroll;

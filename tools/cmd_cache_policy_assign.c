@@ -18,7 +18,7 @@
 #include "fscrypt_ioctl.h"
 #include "json_out.h"
 #include "output.h"
-#include "policy_ctl.h"
+#include "cache_policy_ctl.h"
 
 #define OP "policy assign"
 
@@ -65,7 +65,7 @@ static void default_name(const char *dir, char *out, size_t size)
 	base = base ? base + 1 : dir;
 	while (*base == '.')
 		base++;
-	for (; *base && o + 1 < size && o < LK_POLICY_NAME_MAX; base++) {
+	for (; *base && o + 1 < size && o < LK_CACHE_POLICY_NAME_MAX; base++) {
 		char ch = *base;
 
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
@@ -181,7 +181,7 @@ static int check_against(struct lk_config *c, const char *path, const char *text
 	return CTL_EXIT_FAILED;
 }
 
-int policy_assign(struct ctl *ctl, int argc, char **argv)
+int cache_policy_assign(struct ctl *ctl, int argc, char **argv)
 {
 	/* A policy key's option carries its enum lk_policy_key. */
 	enum { OPT_KEY = 0x100, OPT_PER_USER = OPT_KEY + LK_POLICY_KEY_COUNT, OPT_NAME };
@@ -199,9 +199,9 @@ int policy_assign(struct ctl *ctl, int argc, char **argv)
 	};
 	/* Option values in the order of lk_cache_policy_keys. */
 	const char *values[LK_POLICY_KEY_COUNT] = {};
-	struct policy_dirs dirs = {};
+	struct cache_policy_dirs dirs = {};
 	struct lk_config c _cleanup_(lk_config_free) = {};
-	char name[LK_POLICY_NAME_MAX + 1], fname[LK_POLICY_NAME_MAX + 8], path[LK_PATH_MAX + 64],
+	char name[LK_CACHE_POLICY_NAME_MAX + 1], fname[LK_CACHE_POLICY_NAME_MAX + 8], path[LK_PATH_MAX + 64],
 	    vendor_path[LK_PATH_MAX + 64], text[LK_PATH_MAX + 1024], why[512];
 	_cleanup_close_ int root_fd = -1, pd_fd = -1;
 	_cleanup_free_ char *real = NULL;
@@ -212,7 +212,7 @@ int policy_assign(struct ctl *ctl, int argc, char **argv)
 	int opt, r, n, code;
 
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		if (policy_common_option(ctl, opt, &dirs))
+		if (cache_policy_common_option(ctl, opt, &dirs))
 			continue;
 		if (opt >= OPT_KEY && opt < OPT_KEY + LK_POLICY_KEY_COUNT)
 			values[opt - OPT_KEY] = optarg ? optarg : "yes";
@@ -236,10 +236,10 @@ int policy_assign(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_error(OP, "DIR must be an absolute path");
 
 	/* Every value through the parser's own checks, with its messages. */
-	if (given_name && !lk_policy_name_is_valid(given_name))
+	if (given_name && !lk_cache_policy_name_is_valid(given_name))
 		return ctl_usage_error(
 		    OP, "invalid --name '%s'; use 1 to %d of A-Z a-z 0-9 _ . - (not starting with '.')",
-		    given_name, LK_POLICY_NAME_MAX);
+		    given_name, LK_CACHE_POLICY_NAME_MAX);
 	if (given_name)
 		snprintf(name, sizeof(name), "%s", given_name);
 	else
@@ -247,7 +247,7 @@ int policy_assign(struct ctl *ctl, int argc, char **argv)
 	(void)lk_cache_policy_init(&p, name); /* valid by construction */
 	values[LK_POLICY_KEY_ROOT] = dir;
 	for (int k = 0; k < LK_POLICY_KEY_COUNT; k++)
-		if (values[k] && (r = policy_set_option(OP, &p, lk_cache_policy_keys[k], values[k])) != 0)
+		if (values[k] && (r = cache_policy_set_option(OP, &p, lk_cache_policy_keys[k], values[k])) != 0)
 			return r;
 	if (lk_cache_policy_check(&p, why, sizeof(why)) < 0)
 		return ctl_usage_error(OP, "%s", why);
@@ -259,13 +259,13 @@ int policy_assign(struct ctl *ctl, int argc, char **argv)
 	/* The configuration first: it costs nothing, and a policy that would
 	 * clash must not even be probed inside another policy's root. */
 	ctl_daemon_config_dirs(ctl, OP, &dirs.etc, &dirs.vendor);
-	r = policy_load(OP, &dirs, &c);
+	r = cache_policy_load(OP, &dirs, &c);
 	if (r != 0)
 		return r;
 	snprintf(fname, sizeof(fname), "%s.conf", p.name);
-	policy_dropin_path(dirs.etc, fname, path, sizeof(path));
+	cache_policy_dropin_path(dirs.etc, fname, path, sizeof(path));
 	if (dirs.vendor) {
-		policy_dropin_path(dirs.vendor, fname, vendor_path, sizeof(vendor_path));
+		cache_policy_dropin_path(dirs.vendor, fname, vendor_path, sizeof(vendor_path));
 		if (lstat(vendor_path, &st) == 0)
 			return ctl_fail(
 			    CTL_EXIT_FAILED, OP,
@@ -304,7 +304,7 @@ int policy_assign(struct ctl *ctl, int argc, char **argv)
 	if (r != 0)
 		return r;
 
-	pd_fd = policy_open_dropin_dir(OP, dirs.etc, true);
+	pd_fd = cache_policy_open_dropin_dir(OP, dirs.etc, true);
 	if (pd_fd < 0)
 		return -pd_fd;
 	/* Again on the fd: the atomic write would replace a file made since. */
@@ -315,7 +315,7 @@ int policy_assign(struct ctl *ctl, int argc, char **argv)
 	if (r < 0)
 		return ctl_fail(CTL_EXIT_FAILED, OP, "cannot write %s: %s", path, strerror(-r));
 
-	switch (policy_reload(ctl, OP, &code)) {
+	switch (cache_policy_reload(ctl, OP, &code)) {
 	case POLICY_RELOADED:
 		break;
 	case POLICY_UNREACHABLE:
@@ -342,7 +342,7 @@ int policy_assign(struct ctl *ctl, int argc, char **argv)
 	if (ctl->json) {
 		struct json_object *doc = json_object_new_object();
 
-		json_object_object_add(doc, "policy", policy_to_json(&c.policies[c.n_policies - 1]));
+		json_object_object_add(doc, "policy", cache_policy_to_json(&c.cache_policies[c.n_cache_policies - 1]));
 		json_out_add_string(doc, "file", path);
 		json_out_add_string(doc, "daemon", daemon);
 		(void)json_out_print(doc);
