@@ -16,8 +16,21 @@
 #include "secret.h"
 #include "store.h"
 
-/* Open (creating if needed) a root-owned 0700 directory below dirfd and
- * refuse one that someone else could write to. */
+/* Who must own the state: root. Test builds (-Dtest_hooks=true, never
+ * installed) accept the running user instead, so that the daemon's logic
+ * can be tested without privileges (tests/daemon); run as root, they still
+ * require root. */
+static uid_t state_owner(void)
+{
+#if LK_TEST_HOOKS
+	return geteuid();
+#else
+	return 0;
+#endif
+}
+
+/* Open (creating if needed) a 0700 directory of the state's owner below
+ * dirfd and refuse one that someone else could write to. */
 static int open_private_dir(int dirfd, const char *name, int *ret_fd)
 {
 	_cleanup_close_ int fd = -1;
@@ -30,7 +43,7 @@ static int open_private_dir(int dirfd, const char *name, int *ret_fd)
 		return log_error_errno(-errno, "cannot open state directory %s", name);
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (st.st_uid != 0 || (st.st_mode & 0077)) {
+	if (st.st_uid != state_owner() || (st.st_mode & 0077)) {
 		log_error("state directory %s must be owned by root with mode 0700 (found uid %u mode %04o); "
 			  "fix with: chown root: %s && chmod 0700 %s",
 			  name, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), name, name);
@@ -89,7 +102,7 @@ int store_load_protector(struct store *s, uid_t uid, struct lk_protector *ret)
 	int r;
 
 	snprintf(name, sizeof(name), "%u", (unsigned)uid);
-	r = lk_read_file_at(s->protectors_fd, name, 0, sizeof(buf), buf, &len);
+	r = lk_read_file_at(s->protectors_fd, name, state_owner(), sizeof(buf), buf, &len);
 	if (r == -ENOENT)
 		return r;
 	if (r < 0)
@@ -134,7 +147,7 @@ static int load_index_with(struct store *s, uid_t uid, int (*parse)(const char *
 	if (!buf)
 		return -ENOMEM;
 	snprintf(name, sizeof(name), "%u", (unsigned)uid);
-	r = lk_read_file_at(s->index_fd, name, 0, LK_INDEX_MAX_SIZE, (uint8_t *)buf, &len);
+	r = lk_read_file_at(s->index_fd, name, state_owner(), LK_INDEX_MAX_SIZE, (uint8_t *)buf, &len);
 	if (r == -ENOENT)
 		return r;
 	if (r < 0)
@@ -207,7 +220,7 @@ int store_load_kdf_target(struct store *s, struct lk_kdf_params *ret)
 	size_t len;
 	int n = 0, r;
 
-	r = lk_read_file_at(s->dir_fd, KDF_TARGET_FILE, 0, sizeof(buf) - 1, (uint8_t *)buf, &len);
+	r = lk_read_file_at(s->dir_fd, KDF_TARGET_FILE, state_owner(), sizeof(buf) - 1, (uint8_t *)buf, &len);
 	if (r < 0)
 		return r;
 	buf[len] = '\0';

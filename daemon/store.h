@@ -2,7 +2,8 @@
 /* The daemon's state directory: protector files and root indexes.
  *   <state>/protectors/<uid>   format.h §1
  *   <state>/index/<uid>        format.h §3
- * Everything is root-owned 0700/0600 and written atomically. */
+ * Everything is root-owned 0700/0600 (in test builds: the running user's)
+ * and written atomically. */
 #ifndef LKD_STORE_H
 #define LKD_STORE_H
 
