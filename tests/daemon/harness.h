@@ -41,9 +41,20 @@ struct peer {
 	int fd;
 };
 
-/* cmocka setup/teardown: *state becomes a struct harness. Skips the test
- * when it cannot run here (no usable non-root account, or a build without
- * test hooks run by someone other than root). */
+/* Whether the tier can run here: an existing non-root account to enrol,
+ * and a state directory the store accepts (the runner's own needs a test
+ * build, else root). main() exits 77 (skipped) when not. */
+bool harness_can_run(void);
+
+/* Tests of fault injection or shortened timers: skipped in builds without
+ * -Dtest_hooks=true. */
+#define HARNESS_REQUIRE_TEST_HOOKS()                                                                         \
+	do {                                                                                                 \
+		if (!LK_TEST_HOOKS)                                                                          \
+			skip();                                                                              \
+	} while (0)
+
+/* cmocka setup/teardown: *state becomes a struct harness. */
 int harness_setup(void **state);
 int harness_teardown(void **state);
 
