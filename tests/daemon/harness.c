@@ -48,7 +48,6 @@ bool harness_can_run(void)
 int harness_setup(void **state)
 {
 	struct harness *h;
-	bool l1 = false, l2 = false, l3 = false, l4 = false;
 
 	h = calloc(1, sizeof(*h));
 	assert_non_null(h);
@@ -58,12 +57,14 @@ int harness_setup(void **state)
 	snprintf(h->state, sizeof(h->state), "%s/state", h->dir);
 
 	/* What main() sets up before serving, minus the listening socket,
-	 * the session records and the configuration files (the defaults). */
+	 * the session records, the configuration files (the defaults) and
+	 * its refusal to run on unlocked buffers (the test holds no real
+	 * user's secrets). */
 	h->d = (struct daemon){.listen_fd = -1, .store = {-1, -1, -1}, .sessions_fd = -1};
-	h->d.rx = lk_secret_alloc(LK_MSG_MAX, &l1);
-	h->d.tx = lk_secret_alloc(LK_MSG_MAX, &l2);
-	h->d.req = lk_secret_alloc(sizeof(struct lk_msg), &l3);
-	h->d.rep = lk_secret_alloc(sizeof(struct lk_msg), &l4);
+	h->d.rx = lk_secret_alloc(LK_MSG_MAX, NULL);
+	h->d.tx = lk_secret_alloc(LK_MSG_MAX, NULL);
+	h->d.req = lk_secret_alloc(sizeof(struct lk_msg), NULL);
+	h->d.rep = lk_secret_alloc(sizeof(struct lk_msg), NULL);
 	assert_true(h->d.rx && h->d.tx && h->d.req && h->d.rep);
 	h->d.config_dir = h->dir;
 	h->d.vendor_config_dir = h->dir;
