@@ -32,9 +32,7 @@ struct source {
 
 static void source_close(struct source *s)
 {
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
+	s->fd = safe_close(s->fd);
 }
 
 /* Root owns everything the daemon trusts; whoever runs the loader may own

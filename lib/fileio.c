@@ -242,15 +242,9 @@ static bool is_temp_name(const char *n)
 	return true;
 }
 
-static void closedirp(DIR **d)
-{
-	if (*d)
-		closedir(*d);
-}
-
 int lk_sweep_temp_files_at(int dirfd)
 {
-	__attribute__((cleanup(closedirp))) DIR *d = NULL;
+	_cleanup_(closedirp) DIR *d = NULL;
 	struct dirent *de;
 	int fd, n = 0, r;
 

@@ -77,10 +77,7 @@ static void *grow(void *array, size_t *cap, size_t need, size_t size)
 static void close_all_dirs(struct prune *p)
 {
 	for (size_t i = 0; i < p->n_dirs; i++)
-		if (p->dirs[i].fd >= 0) {
-			close(p->dirs[i].fd);
-			p->dirs[i].fd = -1;
-		}
+		p->dirs[i].fd = safe_close(p->dirs[i].fd);
 	p->open_fds = 0;
 }
 
@@ -119,8 +116,7 @@ int prune_dir_fd(struct prune *p, uint32_t i)
 static void close_dir(struct prune *p, uint32_t i)
 {
 	if (p->dirs[i].fd >= 0) {
-		close(p->dirs[i].fd);
-		p->dirs[i].fd = -1;
+		p->dirs[i].fd = safe_close(p->dirs[i].fd);
 		p->open_fds--;
 	}
 }
@@ -545,7 +541,5 @@ void prune_free(struct prune *p)
 	free(p->files);
 	free(p->names);
 	free(p->batch);
-	if (p->root_fd >= 0)
-		close(p->root_fd);
-	p->root_fd = -1;
+	p->root_fd = safe_close(p->root_fd);
 }
