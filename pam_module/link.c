@@ -127,14 +127,16 @@ uint32_t lk_pam_reply_status(const struct lk_msg *rep)
 {
 	if (rep->type != LK_REP_ERROR)
 		return LK_OK;
-	return lk_msg_has(rep, LK_T_STATUS) && rep->status != LK_OK ? rep->status : LK_E_INTERNAL;
+	/* An error that claims success breaks the protocol as much as one
+	 * without a status. */
+	return lk_msg_status(rep) != LK_OK ? lk_msg_status(rep) : LK_E_PROTOCOL;
 }
 
 const char *lk_pam_error_reason(const struct lk_msg *rep)
 {
 	if (lk_msg_has(rep, LK_T_TEXT) && rep->text[0])
 		return rep->text;
-	return lk_status_to_string(lk_msg_has(rep, LK_T_STATUS) ? rep->status : LK_E_INTERNAL);
+	return lk_status_to_string(lk_msg_status(rep));
 }
 
 int lk_pam_status_to_errno(uint32_t status)

@@ -167,7 +167,7 @@ int lk_pam_do_open_session(pam_handle_t *pamh, int flags, const struct lk_pam_op
 	if (r < 0)
 		return lk_pam_log_call_failed(pamh, o, "session", r, LOCKED);
 	if (rep.type == LK_REP_ERROR) {
-		st = lk_msg_has(&rep, LK_T_STATUS) ? rep.status : LK_E_INTERNAL;
+		st = lk_msg_status(&rep);
 		if (st == LK_E_NOT_ENROLLED) {
 			if (o->debug)
 				pam_syslog(pamh, LOG_DEBUG, "user %s is not enrolled", u.name);
@@ -182,7 +182,7 @@ int lk_pam_do_open_session(pam_handle_t *pamh, int flags, const struct lk_pam_op
 		return lk_pam_log_bad_reply(pamh, "session", &rep, LOCKED);
 
 	rflags = lk_msg_has(&rep, LK_T_FLAGS) ? rep.flags : 0;
-	st = lk_msg_has(&rep, LK_T_STATUS) ? rep.status : LK_E_INTERNAL;
+	st = lk_msg_status(&rep);
 	if (rflags & LK_RF_STILL_LOCKED) {
 		pam_syslog(pamh, LOG_NOTICE, "session of %s opened without a credential: directories stay locked",
 			   u.name);

@@ -147,7 +147,7 @@ static int lock_one(const struct ctl *ctl, const char *user, uid_t uid, struct j
 	if (rep->type != LK_REP_LOCK_RESULT)
 		return ctl_reply_error("lock", rep);
 
-	status = lk_msg_has(rep, LK_T_STATUS) ? rep->status : LK_E_PROTOCOL;
+	status = lk_msg_status(rep);
 	flags = lk_msg_has(rep, LK_T_FLAGS) ? rep->flags : 0;
 	busy = status == LK_E_BUSY || (flags & LK_RF_BUSY);
 	print_result(ctl, user, uid, "locked", rep->count, busy, flags, list);
@@ -243,12 +243,12 @@ int cmd_unlock(struct ctl *ctl, int argc, char **argv)
 	lk_msg_wipe(req);
 	if (r != 0)
 		return r;
-	if (rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) && rep->status == LK_E_BAD_KEY)
+	if (lk_msg_is_error(rep, LK_E_BAD_KEY))
 		return ctl_fail(CTL_EXIT_AUTH, "unlock", "wrong passphrase");
 	if (rep->type != LK_REP_UNLOCK_RESULT)
 		return ctl_reply_error("unlock", rep);
 
-	status = lk_msg_has(rep, LK_T_STATUS) ? rep->status : LK_E_PROTOCOL;
+	status = lk_msg_status(rep);
 	flags = lk_msg_has(rep, LK_T_FLAGS) ? rep->flags : 0;
 	if (status == LK_E_BAD_KEY)
 		return ctl_fail(CTL_EXIT_AUTH, "unlock", "wrong passphrase");

@@ -159,7 +159,7 @@ int ctl_status_to_exit(uint32_t status)
 
 int ctl_reply_error(const char *op, const struct lk_msg *rep)
 {
-	uint32_t status = lk_msg_has(rep, LK_T_STATUS) ? rep->status : LK_E_PROTOCOL;
+	uint32_t status = lk_msg_status(rep);
 
 	if (rep->type != LK_REP_ERROR)
 		return ctl_fail(CTL_EXIT_FAILED, op, "unexpected reply %s from latchkeyd",
@@ -281,10 +281,10 @@ int ctl_kdf_params_flags(const struct ctl *ctl, const char *op, uid_t uid, uint3
 	r = ctl_request(ctl, op, req, rep);
 	if (r != 0)
 		return r;
-	if (rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) && rep->status == LK_E_NOT_FOUND &&
+	if (lk_msg_is_error(rep, LK_E_NOT_FOUND) &&
 	    LK_KDF_F_KIND(flags) == LK_SLOT_RECOVERY)
 		return ctl_fail(CTL_EXIT_FAILED, op, "the user has no recovery code (see 'latchkeyctl recovery create')");
-	if (rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) && rep->status == LK_E_NOT_FOUND &&
+	if (lk_msg_is_error(rep, LK_E_NOT_FOUND) &&
 	    LK_KDF_F_KIND(flags) == LK_SLOT_ESCROW)
 		return ctl_fail(CTL_EXIT_FAILED, op, "the user has no escrow slot (see 'latchkeyctl escrow add')");
 	if (rep->type != LK_REP_KDF_PARAMS || !lk_msg_has(rep, LK_T_KDF))

@@ -21,8 +21,7 @@ static int request_with_key(const struct ctl *ctl, const char *op, uid_t uid, co
 		r = ctl_request(ctl, op, req, rep);
 		if (r != 0)
 			return r;
-		if (!(rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) &&
-		      rep->status == LK_E_NEED_PASSPHRASE))
+		if (!lk_msg_is_error(rep, LK_E_NEED_PASSPHRASE))
 			return 0;
 	}
 	r = ctl_derive_for_user(ctl, op, uid, user, from_stdin, &w);
@@ -36,7 +35,7 @@ static int request_with_key(const struct ctl *ctl, const char *op, uid_t uid, co
 	lk_msg_wipe(req);
 	if (r != 0)
 		return r;
-	if (rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) && rep->status == LK_E_BAD_KEY)
+	if (lk_msg_is_error(rep, LK_E_BAD_KEY))
 		return ctl_fail(CTL_EXIT_AUTH, op, "wrong passphrase");
 	return 0;
 }

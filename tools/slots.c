@@ -39,11 +39,6 @@ int ctl_rewrap(const struct ctl *ctl, const char *op, uid_t uid, uint32_t flags,
 	return r;
 }
 
-static bool reply_is(const struct lk_msg *rep, uint32_t status)
-{
-	return rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) && rep->status == status;
-}
-
 int ctl_add_slot(const struct ctl *ctl, const char *op, uid_t uid, const char *user, bool from_stdin,
                  uint8_t to_kind, const uint8_t new_key[LK_WRAP_KEY_SIZE], const struct lk_kdf_params *kdf)
 {
@@ -58,7 +53,7 @@ int ctl_add_slot(const struct ctl *ctl, const char *op, uid_t uid, const char *u
 	r = ctl_rewrap(ctl, op, uid, LK_RW_FLAGS(0, to_kind), NULL, new_key, kdf, rep);
 	if (r != 0)
 		return r;
-	if (reply_is(rep, LK_E_NEED_PASSPHRASE)) {
+	if (lk_msg_is_error(rep, LK_E_NEED_PASSPHRASE)) {
 		fprintf(stderr, "%s has no live session, so latchkeyd does not hold their key: "
 		                "their login passphrase is needed.\n", user);
 		r = ctl_derive_for_user(ctl, op, uid, user, from_stdin, &w);
@@ -67,7 +62,7 @@ int ctl_add_slot(const struct ctl *ctl, const char *op, uid_t uid, const char *u
 		r = ctl_rewrap(ctl, op, uid, LK_RW_FLAGS(LK_SLOT_LOGIN, to_kind), w.ptr, new_key, kdf, rep);
 		if (r != 0)
 			return r;
-		if (reply_is(rep, LK_E_BAD_KEY))
+		if (lk_msg_is_error(rep, LK_E_BAD_KEY))
 			return ctl_fail(CTL_EXIT_AUTH, op, "wrong passphrase for %s", user);
 	}
 	if (rep->type != LK_REP_OK)
@@ -177,7 +172,7 @@ int ctl_rotate(const struct ctl *ctl, const char *op, uid_t uid, const char *use
 	r = ctl_request(ctl, op, req, rep);
 	if (r != 0)
 		return r;
-	if (reply_is(rep, LK_E_BAD_KEY))
+	if (lk_msg_is_error(rep, LK_E_BAD_KEY))
 		return ctl_fail(CTL_EXIT_AUTH, op, "%s", bad_key_msg);
 	if (rep->type != LK_REP_OK)
 		return ctl_reply_error(op, rep);
