@@ -18,8 +18,7 @@
 #include "link.h"
 #include "module.h"
 #include "names.h"
-
-#define PWBUF_MAX (1024u * 1024u)
+#include "passwd.h"
 
 uint64_t lk_pam_deadline(unsigned ms)
 {
@@ -30,10 +29,7 @@ int lk_pam_resolve_user(pam_handle_t *pamh, const struct lk_pam_options *o, stru
 {
 	const void *item = NULL;
 	const char *name;
-	struct passwd pw, *res = NULL;
-	_cleanup_free_ char *buf = NULL;
-	long sz;
-	size_t bufsize;
+	_cleanup_passwd_ struct lk_passwd p = {};
 	int r;
 
 	if (pam_get_item(pamh, PAM_USER, &item) != PAM_SUCCESS || !item || !*(const char *)item) {
@@ -50,27 +46,16 @@ int lk_pam_resolve_user(pam_handle_t *pamh, const struct lk_pam_options *o, stru
 		return LK_PAM_SKIP;
 	}
 
-	sz = sysconf(_SC_GETPW_R_SIZE_MAX);
-	bufsize = sz > 0 ? (size_t)sz : 4096;
-	for (;;) {
-		free(buf);
-		buf = malloc(bufsize);
-		if (!buf)
-			return -ENOMEM;
-		r = getpwnam_r(name, &pw, buf, bufsize, &res);
-		if (r != ERANGE || bufsize >= PWBUF_MAX)
-			break;
-		bufsize *= 2;
-	}
-	if (r != 0) {
-		errno = r;
-		pam_syslog(pamh, LOG_ERR, "cannot look up user %s: %m", name);
-		return -r;
-	}
-	if (!res) {
+	r = lk_passwd_by_name(name, &p);
+	if (r == -ENOENT) {
 		if (o->debug && lk_user_name_is_valid(name))
 			pam_syslog(pamh, LOG_DEBUG, "unknown user %s: nothing to do", name);
 		return LK_PAM_SKIP;
+	}
+	if (r < 0) {
+		errno = -r;
+		pam_syslog(pamh, LOG_ERR, "cannot look up user %s: %m", name);
+		return r;
 	}
 	/* A real account, but its name would forge log lines: say so (by
 	 * uid) rather than skip it silently. */
@@ -78,17 +63,17 @@ int lk_pam_resolve_user(pam_handle_t *pamh, const struct lk_pam_options *o, stru
 		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
 			pam_syslog(pamh, LOG_WARNING,
 				   "the account of uid %u has control characters in its name: latchkey leaves it alone",
-				   (unsigned)pw.pw_uid);
+				   (unsigned)p.pw.pw_uid);
 			return LK_PAM_SKIP;
 		}
-	if (pw.pw_uid == 0 || pw.pw_uid < o->min_uid) {
+	if (p.pw.pw_uid == 0 || p.pw.pw_uid < o->min_uid) {
 		if (o->debug)
 			pam_syslog(pamh, LOG_DEBUG, "user %s has uid %u, below min_uid=%u or root: nothing to do",
-				   name, (unsigned)pw.pw_uid, (unsigned)o->min_uid);
+				   name, (unsigned)p.pw.pw_uid, (unsigned)o->min_uid);
 		return LK_PAM_SKIP;
 	}
 
-	*ret = (struct lk_pam_user){.name = name, .uid = pw.pw_uid};
+	*ret = (struct lk_pam_user){.name = name, .uid = p.pw.pw_uid};
 	return 0;
 }
 
