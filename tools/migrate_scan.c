@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "migrate.h"
+#include "openat.h"
 
 struct scan {
 	struct migrate_totals t;
@@ -124,7 +125,6 @@ static void describe(int pidfd, const char *pid, const char *what, char *buf, si
 
 static int scan_process(int pidfd, const char *pid, const char *dir, uid_t uid, char *buf, size_t size)
 {
-	_cleanup_close_ int fdfd = -1;
 	DIR *d;
 	struct dirent *de;
 	struct stat st;
@@ -138,13 +138,8 @@ static int scan_process(int pidfd, const char *pid, const char *dir, uid_t uid, 
 		describe(pidfd, pid, "has its working directory there", buf, size);
 		return 1;
 	}
-	fdfd = openat(pidfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fdfd < 0)
+	if (lk_opendir_at(pidfd, "fd", 0, &d) < 0)
 		return 0;
-	d = fdopendir(fdfd);
-	if (!d)
-		return 0;
-	fdfd = -1;
 	while (!found && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "migrate.h"
+#include "openat.h"
 
 int migrate_path_push(struct migrate_path *p, const char *name, size_t *ret_saved_len)
 {
@@ -156,17 +157,11 @@ int migrate_list_dir(int dirfd, struct migrate_names *ret)
 	struct migrate_names n = {};
 	struct dirent *de;
 	DIR *d;
-	int fd, r = 0;
+	int r;
 
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_NOATIME | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		close(fd);
+	r = lk_opendir_at(dirfd, ".", O_NOATIME, &d);
+	if (r < 0)
 		return r;
-	}
 	for (;;) {
 		errno = 0;
 		de = readdir(d);

@@ -21,6 +21,7 @@
 #include "cleanup.h"
 #include "ctl.h"
 #include "fscrypt_ioctl.h"
+#include "openat.h"
 #include "output.h"
 #include "prune.h"
 
@@ -452,24 +453,20 @@ void prune_run_parallel(unsigned jobs, void *(*fn)(void *), void *arg)
 
 int prune_open(struct prune *p, const char *path)
 {
-	struct open_how how = {
-	    .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
 	struct lk_fscrypt_policy pol;
 	struct rlimit rl;
 	struct stat st;
-	int fd;
+	int fd = -1, r;
 
-	fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
-	if (fd < 0 && errno == ELOOP) {
+	r = lk_open_nofollow(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, &fd);
+	if (r == -ELOOP) {
 		_cleanup_free_ char *real = realpath(path, NULL);
 		return ctl_fail(CTL_EXIT_USAGE, "prune", "%s contains a symbolic link; give the real path%s%s", path,
 		                real ? ": " : "", real ? real : "");
 	}
-	if (fd < 0)
-		return ctl_fail(errno == ENOTDIR ? CTL_EXIT_USAGE : CTL_EXIT_FAILED, "prune", "%s: %s", path,
-		                strerror(errno));
+	if (r < 0)
+		return ctl_fail(r == -ENOTDIR ? CTL_EXIT_USAGE : CTL_EXIT_FAILED, "prune", "%s: %s", path,
+		                strerror(-r));
 	p->root_fd = fd;
 	if (fstat(fd, &st) < 0)
 		return ctl_fail(CTL_EXIT_FAILED, "prune", "%s: %s", path, strerror(errno));
