@@ -72,12 +72,12 @@ void ctl_msg_free(struct lk_msg **m);
 #define _cleanup_msg_ __attribute__((cleanup(ctl_msg_free)))
 
 /*
- * Connect to the daemon, printing the error and returning a negative exit
- * code (-CTL_EXIT_*) on failure. Each request gets its own connection: the
+ * Connect to the daemon: 0 and *ret_fd, or a positive exit code after
+ * printing why. Each request gets its own connection: the
  * protocol is stateless outside sessions, and a connection never sits idle
  * while a human types a passphrase.
  */
-int ctl_connect(const struct ctl *ctl, const char *op);
+int ctl_connect(const struct ctl *ctl, const char *op, int *ret_fd);
 
 /*
  * Send req on a fresh connection and receive one reply into rep. Returns

@@ -107,21 +107,23 @@ void ctl_msg_free(struct lk_msg **m)
 	}
 }
 
-int ctl_connect(const struct ctl *ctl, const char *op)
+int ctl_connect(const struct ctl *ctl, const char *op, int *ret_fd)
 {
 	int fd = lk_client_connect(ctl->socket_path, 1, lk_now_ms() + CTL_CONNECT_TIMEOUT_MS);
 
-	if (fd >= 0)
-		return fd;
+	if (fd >= 0) {
+		*ret_fd = fd;
+		return 0;
+	}
 	if (fd == -EACCES)
-		return -ctl_fail(CTL_EXIT_PERM, op, "cannot connect to latchkeyd at %s: %s", ctl->socket_path,
+		return ctl_fail(CTL_EXIT_PERM, op, "cannot connect to latchkeyd at %s: %s", ctl->socket_path,
 		                 strerror(-fd));
 	if (fd == -EPERM)
 		/* Someone other than root is listening there: never talk to it. */
-		return -ctl_fail(CTL_EXIT_UNREACHABLE, op,
+		return ctl_fail(CTL_EXIT_UNREACHABLE, op,
 		                 "refusing to talk to %s: the listening process is not root",
 		                 ctl->socket_path);
-	return -ctl_fail(CTL_EXIT_UNREACHABLE, op,
+	return ctl_fail(CTL_EXIT_UNREACHABLE, op,
 	                 "cannot reach latchkeyd at %s: %s (is latchkeyd.socket running?)", ctl->socket_path,
 	                 strerror(-fd));
 }
@@ -131,9 +133,9 @@ int ctl_request(const struct ctl *ctl, const char *op, const struct lk_msg *req,
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	fd = ctl_connect(ctl, op);
-	if (fd < 0)
-		return -fd;
+	r = ctl_connect(ctl, op, &fd);
+	if (r != 0)
+		return r;
 
 	r = lk_client_call(fd, req, rep, lk_now_ms() + CTL_REPLY_TIMEOUT_MS);
 	if (r < 0)
