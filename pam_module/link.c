@@ -351,34 +351,55 @@ int lk_pam_submit(struct lk_pam_link *l)
 	return 0;
 }
 
+/* The link as the lib's client transport: the buffers are the link's own
+ * (b->req, b->rep), and failures are logged where they happen. */
+static int io_call(void *userdata, struct lk_msg *req, struct lk_msg *rep)
+{
+	struct lk_pam_link *l = userdata;
+
+	return lk_pam_link_call(l, req->type == LK_REQ_REWRAP ? "rewrap" : "new KDF parameters");
+}
+
+static int io_derive(void *userdata, const struct lk_kdf_params *kdf, const char *secret, size_t len,
+		     uint8_t out[LK_WRAP_KEY_SIZE])
+{
+	return derive(userdata, kdf, secret, out);
+}
+
 int lk_pam_rewrap(struct lk_pam_link *l, uint32_t from_kind, const char *new_pw, uint32_t *ret_status)
 {
+	const struct lk_client_io io = {.call = io_call, .derive = io_derive, .userdata = l};
 	struct lk_kdf_params fresh;
 	struct lk_msg *rep = &l->b->rep;
+	uint32_t st;
 	int r;
 
-	/* A new slot gets a fresh salt and the machine's current target cost,
-	 * not the old slot's parameters. */
-	r = lk_pam_kdf_params(l, LK_KDF_F_FRESH | LK_KDF_F_KIND(LK_SLOT_LOGIN), &fresh);
-	if (r != 0)
-		return r;
-	r = derive(l, &fresh, new_pw, l->b->w_new);
+	r = lk_client_fresh_key(&io, l->u.uid, LK_SLOT_LOGIN, new_pw, strlen(new_pw), &l->b->req, rep, &fresh,
+				l->b->w_new);
+	if (r == 1) {
+		st = lk_pam_reply_status(rep);
+		if (st == LK_E_NOT_ENROLLED) {
+			/* The common case for most users: not worth a log line unless debugging. */
+			if (l->o->debug)
+				pam_syslog(l->pamh, LOG_DEBUG, "user %s is not enrolled", l->u.name);
+			return LK_PAM_SKIP;
+		}
+		pam_syslog(l->pamh, LOG_WARNING, "latchkeyd refused the new KDF parameters of %s: %s; %s", l->u.name,
+			   lk_pam_error_reason(rep), l->outcome);
+		return lk_pam_status_to_errno(st);
+	}
+	if (r == -EBADMSG)
+		return lk_pam_log_bad_reply(l->pamh, "new KDF parameters", rep, l->outcome);
 	if (r < 0)
-		return r;
+		return r; /* logged by the call or the derivation */
 
-	lk_msg_init(&l->b->req, LK_REQ_REWRAP, 0);
-	lk_msg_set_uid(&l->b->req, l->u.uid);
-	if (from_kind)
-		lk_msg_set_key(&l->b->req, l->b->w);
-	lk_msg_set_new_key(&l->b->req, l->b->w_new);
-	lk_msg_set_kdf(&l->b->req, &fresh);
-	lk_msg_set_flags(&l->b->req, LK_RW_FLAGS(from_kind, LK_SLOT_LOGIN));
+	r = lk_client_rewrap(&io, l->u.uid, (uint8_t)from_kind, from_kind ? l->b->w : NULL, LK_SLOT_LOGIN, &fresh,
+			     l->b->w_new, &l->b->req, rep);
 	lk_wipe(l->b->w_new, sizeof(l->b->w_new));
-	r = lk_pam_link_call(l, "rewrap");
+	if (r == -EBADMSG)
+		return lk_pam_log_bad_reply(l->pamh, "rewrap", rep, l->outcome);
 	if (r < 0)
 		return r;
-	if (rep->type != LK_REP_OK && rep->type != LK_REP_ERROR)
-		return lk_pam_log_bad_reply(l->pamh, "rewrap", rep, l->outcome);
 	*ret_status = lk_pam_reply_status(rep);
 	return 0;
 }
