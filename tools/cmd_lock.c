@@ -143,11 +143,9 @@ static int lock_one(const struct ctl *ctl, const char *user, uid_t uid, struct j
 	r = ctl_msgs_new(&req, &rep, LK_REQ_LOCK, uid);
 	if (r != 0)
 		return r;
-	r = ctl_request(ctl, "lock", req, rep);
+	r = ctl_request_expect(ctl, "lock", req, rep, LK_REP_LOCK_RESULT);
 	if (r != 0)
 		return r;
-	if (rep->type != LK_REP_LOCK_RESULT)
-		return ctl_reply_error("lock", rep);
 
 	status = lk_msg_status(rep);
 	flags = lk_msg_has(rep, LK_T_FLAGS) ? rep->flags : 0;

@@ -86,6 +86,11 @@ int ctl_connect(const struct ctl *ctl, const char *op, int *ret_fd);
  */
 int ctl_request(const struct ctl *ctl, const char *op, const struct lk_msg *req, struct lk_msg *rep);
 
+/* ctl_request, then a reply of any type but want is a failure: printed
+ * (ctl_reply_error) and returned as its exit code. */
+int ctl_request_expect(const struct ctl *ctl, const char *op, const struct lk_msg *req, struct lk_msg *rep,
+                       uint16_t want);
+
 /* As ctl_request, printing nothing: 0 with the reply, or -errno;
  * *ret_connected says whether the connection (to a root server) was made. */
 int ctl_call_quiet(const struct ctl *ctl, const struct lk_msg *req, struct lk_msg *rep, bool *ret_connected);

@@ -143,6 +143,18 @@ int ctl_request(const struct ctl *ctl, const char *op, const struct lk_msg *req,
 	return 0;
 }
 
+int ctl_request_expect(const struct ctl *ctl, const char *op, const struct lk_msg *req, struct lk_msg *rep,
+                       uint16_t want)
+{
+	int r = ctl_request(ctl, op, req, rep);
+
+	if (r != 0)
+		return r;
+	if (rep->type != want)
+		return ctl_reply_error(op, rep);
+	return 0;
+}
+
 int ctl_status_to_exit(uint32_t status)
 {
 	switch (status) {

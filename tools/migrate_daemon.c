@@ -87,11 +87,9 @@ int migrate_daemon_lock(const struct ctl *ctl, const char *op, uid_t uid)
 	r = ctl_msgs_new(&req, &rep, LK_REQ_LOCK, uid);
 	if (r != 0)
 		return r;
-	r = ctl_request(ctl, op, req, rep);
+	r = ctl_request_expect(ctl, op, req, rep, LK_REP_LOCK_RESULT);
 	if (r != 0)
 		return r;
-	if (rep->type != LK_REP_LOCK_RESULT)
-		return ctl_reply_error(op, rep);
 	return 0;
 }
 
@@ -110,10 +108,8 @@ int migrate_daemon_relocate(const struct ctl *ctl, const char *op, uid_t uid,
 		return ctl_fail(CTL_EXIT_USAGE, op, "the path is longer than %d bytes", LK_PATH_MAX);
 	if (flags)
 		lk_msg_set_flags(req, flags);
-	r = ctl_request(ctl, op, req, rep);
+	r = ctl_request_expect(ctl, op, req, rep, LK_REP_OK);
 	if (r != 0)
 		return r;
-	if (rep->type != LK_REP_OK)
-		return ctl_reply_error(op, rep);
 	return 0;
 }
