@@ -15,6 +15,7 @@
 #include "names.h"
 #include "json_out.h"
 #include "output.h"
+#include "passwd.h"
 #include "passphrase.h"
 #include "secret.h"
 
@@ -205,17 +206,17 @@ int ctl_require_root(const char *op)
 
 int ctl_resolve_user(const char *op, const char *name, uid_t *ret_uid)
 {
-	struct passwd *pw;
+	_cleanup_passwd_ struct lk_passwd p = {};
+	int r;
 
 	/* The user database decides which names exist (upper case, say);
 	 * a name it does not know is judged by what useradd could create. */
 	if (!name[0] || strnlen(name, LK_ACCOUNT_MAX + 1) > LK_ACCOUNT_MAX)
 		return ctl_fail(CTL_EXIT_USAGE, op, "invalid user name");
-	errno = 0;
-	pw = getpwnam(name);
-	if (!pw) {
-		if (errno)
-			return ctl_fail(CTL_EXIT_FAILED, op, "cannot look up user: %s", strerror(errno));
+	r = lk_passwd_by_name(name, &p);
+	if (r < 0 && r != -ENOENT)
+		return ctl_fail(CTL_EXIT_FAILED, op, "cannot look up user: %s", strerror(-r));
+	if (r == -ENOENT) {
 		if (!lk_user_name_is_valid(name))
 			return ctl_fail(CTL_EXIT_USAGE, op, "invalid user name");
 		fprintf(stderr, "latchkeyctl: %s: no such user: ", op);
@@ -224,7 +225,7 @@ int ctl_resolve_user(const char *op, const char *name, uid_t *ret_uid)
 		record_errorf("failed", "no such user");
 		return CTL_EXIT_FAILED;
 	}
-	*ret_uid = pw->pw_uid;
+	*ret_uid = p.pw.pw_uid;
 	return 0;
 }
 

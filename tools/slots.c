@@ -12,6 +12,7 @@
 #include "machine_id.h"
 #include "json_out.h"
 #include "output.h"
+#include "passwd.h"
 #include "slots.h"
 
 /* latchkeyctl as the lib's client transport: a fresh connection per
@@ -124,14 +125,13 @@ int ctl_escrow_load(const char *op, const char *config_dir, uint8_t R[LK_ESCROW_
 
 int ctl_escrow_binding(const char *op, uid_t uid, char user[LK_BOUND_NAME_MAX + 1], struct lk_escrow_binding *b)
 {
-	struct passwd *pw;
+	_cleanup_passwd_ struct lk_passwd p = {};
 	int r;
 
-	pw = getpwuid(uid);
-	if (!pw || strlen(pw->pw_name) > LK_BOUND_NAME_MAX)
+	if (lk_passwd_by_uid(uid, &p) < 0 || strlen(p.pw.pw_name) > LK_BOUND_NAME_MAX)
 		return ctl_fail(CTL_EXIT_FAILED, op, "uid %u has no user name an escrow slot can be bound to",
 		                (unsigned)uid);
-	snprintf(user, LK_BOUND_NAME_MAX + 1, "%s", pw->pw_name);
+	snprintf(user, LK_BOUND_NAME_MAX + 1, "%s", p.pw.pw_name);
 	r = lk_machine_id(b->machine_id);
 	if (r < 0)
 		return ctl_fail(CTL_EXIT_FAILED, op, "cannot read %s (%s): escrow slots are bound to it",
