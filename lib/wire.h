@@ -90,9 +90,9 @@ void lk_msg_wipe(struct lk_msg *m);
 
 /* Human-readable name of a status code ("bad key", ...). Never NULL. */
 const char *lk_status_to_string(uint32_t status);
-/* Name of a key state ("locked", "unlocked", "incompletely locked", ...). */
 /* "login", "recovery", "escrow" (enum lk_slot_kind), else "unknown". */
 const char *lk_slot_kind_to_string(uint8_t kind);
+/* Name of a key state ("locked", "unlocked", "incompletely locked", ...). */
 const char *lk_key_state_to_string(uint32_t state);
 /* Name of a message type, for debug logs. */
 const char *lk_msg_type_to_string(uint16_t type);

@@ -61,7 +61,7 @@ int lk_pam_do_chauthtok(pam_handle_t *pamh, int flags, const struct lk_pam_optio
 
 	r = lk_pam_link_connect(&l);
 	if (r == 0 && old) {
-		r = lk_pam_kdf_params(&l, 0, &login);
+		r = lk_pam_kdf_params(&l, &login);
 		if (r == 0)
 			r = lk_pam_derive(&l, &login, old);
 	}

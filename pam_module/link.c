@@ -273,7 +273,7 @@ int lk_pam_link_call(struct lk_pam_link *l, const char *what)
 	return 0;
 }
 
-int lk_pam_kdf_params(struct lk_pam_link *l, uint32_t flags, struct lk_kdf_params *ret)
+int lk_pam_kdf_params(struct lk_pam_link *l, struct lk_kdf_params *ret)
 {
 	struct lk_msg *rep = &l->b->rep;
 	uint32_t st;
@@ -281,8 +281,6 @@ int lk_pam_kdf_params(struct lk_pam_link *l, uint32_t flags, struct lk_kdf_param
 
 	lk_msg_init(&l->b->req, LK_REQ_KDF_PARAMS, 0);
 	lk_msg_set_uid(&l->b->req, l->u.uid);
-	if (flags)
-		lk_msg_set_flags(&l->b->req, flags);
 	r = lk_pam_link_call(l, "KDF parameters");
 	if (r < 0)
 		return r;
@@ -294,8 +292,8 @@ int lk_pam_kdf_params(struct lk_pam_link *l, uint32_t flags, struct lk_kdf_param
 		return LK_PAM_SKIP;
 	}
 	if (st != LK_OK) {
-		pam_syslog(l->pamh, LOG_WARNING, "latchkeyd refused the %sKDF parameters of %s: %s; %s",
-			   (flags & LK_KDF_F_FRESH) ? "new " : "", l->u.name, lk_pam_error_reason(rep), l->outcome);
+		pam_syslog(l->pamh, LOG_WARNING, "latchkeyd refused the KDF parameters of %s: %s; %s", l->u.name,
+			   lk_pam_error_reason(rep), l->outcome);
 		return lk_pam_status_to_errno(st);
 	}
 	if (rep->type != LK_REP_KDF_PARAMS || !lk_msg_has(rep, LK_T_KDF))

@@ -79,7 +79,7 @@ int lk_pam_do_authenticate(pam_handle_t *pamh, int flags, const struct lk_pam_op
 	r = lk_pam_link_connect(&l);
 	if (r < 0)
 		return r;
-	r = lk_pam_kdf_params(&l, 0, &login);
+	r = lk_pam_kdf_params(&l, &login);
 	if (r == LK_PAM_SKIP && lk_pam_unix_accepted(pamh)) {
 		/* Not enrolled: maybe enroll_at_login covers the user. W is
 		 * then derived already. */
