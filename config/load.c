@@ -197,7 +197,7 @@ static void names_free(struct names *ns)
 static int names_add_dir(struct names *ns, const struct source *s, struct lk_config_error *err)
 {
 	struct dirent *de;
-	DIR *d;
+	_cleanup_(closedirp) DIR *d = NULL;
 	int r;
 
 	if (s->fd < 0)
@@ -244,7 +244,6 @@ static int names_add_dir(struct names *ns, const struct source *s, struct lk_con
 	}
 	if (r == -ENOMEM)
 		cfg_error(err, s->path, 0, "out of memory");
-	closedir(d);
 	return r;
 }
 

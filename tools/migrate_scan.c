@@ -125,7 +125,7 @@ static void describe(int pidfd, const char *pid, const char *what, char *buf, si
 
 static int scan_process(int pidfd, const char *pid, const char *dir, uid_t uid, char *buf, size_t size)
 {
-	DIR *d;
+	_cleanup_(closedirp) DIR *d = NULL;
 	struct dirent *de;
 	struct stat st;
 	int found = 0;
@@ -148,7 +148,6 @@ static int scan_process(int pidfd, const char *pid, const char *dir, uid_t uid, 
 			found = 1;
 		}
 	}
-	closedir(d);
 	return found;
 }
 
@@ -156,7 +155,7 @@ int migrate_find_users(const char *dir, uid_t uid, char *buf, size_t size)
 {
 	char self[16];
 	struct dirent *de;
-	DIR *proc = opendir("/proc");
+	_cleanup_(closedirp) DIR *proc = opendir("/proc");
 	int found = 0;
 
 	if (!proc)
@@ -171,6 +170,5 @@ int migrate_find_users(const char *dir, uid_t uid, char *buf, size_t size)
 			continue; /* it exited */
 		found = scan_process(pidfd, de->d_name, dir, uid, buf, size);
 	}
-	closedir(proc);
 	return found;
 }

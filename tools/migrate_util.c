@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "migrate.h"
 #include "openat.h"
 
@@ -156,7 +157,7 @@ int migrate_list_dir(int dirfd, struct migrate_names *ret)
 {
 	struct migrate_names n = {};
 	struct dirent *de;
-	DIR *d;
+	_cleanup_(closedirp) DIR *d = NULL;
 	int r;
 
 	r = lk_opendir_at(dirfd, ".", O_NOATIME, &d);
@@ -188,7 +189,6 @@ int migrate_list_dir(int dirfd, struct migrate_names *ret)
 		}
 		n.n++;
 	}
-	closedir(d);
 	if (r < 0) {
 		migrate_names_free(&n);
 		return r;
