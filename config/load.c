@@ -19,6 +19,7 @@
 #include "config.h"
 #include "fileio.h"
 #include "internal.h"
+#include "openat.h"
 
 #define MAIN_FILE      "latchkey.conf"
 #define DROPIN_DIR     "policy.d"
@@ -32,9 +33,7 @@ struct source {
 
 static void source_close(struct source *s)
 {
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
+	s->fd = safe_close(s->fd);
 }
 
 /* Root owns everything the daemon trusts; whoever runs the loader may own
@@ -198,17 +197,14 @@ static void names_free(struct names *ns)
 static int names_add_dir(struct names *ns, const struct source *s, struct lk_config_error *err)
 {
 	struct dirent *de;
-	DIR *d;
-	int fd, r = 0;
+	_cleanup_(closedirp) DIR *d = NULL;
+	int r;
 
 	if (s->fd < 0)
 		return 0;
-	/* fdopendir takes the fd: give it a duplicate. */
-	fd = openat(s->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		r = -errno;
-		if (fd >= 0)
-			close(fd);
+	/* A stream of its own: s->fd stays open for the drop-ins' reads. */
+	r = lk_opendir_at(s->fd, ".", 0, &d);
+	if (r < 0) {
 		cfg_error(err, s->path, 0, "cannot list the directory: %s", strerror(-r));
 		return r;
 	}
@@ -248,7 +244,6 @@ static int names_add_dir(struct names *ns, const struct source *s, struct lk_con
 	}
 	if (r == -ENOMEM)
 		cfg_error(err, s->path, 0, "out of memory");
-	closedir(d);
 	return r;
 }
 

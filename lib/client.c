@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "client.h"
+#include "kdf.h"
 #include "secret.h"
 
 uint64_t lk_now_ms(void)
@@ -193,5 +194,57 @@ int lk_client_call(int fd, const struct lk_msg *req, struct lk_msg *rep, uint64_
 		lk_msg_wipe(rep);
 		return -EBADMSG;
 	}
+	return 0;
+}
+
+int lk_client_fresh_key(const struct lk_client_io *io, uint32_t uid, uint8_t kind, const char *secret,
+			size_t len, struct lk_msg *req, struct lk_msg *rep, struct lk_kdf_params *ret_kdf,
+			uint8_t ret_key[LK_WRAP_KEY_SIZE])
+{
+	int r;
+
+	if (!io || !io->call || !secret || !req || !rep || !ret_kdf || !ret_key)
+		return -EINVAL;
+	lk_msg_init(req, LK_REQ_KDF_PARAMS, 1);
+	lk_msg_set_uid(req, uid);
+	lk_msg_set_flags(req, LK_KDF_F_FRESH | LK_KDF_F_KIND(kind));
+	r = io->call(io->userdata, req, rep);
+	if (r < 0)
+		return r;
+	if (rep->type == LK_REP_ERROR)
+		return 1;
+	if (rep->type != LK_REP_KDF_PARAMS || !lk_msg_has(rep, LK_T_KDF) || lk_kdf_params_check(&rep->kdf) < 0)
+		return -EBADMSG;
+	*ret_kdf = rep->kdf;
+	r = io->derive ? io->derive(io->userdata, ret_kdf, secret, len, ret_key)
+		       : lk_kdf_derive(ret_kdf, secret, len, ret_key);
+	if (r < 0) {
+		lk_wipe(ret_key, LK_WRAP_KEY_SIZE);
+		return r;
+	}
+	return 0;
+}
+
+int lk_client_rewrap(const struct lk_client_io *io, uint32_t uid, uint8_t from_kind, const uint8_t *key,
+		     uint8_t to_kind, const struct lk_kdf_params *kdf, const uint8_t new_key[LK_WRAP_KEY_SIZE],
+		     struct lk_msg *req, struct lk_msg *rep)
+{
+	int r;
+
+	if (!io || !io->call || !kdf || !new_key || !req || !rep || (from_kind == 0) != (key == NULL))
+		return -EINVAL;
+	lk_msg_init(req, LK_REQ_REWRAP, 1);
+	lk_msg_set_uid(req, uid);
+	lk_msg_set_flags(req, LK_RW_FLAGS(from_kind, to_kind));
+	lk_msg_set_kdf(req, kdf);
+	lk_msg_set_new_key(req, new_key);
+	if (key)
+		lk_msg_set_key(req, key);
+	r = io->call(io->userdata, req, rep);
+	lk_msg_wipe(req);
+	if (r < 0)
+		return r;
+	if (rep->type != LK_REP_OK && rep->type != LK_REP_ERROR)
+		return -EBADMSG;
 	return 0;
 }

@@ -8,26 +8,27 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
+#include "cleanup_openssl.h"
 #include "crypto.h"
 #include "secret.h"
 
 static int hkdf(const char *digest, const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
 		const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
 {
+	/* EVP_KDF_CTX_free cleanses the PRK it holds. */
+	_cleanup_(evp_kdf_ctx_freep) EVP_KDF_CTX *ctx = NULL;
+	_cleanup_(evp_kdf_freep) EVP_KDF *kdf = NULL;
 	OSSL_PARAM params[5], *q = params;
-	EVP_KDF_CTX *ctx = NULL;
-	EVP_KDF *kdf = NULL;
-	int r = -EIO;
 
 	if (!ikm || ikm_len == 0 || !out || out_len == 0 || (salt_len > 0 && !salt) || (info_len > 0 && !info))
 		return -EINVAL;
 
 	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
 	if (!kdf)
-		goto out;
+		return -EIO;
 	ctx = EVP_KDF_CTX_new(kdf);
 	if (!ctx)
-		goto out;
+		return -EIO;
 
 	/* The const casts are OpenSSL's API: the params are read, not written. */
 	*q++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)digest, 0);
@@ -41,14 +42,9 @@ static int hkdf(const char *digest, const uint8_t *ikm, size_t ikm_len, const ui
 
 	if (EVP_KDF_derive(ctx, out, out_len, params) <= 0) {
 		lk_wipe(out, out_len);
-		goto out;
+		return -EIO;
 	}
-	r = 0;
-out:
-	/* EVP_KDF_CTX_free cleanses the PRK it holds. */
-	EVP_KDF_CTX_free(ctx);
-	EVP_KDF_free(kdf);
-	return r;
+	return 0;
 }
 
 int lk_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
@@ -61,11 +57,6 @@ int lk_hkdf_sha512(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size
 		   const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
 {
 	return hkdf("SHA512", ikm, ikm_len, salt, salt_len, info, info_len, out, out_len);
-}
-
-static void cipher_ctx_freep(EVP_CIPHER_CTX **c)
-{
-	EVP_CIPHER_CTX_free(*c);
 }
 
 /* What seal and open share: argument checks, then AES-256-GCM keyed with
@@ -99,7 +90,7 @@ int lk_aead_seal_ex(const uint8_t key[32], const uint8_t *nonce, size_t nonce_le
 		    const uint8_t *aad, size_t aad_len, const uint8_t *pt, size_t len,
 		    uint8_t *ct, uint8_t *tag, size_t tag_len)
 {
-	__attribute__((cleanup(cipher_ctx_freep))) EVP_CIPHER_CTX *ctx = NULL;
+	_cleanup_(evp_cipher_ctx_freep) EVP_CIPHER_CTX *ctx = NULL;
 	uint8_t scratch[16];
 	int outl, r;
 
@@ -125,7 +116,7 @@ int lk_aead_open_ex(const uint8_t key[32], const uint8_t *nonce, size_t nonce_le
 		    const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t len,
 		    const uint8_t *tag, size_t tag_len, uint8_t *pt)
 {
-	__attribute__((cleanup(cipher_ctx_freep))) EVP_CIPHER_CTX *ctx = NULL;
+	_cleanup_(evp_cipher_ctx_freep) EVP_CIPHER_CTX *ctx = NULL;
 	uint8_t scratch[16];
 	int outl, r;
 

@@ -7,32 +7,15 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "cleanup_openssl.h"
 #include "crypto.h"
 #include "escrow.h"
 #include "latchkey/format.h"
 #include "secret.h"
 
-static void pkey_freep(EVP_PKEY **k)
-{
-	/* For X25519 keys this cleanses the private bytes it copied. */
-	EVP_PKEY_free(*k);
-}
-#define _cleanup_pkey_ __attribute__((cleanup(pkey_freep)))
-
-static void pkey_ctx_freep(EVP_PKEY_CTX **c)
-{
-	EVP_PKEY_CTX_free(*c);
-}
-
-static void bio_freep(BIO **b)
-{
-	BIO_free(*b);
-}
-#define _cleanup_bio_ __attribute__((cleanup(bio_freep)))
-
 int lk_escrow_public_from_private(const uint8_t priv[LK_ESCROW_KEY_SIZE], uint8_t pub[LK_ESCROW_KEY_SIZE])
 {
-	_cleanup_pkey_ EVP_PKEY *k = NULL;
+	_cleanup_(evp_pkey_freep) EVP_PKEY *k = NULL;
 	size_t n = LK_ESCROW_KEY_SIZE;
 
 	if (!priv || !pub)
@@ -67,8 +50,8 @@ int lk_escrow_x25519(const uint8_t priv[LK_ESCROW_KEY_SIZE], const uint8_t peer[
 		     uint8_t shared[LK_ESCROW_KEY_SIZE])
 {
 	static const uint8_t zero[LK_ESCROW_KEY_SIZE];
-	__attribute__((cleanup(pkey_ctx_freep))) EVP_PKEY_CTX *ctx = NULL;
-	_cleanup_pkey_ EVP_PKEY *mine = NULL, *theirs = NULL;
+	_cleanup_(evp_pkey_ctx_freep) EVP_PKEY_CTX *ctx = NULL;
+	_cleanup_(evp_pkey_freep) EVP_PKEY *mine = NULL, *theirs = NULL;
 	uint8_t out[LK_ESCROW_KEY_SIZE];
 	size_t n = sizeof(out);
 	int r = -EIO;
@@ -254,8 +237,8 @@ static int bio_to_string(BIO *b, char *out, size_t cap, size_t *ret_len)
 static int key_to_pem(const uint8_t key[LK_ESCROW_KEY_SIZE], bool private, char *out, size_t cap,
 		      size_t *ret_len)
 {
-	_cleanup_pkey_ EVP_PKEY *k = NULL;
-	_cleanup_bio_ BIO *b = NULL;
+	_cleanup_(evp_pkey_freep) EVP_PKEY *k = NULL;
+	_cleanup_(bio_freep) BIO *b = NULL;
 
 	if (!key || !out)
 		return -EINVAL;
@@ -288,8 +271,8 @@ static int no_password_cb(char *buf, int size, int rwflag, void *u)
 
 int lk_escrow_private_from_pem(const char *pem, size_t len, uint8_t priv[LK_ESCROW_KEY_SIZE])
 {
-	_cleanup_pkey_ EVP_PKEY *k = NULL;
-	_cleanup_bio_ BIO *b = NULL;
+	_cleanup_(evp_pkey_freep) EVP_PKEY *k = NULL;
+	_cleanup_(bio_freep) BIO *b = NULL;
 	size_t n = LK_ESCROW_KEY_SIZE;
 	int wanted_password = 0;
 
@@ -312,8 +295,8 @@ int lk_escrow_private_from_pem(const char *pem, size_t len, uint8_t priv[LK_ESCR
 
 int lk_escrow_public_from_pem(const char *pem, size_t len, uint8_t pub[LK_ESCROW_KEY_SIZE])
 {
-	_cleanup_pkey_ EVP_PKEY *k = NULL;
-	_cleanup_bio_ BIO *b = NULL;
+	_cleanup_(evp_pkey_freep) EVP_PKEY *k = NULL;
+	_cleanup_(bio_freep) BIO *b = NULL;
 	uint8_t raw[LK_ESCROW_KEY_SIZE];
 	size_t n = sizeof(raw);
 

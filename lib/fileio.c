@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "crypto.h"
 #include "fileio.h"
+#include "openat.h"
 
 #define TMP_INFIX      ".tmp-"
 #define TMP_SUFFIX_LEN 6
@@ -242,28 +243,16 @@ static bool is_temp_name(const char *n)
 	return true;
 }
 
-static void closedirp(DIR **d)
-{
-	if (*d)
-		closedir(*d);
-}
-
 int lk_sweep_temp_files_at(int dirfd)
 {
-	__attribute__((cleanup(closedirp))) DIR *d = NULL;
+	_cleanup_(closedirp) DIR *d = NULL;
 	struct dirent *de;
-	int fd, n = 0, r;
+	int n = 0, r;
 
-	/* fdopendir takes ownership: give it a duplicate, not the caller's fd. */
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		close(fd);
+	/* A stream of its own: dirfd stays the caller's. */
+	r = lk_opendir_at(dirfd, ".", 0, &d);
+	if (r < 0)
 		return r;
-	}
 	for (;;) {
 		struct stat st;
 

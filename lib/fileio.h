@@ -23,6 +23,12 @@ int lk_read_file_at(int dirfd, const char *name, uid_t expected_uid, size_t max_
  * O_CREAT|O_EXCL|O_NOFOLLOW (mode), write all, fsync, renameat over name,
  * fsync dirfd. On any error the temporary file is unlinked and name is
  * untouched. Returns 0 or -errno (e.g. -ENOSPC).
+ *
+ * For crash-safety tests, built with -Dtest_hooks=true only: when
+ * LATCHKEY_TEST_FAIL_AT names a step ("write", "fsync", "rename",
+ * "dirsync") the write fails there with -EIO, as if the disk failed;
+ * LATCHKEY_TEST_CRASH_AT=step kills the process with SIGKILL just before
+ * it. Without test hooks the environment is never read.
  */
 int lk_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
 
@@ -35,13 +41,5 @@ int lk_unlink_durable_at(int dirfd, const char *name);
 
 /* Remove stale "*.tmp-*" files left by a crash. Returns how many, or -errno. */
 int lk_sweep_temp_files_at(int dirfd);
-
-/*
- * Test hook for crash-safety tests: if the environment variable
- * LATCHKEY_TEST_FAIL_AT names a step ("write", "fsync", "rename", "dirsync")
- * the atomic write fails there with -EIO, as if the disk failed. Compiled
- * in only when LK_TEST_HOOKS is 1 (meson -Dtest_hooks=true); otherwise the
- * environment is never read.
- */
 
 #endif

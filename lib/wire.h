@@ -3,6 +3,7 @@
 #ifndef LK_WIRE_H
 #define LK_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +59,21 @@ static inline int lk_msg_has(const struct lk_msg *m, int tag)
 	return (m->fields & LK_F(tag)) != 0;
 }
 
+/* The status a reply carries. The daemon sets one on every error reply and
+ * every *_RESULT; a reply without one does not follow the protocol, so it
+ * reads as LK_E_PROTOCOL for every client (not as an internal error of the
+ * daemon, which would blame the wrong side). */
+static inline uint32_t lk_msg_status(const struct lk_msg *m)
+{
+	return lk_msg_has(m, LK_T_STATUS) ? m->status : LK_E_PROTOCOL;
+}
+
+/* Whether rep is an error reply with this status. */
+static inline bool lk_msg_is_error(const struct lk_msg *rep, uint32_t status)
+{
+	return rep->type == LK_REP_ERROR && lk_msg_status(rep) == status;
+}
+
 /* Encode into buf (cap >= LK_MSG_MAX). 0 or -EINVAL/-EMSGSIZE. */
 int lk_msg_encode(const struct lk_msg *m, uint8_t *buf, size_t cap, size_t *ret_len);
 
@@ -74,9 +90,9 @@ void lk_msg_wipe(struct lk_msg *m);
 
 /* Human-readable name of a status code ("bad key", ...). Never NULL. */
 const char *lk_status_to_string(uint32_t status);
-/* Name of a key state ("locked", "unlocked", "incompletely locked", ...). */
 /* "login", "recovery", "escrow" (enum lk_slot_kind), else "unknown". */
 const char *lk_slot_kind_to_string(uint8_t kind);
+/* Name of a key state ("locked", "unlocked", "incompletely locked", ...). */
 const char *lk_key_state_to_string(uint32_t state);
 /* Name of a message type, for debug logs. */
 const char *lk_msg_type_to_string(uint16_t type);

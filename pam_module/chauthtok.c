@@ -6,7 +6,8 @@
  * PAM_AUTHTOK and the old one in PAM_OLDAUTHTOK (NULL when root changes
  * someone else's password). We rewrap the login slot from old to new: two
  * Argon2id runs (one without an old password) and one REWRAP, which the
- * daemon makes durable before it retires the old slot.
+ * daemon applies as one atomic replace of the protector file (the new
+ * login slot in, the old one out, in the same rename).
  *
  * The system password has already changed by then, so nothing here may fail
  * the change: every outcome is logged, told where the user can act on it,
@@ -60,7 +61,7 @@ int lk_pam_do_chauthtok(pam_handle_t *pamh, int flags, const struct lk_pam_optio
 
 	r = lk_pam_link_connect(&l);
 	if (r == 0 && old) {
-		r = lk_pam_kdf_params(&l, 0, &login);
+		r = lk_pam_kdf_params(&l, &login);
 		if (r == 0)
 			r = lk_pam_derive(&l, &login, old);
 	}

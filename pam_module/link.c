@@ -18,8 +18,7 @@
 #include "link.h"
 #include "module.h"
 #include "names.h"
-
-#define PWBUF_MAX (1024u * 1024u)
+#include "passwd.h"
 
 uint64_t lk_pam_deadline(unsigned ms)
 {
@@ -30,10 +29,7 @@ int lk_pam_resolve_user(pam_handle_t *pamh, const struct lk_pam_options *o, stru
 {
 	const void *item = NULL;
 	const char *name;
-	struct passwd pw, *res = NULL;
-	_cleanup_free_ char *buf = NULL;
-	long sz;
-	size_t bufsize;
+	_cleanup_passwd_ struct lk_passwd p = {};
 	int r;
 
 	if (pam_get_item(pamh, PAM_USER, &item) != PAM_SUCCESS || !item || !*(const char *)item) {
@@ -50,27 +46,16 @@ int lk_pam_resolve_user(pam_handle_t *pamh, const struct lk_pam_options *o, stru
 		return LK_PAM_SKIP;
 	}
 
-	sz = sysconf(_SC_GETPW_R_SIZE_MAX);
-	bufsize = sz > 0 ? (size_t)sz : 4096;
-	for (;;) {
-		free(buf);
-		buf = malloc(bufsize);
-		if (!buf)
-			return -ENOMEM;
-		r = getpwnam_r(name, &pw, buf, bufsize, &res);
-		if (r != ERANGE || bufsize >= PWBUF_MAX)
-			break;
-		bufsize *= 2;
-	}
-	if (r != 0) {
-		errno = r;
-		pam_syslog(pamh, LOG_ERR, "cannot look up user %s: %m", name);
-		return -r;
-	}
-	if (!res) {
+	r = lk_passwd_by_name(name, &p);
+	if (r == -ENOENT) {
 		if (o->debug && lk_user_name_is_valid(name))
 			pam_syslog(pamh, LOG_DEBUG, "unknown user %s: nothing to do", name);
 		return LK_PAM_SKIP;
+	}
+	if (r < 0) {
+		errno = -r;
+		pam_syslog(pamh, LOG_ERR, "cannot look up user %s: %m", name);
+		return r;
 	}
 	/* A real account, but its name would forge log lines: say so (by
 	 * uid) rather than skip it silently. */
@@ -78,17 +63,17 @@ int lk_pam_resolve_user(pam_handle_t *pamh, const struct lk_pam_options *o, stru
 		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
 			pam_syslog(pamh, LOG_WARNING,
 				   "the account of uid %u has control characters in its name: latchkey leaves it alone",
-				   (unsigned)pw.pw_uid);
+				   (unsigned)p.pw.pw_uid);
 			return LK_PAM_SKIP;
 		}
-	if (pw.pw_uid == 0 || pw.pw_uid < o->min_uid) {
+	if (p.pw.pw_uid == 0 || p.pw.pw_uid < o->min_uid) {
 		if (o->debug)
 			pam_syslog(pamh, LOG_DEBUG, "user %s has uid %u, below min_uid=%u or root: nothing to do",
-				   name, (unsigned)pw.pw_uid, (unsigned)o->min_uid);
+				   name, (unsigned)p.pw.pw_uid, (unsigned)o->min_uid);
 		return LK_PAM_SKIP;
 	}
 
-	*ret = (struct lk_pam_user){.name = name, .uid = pw.pw_uid};
+	*ret = (struct lk_pam_user){.name = name, .uid = p.pw.pw_uid};
 	return 0;
 }
 
@@ -127,14 +112,16 @@ uint32_t lk_pam_reply_status(const struct lk_msg *rep)
 {
 	if (rep->type != LK_REP_ERROR)
 		return LK_OK;
-	return lk_msg_has(rep, LK_T_STATUS) && rep->status != LK_OK ? rep->status : LK_E_INTERNAL;
+	/* An error that claims success breaks the protocol as much as one
+	 * without a status. */
+	return lk_msg_status(rep) != LK_OK ? lk_msg_status(rep) : LK_E_PROTOCOL;
 }
 
 const char *lk_pam_error_reason(const struct lk_msg *rep)
 {
 	if (lk_msg_has(rep, LK_T_TEXT) && rep->text[0])
 		return rep->text;
-	return lk_status_to_string(lk_msg_has(rep, LK_T_STATUS) ? rep->status : LK_E_INTERNAL);
+	return lk_status_to_string(lk_msg_status(rep));
 }
 
 int lk_pam_status_to_errno(uint32_t status)
@@ -286,7 +273,7 @@ int lk_pam_link_call(struct lk_pam_link *l, const char *what)
 	return 0;
 }
 
-int lk_pam_kdf_params(struct lk_pam_link *l, uint32_t flags, struct lk_kdf_params *ret)
+int lk_pam_kdf_params(struct lk_pam_link *l, struct lk_kdf_params *ret)
 {
 	struct lk_msg *rep = &l->b->rep;
 	uint32_t st;
@@ -294,8 +281,6 @@ int lk_pam_kdf_params(struct lk_pam_link *l, uint32_t flags, struct lk_kdf_param
 
 	lk_msg_init(&l->b->req, LK_REQ_KDF_PARAMS, 0);
 	lk_msg_set_uid(&l->b->req, l->u.uid);
-	if (flags)
-		lk_msg_set_flags(&l->b->req, flags);
 	r = lk_pam_link_call(l, "KDF parameters");
 	if (r < 0)
 		return r;
@@ -307,8 +292,8 @@ int lk_pam_kdf_params(struct lk_pam_link *l, uint32_t flags, struct lk_kdf_param
 		return LK_PAM_SKIP;
 	}
 	if (st != LK_OK) {
-		pam_syslog(l->pamh, LOG_WARNING, "latchkeyd refused the %sKDF parameters of %s: %s; %s",
-			   (flags & LK_KDF_F_FRESH) ? "new " : "", l->u.name, lk_pam_error_reason(rep), l->outcome);
+		pam_syslog(l->pamh, LOG_WARNING, "latchkeyd refused the KDF parameters of %s: %s; %s", l->u.name,
+			   lk_pam_error_reason(rep), l->outcome);
 		return lk_pam_status_to_errno(st);
 	}
 	if (rep->type != LK_REP_KDF_PARAMS || !lk_msg_has(rep, LK_T_KDF))
@@ -364,34 +349,55 @@ int lk_pam_submit(struct lk_pam_link *l)
 	return 0;
 }
 
+/* The link as the lib's client transport: the buffers are the link's own
+ * (b->req, b->rep), and failures are logged where they happen. */
+static int io_call(void *userdata, struct lk_msg *req, struct lk_msg *rep)
+{
+	struct lk_pam_link *l = userdata;
+
+	return lk_pam_link_call(l, req->type == LK_REQ_REWRAP ? "rewrap" : "new KDF parameters");
+}
+
+static int io_derive(void *userdata, const struct lk_kdf_params *kdf, const char *secret, size_t len,
+		     uint8_t out[LK_WRAP_KEY_SIZE])
+{
+	return derive(userdata, kdf, secret, out);
+}
+
 int lk_pam_rewrap(struct lk_pam_link *l, uint32_t from_kind, const char *new_pw, uint32_t *ret_status)
 {
+	const struct lk_client_io io = {.call = io_call, .derive = io_derive, .userdata = l};
 	struct lk_kdf_params fresh;
 	struct lk_msg *rep = &l->b->rep;
+	uint32_t st;
 	int r;
 
-	/* A new slot gets a fresh salt and the machine's current target cost,
-	 * not the old slot's parameters. */
-	r = lk_pam_kdf_params(l, LK_KDF_F_FRESH | LK_KDF_F_KIND(LK_SLOT_LOGIN), &fresh);
-	if (r != 0)
-		return r;
-	r = derive(l, &fresh, new_pw, l->b->w_new);
+	r = lk_client_fresh_key(&io, l->u.uid, LK_SLOT_LOGIN, new_pw, strlen(new_pw), &l->b->req, rep, &fresh,
+				l->b->w_new);
+	if (r == 1) {
+		st = lk_pam_reply_status(rep);
+		if (st == LK_E_NOT_ENROLLED) {
+			/* The common case for most users: not worth a log line unless debugging. */
+			if (l->o->debug)
+				pam_syslog(l->pamh, LOG_DEBUG, "user %s is not enrolled", l->u.name);
+			return LK_PAM_SKIP;
+		}
+		pam_syslog(l->pamh, LOG_WARNING, "latchkeyd refused the new KDF parameters of %s: %s; %s", l->u.name,
+			   lk_pam_error_reason(rep), l->outcome);
+		return lk_pam_status_to_errno(st);
+	}
+	if (r == -EBADMSG)
+		return lk_pam_log_bad_reply(l->pamh, "new KDF parameters", rep, l->outcome);
 	if (r < 0)
-		return r;
+		return r; /* logged by the call or the derivation */
 
-	lk_msg_init(&l->b->req, LK_REQ_REWRAP, 0);
-	lk_msg_set_uid(&l->b->req, l->u.uid);
-	if (from_kind)
-		lk_msg_set_key(&l->b->req, l->b->w);
-	lk_msg_set_new_key(&l->b->req, l->b->w_new);
-	lk_msg_set_kdf(&l->b->req, &fresh);
-	lk_msg_set_flags(&l->b->req, LK_RW_FLAGS(from_kind, LK_SLOT_LOGIN));
+	r = lk_client_rewrap(&io, l->u.uid, (uint8_t)from_kind, from_kind ? l->b->w : NULL, LK_SLOT_LOGIN, &fresh,
+			     l->b->w_new, &l->b->req, rep);
 	lk_wipe(l->b->w_new, sizeof(l->b->w_new));
-	r = lk_pam_link_call(l, "rewrap");
+	if (r == -EBADMSG)
+		return lk_pam_log_bad_reply(l->pamh, "rewrap", rep, l->outcome);
 	if (r < 0)
 		return r;
-	if (rep->type != LK_REP_OK && rep->type != LK_REP_ERROR)
-		return lk_pam_log_bad_reply(l->pamh, "rewrap", rep, l->outcome);
 	*ret_status = lk_pam_reply_status(rep);
 	return 0;
 }

@@ -81,8 +81,9 @@ void lk_pam_link_start_clock(struct lk_pam_link *l, uint64_t stopped_at);
 /* Well under latchkeyd's 5 s idle limit of a connection. */
 #define LK_PAM_IDLE_RECONNECT_MS 2000u
 
-/* KDF_PARAMS with flags (LK_KDF_F_*): 0 and *ret, LK_PAM_SKIP if the user is not enrolled. */
-int lk_pam_kdf_params(struct lk_pam_link *l, uint32_t flags, struct lk_kdf_params *ret);
+/* KDF_PARAMS of the login slot: 0 and *ret, LK_PAM_SKIP if the user is not
+ * enrolled. (Fresh parameters for a new slot: lk_pam_rewrap.) */
+int lk_pam_kdf_params(struct lk_pam_link *l, struct lk_kdf_params *ret);
 
 /* b->w = Argon2id(pw, kdf). */
 int lk_pam_derive(struct lk_pam_link *l, const struct lk_kdf_params *kdf, const char *pw);

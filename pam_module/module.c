@@ -79,7 +79,7 @@ int lk_pam_do_authenticate(pam_handle_t *pamh, int flags, const struct lk_pam_op
 	r = lk_pam_link_connect(&l);
 	if (r < 0)
 		return r;
-	r = lk_pam_kdf_params(&l, 0, &login);
+	r = lk_pam_kdf_params(&l, &login);
 	if (r == LK_PAM_SKIP && lk_pam_unix_accepted(pamh)) {
 		/* Not enrolled: maybe enroll_at_login covers the user. W is
 		 * then derived already. */
@@ -167,7 +167,7 @@ int lk_pam_do_open_session(pam_handle_t *pamh, int flags, const struct lk_pam_op
 	if (r < 0)
 		return lk_pam_log_call_failed(pamh, o, "session", r, LOCKED);
 	if (rep.type == LK_REP_ERROR) {
-		st = lk_msg_has(&rep, LK_T_STATUS) ? rep.status : LK_E_INTERNAL;
+		st = lk_msg_status(&rep);
 		if (st == LK_E_NOT_ENROLLED) {
 			if (o->debug)
 				pam_syslog(pamh, LOG_DEBUG, "user %s is not enrolled", u.name);
@@ -182,7 +182,7 @@ int lk_pam_do_open_session(pam_handle_t *pamh, int flags, const struct lk_pam_op
 		return lk_pam_log_bad_reply(pamh, "session", &rep, LOCKED);
 
 	rflags = lk_msg_has(&rep, LK_T_FLAGS) ? rep.flags : 0;
-	st = lk_msg_has(&rep, LK_T_STATUS) ? rep.status : LK_E_INTERNAL;
+	st = lk_msg_status(&rep);
 	if (rflags & LK_RF_STILL_LOCKED) {
 		pam_syslog(pamh, LOG_NOTICE, "session of %s opened without a credential: directories stay locked",
 			   u.name);

@@ -14,16 +14,6 @@
 #define PREVIOUS_PROMPT "Previous password (to unlock your encrypted files): "
 #define OUT_OF_SYNC     "the login password of %s does not open its latchkey protector (changed outside PAM?)"
 
-/* Conversation replies are plain malloc()ed strings: wipe before free. */
-static void erase_and_freep(char **p)
-{
-	if (*p) {
-		lk_wipe(*p, strlen(*p));
-		free(*p);
-		*p = NULL;
-	}
-}
-
 /* Ask once. NULL (logged) when there is nobody to ask or no usable answer. */
 static char *ask_previous(struct lk_pam_link *l, const char *authtok)
 {

@@ -4,12 +4,10 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <linux/fscrypt.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ancestors.h"
@@ -17,6 +15,7 @@
 #include "fileio.h"
 #include "fscrypt_ioctl.h"
 #include "json_out.h"
+#include "openat.h"
 #include "output.h"
 #include "cache_policy_ctl.h"
 
@@ -84,25 +83,21 @@ static void default_name(const char *dir, char *out, size_t size)
  * user can change. */
 static int open_root(const char *dir, int *ret_fd)
 {
-	struct open_how how = {
-	    .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
-	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
 	struct lk_fscrypt_policy existing;
 	_cleanup_close_ int fd = -1;
 	char why[512];
 	struct stat st;
 	int r;
 
-	fd = (int)syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
-	if (fd < 0 && errno == ELOOP)
+	r = lk_open_nofollow(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY, &fd);
+	if (r == -ELOOP)
 		return ctl_fail(CTL_EXIT_FAILED, OP,
 		                "%s: a part of the path is a symbolic link; give the real path", dir);
-	if (fd < 0 && errno == ENOENT)
+	if (r == -ENOENT)
 		return ctl_fail(CTL_EXIT_FAILED, OP, "%s does not exist; create it first (mkdir -m 0755 %s)",
 		                dir, dir);
-	if (fd < 0)
-		return ctl_fail(CTL_EXIT_FAILED, OP, "%s: %s", dir, strerror(errno));
+	if (r < 0)
+		return ctl_fail(CTL_EXIT_FAILED, OP, "%s: %s", dir, strerror(-r));
 	if (fstat(fd, &st) < 0)
 		return ctl_fail(CTL_EXIT_FAILED, OP, "%s: %s", dir, strerror(errno));
 	/* The filesystem first: an allow-list (CVE-2016-1572). */

@@ -119,8 +119,7 @@ int cmd_encrypt(struct ctl *ctl, int argc, char **argv)
 	if (r != 0)
 		return r;
 
-	if (rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) &&
-	    rep->status == LK_E_NEED_PASSPHRASE) {
+	if (lk_msg_is_error(rep, LK_E_NEED_PASSPHRASE)) {
 		r = ctl_derive_for_user(ctl, "encrypt", uid, user, from_stdin, &w);
 		if (r != 0)
 			return r;

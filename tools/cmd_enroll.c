@@ -132,9 +132,11 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 
 	/* Fail now rather than after the passphrase prompt and seconds of tuning. */
 	{
-		_cleanup_close_ int probe = ctl_connect(ctl, "enroll");
-		if (probe < 0)
-			return -probe;
+		_cleanup_close_ int probe = -1;
+
+		r = ctl_connect(ctl, "enroll", &probe);
+		if (r != 0)
+			return r;
 	}
 
 	snprintf(prompt, sizeof(prompt), "New passphrase for %s: ", user);

@@ -80,6 +80,7 @@ struct escrow_args {
 	uid_t uid;
 	bool from_stdin;
 	bool yes;
+	bool done; /* --help was printed: nothing more to do */
 };
 
 enum { ARG_NONE, ARG_USER, ARG_FILE };
@@ -103,7 +104,8 @@ static bool word_in(const char *list, const char *word)
 /*
  * The options every subcommand shares, and its one positional argument
  * (a USER, resolved and checked for root; a FILE; or none). allowed lists
- * the long options this subcommand takes. -1 to go on, or an exit status.
+ * the long options this subcommand takes. 0 to go on, or the exit status to
+ * return right away: a failure's, or CTL_EXIT_OK after --help (a->done).
  */
 static int parse(struct ctl *ctl, const char *op, int argc, char **argv, const char *allowed, int positional,
                  struct escrow_args *a)
@@ -124,6 +126,7 @@ static int parse(struct ctl *ctl, const char *op, int argc, char **argv, const c
 	while ((c = getopt_long(argc, argv, "h", options, &idx)) != -1) {
 		if (c == 'h') {
 			escrow_help();
+			a->done = true;
 			return CTL_EXIT_OK;
 		}
 		if (c == '?')
@@ -170,7 +173,7 @@ static int parse(struct ctl *ctl, const char *op, int argc, char **argv, const c
 		return ctl_usage_error("escrow", "%s has no JSON output: its output is already one line", op);
 	if (word_in(allowed, "config-dir"))
 		ctl_daemon_config_dirs(ctl, op, &a->config_dir, NULL);
-	return -1;
+	return 0;
 }
 
 /* A small file the admin names (a key): regular, at most cap - 1 bytes.
@@ -220,7 +223,7 @@ static int escrow_keygen(struct ctl *ctl, int argc, char **argv)
 	int r;
 
 	r = parse(ctl, op, argc, argv, "out", ARG_NONE, &a);
-	if (r >= 0)
+	if (r != 0 || a.done)
 		return r;
 	if (!a.file)
 		return ctl_usage_error("escrow", "%s: --out PRIVATE.pem is required", op);
@@ -275,7 +278,7 @@ static int escrow_enable(struct ctl *ctl, int argc, char **argv)
 	int r;
 
 	r = parse(ctl, op, argc, argv, "config-dir json", ARG_FILE, &a);
-	if (r >= 0)
+	if (r != 0 || a.done)
 		return r;
 	r = ctl_require_root(op);
 	if (r != 0)
@@ -348,7 +351,7 @@ static int escrow_add(struct ctl *ctl, int argc, char **argv)
 	int r;
 
 	r = parse(ctl, op, argc, argv, "config-dir passphrase-stdin json", ARG_USER, &a);
-	if (r >= 0)
+	if (r != 0 || a.done)
 		return r;
 
 	r = ctl_escrow_load(op, a.config_dir, R, &present);
@@ -405,7 +408,7 @@ static int escrow_request(struct ctl *ctl, int argc, char **argv)
 	int r;
 
 	r = parse(ctl, op, argc, argv, "", ARG_USER, &a);
-	if (r >= 0)
+	if (r != 0 || a.done)
 		return r;
 	r = current_escrow_E(ctl, op, a.uid, l.E, &bound);
 	if (r != 0)
@@ -475,7 +478,7 @@ static int escrow_answer(struct ctl *ctl, int argc, char **argv)
 	int r;
 
 	r = parse(ctl, op, argc, argv, "private-key yes", ARG_NONE, &a);
-	if (r >= 0)
+	if (r != 0 || a.done)
 		return r;
 	if (!a.file)
 		return ctl_usage_error("escrow", "%s: --private-key PRIVATE.pem is required", op);
@@ -581,7 +584,7 @@ static int escrow_recover(struct ctl *ctl, int argc, char **argv)
 	int r;
 
 	r = parse(ctl, op, argc, argv, "config-dir json", ARG_USER, &a);
-	if (r >= 0)
+	if (r != 0 || a.done)
 		return r;
 	if (lk_secret_new(&ans, sizeof(struct escrow_line)) < 0)
 		return ctl_fail(CTL_EXIT_FAILED, op, "cannot allocate memory");

@@ -77,11 +77,9 @@ static int forget_one(const struct ctl *ctl, const struct ctl_root *e)
 	if (r != 0)
 		return r;
 	lk_msg_set_key_id(req, e->key_id);
-	r = ctl_request(ctl, "forget", req, rep);
+	r = ctl_request_expect(ctl, "forget", req, rep, LK_REP_LOCK_RESULT);
 	if (r != 0)
 		return r;
-	if (rep->type != LK_REP_LOCK_RESULT)
-		return ctl_reply_error("forget", rep);
 	return 0;
 }
 
@@ -268,11 +266,9 @@ int cmd_unenroll(struct ctl *ctl, int argc, char **argv)
 	r = ctl_msgs_new(&req, &rep, LK_REQ_UNENROLL, uid);
 	if (r != 0)
 		return r;
-	r = ctl_request(ctl, "unenroll", req, rep);
+	r = ctl_request_expect(ctl, "unenroll", req, rep, LK_REP_LOCK_RESULT);
 	if (r != 0)
 		return r;
-	if (rep->type != LK_REP_LOCK_RESULT)
-		return ctl_reply_error("unenroll", rep);
 	if (ctl->json) {
 		struct json_object *doc = json_out_versioned();
 

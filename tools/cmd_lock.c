@@ -42,9 +42,10 @@ static void unlock_help(void)
 
 /* Common option parsing: one USER, --json, --help, and for unlock
  * --passphrase-stdin; then USER is resolved to ret_uid.
- * Returns -1 to go on, or the exit status to return right away. */
+ * Returns 0 to go on, or the exit status to return right away: a failure's,
+ * or CTL_EXIT_OK after --help (*ret_done). */
 static int parse(struct ctl *ctl, int argc, char **argv, bool is_unlock, const char **ret_user,
-                 uid_t *ret_uid, bool *ret_stdin, bool *ret_all)
+                 uid_t *ret_uid, bool *ret_stdin, bool *ret_all, bool *ret_done)
 {
 	enum { OPT_STDIN = 0x100, OPT_JSON, OPT_ALL };
 	static const struct option lock_options[] = {
@@ -78,6 +79,7 @@ static int parse(struct ctl *ctl, int argc, char **argv, bool is_unlock, const c
 				unlock_help();
 			else
 				lock_help();
+			*ret_done = true;
 			return CTL_EXIT_OK;
 		default:
 			return ctl_usage_error(cmd, "invalid option");
@@ -86,7 +88,7 @@ static int parse(struct ctl *ctl, int argc, char **argv, bool is_unlock, const c
 	if (ret_all && *ret_all) {
 		if (argc - optind != 0)
 			return ctl_usage_error(cmd, "--all takes no USER");
-		return -1;
+		return 0;
 	}
 	if (argc - optind != 1)
 		return ctl_usage_error(cmd, is_unlock ? "expected exactly one USER" : "expected exactly one USER, or --all");
@@ -94,7 +96,7 @@ static int parse(struct ctl *ctl, int argc, char **argv, bool is_unlock, const c
 	r = ctl_resolve_user(cmd, *ret_user, ret_uid);
 	if (r != 0)
 		return r;
-	return -1;
+	return 0;
 }
 
 static void print_result(const struct ctl *ctl, const char *user, uid_t uid, const char *key, uint32_t count,
@@ -141,13 +143,11 @@ static int lock_one(const struct ctl *ctl, const char *user, uid_t uid, struct j
 	r = ctl_msgs_new(&req, &rep, LK_REQ_LOCK, uid);
 	if (r != 0)
 		return r;
-	r = ctl_request(ctl, "lock", req, rep);
+	r = ctl_request_expect(ctl, "lock", req, rep, LK_REP_LOCK_RESULT);
 	if (r != 0)
 		return r;
-	if (rep->type != LK_REP_LOCK_RESULT)
-		return ctl_reply_error("lock", rep);
 
-	status = lk_msg_has(rep, LK_T_STATUS) ? rep->status : LK_E_PROTOCOL;
+	status = lk_msg_status(rep);
 	flags = lk_msg_has(rep, LK_T_FLAGS) ? rep->flags : 0;
 	busy = status == LK_E_BUSY || (flags & LK_RF_BUSY);
 	print_result(ctl, user, uid, "locked", rep->count, busy, flags, list);
@@ -202,12 +202,12 @@ static int lock_all(const struct ctl *ctl)
 int cmd_lock(struct ctl *ctl, int argc, char **argv)
 {
 	const char *user = NULL;
-	bool unused = false, all = false;
+	bool unused = false, all = false, done = false;
 	uid_t uid;
 	int r;
 
-	r = parse(ctl, argc, argv, false, &user, &uid, &unused, &all);
-	if (r >= 0)
+	r = parse(ctl, argc, argv, false, &user, &uid, &unused, &all, &done);
+	if (r != 0 || done)
 		return r;
 	if (all)
 		return lock_all(ctl);
@@ -220,13 +220,13 @@ int cmd_unlock(struct ctl *ctl, int argc, char **argv)
 	struct lk_msg *req _cleanup_msg_ = NULL;
 	struct lk_msg *rep _cleanup_msg_ = NULL;
 	const char *user = NULL;
-	bool from_stdin = false;
+	bool from_stdin = false, done = false;
 	uint32_t status, flags;
 	uid_t uid;
 	int r;
 
-	r = parse(ctl, argc, argv, true, &user, &uid, &from_stdin, NULL);
-	if (r >= 0)
+	r = parse(ctl, argc, argv, true, &user, &uid, &from_stdin, NULL, &done);
+	if (r != 0 || done)
 		return r;
 
 	r = ctl_derive_for_user(ctl, "unlock", uid, user, from_stdin, &w);
@@ -243,12 +243,12 @@ int cmd_unlock(struct ctl *ctl, int argc, char **argv)
 	lk_msg_wipe(req);
 	if (r != 0)
 		return r;
-	if (rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) && rep->status == LK_E_BAD_KEY)
+	if (lk_msg_is_error(rep, LK_E_BAD_KEY))
 		return ctl_fail(CTL_EXIT_AUTH, "unlock", "wrong passphrase");
 	if (rep->type != LK_REP_UNLOCK_RESULT)
 		return ctl_reply_error("unlock", rep);
 
-	status = lk_msg_has(rep, LK_T_STATUS) ? rep->status : LK_E_PROTOCOL;
+	status = lk_msg_status(rep);
 	flags = lk_msg_has(rep, LK_T_FLAGS) ? rep->flags : 0;
 	if (status == LK_E_BAD_KEY)
 		return ctl_fail(CTL_EXIT_AUTH, "unlock", "wrong passphrase");

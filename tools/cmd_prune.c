@@ -185,7 +185,7 @@ static void print_text(const struct prune *p)
 }
 
 /* Mode and target from one of the three target options; a second one is
- * refused. -1 to go on, or an exit status. */
+ * refused. 0 to go on, or an exit status. */
 static int set_target(struct prune_options *o, bool *have, enum prune_mode mode, const char *arg)
 {
 	int r;
@@ -204,7 +204,7 @@ static int set_target(struct prune_options *o, bool *have, enum prune_mode mode,
 		                       r == -ERANGE ? " (too large)"
 		                       : mode == PRUNE_MAX_AGE ? " (use e.g. 90s, 30m, 12h, 7d, 2w)"
 		                                               : " (use e.g. 512M, 10G or 10GiB)");
-	return -1;
+	return 0;
 }
 
 int cmd_prune(struct ctl *ctl, int argc, char **argv)
@@ -238,7 +238,7 @@ int cmd_prune(struct ctl *ctl, int argc, char **argv)
 			r = set_target(&o, &have_target,
 			               c == OPT_FREE ? PRUNE_FREE : c == OPT_MAX_SIZE ? PRUNE_MAX_SIZE : PRUNE_MAX_AGE,
 			               optarg);
-			if (r >= 0)
+			if (r != 0)
 				return r;
 			break;
 		case OPT_INCLUDE_UNLOCKED:

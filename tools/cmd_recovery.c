@@ -41,9 +41,10 @@ static void recovery_help(void)
 }
 
 /* Options of both subcommands: one USER, --json, and for create
- * --passphrase-stdin. -1 to go on, or the exit status to return. */
+ * --passphrase-stdin. 0 to go on, or the exit status to return: a
+ * failure's, or CTL_EXIT_OK after --help (*ret_done). */
 static int parse(struct ctl *ctl, const char *op, bool is_create, int argc, char **argv, const char **ret_user,
-                 uid_t *ret_uid, bool *ret_stdin)
+                 uid_t *ret_uid, bool *ret_stdin, bool *ret_done)
 {
 	enum { OPT_STDIN = 0x100, OPT_JSON };
 	static const struct option create_options[] = {
@@ -55,7 +56,7 @@ static int parse(struct ctl *ctl, const char *op, bool is_create, int argc, char
 	/* reset takes no passphrase option: it reads the code and the new
 	 * passphrase from stdin unless stdin is a terminal. */
 	const struct option *options = is_create ? create_options : create_options + 1;
-	int c, r;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
@@ -67,6 +68,7 @@ static int parse(struct ctl *ctl, const char *op, bool is_create, int argc, char
 			break;
 		case 'h':
 			recovery_help();
+			*ret_done = true;
 			return CTL_EXIT_OK;
 		default:
 			return ctl_usage_error("recovery", "invalid option");
@@ -75,8 +77,7 @@ static int parse(struct ctl *ctl, const char *op, bool is_create, int argc, char
 	if (argc - optind != 1)
 		return ctl_usage_error("recovery", "expected exactly one USER");
 	*ret_user = argv[optind];
-	r = ctl_require_root_user(op, *ret_user, ret_uid);
-	return r != 0 ? r : -1;
+	return ctl_require_root_user(op, *ret_user, ret_uid);
 }
 
 /* The code, once, on stdout; straight from secret memory (no stdio copy). */
@@ -116,13 +117,13 @@ static int recovery_create(struct ctl *ctl, int argc, char **argv)
 	struct lk_secret canon _cleanup_secret_ = {};
 	struct lk_secret w _cleanup_secret_ = {};
 	struct lk_kdf_params kdf;
-	bool from_stdin = false;
+	bool from_stdin = false, done = false;
 	const char *user;
 	uid_t uid;
 	int r;
 
-	r = parse(ctl, op, true, argc, argv, &user, &uid, &from_stdin);
-	if (r >= 0)
+	r = parse(ctl, op, true, argc, argv, &user, &uid, &from_stdin, &done);
+	if (r != 0 || done)
 		return r;
 
 	r = ctl_kdf_params(ctl, op, uid, LK_KDF_F_FRESH | LK_KDF_F_KIND(LK_SLOT_RECOVERY), &kdf);
@@ -188,14 +189,14 @@ static int recovery_reset(struct ctl *ctl, int argc, char **argv)
 	struct lk_secret w_new _cleanup_secret_ = {};
 	struct lk_kdf_params kdf_code, kdf_new;
 	char bad[200];
-	bool unused = false;
+	bool unused = false, done = false;
 	size_t bad_pos = 0;
 	const char *user;
 	uid_t uid;
 	int r;
 
-	r = parse(ctl, op, false, argc, argv, &user, &uid, &unused);
-	if (r >= 0)
+	r = parse(ctl, op, false, argc, argv, &user, &uid, &unused, &done);
+	if (r != 0 || done)
 		return r;
 
 	/* The code first, and checked at once: a typo should not cost the

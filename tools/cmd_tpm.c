@@ -89,7 +89,7 @@ int cmd_tpm(struct ctl *ctl, int argc, char **argv)
 	if (r != 0)
 		return r;
 	if (rep->type != LK_REP_OK) {
-		if (lk_msg_has(rep, LK_T_STATUS) && rep->status == LK_E_BAD_KEY)
+		if (lk_msg_status(rep) == LK_E_BAD_KEY)
 			return ctl_fail(CTL_EXIT_AUTH, op, "wrong passphrase for %s; nothing was changed", user);
 		return ctl_reply_error(op, rep);
 	}

@@ -72,12 +72,12 @@ void ctl_msg_free(struct lk_msg **m);
 #define _cleanup_msg_ __attribute__((cleanup(ctl_msg_free)))
 
 /*
- * Connect to the daemon, printing the error and returning a negative exit
- * code (-CTL_EXIT_*) on failure. Each request gets its own connection: the
+ * Connect to the daemon: 0 and *ret_fd, or a positive exit code after
+ * printing why. Each request gets its own connection: the
  * protocol is stateless outside sessions, and a connection never sits idle
  * while a human types a passphrase.
  */
-int ctl_connect(const struct ctl *ctl, const char *op);
+int ctl_connect(const struct ctl *ctl, const char *op, int *ret_fd);
 
 /*
  * Send req on a fresh connection and receive one reply into rep. Returns
@@ -85,6 +85,11 @@ int ctl_connect(const struct ctl *ctl, const char *op);
  * after printing why.
  */
 int ctl_request(const struct ctl *ctl, const char *op, const struct lk_msg *req, struct lk_msg *rep);
+
+/* ctl_request, then a reply of any type but want is a failure: printed
+ * (ctl_reply_error) and returned as its exit code. */
+int ctl_request_expect(const struct ctl *ctl, const char *op, const struct lk_msg *req, struct lk_msg *rep,
+                       uint16_t want);
 
 /* As ctl_request, printing nothing: 0 with the reply, or -errno;
  * *ret_connected says whether the connection (to a root server) was made. */

@@ -15,6 +15,7 @@
 #include "names.h"
 #include "json_out.h"
 #include "output.h"
+#include "passwd.h"
 #include "passphrase.h"
 #include "secret.h"
 
@@ -107,21 +108,23 @@ void ctl_msg_free(struct lk_msg **m)
 	}
 }
 
-int ctl_connect(const struct ctl *ctl, const char *op)
+int ctl_connect(const struct ctl *ctl, const char *op, int *ret_fd)
 {
 	int fd = lk_client_connect(ctl->socket_path, 1, lk_now_ms() + CTL_CONNECT_TIMEOUT_MS);
 
-	if (fd >= 0)
-		return fd;
+	if (fd >= 0) {
+		*ret_fd = fd;
+		return 0;
+	}
 	if (fd == -EACCES)
-		return -ctl_fail(CTL_EXIT_PERM, op, "cannot connect to latchkeyd at %s: %s", ctl->socket_path,
+		return ctl_fail(CTL_EXIT_PERM, op, "cannot connect to latchkeyd at %s: %s", ctl->socket_path,
 		                 strerror(-fd));
 	if (fd == -EPERM)
 		/* Someone other than root is listening there: never talk to it. */
-		return -ctl_fail(CTL_EXIT_UNREACHABLE, op,
+		return ctl_fail(CTL_EXIT_UNREACHABLE, op,
 		                 "refusing to talk to %s: the listening process is not root",
 		                 ctl->socket_path);
-	return -ctl_fail(CTL_EXIT_UNREACHABLE, op,
+	return ctl_fail(CTL_EXIT_UNREACHABLE, op,
 	                 "cannot reach latchkeyd at %s: %s (is latchkeyd.socket running?)", ctl->socket_path,
 	                 strerror(-fd));
 }
@@ -131,13 +134,25 @@ int ctl_request(const struct ctl *ctl, const char *op, const struct lk_msg *req,
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	fd = ctl_connect(ctl, op);
-	if (fd < 0)
-		return -fd;
+	r = ctl_connect(ctl, op, &fd);
+	if (r != 0)
+		return r;
 
 	r = lk_client_call(fd, req, rep, lk_now_ms() + CTL_REPLY_TIMEOUT_MS);
 	if (r < 0)
 		return ctl_fail(CTL_EXIT_FAILED, op, "no valid reply from latchkeyd: %s", strerror(-r));
+	return 0;
+}
+
+int ctl_request_expect(const struct ctl *ctl, const char *op, const struct lk_msg *req, struct lk_msg *rep,
+                       uint16_t want)
+{
+	int r = ctl_request(ctl, op, req, rep);
+
+	if (r != 0)
+		return r;
+	if (rep->type != want)
+		return ctl_reply_error(op, rep);
 	return 0;
 }
 
@@ -159,7 +174,7 @@ int ctl_status_to_exit(uint32_t status)
 
 int ctl_reply_error(const char *op, const struct lk_msg *rep)
 {
-	uint32_t status = lk_msg_has(rep, LK_T_STATUS) ? rep->status : LK_E_PROTOCOL;
+	uint32_t status = lk_msg_status(rep);
 
 	if (rep->type != LK_REP_ERROR)
 		return ctl_fail(CTL_EXIT_FAILED, op, "unexpected reply %s from latchkeyd",
@@ -191,17 +206,17 @@ int ctl_require_root(const char *op)
 
 int ctl_resolve_user(const char *op, const char *name, uid_t *ret_uid)
 {
-	struct passwd *pw;
+	_cleanup_passwd_ struct lk_passwd p = {};
+	int r;
 
 	/* The user database decides which names exist (upper case, say);
 	 * a name it does not know is judged by what useradd could create. */
 	if (!name[0] || strnlen(name, LK_ACCOUNT_MAX + 1) > LK_ACCOUNT_MAX)
 		return ctl_fail(CTL_EXIT_USAGE, op, "invalid user name");
-	errno = 0;
-	pw = getpwnam(name);
-	if (!pw) {
-		if (errno)
-			return ctl_fail(CTL_EXIT_FAILED, op, "cannot look up user: %s", strerror(errno));
+	r = lk_passwd_by_name(name, &p);
+	if (r < 0 && r != -ENOENT)
+		return ctl_fail(CTL_EXIT_FAILED, op, "cannot look up user: %s", strerror(-r));
+	if (r == -ENOENT) {
 		if (!lk_user_name_is_valid(name))
 			return ctl_fail(CTL_EXIT_USAGE, op, "invalid user name");
 		fprintf(stderr, "latchkeyctl: %s: no such user: ", op);
@@ -210,7 +225,7 @@ int ctl_resolve_user(const char *op, const char *name, uid_t *ret_uid)
 		record_errorf("failed", "no such user");
 		return CTL_EXIT_FAILED;
 	}
-	*ret_uid = pw->pw_uid;
+	*ret_uid = p.pw.pw_uid;
 	return 0;
 }
 
@@ -281,10 +296,10 @@ int ctl_kdf_params_flags(const struct ctl *ctl, const char *op, uid_t uid, uint3
 	r = ctl_request(ctl, op, req, rep);
 	if (r != 0)
 		return r;
-	if (rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) && rep->status == LK_E_NOT_FOUND &&
+	if (lk_msg_is_error(rep, LK_E_NOT_FOUND) &&
 	    LK_KDF_F_KIND(flags) == LK_SLOT_RECOVERY)
 		return ctl_fail(CTL_EXIT_FAILED, op, "the user has no recovery code (see 'latchkeyctl recovery create')");
-	if (rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) && rep->status == LK_E_NOT_FOUND &&
+	if (lk_msg_is_error(rep, LK_E_NOT_FOUND) &&
 	    LK_KDF_F_KIND(flags) == LK_SLOT_ESCROW)
 		return ctl_fail(CTL_EXIT_FAILED, op, "the user has no escrow slot (see 'latchkeyctl escrow add')");
 	if (rep->type != LK_REP_KDF_PARAMS || !lk_msg_has(rep, LK_T_KDF))

@@ -148,7 +148,7 @@ void doctor_check_state_dir(struct doctor *d)
 	for (size_t i = 0; i < 2; i++) {
 		const char *sub = i == 0 ? "protectors" : "index";
 		struct dirent *e;
-		DIR *dir;
+		_cleanup_(closedirp) DIR *dir = NULL;
 
 		snprintf(path, sizeof(path), "%s/%s", d->state_dir, sub);
 		if (access(path, F_OK) < 0 && errno == ENOENT)
@@ -166,8 +166,6 @@ void doctor_check_state_dir(struct doctor *d)
 			snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
 			good = check_private(d, file, false) && good;
 		}
-		if (dir)
-			closedir(dir);
 	}
 	if (good)
 		doctor_add(d, DOCTOR_OK, "state", NULL, "%s: root's alone (0700, records 0600)",

@@ -69,6 +69,11 @@ static void count_stdout(void)
 
 static int finish(const struct ctl *ctl, int rc)
 {
+	/* Commands return 0 or a CTL_EXIT_* code; a -errno that slipped
+	 * through would reach the shell as 255 or worse, which
+	 * latchkeyctl(8) does not document: say "failed" instead. */
+	if (rc < 0 || rc > 255)
+		rc = CTL_EXIT_FAILED;
 	fflush(stdout);
 	if (ctl->json && rc != CTL_EXIT_OK && stdout_bytes == 0)
 		ctl_print_json_error(rc);

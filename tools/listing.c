@@ -33,9 +33,9 @@ static int stream(const struct ctl *ctl, const char *op, struct lk_msg *req,
 
 	if (!rep)
 		return CTL_EXIT_FAILED;
-	fd = ctl_connect(ctl, op);
-	if (fd < 0)
-		return -fd;
+	r = ctl_connect(ctl, op, &fd);
+	if (r != 0)
+		return r;
 	r = lk_client_call(fd, req, rep, lk_now_ms() + CTL_REPLY_TIMEOUT_MS);
 	while (r == 0 && rep->type != LK_REP_STATUS_END && rep->type != LK_REP_ERROR) {
 		if (rep->seq != req->seq) {

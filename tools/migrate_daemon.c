@@ -21,8 +21,7 @@ static int request_with_key(const struct ctl *ctl, const char *op, uid_t uid, co
 		r = ctl_request(ctl, op, req, rep);
 		if (r != 0)
 			return r;
-		if (!(rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) &&
-		      rep->status == LK_E_NEED_PASSPHRASE))
+		if (!lk_msg_is_error(rep, LK_E_NEED_PASSPHRASE))
 			return 0;
 	}
 	r = ctl_derive_for_user(ctl, op, uid, user, from_stdin, &w);
@@ -36,7 +35,7 @@ static int request_with_key(const struct ctl *ctl, const char *op, uid_t uid, co
 	lk_msg_wipe(req);
 	if (r != 0)
 		return r;
-	if (rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) && rep->status == LK_E_BAD_KEY)
+	if (lk_msg_is_error(rep, LK_E_BAD_KEY))
 		return ctl_fail(CTL_EXIT_AUTH, op, "wrong passphrase");
 	return 0;
 }
@@ -88,11 +87,9 @@ int migrate_daemon_lock(const struct ctl *ctl, const char *op, uid_t uid)
 	r = ctl_msgs_new(&req, &rep, LK_REQ_LOCK, uid);
 	if (r != 0)
 		return r;
-	r = ctl_request(ctl, op, req, rep);
+	r = ctl_request_expect(ctl, op, req, rep, LK_REP_LOCK_RESULT);
 	if (r != 0)
 		return r;
-	if (rep->type != LK_REP_LOCK_RESULT)
-		return ctl_reply_error(op, rep);
 	return 0;
 }
 
@@ -111,10 +108,8 @@ int migrate_daemon_relocate(const struct ctl *ctl, const char *op, uid_t uid,
 		return ctl_fail(CTL_EXIT_USAGE, op, "the path is longer than %d bytes", LK_PATH_MAX);
 	if (flags)
 		lk_msg_set_flags(req, flags);
-	r = ctl_request(ctl, op, req, rep);
+	r = ctl_request_expect(ctl, op, req, rep, LK_REP_OK);
 	if (r != 0)
 		return r;
-	if (rep->type != LK_REP_OK)
-		return ctl_reply_error(op, rep);
 	return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "migrate.h"
+#include "openat.h"
 
 struct scan {
 	struct migrate_totals t;
@@ -124,8 +125,7 @@ static void describe(int pidfd, const char *pid, const char *what, char *buf, si
 
 static int scan_process(int pidfd, const char *pid, const char *dir, uid_t uid, char *buf, size_t size)
 {
-	_cleanup_close_ int fdfd = -1;
-	DIR *d;
+	_cleanup_(closedirp) DIR *d = NULL;
 	struct dirent *de;
 	struct stat st;
 	int found = 0;
@@ -138,13 +138,8 @@ static int scan_process(int pidfd, const char *pid, const char *dir, uid_t uid, 
 		describe(pidfd, pid, "has its working directory there", buf, size);
 		return 1;
 	}
-	fdfd = openat(pidfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fdfd < 0)
+	if (lk_opendir_at(pidfd, "fd", 0, &d) < 0)
 		return 0;
-	d = fdopendir(fdfd);
-	if (!d)
-		return 0;
-	fdfd = -1;
 	while (!found && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -153,7 +148,6 @@ static int scan_process(int pidfd, const char *pid, const char *dir, uid_t uid, 
 			found = 1;
 		}
 	}
-	closedir(d);
 	return found;
 }
 
@@ -161,7 +155,7 @@ int migrate_find_users(const char *dir, uid_t uid, char *buf, size_t size)
 {
 	char self[16];
 	struct dirent *de;
-	DIR *proc = opendir("/proc");
+	_cleanup_(closedirp) DIR *proc = opendir("/proc");
 	int found = 0;
 
 	if (!proc)
@@ -176,6 +170,5 @@ int migrate_find_users(const char *dir, uid_t uid, char *buf, size_t size)
 			continue; /* it exited */
 		found = scan_process(pidfd, de->d_name, dir, uid, buf, size);
 	}
-	closedir(proc);
 	return found;
 }

@@ -9,7 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "migrate.h"
+#include "openat.h"
 
 int migrate_path_push(struct migrate_path *p, const char *name, size_t *ret_saved_len)
 {
@@ -155,18 +157,12 @@ int migrate_list_dir(int dirfd, struct migrate_names *ret)
 {
 	struct migrate_names n = {};
 	struct dirent *de;
-	DIR *d;
-	int fd, r = 0;
+	_cleanup_(closedirp) DIR *d = NULL;
+	int r;
 
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_NOATIME | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		close(fd);
+	r = lk_opendir_at(dirfd, ".", O_NOATIME, &d);
+	if (r < 0)
 		return r;
-	}
 	for (;;) {
 		errno = 0;
 		de = readdir(d);
@@ -193,7 +189,6 @@ int migrate_list_dir(int dirfd, struct migrate_names *ret)
 		}
 		n.n++;
 	}
-	closedir(d);
 	if (r < 0) {
 		migrate_names_free(&n);
 		return r;

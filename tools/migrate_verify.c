@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "cleanup_openssl.h"
 #include "migrate.h"
 
 #define BLOCK     4096
@@ -32,15 +32,13 @@ static bool all_zero(const unsigned char *p, size_t n)
 static int hash_file(int fd, off_t size, unsigned char out[32], uint64_t *ret_read)
 {
 	static unsigned char *buf;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	_cleanup_(evp_md_ctx_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	uint64_t le = (uint64_t)size, nread = 0;
 	off_t off = 0;
 	int r = 0;
 
-	if (!ctx || (!buf && !(buf = malloc(READ_SIZE)))) {
-		EVP_MD_CTX_free(ctx);
+	if (!ctx || (!buf && !(buf = malloc(READ_SIZE))))
 		return -ENOMEM;
-	}
 	if (!EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) || !EVP_DigestUpdate(ctx, &le, sizeof(le)))
 		r = -EIO;
 	while (r == 0 && off < size) {
@@ -76,7 +74,6 @@ static int hash_file(int fd, off_t size, unsigned char out[32], uint64_t *ret_re
 	}
 	if (r == 0 && !EVP_DigestFinal_ex(ctx, out, NULL))
 		r = -EIO;
-	EVP_MD_CTX_free(ctx);
 	if (r == 0)
 		*ret_read = nread;
 	return r;

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "fscrypt_ioctl.h"
 #include "output.h"
 #include "prune.h"
@@ -222,8 +223,7 @@ static void remove_emptied_dirs(struct prune *p)
 		    p->trees[d->tree].stopped)
 			continue;
 		if (d->fd >= 0) {
-			close(d->fd);
-			d->fd = -1;
+			d->fd = safe_close(d->fd);
 			p->open_fds--;
 		}
 		fd = prune_dir_fd(p, d->parent);

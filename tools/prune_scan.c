@@ -21,6 +21,7 @@
 #include "cleanup.h"
 #include "ctl.h"
 #include "fscrypt_ioctl.h"
+#include "openat.h"
 #include "output.h"
 #include "prune.h"
 
@@ -77,10 +78,7 @@ static void *grow(void *array, size_t *cap, size_t need, size_t size)
 static void close_all_dirs(struct prune *p)
 {
 	for (size_t i = 0; i < p->n_dirs; i++)
-		if (p->dirs[i].fd >= 0) {
-			close(p->dirs[i].fd);
-			p->dirs[i].fd = -1;
-		}
+		p->dirs[i].fd = safe_close(p->dirs[i].fd);
 	p->open_fds = 0;
 }
 
@@ -119,8 +117,7 @@ int prune_dir_fd(struct prune *p, uint32_t i)
 static void close_dir(struct prune *p, uint32_t i)
 {
 	if (p->dirs[i].fd >= 0) {
-		close(p->dirs[i].fd);
-		p->dirs[i].fd = -1;
+		p->dirs[i].fd = safe_close(p->dirs[i].fd);
 		p->open_fds--;
 	}
 }
@@ -456,24 +453,20 @@ void prune_run_parallel(unsigned jobs, void *(*fn)(void *), void *arg)
 
 int prune_open(struct prune *p, const char *path)
 {
-	struct open_how how = {
-	    .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
 	struct lk_fscrypt_policy pol;
 	struct rlimit rl;
 	struct stat st;
-	int fd;
+	int fd = -1, r;
 
-	fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
-	if (fd < 0 && errno == ELOOP) {
+	r = lk_open_nofollow(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, &fd);
+	if (r == -ELOOP) {
 		_cleanup_free_ char *real = realpath(path, NULL);
 		return ctl_fail(CTL_EXIT_USAGE, "prune", "%s contains a symbolic link; give the real path%s%s", path,
 		                real ? ": " : "", real ? real : "");
 	}
-	if (fd < 0)
-		return ctl_fail(errno == ENOTDIR ? CTL_EXIT_USAGE : CTL_EXIT_FAILED, "prune", "%s: %s", path,
-		                strerror(errno));
+	if (r < 0)
+		return ctl_fail(r == -ENOTDIR ? CTL_EXIT_USAGE : CTL_EXIT_FAILED, "prune", "%s: %s", path,
+		                strerror(-r));
 	p->root_fd = fd;
 	if (fstat(fd, &st) < 0)
 		return ctl_fail(CTL_EXIT_FAILED, "prune", "%s: %s", path, strerror(errno));
@@ -545,7 +538,5 @@ void prune_free(struct prune *p)
 	free(p->files);
 	free(p->names);
 	free(p->batch);
-	if (p->root_fd >= 0)
-		close(p->root_fd);
-	p->root_fd = -1;
+	p->root_fd = safe_close(p->root_fd);
 }

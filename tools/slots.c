@@ -7,16 +7,36 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "client.h"
 #include "fileio.h"
 #include "machine_id.h"
 #include "json_out.h"
 #include "output.h"
+#include "passwd.h"
 #include "slots.h"
+
+/* latchkeyctl as the lib's client transport: a fresh connection per
+ * request, failures printed here and kept as the exit code. */
+struct ctl_io {
+	const struct ctl *ctl;
+	const char *op;
+	int exit;
+};
+
+static int ctl_io_call(void *userdata, struct lk_msg *req, struct lk_msg *rep)
+{
+	struct ctl_io *io = userdata;
+
+	io->exit = ctl_request(io->ctl, io->op, req, rep);
+	return io->exit != 0 ? -EIO : 0;
+}
 
 int ctl_rewrap(const struct ctl *ctl, const char *op, uid_t uid, uint32_t flags, const uint8_t *key,
                const uint8_t new_key[LK_WRAP_KEY_SIZE], const struct lk_kdf_params *kdf, struct lk_msg *rep)
 {
 	struct lk_msg *req _cleanup_msg_ = ctl_msg_new();
+	struct ctl_io cio = {.ctl = ctl, .op = op};
+	const struct lk_client_io io = {.call = ctl_io_call, .userdata = &cio};
 	int r;
 
 	if (!req)
@@ -24,24 +44,14 @@ int ctl_rewrap(const struct ctl *ctl, const char *op, uid_t uid, uint32_t flags,
 	if (kdf->alg == LK_KDF_ARGON2ID && kdf->t_cost < LK_KDF_NEW_T_MIN)
 		return ctl_fail(CTL_EXIT_FAILED, op, "refusing Argon2id t=%u: the floor for a new slot is t=%u",
 		                kdf->t_cost, LK_KDF_NEW_T_MIN);
-	lk_msg_init(req, LK_REQ_REWRAP, 1);
-	lk_msg_set_uid(req, uid);
-	lk_msg_set_flags(req, flags);
-	lk_msg_set_kdf(req, kdf);
-	lk_msg_set_new_key(req, new_key);
-	if (key)
-		lk_msg_set_key(req, key);
 	lk_msg_wipe(rep);
-	r = ctl_request(ctl, op, req, rep);
-	if (r == 0 && rep->type != LK_REP_OK && rep->type != LK_REP_ERROR)
+	r = lk_client_rewrap(&io, uid, LK_RW_FROM_KIND(flags), key, LK_RW_TO_KIND(flags), kdf, new_key, req, rep);
+	if (r == -EBADMSG)
 		return ctl_fail(CTL_EXIT_FAILED, op, "unexpected reply %s from latchkeyd",
 		                lk_msg_type_to_string(rep->type));
-	return r;
-}
-
-static bool reply_is(const struct lk_msg *rep, uint32_t status)
-{
-	return rep->type == LK_REP_ERROR && lk_msg_has(rep, LK_T_STATUS) && rep->status == status;
+	if (r < 0)
+		return cio.exit ?: ctl_fail(CTL_EXIT_FAILED, op, "cannot rewrap: %s", strerror(-r));
+	return 0;
 }
 
 int ctl_add_slot(const struct ctl *ctl, const char *op, uid_t uid, const char *user, bool from_stdin,
@@ -58,7 +68,7 @@ int ctl_add_slot(const struct ctl *ctl, const char *op, uid_t uid, const char *u
 	r = ctl_rewrap(ctl, op, uid, LK_RW_FLAGS(0, to_kind), NULL, new_key, kdf, rep);
 	if (r != 0)
 		return r;
-	if (reply_is(rep, LK_E_NEED_PASSPHRASE)) {
+	if (lk_msg_is_error(rep, LK_E_NEED_PASSPHRASE)) {
 		fprintf(stderr, "%s has no live session, so latchkeyd does not hold their key: "
 		                "their login passphrase is needed.\n", user);
 		r = ctl_derive_for_user(ctl, op, uid, user, from_stdin, &w);
@@ -67,7 +77,7 @@ int ctl_add_slot(const struct ctl *ctl, const char *op, uid_t uid, const char *u
 		r = ctl_rewrap(ctl, op, uid, LK_RW_FLAGS(LK_SLOT_LOGIN, to_kind), w.ptr, new_key, kdf, rep);
 		if (r != 0)
 			return r;
-		if (reply_is(rep, LK_E_BAD_KEY))
+		if (lk_msg_is_error(rep, LK_E_BAD_KEY))
 			return ctl_fail(CTL_EXIT_AUTH, op, "wrong passphrase for %s", user);
 	}
 	if (rep->type != LK_REP_OK)
@@ -115,14 +125,13 @@ int ctl_escrow_load(const char *op, const char *config_dir, uint8_t R[LK_ESCROW_
 
 int ctl_escrow_binding(const char *op, uid_t uid, char user[LK_BOUND_NAME_MAX + 1], struct lk_escrow_binding *b)
 {
-	struct passwd *pw;
+	_cleanup_passwd_ struct lk_passwd p = {};
 	int r;
 
-	pw = getpwuid(uid);
-	if (!pw || strlen(pw->pw_name) > LK_BOUND_NAME_MAX)
+	if (lk_passwd_by_uid(uid, &p) < 0 || strlen(p.pw.pw_name) > LK_BOUND_NAME_MAX)
 		return ctl_fail(CTL_EXIT_FAILED, op, "uid %u has no user name an escrow slot can be bound to",
 		                (unsigned)uid);
-	snprintf(user, LK_BOUND_NAME_MAX + 1, "%s", pw->pw_name);
+	snprintf(user, LK_BOUND_NAME_MAX + 1, "%s", p.pw.pw_name);
 	r = lk_machine_id(b->machine_id);
 	if (r < 0)
 		return ctl_fail(CTL_EXIT_FAILED, op, "cannot read %s (%s): escrow slots are bound to it",
@@ -177,7 +186,7 @@ int ctl_rotate(const struct ctl *ctl, const char *op, uid_t uid, const char *use
 	r = ctl_request(ctl, op, req, rep);
 	if (r != 0)
 		return r;
-	if (reply_is(rep, LK_E_BAD_KEY))
+	if (lk_msg_is_error(rep, LK_E_BAD_KEY))
 		return ctl_fail(CTL_EXIT_AUTH, op, "%s", bad_key_msg);
 	if (rep->type != LK_REP_OK)
 		return ctl_reply_error(op, rep);
@@ -232,6 +241,10 @@ int ctl_new_login_key(const struct ctl *ctl, const char *op, uid_t uid, const ch
                       struct lk_kdf_params *kdf, struct lk_secret *w)
 {
 	struct passphrase pw _cleanup_passphrase_ = {};
+	struct lk_msg *req _cleanup_msg_ = NULL;
+	struct lk_msg *rep _cleanup_msg_ = NULL;
+	struct ctl_io cio = {.ctl = ctl, .op = op};
+	const struct lk_client_io io = {.call = ctl_io_call, .userdata = &cio};
 	char prompt[128];
 	int r;
 
@@ -239,10 +252,20 @@ int ctl_new_login_key(const struct ctl *ctl, const char *op, uid_t uid, const ch
 	r = ctl_read_passphrase(op, prompt, true, !isatty(STDIN_FILENO), &pw);
 	if (r != 0)
 		return r;
-	r = ctl_kdf_params(ctl, op, uid, LK_KDF_F_FRESH | LK_KDF_F_KIND(LK_SLOT_LOGIN), kdf);
+	r = ctl_msgs_new(&req, &rep, LK_REQ_KDF_PARAMS, uid);
 	if (r != 0)
 		return r;
-	return ctl_derive(op, kdf, pw.buf.ptr, pw.len, w);
+	r = lk_secret_new(w, LK_WRAP_KEY_SIZE);
+	if (r < 0)
+		return ctl_fail(CTL_EXIT_FAILED, op, "cannot allocate memory: %s", strerror(-r));
+	r = lk_client_fresh_key(&io, uid, LK_SLOT_LOGIN, pw.buf.ptr, pw.len, req, rep, kdf, w->ptr);
+	if (r == 1)
+		return ctl_reply_error(op, rep);
+	if (r == -EBADMSG)
+		return ctl_fail(CTL_EXIT_FAILED, op, "latchkeyd sent no valid KDF parameters");
+	if (r < 0)
+		return cio.exit ?: ctl_fail(CTL_EXIT_FAILED, op, "key derivation failed: %s", strerror(-r));
+	return 0;
 }
 
 int ctl_write_secret(int fd, const void *buf, size_t len)

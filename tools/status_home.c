@@ -10,22 +10,21 @@
 
 #include "cleanup.h"
 #include "fscrypt_ioctl.h"
+#include "passwd.h"
 #include "status_home.h"
 
 bool status_plain_home(uid_t uid, char *home, size_t home_size, char *user, size_t user_size)
 {
-	struct passwd pw, *pwp = NULL;
+	_cleanup_passwd_ struct lk_passwd p = {};
 	struct lk_fscrypt_policy pol;
-	char buf[4096];
 	_cleanup_close_ int fd = -1;
 
-	if (uid == 0 || getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp || pw.pw_dir[0] != '/' ||
-	    strcmp(pw.pw_dir, "/") == 0)
+	if (uid == 0 || lk_passwd_by_uid(uid, &p) < 0 || p.pw.pw_dir[0] != '/' || strcmp(p.pw.pw_dir, "/") == 0)
 		return false;
-	fd = open(pw.pw_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open(p.pw.pw_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || lk_fscrypt_check_fs(fd) < 0 || lk_fscrypt_get_policy(fd, &pol) != -ENODATA)
 		return false;
-	snprintf(home, home_size, "%s", pw.pw_dir);
-	snprintf(user, user_size, "%s", pw.pw_name);
+	snprintf(home, home_size, "%s", p.pw.pw_dir);
+	snprintf(user, user_size, "%s", p.pw.pw_name);
 	return true;
 }

@@ -45,9 +45,11 @@
  *                  flags O (LK_EF_V1: legacy v1 policy)
  *   REWRAP         uid R, key O, new_key R,  -> OK | ERROR           (peer uid 0)
  *                  kdf R, flags R
- *                  Adds a slot of kind LK_RW_TO_KIND(flags) wrapping P under
- *                  new_key with kdf (salt fresh), durably, then retires every
- *                  older slot of that kind, in one atomic replace of the file.
+ *                  Replaces every slot of kind LK_RW_TO_KIND(flags) with one
+ *                  wrapping P under new_key with kdf (salt fresh), checked to
+ *                  open before it is written, in one atomic replace of the
+ *                  protector file: after a crash either the old slots or the
+ *                  new one are there, never both, never neither.
  *                  P comes from opening a slot of kind LK_RW_FROM_KIND(flags)
  *                  with key, or, when that kind is 0 and key is absent, from
  *                  the P the daemon holds for a user with a live session
@@ -115,9 +117,9 @@
  *                  slot, bound to uid, user name and machine id)
  *   UNLOCK_RESULT  status R, count R (policies unlocked), flags O (LK_RF_*)
  *   LOCK_RESULT    status R, count R (policies locked), flags O
- *   STATUS_ENTRY   uid R, key_id R, state R, path R, flags O (policy version),
- *                  count O (sessions of that user), account O (the account
- *                  name recorded with the state)
+ *   STATUS_ENTRY   uid R, key_id R, state R, path R, count O (sessions of
+ *                  that user), account O (the account name recorded with the
+ *                  state)
  *   USER_ENTRY     uid R, count R (sessions), flags R (LK_UF_*), account O
  *   SLOT_ENTRY     uid R, flags R (enum lk_slot_kind), count R (slot id), kdf R
  *   STATUS_END     count R (number of entries sent)
@@ -212,7 +214,9 @@ enum lk_status {
 	LK_E_PERM              = 2,  /* the peer may not do this */
 	LK_E_NOT_ENROLLED      = 3,  /* no protector for this user */
 	LK_E_BAD_KEY           = 4,  /* the wrapping key did not authenticate */
-	LK_E_NO_CREDENTIAL     = 5,  /* no pending credential to claim */
+	LK_E_NO_CREDENTIAL     = 5,  /* reserved: latchkeyd no longer sends it (a session
+	                              * without a pending credential opens with
+	                              * LK_RF_STILL_LOCKED); clients still read it */
 	LK_E_NEED_PASSPHRASE   = 6,  /* daemon does not hold the user's key: send one */
 	LK_E_INVALID           = 7,  /* bad argument (path, parameters, user) */
 	LK_E_EXISTS            = 8,  /* already there (enrolled, encrypted) */
