@@ -11,45 +11,38 @@ after SIGTERM. Writes "ready" to stdout once listening.
 import json
 import os
 import socket
-import struct
 import sys
 
-MAGIC, VERSION = 0x31504B4C, 1
-REQ = {1: "KDF_PARAMS", 2: "AUTH_SUBMIT", 3: "SESSION_OPEN", 4: "SESSION_CLOSE", 5: "UNLOCK",
-       6: "LOCK", 7: "STATUS", 8: "ENROLL", 9: "ENCRYPT"}
-REQ[11] = "RELOAD"
-REQ[14] = "USERS"
-USER_ENTRY, SLOT_ENTRY = 0x8c, 0x8d
-T_ACCOUNT = 13
-OK, ERROR, KDF, UNLOCK_RESULT, LOCK_RESULT, ENTRY, END, ENCRYPT_RESULT = range(0x81, 0x89)
-T_UID, T_STATUS, T_ERROR, T_FLAGS, T_COUNT, T_KDF, T_KEY, T_KEY_ID, T_STATE, T_PATH, T_TEXT = range(1, 12)
-E_PERM, E_NOT_ENROLLED, E_BAD_KEY, E_NEED_PASSPHRASE, E_BUSY = 2, 3, 4, 6, 11
-RF_NOTHING, RF_SOME_FAILED, RF_BUSY = 1, 2, 8
-# Extra slots (recovery, escrow): REWRAP and KDF_PARAMS flags, answered from
-# a model of each uid's protector slots kept in `state`.
-REQ[10] = "REWRAP"
-REQ[18] = "ROTATE"
-T_NEW_KEY = 12
-E_PROTOCOL, E_INVALID, E_NOT_FOUND = 1, 7, 9
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))
+from latchkey_wire import (REQ_NAMES as REQ, REP_OK as OK, REP_ERROR as ERROR, OK as OK_STATUS,  # noqa: E402
+                           REP_KDF_PARAMS as KDF, REP_UNLOCK_RESULT as UNLOCK_RESULT,
+                           REP_LOCK_RESULT as LOCK_RESULT, REP_STATUS_ENTRY as ENTRY,
+                           REP_STATUS_END as END, REP_ENCRYPT_RESULT as ENCRYPT_RESULT,
+                           REP_USER_ENTRY as USER_ENTRY, REP_SLOT_ENTRY as SLOT_ENTRY,
+                           T_UID, T_STATUS, T_FLAGS, T_COUNT, T_KDF, T_KEY, T_KEY_ID, T_STATE,
+                           T_PATH, T_TEXT, T_NEW_KEY, T_ACCOUNT,
+                           E_PROTOCOL, E_PERM, E_NOT_ENROLLED, E_BAD_KEY, E_NEED_PASSPHRASE,
+                           E_INVALID, E_NOT_FOUND, E_BUSY, RF_BUSY, KDF_F_FRESH, KDF_RF_BOUND,
+                           KDF_ARGON2ID, KDF_X25519, ROT_F_ESCROW_RESEALED, ROT_F_RECOVERY_RETIRED,
+                           KEY_ABSENT, KEY_PRESENT, KEY_INCOMPLETELY_REMOVED, UF_ENROLLED,
+                           RW_FROM_KIND, RW_TO_KIND, KDF_F_KIND, u32, get_u32, kdf, parse_kdf,
+                           encode, decode, WireError)
+
+# format.h's slot kinds (enum lk_slot_kind), not part of the wire header.
 SLOT_LOGIN, SLOT_RECOVERY, SLOT_ESCROW = 1, 2, 3
-KDF_ARGON2ID, KDF_X25519 = 1, 2
-KDF_F_FRESH = 1 << 8
-
-
-def u32(v):
-    return struct.pack("<I", v)
 
 
 def kdf_floor():
-    salt = bytes(range(16))
-    return struct.pack("<BBHIII", 1, len(salt), 0, 3, 64 * 1024, 1) + salt
+    return kdf(KDF_ARGON2ID, 3, 64 * 1024, 1, bytes(range(16)))
 
 
 def kdf_problem(kind, kdf):
     """Why kdf (LK_T_KDF bytes) cannot be a slot of this kind, or None."""
-    alg, sl, zero, t, m, p = struct.unpack_from("<BBHIII", kdf)
-    if zero != 0 or len(kdf) != 16 + sl:
+    try:
+        alg, t, m, p, salt = parse_kdf(kdf)
+    except WireError:
         return "malformed kdf"
+    sl = len(salt)
     if kind == SLOT_ESCROW:
         ok = alg == KDF_X25519 and sl == 32 and t == m == p == 0
     else:
@@ -63,16 +56,16 @@ def err(status, text=None):
 
 def slot_kdf_params(scenario, fields, state):
     """KDF_PARAMS with flags: a fresh salt, or the parameters of the uid's slot of that kind."""
-    flags = struct.unpack("<I", fields[T_FLAGS])[0] if T_FLAGS in fields else 0
-    kind, uid = (flags & 0xff) or SLOT_LOGIN, struct.unpack("<I", fields[T_UID])[0]
+    flags = get_u32(fields, T_FLAGS, 0)
+    kind, uid = KDF_F_KIND(flags) or SLOT_LOGIN, get_u32(fields, T_UID)
     if flags & KDF_F_FRESH:
         if kind == SLOT_ESCROW:
             return err(E_INVALID, "escrow slots take no passphrase parameters")
-        return [(KDF, [(T_KDF, struct.pack("<BBHIII", 1, 16, 0, 3, 64 * 1024, 1) + os.urandom(16))])]
+        return [(KDF, [(T_KDF, kdf(KDF_ARGON2ID, 3, 64 * 1024, 1, os.urandom(16)))])]
     slot = state.get("slots", {}).get(uid, {}).get(kind)
     if slot:
         # Escrow slots made now are bound (LK_KDF_RF_BOUND), as latchkeyd's.
-        return [(KDF, [(T_KDF, slot["kdf"])] + ([(T_FLAGS, u32(1))] if kind == SLOT_ESCROW else []))]
+        return [(KDF, [(T_KDF, slot["kdf"])] + ([(T_FLAGS, u32(KDF_RF_BOUND))] if kind == SLOT_ESCROW else []))]
     if kind != SLOT_LOGIN:
         return err(E_NOT_FOUND, "user has no slot of kind %d" % kind)
     return None
@@ -83,8 +76,8 @@ def rewrap(scenario, fields, state):
     for tag in (T_UID, T_NEW_KEY, T_KDF, T_FLAGS):
         if tag not in fields:
             return err(E_PROTOCOL, "REWRAP without tag %d" % tag)
-    uid, flags = struct.unpack("<I", fields[T_UID])[0], struct.unpack("<I", fields[T_FLAGS])[0]
-    frm, to = flags & 0xff, (flags >> 8) & 0xff
+    uid, flags = get_u32(fields, T_UID), get_u32(fields, T_FLAGS)
+    frm, to = RW_FROM_KIND(flags), RW_TO_KIND(flags)
     if flags >> 16 or to not in (SLOT_LOGIN, SLOT_RECOVERY, SLOT_ESCROW) or \
             frm not in (0, SLOT_LOGIN, SLOT_RECOVERY, SLOT_ESCROW) or len(fields[T_NEW_KEY]) != 32:
         return err(E_INVALID, "bad REWRAP flags or key")
@@ -114,8 +107,8 @@ def rotate(scenario, fields, state, rec):
     for tag in (T_UID, T_NEW_KEY, T_KDF, T_FLAGS):
         if tag not in fields:
             return err(E_PROTOCOL, "ROTATE without tag %d" % tag)
-    uid, flags = struct.unpack("<I", fields[T_UID])[0], struct.unpack("<I", fields[T_FLAGS])[0]
-    frm = flags & 0xff
+    uid, flags = get_u32(fields, T_UID), get_u32(fields, T_FLAGS)
+    frm = RW_FROM_KIND(flags)
     if flags >> 8 or frm not in (0, SLOT_LOGIN, SLOT_RECOVERY, SLOT_ESCROW):
         return err(E_INVALID, "bad ROTATE flags")
     problem = kdf_problem(SLOT_LOGIN, fields[T_KDF])
@@ -132,29 +125,13 @@ def rotate(scenario, fields, state, rec):
     new = {SLOT_LOGIN: {"kdf": fields[T_KDF], "key": fields[T_NEW_KEY]}}
     if SLOT_ESCROW in slots:
         e = os.urandom(32)
-        new[SLOT_ESCROW] = {"kdf": struct.pack("<BBHIII", 2, 32, 0, 0, 0, 0) + e, "key": os.urandom(32)}
+        new[SLOT_ESCROW] = {"kdf": kdf(KDF_X25519, 0, 0, 0, e), "key": os.urandom(32)}
         rec["escrow_salt"] = e.hex()
-        out |= 1
+        out |= ROT_F_ESCROW_RESEALED
     if SLOT_RECOVERY in slots:
-        out |= 2
+        out |= ROT_F_RECOVERY_RETIRED
     state["slots"][uid] = new
     return [(OK, [(T_COUNT, u32(1)), (T_FLAGS, u32(out))])]
-
-
-def encode(mtype, seq, fields):
-    body = b"".join(struct.pack("<HH", t, len(v)) + v for t, v in fields)
-    return struct.pack("<IHHII", MAGIC, VERSION, mtype, seq, len(body)) + body
-
-
-def decode(pkt):
-    magic, version, mtype, seq, blen = struct.unpack_from("<IHHII", pkt)
-    assert magic == MAGIC and version == VERSION and blen == len(pkt) - 16, "bad header"
-    fields, off = {}, 16
-    while off < len(pkt):
-        tag, ln = struct.unpack_from("<HH", pkt, off)
-        fields[tag] = pkt[off + 4:off + 4 + ln]
-        off += 4 + ln
-    return mtype, seq, fields
 
 
 def entry(uid, path, state, sessions):
@@ -178,27 +155,28 @@ def answer(scenario, mtype, fields, state, rec=None):
         return rotate(scenario, fields, state, rec if rec is not None else {})
     if name == "STATUS":
         if scenario == "status-short":
-            return [(ENTRY, entry(0, "/a", 2, 1)), (END, [(T_COUNT, u32(2))])]
+            return [(ENTRY, entry(0, "/a", KEY_PRESENT, 1)), (END, [(T_COUNT, u32(2))])]
         if scenario == "perm":
             return [(ERROR, [(T_STATUS, u32(E_PERM)), (T_TEXT, b"only root may do that")])]
-        es = [entry(0, "/home/enc", 2, 1), entry(0, "/tmp", 1, 0), entry(4242424, TRICKY, 3, 0)]
+        es = [entry(0, "/home/enc", KEY_PRESENT, 1), entry(0, "/tmp", KEY_ABSENT, 0),
+              entry(4242424, TRICKY, KEY_INCOMPLETELY_REMOVED, 0)]
         return [(ENTRY, e) for e in es] + [(END, [(T_COUNT, u32(len(es)))])]
     if name == "USERS":
         if scenario == "perm":
             return [(ERROR, [(T_STATUS, u32(E_PERM)), (T_TEXT, b"only root may do that")])]
-        users = [(USER_ENTRY, [(T_UID, u32(0)), (T_COUNT, u32(1)), (T_FLAGS, u32(1)), (T_ACCOUNT, b"root")]),
-                 (SLOT_ENTRY, [(T_UID, u32(0)), (T_FLAGS, u32(1)), (T_COUNT, u32(1)), (T_KDF, kdf_floor())])]
+        users = [(USER_ENTRY, [(T_UID, u32(0)), (T_COUNT, u32(1)), (T_FLAGS, u32(UF_ENROLLED)), (T_ACCOUNT, b"root")]),
+                 (SLOT_ENTRY, [(T_UID, u32(0)), (T_FLAGS, u32(SLOT_LOGIN)), (T_COUNT, u32(1)), (T_KDF, kdf_floor())])]
         return users + [(END, [(T_COUNT, u32(len(users)))])]
     if name == "LOCK":
         if scenario == "busy":
             return [(LOCK_RESULT, [(T_STATUS, u32(E_BUSY)), (T_COUNT, u32(1)), (T_FLAGS, u32(RF_BUSY))])]
-        return [(LOCK_RESULT, [(T_STATUS, u32(0)), (T_COUNT, u32(2))])]
+        return [(LOCK_RESULT, [(T_STATUS, u32(OK_STATUS)), (T_COUNT, u32(2))])]
     if name == "UNLOCK":
         if scenario == "bad-key":
             return [(ERROR, [(T_STATUS, u32(E_BAD_KEY))])]
-        return [(UNLOCK_RESULT, [(T_STATUS, u32(0)), (T_COUNT, u32(3))])]
+        return [(UNLOCK_RESULT, [(T_STATUS, u32(OK_STATUS)), (T_COUNT, u32(3))])]
     if name == "ENROLL":
-        uid = struct.unpack("<I", fields[T_UID])[0]
+        uid = get_u32(fields, T_UID)
         state.setdefault("slots", {})[uid] = {SLOT_LOGIN: {"kdf": fields[T_KDF], "key": fields[T_KEY]}}
         return [(OK, [])]
     if name == "ENCRYPT":
@@ -207,9 +185,9 @@ def answer(scenario, mtype, fields, state, rec=None):
         return [(ENCRYPT_RESULT, [(T_KEY_ID, bytes(range(16))), (T_PATH, fields[T_PATH])])]
     if name == "RELOAD":
         if scenario == "reload-refused":
-            return [(ERROR, [(T_STATUS, u32(7)), (T_TEXT, b"policy.d/x.conf:3: mock refuses this configuration")])]
+            return [(ERROR, [(T_STATUS, u32(E_INVALID)), (T_TEXT, b"policy.d/x.conf:3: mock refuses this configuration")])]
         return [(OK, [])]
-    return [(ERROR, [(T_STATUS, u32(1))])]
+    return [(ERROR, [(T_STATUS, u32(E_PROTOCOL))])]
 
 
 def main():
@@ -226,7 +204,7 @@ def main():
                 pkt = conn.recv(4096)
                 if not pkt:
                     continue
-                mtype, seq, fields = decode(pkt)
+                mtype, seq, fields = decode(pkt)  # WireError: a bad request ends the mock
                 rec = {"type": REQ.get(mtype, mtype)}
                 for tag, v in fields.items():
                     if tag == T_KEY:
@@ -234,17 +212,18 @@ def main():
                     elif tag == T_NEW_KEY:
                         rec["new_key_len"] = len(v)
                     elif tag == T_FLAGS:
-                        rec["flags"] = struct.unpack("<I", v)[0]
+                        rec["flags"] = get_u32(fields, tag)
                     elif tag == T_UID:
-                        rec["uid"] = struct.unpack("<I", v)[0]
+                        rec["uid"] = get_u32(fields, tag)
                     elif tag == T_PATH:
                         rec["path"] = v.decode("utf-8", "surrogateescape")
                     elif tag == T_KDF:
-                        alg, sl, _, t, m, p = struct.unpack_from("<BBHIII", v)
-                        rec["kdf"] = {"t": t, "m": m, "p": p, "salt_len": sl, "alg": alg, "salt": v[16:].hex()}
+                        k = parse_kdf(v)
+                        rec["kdf"] = {"t": k.t, "m": k.m, "p": k.p, "salt_len": len(k.salt), "alg": k.alg,
+                                      "salt": k.salt.hex()}
                 replies = answer(scenario, mtype, fields, state, rec)
                 if replies[0][0] == ERROR:
-                    rec["reply"] = "ERROR %d" % struct.unpack("<I", dict(replies[0][1])[T_STATUS])[0]
+                    rec["reply"] = "ERROR %d" % get_u32(dict(replies[0][1]), T_STATUS)
                 log.write(json.dumps(rec) + "\n")
                 log.flush()
                 for rtype, rfields in replies:
