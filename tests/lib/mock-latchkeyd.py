@@ -1,19 +1,37 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""A scripted stand-in for latchkeyd (include/latchkey/protocol.h).
+"""The tests' one stand-in for latchkeyd, on latchkey_wire (protocol.h).
 
-usage: mock-latchkeyd.py SOCKET LOG SCENARIO
+usage: mock-latchkeyd.py SOCKET LOG SCENARIO [CONFIG]
 
-Answers each connection's request as SCENARIO says, appends one JSON line
-per request to LOG (type and fields, key as its length only), and exits
-after SIGTERM. Writes "ready" to stdout once listening.
+Writes "ready" to stdout once listening, appends one JSON line per request
+to LOG, and runs until killed. Two families of scenarios:
+
+- the cli tier's (normal, not-enrolled, bad-key, busy, perm, session,
+  status-short, reload-refused, ...): one request per connection, answered
+  from a model of each uid's protector slots; the log line holds the
+  request's fields, keys as their lengths only.
+- the pam tier's, "pam-" + a mode of tests/pam/fake-daemon.h (pam-normal,
+  pam-hang, pam-garbage, pam-wrong-uid, pam-idle-close, pam-drop-submit,
+  pam-slow): many connections at once, as pam_latchkey holds a session's
+  open; answers as CONFIG (re-read at every request: "name value" lines
+  written by tests/pam/fake-daemon.c) says; logs each accept, each probe
+  (a STATUS with seq PROBE_SEQ, with the number of other connections still
+  open) and each request whole, as hex, which fake-daemon.c decodes with
+  lib/wire.c to check what the module sent.
+
+Why one Python program and not the C fake the pam tests had: the cli
+tier's scenarios (slot models, REWRAP and ROTATE checks) are far shorter
+here, and the framing is latchkey_wire's, checked against protocol.h; the
+pam tier only needs its requests back, which the log gives it.
 """
 import json
 import os
+import selectors
 import socket
 import sys
+import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))
 from latchkey_wire import (REQ_NAMES as REQ, REP_OK as OK, REP_ERROR as ERROR, OK as OK_STATUS,  # noqa: E402
                            REP_KDF_PARAMS as KDF, REP_UNLOCK_RESULT as UNLOCK_RESULT,
                            REP_LOCK_RESULT as LOCK_RESULT, REP_STATUS_ENTRY as ENTRY,
@@ -26,7 +44,8 @@ from latchkey_wire import (REQ_NAMES as REQ, REP_OK as OK, REP_ERROR as ERROR, O
                            KDF_ARGON2ID, KDF_X25519, ROT_F_ESCROW_RESEALED, ROT_F_RECOVERY_RETIRED,
                            KEY_ABSENT, KEY_PRESENT, KEY_INCOMPLETELY_REMOVED, UF_ENROLLED,
                            RW_FROM_KIND, RW_TO_KIND, KDF_F_KIND, u32, get_u32, kdf, parse_kdf,
-                           encode, decode, WireError)
+                           encode, decode, WireError, REQ_KDF_PARAMS, REQ_AUTH_SUBMIT, REQ_REWRAP,
+                           REQ_SESSION_OPEN, REQ_SESSION_CLOSE, REQ_STATUS, RF_STILL_LOCKED, MSG_MAX)
 
 # format.h's slot kinds (enum lk_slot_kind), not part of the wire header.
 SLOT_LOGIN, SLOT_RECOVERY, SLOT_ESCROW = 1, 2, 3
@@ -190,44 +209,161 @@ def answer(scenario, mtype, fields, state, rec=None):
     return [(ERROR, [(T_STATUS, u32(E_PROTOCOL))])]
 
 
+PROBE_SEQ = 0xFEED  # fake-daemon.c's fake_sync()
+NOBODY = 65534
+
+
+def pam_config(path):
+    """CONFIG's "name value" lines: numbers, or hex for good_key, kdf and fresh
+    (kdf/fresh: "alg t m p salt_hex")."""
+    cfg = {}
+    with open(path) as f:
+        for line in f:
+            name, _, value = line.strip().partition(" ")
+            if name in ("kdf", "fresh"):
+                alg, t, m, p, salt = value.split()
+                cfg[name] = kdf(int(alg), int(t), int(m), int(p), bytes.fromhex(salt))
+            elif name == "good_key":
+                cfg[name] = bytes.fromhex(value)
+            elif name:
+                cfg[name] = int(value)
+    return cfg
+
+
+def pam_answer(mode, msg, cfg, state):
+    """(replies, keep the connection open) for one pam-tier request, as
+    tests/pam/fake-daemon.h describes each mode."""
+    if mode == "hang":
+        return [], True
+    if mode == "garbage":
+        return [os.urandom(200)], True
+    f, seq, out = msg.fields, msg.seq, None
+    if msg.type == REQ_KDF_PARAMS:
+        if cfg["kdf_status"]:
+            out = (ERROR, [(T_STATUS, u32(cfg["kdf_status"]))])
+        else:
+            fresh = get_u32(f, T_FLAGS, 0) & KDF_F_FRESH
+            out = (KDF, [(T_KDF, cfg["fresh"] if fresh else cfg["kdf"])])
+    elif msg.type == REQ_AUTH_SUBMIT:
+        if mode == "drop-submit" and not state.get("dropped"):
+            state["dropped"] = True
+            return [], False
+        if cfg["check_key"] and f.get(T_KEY) != cfg["good_key"]:
+            out = (ERROR, [(T_STATUS, u32(E_BAD_KEY))])
+        else:
+            out = (OK, [])
+    elif msg.type == REQ_REWRAP:
+        out = (ERROR, [(T_STATUS, u32(cfg["rewrap_status"]))]) if cfg["rewrap_status"] else (OK, [])
+    elif msg.type == REQ_SESSION_OPEN:
+        flags = cfg["session_flags"]
+        out = (UNLOCK_RESULT, [(T_STATUS, u32(OK_STATUS)), (T_COUNT, u32(0 if flags & RF_STILL_LOCKED else 1)),
+                               (T_FLAGS, u32(flags))])
+    elif msg.type == REQ_SESSION_CLOSE:
+        out = (OK, [])
+    else:
+        out = (ERROR, [(T_STATUS, u32(E_PROTOCOL))])
+    if mode == "slow":
+        time.sleep(cfg["reply_delay_ms"] / 1000)
+    return [encode(out[0], seq, out[1])], not (mode == "idle-close" and msg.type == REQ_KDF_PARAMS)
+
+
+def cli_request(scenario, msg, state, log):
+    """The cli tier: log the request's fields, answer from the slot model."""
+    mtype, seq, fields = msg
+    rec = {"type": REQ.get(mtype, mtype)}
+    for tag, v in fields.items():
+        if tag == T_KEY:
+            rec["key_len"] = len(v)
+        elif tag == T_NEW_KEY:
+            rec["new_key_len"] = len(v)
+        elif tag == T_FLAGS:
+            rec["flags"] = get_u32(fields, tag)
+        elif tag == T_UID:
+            rec["uid"] = get_u32(fields, tag)
+        elif tag == T_PATH:
+            rec["path"] = v.decode("utf-8", "surrogateescape")
+        elif tag == T_KDF:
+            k = parse_kdf(v)
+            rec["kdf"] = {"t": k.t, "m": k.m, "p": k.p, "salt_len": len(k.salt), "alg": k.alg,
+                          "salt": k.salt.hex()}
+    replies = answer(scenario, mtype, fields, state, rec)
+    if replies[0][0] == ERROR:
+        rec["reply"] = "ERROR %d" % get_u32(dict(replies[0][1]), T_STATUS)
+    log(rec)
+    return [encode(rtype, seq, rfields) for rtype, rfields in replies]
+
+
+def peer_closed(conn):
+    try:
+        return conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
 def main():
     path, logpath, scenario = sys.argv[1:4]
+    pam_mode = scenario[len("pam-"):] if scenario.startswith("pam-") else None
+    config = sys.argv[4] if len(sys.argv) > 4 else None
+    logf = open(logpath, "a")
+
+    def log(rec):
+        logf.write(json.dumps(rec) + "\n")
+        logf.flush()
+
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     srv.bind(path)
-    srv.listen(8)
-    print("ready", flush=True)
-    state = {}
-    with open(logpath, "a") as log:
-        while True:
-            conn, _ = srv.accept()
-            with conn:
-                pkt = conn.recv(4096)
-                if not pkt:
+    # SO_PEERCRED reports the credentials at listen(): become nobody in
+    # between, as a user-owned impostor would be.
+    if pam_mode == "wrong-uid":
+        os.setgroups([])
+        os.setresgid(NOBODY, NOBODY, NOBODY)
+        os.setresuid(NOBODY, NOBODY, NOBODY)
+    srv.listen(16)
+    os.write(1, b"ready\n")  # one write: a reader may stop at the first one
+    sel, conns, state = selectors.DefaultSelector(), [], {}
+    sel.register(srv, selectors.EVENT_READ)
+    while True:
+        for key, _ in sel.select():
+            conn = key.fileobj
+            if conn is srv:
+                c, _ = srv.accept()
+                if pam_mode is not None:
+                    log({"event": "accept"})
+                if len(conns) >= 64:
+                    c.close()
                     continue
-                mtype, seq, fields = decode(pkt)  # WireError: a bad request ends the mock
-                rec = {"type": REQ.get(mtype, mtype)}
-                for tag, v in fields.items():
-                    if tag == T_KEY:
-                        rec["key_len"] = len(v)
-                    elif tag == T_NEW_KEY:
-                        rec["new_key_len"] = len(v)
-                    elif tag == T_FLAGS:
-                        rec["flags"] = get_u32(fields, tag)
-                    elif tag == T_UID:
-                        rec["uid"] = get_u32(fields, tag)
-                    elif tag == T_PATH:
-                        rec["path"] = v.decode("utf-8", "surrogateescape")
-                    elif tag == T_KDF:
-                        k = parse_kdf(v)
-                        rec["kdf"] = {"t": k.t, "m": k.m, "p": k.p, "salt_len": len(k.salt), "alg": k.alg,
-                                      "salt": k.salt.hex()}
-                replies = answer(scenario, mtype, fields, state, rec)
-                if replies[0][0] == ERROR:
-                    rec["reply"] = "ERROR %d" % get_u32(dict(replies[0][1]), T_STATUS)
-                log.write(json.dumps(rec) + "\n")
-                log.flush()
-                for rtype, rfields in replies:
-                    conn.send(encode(rtype, seq, rfields))
+                conns.append(c)
+                sel.register(c, selectors.EVENT_READ)
+                continue
+            keep, replies = False, []
+            try:
+                pkt = conn.recv(MSG_MAX)
+                msg = decode(pkt) if pkt else None
+            except (OSError, WireError):
+                # latchkeyctl sends only well-formed requests: a bad one ends
+                # the cli mock; the pam module's are checked by its tests.
+                if pam_mode is None:
+                    raise
+                msg = None
+            if msg is not None and pam_mode is None:
+                replies = cli_request(scenario, msg, state, log)
+            elif msg is not None and msg.type == REQ_STATUS and msg.seq == PROBE_SEQ:
+                log({"event": "probe", "open": sum(1 for c in conns if c is not conn and not peer_closed(c))})
+                replies, keep = [encode(END, msg.seq, [(T_COUNT, u32(0))])], True
+            elif msg is not None:
+                log({"type": REQ.get(msg.type, msg.type), "raw": pkt.hex()})
+                replies, keep = pam_answer(pam_mode, msg, pam_config(config), state)
+            for r in replies:
+                try:
+                    conn.send(r)
+                except OSError:
+                    keep = False
+            if not keep:
+                sel.unregister(conn)
+                conns.remove(conn)
+                conn.close()
 
 
 if __name__ == "__main__":
