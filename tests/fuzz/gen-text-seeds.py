@@ -4,6 +4,10 @@
 # the fuzz corpus. Run once from tests/fuzz; the output is committed.
 import os
 import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), '..', 'lib'))
+import latchkey_wire as w  # noqa: E402
 
 def put(sub, name, data):
     os.makedirs(os.path.join('corpus', sub), exist_ok=True)
@@ -18,26 +22,25 @@ put('fuzz-index', 'invalid-no-newline', HDR + ID + b' /home/alice')
 put('fuzz-index', 'invalid-dotdot', HDR + ID + b' /home/../etc\n')
 put('fuzz-index', 'invalid-upper-hex', HDR + ID.upper() + b' /x\n')
 
-def tlv(tag, value):
-    return struct.pack('<HH', tag, len(value)) + value
+def msg(mtype, seq, body, version=None):
+    return w.frame(mtype, body, seq, version=version)
 
-def msg(mtype, seq, body, version=1, magic=0x31504b4c):
-    return struct.pack('<IHHII', magic, version, mtype, seq, len(body)) + body
-
-uid = tlv(1, struct.pack('<I', 1000))
-kdf = tlv(6, struct.pack('<BBHIII', 1, 16, 0, 3, 65536, 4) + b'\x5a' * 16)
-put('fuzz-wire', 'valid-kdf-params-req', msg(1, 1, uid))
-put('fuzz-wire', 'valid-kdf-params-rep', msg(0x83, 1, kdf))
-put('fuzz-wire', 'valid-unlock-key', msg(5, 2, uid + tlv(7, b'\x01' * 32)))
-put('fuzz-wire', 'valid-encrypt', msg(9, 3, uid + tlv(10, b'/home/alice')))
-put('fuzz-wire', 'valid-status-entry', msg(0x86, 4, uid + tlv(8, b'\x02' * 16) + tlv(9, struct.pack('<I', 2))
-                                            + tlv(10, b'/home/alice')))
-put('fuzz-wire', 'valid-error', msg(0x82, 5, tlv(2, struct.pack('<I', 4)) + tlv(11, b'bad key')))
-put('fuzz-wire', 'valid-session-close', msg(4, 6, b''))
-put('fuzz-wire', 'invalid-dup-tag', msg(1, 1, uid + uid))
-put('fuzz-wire', 'invalid-bad-len', msg(1, 1, uid)[:-1])
-put('fuzz-wire', 'invalid-version', msg(1, 1, uid, version=2))
-put('fuzz-wire', 'invalid-nul-in-path', msg(9, 3, uid + tlv(10, b'/home\x00x')))
+tlv = w.tlv
+uid = tlv(w.T_UID, w.u32(1000))
+kdf = tlv(w.T_KDF, w.kdf(w.KDF_ARGON2ID, 3, 65536, 4, b'\x5a' * 16))
+put('fuzz-wire', 'valid-kdf-params-req', msg(w.REQ_KDF_PARAMS, 1, uid))
+put('fuzz-wire', 'valid-kdf-params-rep', msg(w.REP_KDF_PARAMS, 1, kdf))
+put('fuzz-wire', 'valid-unlock-key', msg(w.REQ_UNLOCK, 2, uid + tlv(w.T_KEY, b'\x01' * 32)))
+put('fuzz-wire', 'valid-encrypt', msg(w.REQ_ENCRYPT, 3, uid + tlv(w.T_PATH, b'/home/alice')))
+put('fuzz-wire', 'valid-status-entry', msg(w.REP_STATUS_ENTRY, 4, uid + tlv(w.T_KEY_ID, b'\x02' * 16)
+                                            + tlv(w.T_STATE, w.u32(w.KEY_PRESENT))
+                                            + tlv(w.T_PATH, b'/home/alice')))
+put('fuzz-wire', 'valid-error', msg(w.REP_ERROR, 5, tlv(w.T_STATUS, w.u32(w.E_BAD_KEY)) + tlv(w.T_TEXT, b'bad key')))
+put('fuzz-wire', 'valid-session-close', msg(w.REQ_SESSION_CLOSE, 6, b''))
+put('fuzz-wire', 'invalid-dup-tag', msg(w.REQ_KDF_PARAMS, 1, uid + uid))
+put('fuzz-wire', 'invalid-bad-len', msg(w.REQ_KDF_PARAMS, 1, uid)[:-1])
+put('fuzz-wire', 'invalid-version', msg(w.REQ_KDF_PARAMS, 1, uid, version=2))
+put('fuzz-wire', 'invalid-nul-in-path', msg(w.REQ_ENCRYPT, 3, uid + tlv(w.T_PATH, b'/home\x00x')))
 
 put('fuzz-protector', 'invalid-empty', b'')
 put('fuzz-protector', 'invalid-header-only', struct.pack('<IHHII', 0x46504b4c, 1, 0, 1000, 0))

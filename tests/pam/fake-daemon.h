@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A fake latchkeyd for the pam_wrapper tests. It is legitimate here: the
+ * The fake latchkeyd of the pam_wrapper tests. It is legitimate here: the
  * real daemon needs root and a real kernel with fscrypt, and those tests
- * live in tests/root. This one speaks the wire protocol (lib/wire.h) from a
- * forked child and records what it received in shared memory, so the tests
- * can check what the module sent and how many connections it made.
+ * live in tests/root. The fake is the tests' one, tests/lib/mock-latchkeyd.py
+ * (LK_TEST_MOCK, run with LK_TEST_PYTHON), in a "pam-" scenario per mode:
+ * the tests set the record's "in" fields, fake_configure() hands them to it,
+ * and fake_load() fills the "out" fields from its log of what the module
+ * sent and how many connections it made (run_one, run_script and sync_fake
+ * call both).
  */
 #ifndef LK_TEST_FAKE_DAEMON_H
 #define LK_TEST_FAKE_DAEMON_H
@@ -65,16 +68,25 @@ struct fake_record {
 
 struct fake_daemon {
 	pid_t pid;
+	enum fake_mode mode;
 	char path[108];
-	struct fake_record *rec; /* MAP_SHARED */
+	struct fake_record *rec;
 };
 
 /* Start a fake daemon at path. 0 or -errno. session_flags go into UNLOCK_RESULT. */
 int fake_start(struct fake_daemon *d, const char *path, enum fake_mode mode, uint32_t session_flags);
+/* Hand the record's "in" fields to the daemon (it reads them at every
+ * request). 0 or -errno. */
+int fake_configure(struct fake_daemon *d);
+/* The record's "out" fields from what the daemon logged so far (each request
+ * is logged before it is answered). 0 or -errno; -EBADMSG if the module sent
+ * a message lib/wire.c refuses. */
+int fake_load(struct fake_daemon *d);
 /* Wait until every connection made before this call has been accepted and
- * every close seen: connect, send a probe, await the answer. 0 or -errno. */
+ * every close seen: connect, send a probe, await the answer; then
+ * fake_load(). 0 or -errno. */
 int fake_sync(struct fake_daemon *d);
-/* Kill the daemon, unlink the socket, unmap the record. */
+/* Kill the daemon, unlink the socket and its side files, free the record. */
 void fake_stop(struct fake_daemon *d);
 /* Connections the module made (probes excluded). */
 int fake_module_connections(const struct fake_daemon *d);

@@ -82,7 +82,21 @@ int teardown(void **state)
 
 void sync_fake(void)
 {
+	assert_int_equal(fake_configure(&fake), 0);
 	assert_int_equal(fake_sync(&fake), 0);
+}
+
+/* Around each PAM operation: the answers the test set, then what the module sent. */
+static void fake_before(void)
+{
+	if (fake.pid > 0)
+		assert_int_equal(fake_configure(&fake), 0);
+}
+
+static void fake_after(void)
+{
+	if (fake.pid > 0)
+		assert_int_equal(fake_load(&fake), 0);
 }
 
 static void set_authtok(const char *password)
@@ -105,11 +119,13 @@ void run_one(const char *service, const char *user, const char *password, enum p
 	long long t0;
 
 	set_authtok(password);
+	fake_before();
 	host_state_get(&st);
 	t0 = now_ns();
 	perr = run_pamtest(service, user, &conv, tests, NULL);
 	if (ret_ns)
 		*ret_ns = now_ns() - t0;
+	fake_after();
 	if (perr != PAMTEST_ERR_OK)
 		fail_msg("%s/%s: %s, op returned %d (expected %d)", service, user ? user : "(null)",
 			 pamtest_strerror(perr), tests[0].op_rv, expected);
@@ -203,6 +219,7 @@ void run_script(const char *service, const char *user, enum pamtest_ops op, int 
 	int saved;
 
 	sc->n_prompts = sc->n_info = 0;
+	fake_before();
 	host_state_get(&st);
 	saved = log_begin(&tmp);
 	t0 = now_ns();
@@ -210,6 +227,7 @@ void run_script(const char *service, const char *user, enum pamtest_ops op, int 
 	if (ret_ns)
 		*ret_ns = now_ns() - t0;
 	log_end(saved, tmp, sc);
+	fake_after();
 	if (perr != PAMTEST_ERR_OK)
 		fail_msg("%s/%s: %s, op returned %d (expected %d)", service, user ? user : "(null)",
 			 pamtest_strerror(perr), tests[0].op_rv, expected);

@@ -6,7 +6,8 @@
  * what the module asked and said, and the module's log lines.
  *
  * Environment (set by meson): LD_PRELOAD=libpam_wrapper.so, PAM_WRAPPER=1,
- * PAM_WRAPPER_SERVICE_DIR, LK_TEST_SOCKET (the socket= of the services).
+ * PAM_WRAPPER_SERVICE_DIR, LK_TEST_SOCKET (the socket= of the services),
+ * LK_TEST_PYTHON and LK_TEST_MOCK (the fake daemon, fake-daemon.h).
  */
 #ifndef LK_TEST_PAM_HARNESS_H
 #define LK_TEST_PAM_HARNESS_H

@@ -9,19 +9,17 @@ as that user):
                                                     keep asking for more
   hostile-client.py denied-once SOCKET UID         one denied request
 Prints one line of counts at the end."""
-import errno, os, socket, struct, sys, time
+import os, socket, sys, time
 
-MAGIC, VERSION = 0x31504B4C, 1
-REQ_UNLOCK, REQ_STATUS = 5, 7
-T_UID = 1
-
-
-def frame(mtype, body=b"", seq=1):
-    return struct.pack("<IHHII", MAGIC, VERSION, mtype, seq, len(body)) + body
+# From the source tree, latchkey_wire is in ../lib; test-hostile-load.sh
+# runs a copy of this script with copies of the module and protocol.h
+# beside it (the script's directory is first on sys.path).
+sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))
+from latchkey_wire import REQ_UNLOCK, REQ_STATUS, REP_ERROR, REP_STATUS_END, T_UID, frame, tlv, u32, decode
 
 
 def uid_tlv(uid):
-    return struct.pack("<HH", T_UID, 4) + struct.pack("<I", uid)
+    return tlv(T_UID, u32(uid))
 
 
 def connect_flood(path, seconds):
@@ -89,8 +87,7 @@ def slow_drip(path, seconds):
                 try:
                     c.send(frame(REQ_STATUS, uid_tlv(os.getuid())))
                     while True:
-                        mtype = struct.unpack_from("<H", c.recv(4096), 6)[0]
-                        if mtype in (0x82, 0x87):
+                        if decode(c.recv(4096)).type in (REP_ERROR, REP_STATUS_END):
                             break
                     alive.append(c)
                 except OSError:

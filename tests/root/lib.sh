@@ -36,6 +36,15 @@ mkdir -p "$MNT" "$W/run" "$W/etc"
 # copy in $W.
 install -D -m 0755 "$LK_BUILD/tools/latchkeyctl" "$W/bin/latchkeyctl"
 LATCHKEYCTL=$W/bin/latchkeyctl
+# The tests' one copy of the wire protocol (tests/lib/latchkey_wire.py),
+# for the inline Python that root runs. A script a test user runs gets
+# copies beside it (lk_copy_wire), for the same reason as latchkeyctl's.
+LK_WIRE_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")/../lib" && pwd)
+export PYTHONPATH=$LK_WIRE_LIB${PYTHONPATH:+:$PYTHONPATH}
+# lk_copy_wire DIR: latchkey_wire.py and the protocol.h it reads, in DIR.
+lk_copy_wire() {
+  install -m 0644 "$LK_WIRE_LIB/latchkey_wire.py" "$LK_WIRE_LIB/../../include/latchkey/protocol.h" "$1/"
+}
 
 lk_cleanup() {
   local rc=$?
@@ -173,15 +182,11 @@ lk_policy() {
 # (exit status 1).
 lk_reload() {
   python3 - "$SOCK" <<'PY'
-import socket, struct, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.settimeout(30); s.connect(sys.argv[1])
-s.send(struct.pack("<IHHII", 0x31504B4C, 1, 11, 1, 0))   # RELOAD, no body
-buf = s.recv(4096); mtype = struct.unpack_from("<H", buf, 6)[0]; off, text = 16, ""
-while off < len(buf):
-    tag, n = struct.unpack_from("<HH", buf, off); off += 4
-    if tag == 11: text = buf[off:off + n].decode()
-    off += n
-print("OK" if mtype == 0x81 else "ERROR " + text); sys.exit(0 if mtype == 0x81 else 1)
+import sys
+import latchkey_wire as wire
+m = wire.request(sys.argv[1], wire.REQ_RELOAD, timeout=30)[0]
+text = m.fields.get(wire.T_TEXT, b"").decode()
+print("OK" if m.type == wire.REP_OK else "ERROR " + text); sys.exit(0 if m.type == wire.REP_OK else 1)
 PY
 }
 

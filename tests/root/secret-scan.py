@@ -17,37 +17,21 @@
       found or a --present one (a control) is not.
 
 Runs with Debian's /usr/bin/python3 (python3-argon2, python3-cryptography)."""
-import base64, os, re, socket, struct, sys
+import base64, os, re, struct, sys
 
-MAGIC, VERSION = 0x31504B4C, 1
-REQ_KDF, REP_KDF = 1, 0x83
-T_UID, T_KDF = 1, 6
-SLOT_LOGIN, SLOT_SIZE, HDR = 1, 112, 16
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))
+import latchkey_wire as wire  # noqa: E402 (the wire protocol; the protector format is below)
 
-
-def tlv(tag, value):
-    return struct.pack("<HH", tag, len(value)) + value
+SLOT_LOGIN, SLOT_SIZE, HDR = 1, 112, 16  # format.h's protector file
 
 
 def kdf_params(sock_path, uid):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    s.settimeout(5)
-    s.connect(sock_path)
-    body = tlv(T_UID, struct.pack("<I", uid))
-    s.send(struct.pack("<IHHII", MAGIC, VERSION, REQ_KDF, 1, len(body)) + body)
-    rep = s.recv(4096)
-    s.close()
-    _, _, mtype, _, _ = struct.unpack_from("<IHHII", rep)
-    if mtype != REP_KDF:
-        sys.exit(f"KDF_PARAMS: unexpected reply type {mtype:#x}")
-    off = 16
-    while off < len(rep):
-        tag, n = struct.unpack_from("<HH", rep, off)
-        if tag == T_KDF:
-            alg, salt_len, _, t, m, p = struct.unpack_from("<BBHIII", rep, off + 4)
-            return alg, t, m, p, rep[off + 20:off + 20 + salt_len]
-        off += 4 + n
-    sys.exit("KDF_PARAMS: no kdf field")
+    rep = wire.request(sock_path, wire.REQ_KDF_PARAMS, {wire.T_UID: wire.u32(uid)})[0]
+    if rep.type != wire.REP_KDF_PARAMS:
+        sys.exit(f"KDF_PARAMS: unexpected reply type {rep.type:#x}")
+    if wire.T_KDF not in rep.fields:
+        sys.exit("KDF_PARAMS: no kdf field")
+    return wire.parse_kdf(rep.fields[wire.T_KDF])
 
 
 def hkdf(alg, ikm, info, length):
@@ -63,7 +47,7 @@ def derive(sock_path, uid, state_dir, root, out_path):
 
     passphrase = sys.stdin.buffer.readline().rstrip(b"\n")
     alg, t, m, p, salt = kdf_params(sock_path, uid)
-    if alg != 1:
+    if alg != wire.KDF_ARGON2ID:
         sys.exit(f"KDF_PARAMS: algorithm {alg} is not Argon2id")
     print(f"kdf t={t} m={m} p={p} salt={len(salt)}", file=sys.stderr)
     w = hash_secret_raw(passphrase, salt, time_cost=t, memory_cost=m, parallelism=p, hash_len=32,

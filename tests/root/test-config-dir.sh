@@ -24,22 +24,18 @@ ok "policy list reads latchkeyd's --config-dir and --vendor-config-dir"
 
 # The request itself, from an unprivileged user: paths are no secret.
 cat >"$W/ask.py" <<'PY'
-import socket, struct, sys
+import sys
+import latchkey_wire as wire
 def ask(flags):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.settimeout(30); s.connect(sys.argv[1])
-    body = struct.pack("<HHI", 4, 4, flags) if flags is not None else b""
-    s.send(struct.pack("<IHHII", 0x31504B4C, 1, 20, 7, len(body)) + body)   # CONFIG_DIR
-    p = s.recv(4096)
-    mtype, off, fields = struct.unpack_from("<H", p, 6)[0], 16, {}
-    while off < len(p):
-        tag, n = struct.unpack_from("<HH", p, off); fields[tag] = p[off + 4:off + 4 + n]; off += 4 + n
-    return mtype, fields
-t, f = ask(None); assert t == 0x81 and f[10].decode() == sys.argv[2] + "/etc", (t, f)
-t, f = ask(1); assert t == 0x81 and f[10].decode() == sys.argv[2] + "/vendor", (t, f)
-t, f = ask(2); assert t == 0x82 and struct.unpack("<I", f[2])[0] == 7, (t, f)   # ERROR INVALID
+    m = wire.request(sys.argv[1], wire.REQ_CONFIG_DIR, {} if flags is None else {wire.T_FLAGS: wire.u32(flags)},
+                     seq=7, timeout=30)[0]
+    return m.type, m.fields
+t, f = ask(None); assert t == wire.REP_OK and f[wire.T_PATH].decode() == sys.argv[2] + "/etc", (t, f)
+t, f = ask(wire.CD_VENDOR); assert t == wire.REP_OK and f[wire.T_PATH].decode() == sys.argv[2] + "/vendor", (t, f)
+t, f = ask(2); assert t == wire.REP_ERROR and wire.get_u32(f, wire.T_STATUS) == wire.E_INVALID, (t, f)
 print("ok")
 PY
-chmod 0755 "$W/run"; chmod 0644 "$W/ask.py"
+chmod 0755 "$W/run"; chmod 0644 "$W/ask.py"; lk_copy_wire "$W"
 setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 "$W/ask.py" "$SOCK" "$W" >"$W/out" 2>&1 ||
 	fail "CONFIG_DIR as nobody: $(cat "$W/out")"
 ok "CONFIG_DIR answers any user with the daemon's directories; unknown flags refused"

@@ -5,30 +5,26 @@ malformed frames, passed file descriptors, a non-root peer acting for
 someone else, connection floods, idle connections, and password guessing.
 After each attack the daemon must still serve a legitimate root request.
 Root only (the daemon's peers are switched to uid 65534 for the attacks)."""
-import os, socket, struct, subprocess, sys, tempfile, time, shutil, array
+import os, socket, subprocess, sys, tempfile, time, shutil, array
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))
+import latchkey_wire as wire
+from latchkey_wire import (REQ_KDF_PARAMS as REQ_KDF, REQ_AUTH_SUBMIT as REQ_AUTH, REQ_SESSION_OPEN as REQ_OPEN,
+                           REQ_UNLOCK, REQ_LOCK, REQ_STATUS, REQ_ENROLL, REP_OK, REP_ERROR, REP_STATUS_END,
+                           T_UID, T_KDF, T_KEY, T_TEXT, E_PERM, E_BAD_KEY, E_THROTTLED, KDF_ARGON2ID,
+                           tlv, u32)
 
 if os.geteuid() != 0:
     print("SKIP: needs root"); sys.exit(77)
 
 BUILD = os.environ["LK_BUILD"]
-MAGIC, VERSION = 0x31504B4C, 1
-REQ_KDF, REQ_AUTH, REQ_OPEN, REQ_UNLOCK, REQ_LOCK, REQ_STATUS, REQ_ENROLL = 1, 2, 3, 5, 6, 7, 8
-REP_ERROR, REP_STATUS_END = 0x82, 0x87
-T_UID, T_STATUS, T_KDF, T_KEY = 1, 2, 6, 7
-E_PERM, E_BAD_KEY, E_THROTTLED = 2, 4, 12
 NOBODY = 65534
+KDF = wire.kdf(KDF_ARGON2ID, 3, 65536, 1, b"s" * 16)
 
-def tlv(tag, value): return struct.pack("<HH", tag, len(value)) + value
-def frame(mtype, body=b"", seq=7, magic=MAGIC, version=VERSION, body_len=None):
-    return struct.pack("<IHHII", magic, version, mtype, seq, len(body) if body_len is None else body_len) + body
+def frame(mtype, body=b"", seq=7, **kw): return wire.frame(mtype, body, seq, **kw)
 def parse(buf):
-    magic, ver, mtype, seq, blen = struct.unpack_from("<IHHII", buf)
-    fields, off = {}, 16
-    while off < len(buf):
-        tag, n = struct.unpack_from("<HH", buf, off); off += 4
-        fields[tag] = buf[off:off + n]; off += n
-    return mtype, fields
-def u32(v): return struct.pack("<I", v)
+    m = wire.decode(buf)
+    return m.type, m.fields
 
 failures = []
 def check(cond, what):
@@ -93,8 +89,8 @@ try:
         "unknown type": frame(0x55),
         "unknown tag": frame(REQ_STATUS, tlv(99, b"x")),
         "duplicate tag": frame(REQ_STATUS, tlv(T_UID, u32(1)) + tlv(T_UID, u32(2))),
-        "truncated tlv": frame(REQ_STATUS, struct.pack("<HH", T_UID, 40) + b"ab"),
-        "oversized frame": frame(REQ_STATUS, tlv(11, b"A" * 5000)),
+        "truncated tlv": frame(REQ_STATUS, tlv(T_UID, b"ab", length=40)),
+        "oversized frame": frame(REQ_STATUS, tlv(T_TEXT, b"A" * 5000)),
     }
     for name, data in attacks.items():
         s = connect(); s.send(data)
@@ -126,12 +122,12 @@ try:
             "lock uid 1234": frame(REQ_LOCK, tlv(T_UID, u32(1234))),
             "status of uid 1234": frame(REQ_STATUS, tlv(T_UID, u32(1234))),
             "enroll": frame(REQ_ENROLL, tlv(T_UID, u32(NOBODY))
-                            + tlv(T_KDF, struct.pack("<BBHIII", 1, 16, 0, 3, 65536, 1) + b"s" * 16)
+                            + tlv(T_KDF, KDF)
                             + tlv(T_KEY, b"\0" * 32)),
         }.items():
             s = connect(); s.send(f)
             mtype, fields = parse(s.recv(4096)); s.close()
-            out[name] = (mtype, struct.unpack("<I", fields.get(T_STATUS, b"\xff\xff\xff\xff"))[0])
+            out[name] = (mtype, wire.get_u32(fields, wire.T_STATUS, 0xffffffff))
         return out
     for name, (mtype, status) in as_nobody(impersonate).items():
         check(mtype == REP_ERROR and status == E_PERM, f"uid {NOBODY}: {name} -> permission denied")
@@ -171,15 +167,15 @@ try:
     # 6. Guessing one's own passphrase is throttled (enrol nobody with a known key first).
     s = connect()
     s.send(frame(REQ_ENROLL, tlv(T_UID, u32(NOBODY))
-                 + tlv(T_KDF, struct.pack("<BBHIII", 1, 16, 0, 3, 65536, 1) + b"s" * 16)
+                 + tlv(T_KDF, KDF)
                  + tlv(T_KEY, b"K" * 32)))
-    check(parse(s.recv(4096))[0] == 0x81, "root enrols a test protector for uid 65534")
+    check(parse(s.recv(4096))[0] == REP_OK, "root enrols a test protector for uid 65534")
     def guess():
         statuses = []
         for i in range(6):
             s = connect(); s.send(frame(REQ_UNLOCK, tlv(T_UID, u32(NOBODY)) + tlv(T_KEY, bytes([i]) * 32)))
             _, f = parse(s.recv(4096)); s.close()
-            statuses.append(struct.unpack("<I", f[T_STATUS])[0])
+            statuses.append(wire.get_u32(f, wire.T_STATUS))
         return statuses
     statuses = as_nobody(guess)
     check(statuses[:4] == [E_BAD_KEY] * 4 and E_THROTTLED in statuses[4:],

@@ -7,10 +7,12 @@
 # root's `latchkeyctl status` answers in under 1 s, and the daemon's log
 # grows by less than 1 MiB per flood. Prints the figures.
 . "$(dirname "$0")/lib.sh"
-# The attacker runs it: a copy in the test's 0755 directory, since the
-# checkout may be one test users cannot read (a clone in /root).
+# The attacker runs it: a copy in the test's 0755 directory, with the wire
+# module it imports, since the checkout may be one test users cannot read
+# (a clone in /root).
 HOSTILE=$W/hostile-client.py
 install -m 0755 "$(dirname "$0")/hostile-client.py" "$HOSTILE"
+lk_copy_wire "$W"
 PY=/usr/bin/python3   # the interpreter the test users can run
 
 lk_locked_home_setup lkhv                      # the victim: U, PW, H, ID

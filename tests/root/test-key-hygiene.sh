@@ -67,28 +67,26 @@ ok "the next rewrap writes version 2, keeps the v1 login slot, upgrades escrow; 
 # --- the floor ----------------------------------------------------------------------
 floor_reply() {
   "$PY" - "$SOCK" "$1" "$2" "$3" <<'PY'
-import os, socket, struct, sys
-sock, mtype, uid, t = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-tlv = lambda tag, v: struct.pack("<HH", tag, len(v)) + v
-kdf = struct.pack("<BBHIII", 1, 16, 0, t, 65536, 1) + os.urandom(16)
-body = tlv(1, struct.pack("<I", uid)) + tlv(6, kdf)
-body += tlv(7, os.urandom(32)) if mtype == 8 else tlv(12, os.urandom(32)) + tlv(4, struct.pack("<I", 1 << 8))
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.settimeout(10); s.connect(sock)
-s.send(struct.pack("<IHHII", 0x31504B4C, 1, mtype, 1, len(body)) + body)
-buf = s.recv(4096); rtype = struct.unpack_from("<H", buf, 6)[0]; off, out = 16, []
-while off < len(buf):
-    tag, n = struct.unpack_from("<HH", buf, off); off += 4
-    if tag == 2: out.append("status=%d" % struct.unpack_from("<I", buf, off)[0])
-    if tag == 11: out.append(buf[off:off + n].decode())
-    off += n
-print(hex(rtype), *out)
+import os, sys
+import latchkey_wire as wire
+sock, mtype, uid, t = sys.argv[1], getattr(wire, "REQ_" + sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+fields = {wire.T_UID: wire.u32(uid), wire.T_KDF: wire.kdf(wire.KDF_ARGON2ID, t, 65536, 1, os.urandom(16))}
+if mtype == wire.REQ_ENROLL:
+    fields[wire.T_KEY] = os.urandom(32)
+else:
+    fields.update({wire.T_NEW_KEY: os.urandom(32), wire.T_FLAGS: wire.u32(wire.RW_FLAGS(0, 1))})
+m = wire.request(sock, mtype, fields, timeout=10)[0]
+out = []
+if wire.T_STATUS in m.fields: out.append("status=%d" % wire.status(m))
+if wire.T_TEXT in m.fields: out.append(m.fields[wire.T_TEXT].decode())
+print(wire.REP_NAMES[m.type], *out)
 PY
 }
 V=lkkv$RANDOM; lk_add_user "$V" "vpw"
-out=$(floor_reply 8 "$(id -u "$V")" 1); echo "$out" | grep -q "^0x82 status=7 .*floor" || fail "ENROLL t=1: $out"
+out=$(floor_reply ENROLL "$(id -u "$V")" 1); echo "$out" | grep -q "^ERROR status=7 .*floor" || fail "ENROLL t=1: $out"
 [ -e "$W/state/protectors/$(id -u "$V")" ] && fail "ENROLL t=1 wrote a protector file"
-out=$(floor_reply 10 "$UID_U" 2); echo "$out" | grep -q "^0x82 status=7 .*floor" || fail "REWRAP t=2: $out"
-out=$(floor_reply 8 "$(id -u "$V")" 3); echo "$out" | grep -q "^0x81" || fail "ENROLL t=3: $out"
+out=$(floor_reply REWRAP "$UID_U" 2); echo "$out" | grep -q "^ERROR status=7 .*floor" || fail "REWRAP t=2: $out"
+out=$(floor_reply ENROLL "$(id -u "$V")" 3); echo "$out" | grep -q "^OK" || fail "ENROLL t=3: $out"
 ok "ENROLL (t=1) and REWRAP (t=2) below the floor are refused; t=3 is taken"
 
 # --- rotation: wrong passphrase, and a crash at each step ----------------------------

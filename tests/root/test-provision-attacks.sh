@@ -188,7 +188,8 @@ login_held "$W/hold-race"; PR=$!
 wait_for "the race session's directory" test -d "$R/$U"
 N=300
 python3 - "$SOCK" "$R/$U" "$OUT" "$N" <<'PY' || fail "race driver failed"
-import os, random, socket, struct, sys, time
+import os, random, sys, time
+import latchkey_wire as wire
 sock, entry, out, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 racer = os.fork()
 if racer == 0:
@@ -201,10 +202,7 @@ if racer == 0:
             if random.random() < 0.3: time.sleep(random.random() / 2000)
 bad = 0
 for i in range(n):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.settimeout(30); s.connect(sock)
-    s.send(struct.pack("<IHHII", 0x31504B4C, 1, 11, i, 0))
-    if struct.unpack_from("<H", s.recv(4096), 6)[0] != 0x81: bad += 1
-    s.close()
+    if wire.request(sock, wire.REQ_RELOAD, seq=i, timeout=30)[0].type != wire.REP_OK: bad += 1
 os.kill(racer, 9); os.waitpid(racer, 0)
 sys.exit(1 if bad else 0)
 PY

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Read exactly 64 key bytes from stdin, print the fscrypt v2 key identifier
- * as 32 hex digits. For test-keyid-kernel.sh; not installed. */
+ * as 32 hex digits. For test-keyid-kernel.sh (root tier); not installed. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
