@@ -10,6 +10,7 @@
  * (which ends at a simulator on localhost:2321) is never used.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,7 +85,7 @@ static int tpm_fail(const char *what, TSS2_RC rc)
 	return r;
 }
 
-static int tpm_open(const char *tcti, struct tpm *t)
+static int tpm_open(const char *tcti, bool with_primary, struct tpm *t)
 {
 	static const TPM2B_SENSITIVE_CREATE empty_sensitive = {};
 	static const TPM2B_DATA no_outside_info = {};
@@ -120,6 +121,8 @@ static int tpm_open(const char *tcti, struct tpm *t)
 	rc = Esys_Initialize(&t->esys, t->tcti, NULL);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_fail("Esys_Initialize", rc);
+	if (!with_primary)
+		return 0;
 	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
 				&empty_sensitive, &primary_template, &no_outside_info, &no_pcrs, &t->primary, NULL,
 				NULL, NULL, NULL);
@@ -226,7 +229,7 @@ int tpm2_seal(const char *tcti, uint16_t pcr_bank, uint32_t pcr_mask, const uint
 	in->sensitive.data.size = LK_TPM_SECRET_SIZE;
 	memcpy(in->sensitive.data.buffer, secret, LK_TPM_SECRET_SIZE);
 
-	r = tpm_open(tcti, &t);
+	r = tpm_open(tcti, true, &t);
 	if (r == 0)
 		r = policy_digest(&t, pcr_bank, pcr_mask, &template.publicArea.authPolicy);
 	if (r == 0)
@@ -277,7 +280,7 @@ int tpm2_unseal(const char *tcti, const struct tpm2_sealed *s, const uint8_t aut
 	((TPM2B_AUTH *)authv.ptr)->size = LK_TPM_SECRET_SIZE;
 	memcpy(((TPM2B_AUTH *)authv.ptr)->buffer, auth, LK_TPM_SECRET_SIZE);
 
-	r = tpm_open(tcti, &t);
+	r = tpm_open(tcti, true, &t);
 	if (r == 0) {
 		rc = Esys_Load(t.esys, t.primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &t.object);
 		/* Another TPM's object fails its integrity check here. */
@@ -306,6 +309,43 @@ int tpm2_unseal(const char *tcti, const struct tpm2_sealed *s, const uint8_t aut
 	/* Clear the object's auth value inside ESYS before it is freed. */
 	if (t.esys && t.object != ESYS_TR_NONE)
 		Esys_TR_SetAuth(t.esys, t.object, NULL);
+	tpm_close(&t);
+	return r;
+}
+
+int tpm2_lockout_status(const char *tcti, struct tpm2_lockout *ret)
+{
+	TPMS_CAPABILITY_DATA *data = NULL;
+	struct tpm2_lockout l = {};
+	TPMI_YES_NO more;
+	struct tpm t;
+	TSS2_RC rc;
+	int r;
+
+	r = tpm_open(tcti, false, &t);
+	if (r < 0)
+		goto out;
+	/* Unauthenticated: these properties are public, and reading them
+	 * counts for nothing. */
+	rc = Esys_GetCapability(t.esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_TPM_PROPERTIES,
+				TPM2_PT_LOCKOUT_COUNTER, 4, &more, &data);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_fail("GetCapability", rc);
+		goto out;
+	}
+	for (uint32_t i = 0; i < data->data.tpmProperties.count; i++) {
+		const TPMS_TAGGED_PROPERTY *p = &data->data.tpmProperties.tpmProperty[i];
+		if (p->property == TPM2_PT_LOCKOUT_COUNTER)
+			l.counter = p->value;
+		else if (p->property == TPM2_PT_MAX_AUTH_FAIL)
+			l.max_tries = p->value;
+		else if (p->property == TPM2_PT_LOCKOUT_INTERVAL)
+			l.interval_s = p->value;
+	}
+	*ret = l;
+	r = 0;
+out:
+	free(data);
 	tpm_close(&t);
 	return r;
 }

@@ -33,4 +33,12 @@ int tpm2_seal(const char *tcti, uint16_t pcr_bank, uint32_t pcr_mask, const uint
 int tpm2_unseal(const char *tcti, const struct tpm2_sealed *s, const uint8_t auth[LK_TPM_SECRET_SIZE],
 		uint8_t secret_out[LK_TPM_SECRET_SIZE]);
 
+/* The dictionary-attack state (public, read without authorisation): failed
+ * tries counted, tries allowed before lockout, and seconds until the count
+ * drops by one (a locked-out TPM takes one try again after at most that). */
+struct tpm2_lockout {
+	uint32_t counter, max_tries, interval_s;
+};
+int tpm2_lockout_status(const char *tcti, struct tpm2_lockout *ret);
+
 #endif

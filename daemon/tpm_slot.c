@@ -187,8 +187,10 @@ static int auth_value(uint32_t uid, uint32_t slot_id, const uint8_t w[LK_WRAP_KE
 
 /* One line per reason a minute: a login storm with the TPM gone must not
  * flood the journal; the count of lines held back goes with the next one. */
-static void log_fallback(int r, uint32_t uid)
+static void log_fallback(struct daemon *d, int r, uint32_t uid)
 {
+	char lockout[160] = "";
+	struct tpm2_lockout l;
 	static uint64_t last_ms[8];
 	static unsigned held[8];
 	unsigned k = r == -EPERM ? 0 : r == -ENODEV ? 1 : r == -EAGAIN ? 2 : r == -EBUSY ? 3 : 4;
@@ -198,8 +200,15 @@ static void log_fallback(int r, uint32_t uid)
 		held[k]++;
 		return;
 	}
-	log_warning("TPM2 slot of uid %u not opened: %s; falling back to the other login slots%s", (unsigned)uid,
-		    tpm_slot_strerror(r), held[k] ? " (same for earlier logins, not logged)" : "");
+	/* How long a lockout lasts is the TPM's to say: its counter drops by
+	 * one every interval, and one try is allowed again below the limit. */
+	if (r == -EAGAIN && tpm2_lockout_status(d->config.tpm.tcti, &l) == 0) {
+		uint64_t wait_s = (uint64_t)(l.counter >= l.max_tries ? l.counter - l.max_tries + 1 : 1) * l.interval_s;
+		snprintf(lockout, sizeof(lockout), " (%u failed tries counted, %u allowed: one try again within %llu s)",
+			 l.counter, l.max_tries, (unsigned long long)wait_s);
+	}
+	log_warning("TPM2 slot of uid %u not opened: %s%s; falling back to the other login slots%s", (unsigned)uid,
+		    tpm_slot_strerror(r), lockout, held[k] ? " (same for earlier logins, not logged)" : "");
 	last_ms[k] = now;
 	held[k] = 0;
 }
@@ -237,7 +246,7 @@ int tpm_slot_open(struct daemon *d, const struct lk_protector *pr, const uint8_t
 		}
 		if (r == -EACCES)
 			return r;
-		log_fallback(r, pr->uid);
+		log_fallback(d, r, pr->uid);
 		return r;
 	}
 	return r;

@@ -9,7 +9,8 @@
 # password slot, one log line; TSS2_LOG/TSS2_LOGFILE chosen by a user
 # running a setuid login host, or set in latchkeyd's environment, make no
 # file; a password change reseals; wrong passphrases reach the TPM's
-# lockout, and then bob falls back with a log line saying how to clear it.
+# lockout, and then bob falls back with a log line saying how long it lasts
+# and how to clear it, while carol (no TPM2 slot) logs in as usual.
 . "$(dirname "$0")/lib.sh"
 
 if ! grep -q '#define HAVE_TPM2 1' "$LK_BUILD/config.h"; then
@@ -188,6 +189,8 @@ ok "password change: the TPM2 slot was resealed to the new login key and opens a
 # Dictionary-attack lockout: wrong passphrases are counted by the TPM; in
 # lockout a right one for bob (preferred) falls back to his password slot,
 # with a log line that says how an admin clears it.
+CAROL=lktpc$RANDOM; PW_C="tpm carol $RANDOM"; lk_add_user "$CAROL" "$PW_C"
+ID_C=$(lk_encrypted_home "$CAROL" "$PW_C"); ctl lock "$CAROL" >/dev/null
 tpm2_dictionarylockout --setup-parameters --max-tries=2 --recovery-time=600 --lockout-recovery-time=600 \
   --tcti "swtpm:path=$W/tpm3.sock" || fail "tpm2_dictionarylockout"
 lines0=$(wc -l <"$W/daemon.log")
@@ -203,7 +206,20 @@ out=$(login_in_session "$BOB" "$PW_B" "$ID_B") || fail "bob's login in lockout f
 [[ "$out" == Present* ]] || fail "bob (preferred) not unlocked through the password slot in lockout: $out"
 [ "$(tail -n +"$((lines0 + 1))" "$W/daemon.log" | grep -c "not opened: the TPM is in dictionary-attack lockout.*clear-lockout")" = 1 ] ||
   fail "no lockout log line: $(tail -n +"$((lines0 + 1))" "$W/daemon.log")"
-ok "wrong passphrases counted by the TPM up to lockout; then bob falls back to his password slot, logged"
+# The line says how long, from the TPM's own counters (2 tries allowed,
+# one regained every 600 s).
+tail -n +"$((lines0 + 1))" "$W/daemon.log" | grep -qE "lockout.*\([0-9]+ failed tries counted, 2 allowed: one try again within [0-9]+ s\)" ||
+  fail "the lockout line does not say how long: $(tail -n +"$((lines0 + 1))" "$W/daemon.log" | grep lockout)"
+ok "wrong passphrases counted by the TPM up to lockout; then bob falls back to his password slot, logged with the wait"
+
+# The lockout is bob's TPM's, not the daemon's: carol (no TPM2 slot) logs
+# in as usual, and root's status answers at once.
+start=$(date +%s%N)
+out=$(login_in_session "$CAROL" "$PW_C" "$ID_C") || fail "carol's login during the lockout failed"
+[[ "$out" == Present* ]] || fail "carol not unlocked during the TPM's lockout: $out"
+[ $((($(date +%s%N) - start) / 1000000)) -lt 5000 ] || fail "carol's login during the lockout took more than 5 s"
+timeout 5 "$LATCHKEYCTL" --socket "$SOCK" status >/dev/null || fail "status did not answer during the lockout"
+ok "during the TPM's lockout another user's login and root's status go on"
 
 grep -F -e "$PW_A" -e "$PW_B" "$W/daemon.log" && fail "a password reached the daemon log"
 echo "PASS"
