@@ -81,6 +81,21 @@ printf '%s\n' "$PW_A" | ctl tpm bind "$ALICE" --passphrase-stdin >/dev/null 2>"$
 ls "$W/state/tpm/" | grep -qx "$(id -u "$ALICE")-[0-9]*" || fail "no sealed object file in state/tpm: $(ls -la "$W/state/tpm")"
 ok "bind refused without a recovery code, then sealed to tpm1 (tpm = required)"
 
+# enroll --tpm: refused without escrow (the TPM2 slot would be the only
+# way in), and with escrow the new user gets login, escrow and TPM2 slots.
+DAVE=lktpd$RANDOM; PW_D="tpm dave $RANDOM"; lk_add_user "$DAVE" "$PW_D"
+rc=0; printf '%s\n' "$PW_D" | ctl enroll "$DAVE" --tpm --passphrase-stdin --kdf-time 1 >/dev/null 2>"$W/err" || rc=$?
+[ $rc = 2 ] && grep -q "needs escrow" "$W/err" || fail "enroll --tpm without escrow: rc $rc: $(cat "$W/err")"
+mkdir -p "$W/offline"
+"$LATCHKEYCTL" escrow keygen --out "$W/offline/escrow.key" >"$W/escrow.pub.pem" 2>/dev/null || fail "escrow keygen"
+ctl escrow enable "$W/escrow.pub.pem" --config-dir "$W/etc" >/dev/null || fail "escrow enable"
+printf '%s\n' "$PW_D" | ctl enroll "$DAVE" --tpm --passphrase-stdin --kdf-time 1 >/dev/null 2>"$W/err" ||
+  fail "enroll --tpm with escrow: $(cat "$W/err")"
+kinds=$(ctl status "$DAVE" --json | python3 -c 'import json,sys; print(" ".join(sorted(s["kind"] for u in json.load(sys.stdin)["users"] for s in u["slots"])))')
+[ "$kinds" = "escrow tpm2" ] || fail "enroll --tpm (tpm = required): expected escrow and tpm2 slots, got '$kinds'"
+ls "$W/state/tpm/" | grep -qx "$(id -u "$DAVE")-[0-9]*" || fail "enroll --tpm: no sealed object for dave"
+ok "enroll --tpm: refused without escrow; with it, escrow and TPM2 slots (the password-only slot removed: required)"
+
 # tpm = required: the password-only slot is gone, yet the login unlocks: the TPM opened it.
 out=$(login_in_session "$ALICE" "$PW_A" "$ID_A") || fail "alice's login failed"
 [[ "$out" == Present* ]] || fail "alice's TPM-bound home not unlocked at login: $out"
