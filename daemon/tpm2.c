@@ -156,22 +156,35 @@ static void pcr_selection(uint16_t bank, uint32_t mask, TPML_PCR_SELECTION *sel)
 			sel->pcrSelections[0].pcrSelect[i / 8] |= 1u << (i % 8);
 }
 
-/* PolicyPCR (the TPM's current values: an empty digest) then PolicyAuthValue. */
-static int run_policy(struct tpm *t, ESYS_TR session, uint16_t bank, uint32_t mask)
+/* PolicyPCR then PolicyAuthValue. pcr_digest: the expected values' digest;
+ * empty for the TPM's current values (in a trial session: what a policy
+ * sealed now expects). */
+static int run_policy(struct tpm *t, ESYS_TR session, uint16_t bank, uint32_t mask, const TPM2B_DIGEST *pcr_digest)
 {
-	static const TPM2B_DIGEST current_values = {};
 	TPML_PCR_SELECTION sel;
 	TSS2_RC rc;
 
 	pcr_selection(bank, mask, &sel);
-	rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &current_values, &sel);
+	rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, pcr_digest, &sel);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_fail("PolicyPCR", rc);
 	rc = Esys_PolicyAuthValue(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE);
 	return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail("PolicyAuthValue", rc);
 }
 
-static int policy_digest(struct tpm *t, uint16_t bank, uint32_t mask, TPM2B_DIGEST *ret)
+static void or_list(const struct tpm2_sealed *s, TPML_DIGEST *ret)
+{
+	*ret = (TPML_DIGEST){.count = s->n_branches};
+	for (unsigned i = 0; i < s->n_branches; i++) {
+		ret->digests[i].size = LK_TPM_DIGEST_SIZE;
+		memcpy(ret->digests[i].buffer, s->branches[i], LK_TPM_DIGEST_SIZE);
+	}
+}
+
+/* The digest of one branch (or, with or_of, of the PolicyOR of or_of's
+ * branches), from a trial session. */
+static int policy_digest(struct tpm *t, uint16_t bank, uint32_t mask, const TPM2B_DIGEST *pcr_digest,
+			 const struct tpm2_sealed *or_of, TPM2B_DIGEST *ret)
 {
 	static const TPMT_SYM_DEF no_sym = {.algorithm = TPM2_ALG_NULL};
 	TPM2B_DIGEST *digest = NULL;
@@ -183,7 +196,13 @@ static int policy_digest(struct tpm *t, uint16_t bank, uint32_t mask, TPM2B_DIGE
 				   NULL, TPM2_SE_TRIAL, &no_sym, TPM2_ALG_SHA256, &trial);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_fail("StartAuthSession (trial)", rc);
-	r = run_policy(t, trial, bank, mask);
+	if (or_of) {
+		TPML_DIGEST list;
+		or_list(or_of, &list);
+		rc = Esys_PolicyOR(t->esys, trial, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &list);
+		r = rc == TSS2_RC_SUCCESS ? 0 : tpm_fail("PolicyOR (trial)", rc);
+	} else
+		r = run_policy(t, trial, bank, mask, pcr_digest);
 	if (r == 0) {
 		rc = Esys_PolicyGetDigest(t->esys, trial, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &digest);
 		r = rc == TSS2_RC_SUCCESS ? 0 : tpm_fail("PolicyGetDigest", rc);
@@ -195,8 +214,38 @@ static int policy_digest(struct tpm *t, uint16_t bank, uint32_t mask, TPM2B_DIGE
 	return r;
 }
 
-int tpm2_seal(const char *tcti, uint16_t pcr_bank, uint32_t pcr_mask, const uint8_t auth[LK_TPM_SECRET_SIZE],
-	      const uint8_t secret[LK_TPM_SECRET_SIZE], struct tpm2_sealed *ret)
+/* The policy to seal under: one branch, or the PolicyOR of the current
+ * values' branch and the predicted ones' (their digests kept in *s, which
+ * unsealing needs). */
+static int seal_policy(struct tpm *t, uint16_t bank, uint32_t mask, const uint8_t (*predicted)[LK_TPM_DIGEST_SIZE],
+		       unsigned n_predicted, struct tpm2_sealed *s, TPM2B_DIGEST *ret)
+{
+	static const TPM2B_DIGEST current_values = {};
+	TPM2B_DIGEST pcr_digest = {.size = LK_TPM_DIGEST_SIZE}, branch;
+	int r;
+
+	if (n_predicted == 0)
+		return policy_digest(t, bank, mask, &current_values, NULL, ret);
+	if (n_predicted > LK_TPM_BRANCHES_MAX - 1)
+		return -E2BIG;
+	for (unsigned i = 0; i <= n_predicted; i++) {
+		if (i > 0)
+			memcpy(pcr_digest.buffer, predicted[i - 1], LK_TPM_DIGEST_SIZE);
+		r = policy_digest(t, bank, mask, i == 0 ? &current_values : &pcr_digest, NULL, &branch);
+		if (r < 0)
+			return r;
+		if (branch.size != LK_TPM_DIGEST_SIZE)
+			return -EIO;
+		memcpy(s->branches[i], branch.buffer, LK_TPM_DIGEST_SIZE);
+	}
+	s->n_branches = n_predicted + 1;
+	return policy_digest(t, bank, mask, NULL, s, ret);
+}
+
+int tpm2_seal(const char *tcti, uint16_t pcr_bank, uint32_t pcr_mask,
+	      const uint8_t (*predicted)[LK_TPM_DIGEST_SIZE], unsigned n_predicted,
+	      const uint8_t auth[LK_TPM_SECRET_SIZE], const uint8_t secret[LK_TPM_SECRET_SIZE],
+	      struct tpm2_sealed *ret)
 {
 	static const TPM2B_DATA no_outside_info = {};
 	static const TPML_PCR_SELECTION no_pcrs = {};
@@ -231,7 +280,7 @@ int tpm2_seal(const char *tcti, uint16_t pcr_bank, uint32_t pcr_mask, const uint
 
 	r = tpm_open(tcti, true, &t);
 	if (r == 0)
-		r = policy_digest(&t, pcr_bank, pcr_mask, &template.publicArea.authPolicy);
+		r = seal_policy(&t, pcr_bank, pcr_mask, predicted, n_predicted, &out, &template.publicArea.authPolicy);
 	if (r == 0)
 		r = start_salted_session(&t, TPM2_SE_HMAC, TPMA_SESSION_DECRYPT | TPMA_SESSION_ENCRYPT, &t.session);
 	if (r == 0) {
@@ -258,6 +307,7 @@ int tpm2_seal(const char *tcti, uint16_t pcr_bank, uint32_t pcr_mask, const uint
 int tpm2_unseal(const char *tcti, const struct tpm2_sealed *s, const uint8_t auth[LK_TPM_SECRET_SIZE],
 		uint8_t secret_out[LK_TPM_SECRET_SIZE])
 {
+	static const TPM2B_DIGEST current_values = {};
 	struct lk_secret authv _cleanup_secret_ = {};
 	TPM2B_SENSITIVE_DATA *data = NULL;
 	TPM2B_PRIVATE priv = {};
@@ -289,7 +339,15 @@ int tpm2_unseal(const char *tcti, const struct tpm2_sealed *s, const uint8_t aut
 	if (r == 0)
 		r = start_salted_session(&t, TPM2_SE_POLICY, TPMA_SESSION_ENCRYPT, &t.session);
 	if (r == 0)
-		r = run_policy(&t, t.session, s->pcr_bank, s->pcr_mask);
+		r = run_policy(&t, t.session, s->pcr_bank, s->pcr_mask, &current_values);
+	if (r == 0 && s->n_branches) {
+		TPML_DIGEST list;
+		or_list(s, &list);
+		rc = Esys_PolicyOR(t.esys, t.session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &list);
+		/* The current values are in none of the branches: as a PCR
+		 * mismatch of a one-branch policy. */
+		r = rc == TSS2_RC_SUCCESS ? 0 : (rc & 0xbfu) == TPM2_RC_VALUE ? -EPERM : tpm_fail("PolicyOR", rc);
+	}
 	if (r == 0) {
 		rc = Esys_TR_SetAuth(t.esys, t.object, authv.ptr);
 		r = rc == TSS2_RC_SUCCESS ? 0 : tpm_fail("TR_SetAuth", rc);

@@ -8,7 +8,8 @@
 # slot with one log line; with the TPM gone logins go on through the
 # password slot, one log line; TSS2_LOG/TSS2_LOGFILE chosen by a user
 # running a setuid login host, or set in latchkeyd's environment, make no
-# file; a password change reseals; wrong passphrases reach the TPM's
+# file; a password change reseals; tpm reseal --predict opens before and
+# after a predicted PCR change; wrong passphrases reach the TPM's
 # lockout, and then bob falls back with a log line saying how long it lasts
 # and how to clear it, while carol (no TPM2 slot) logs in as usual.
 . "$(dirname "$0")/lib.sh"
@@ -200,6 +201,28 @@ tail -n +"$((lines0 + 1))" "$W/daemon.log" | grep -q "TPM2 slot of uid $(id -u "
 PW_B=$NEW_B
 bob_opens_through_tpm "after the password change"
 ok "password change: the TPM2 slot was resealed to the new login key and opens at the next login"
+
+# A planned update: tpm reseal --predict seals to the current PCR 7 OR its
+# value after one more extend (predicted here as the TPM computes it); the
+# slot opens before and after that change, with no fallback. A file for
+# other PCRs than tpm_pcrs is refused.
+export TPM2TOOLS_TCTI="swtpm:path=$W/tpm3.sock"
+X=$(printf '%064x' 2)
+cur=$(tpm2_pcrread sha256:7 | awk '/7 *:/ {print $3}'); cur=${cur#0x}
+pred=$(python3 -c 'import hashlib, sys; print(hashlib.sha256(bytes.fromhex(sys.argv[1]) + bytes.fromhex(sys.argv[2])).hexdigest())' "$cur" "$X")
+printf 'sha256:0=%s\n' "$pred" >"$W/predict-other"
+rc=0; printf '%s\n' "$PW_B" | ctl tpm reseal "$BOB" --predict "$W/predict-other" --passphrase-stdin >/dev/null 2>"$W/err" || rc=$?
+[ $rc != 0 ] && grep -q "not for the PCRs of tpm_pcrs" "$W/err" || fail "reseal --predict for PCR 0 (tpm_pcrs is 7): rc $rc: $(cat "$W/err")"
+printf '# as tpm2_pcrread prints it\n  sha256:\n    7 : 0x%s\n' "$pred" >"$W/predict"
+printf '%s\n' "$PW_B" | ctl tpm reseal "$BOB" --predict "$W/predict" --passphrase-stdin >/dev/null 2>"$W/err" ||
+  fail "tpm reseal --predict: $(cat "$W/err")"
+bob_opens_through_tpm "after reseal --predict, before the change"
+tpm2_pcrextend 7:sha256="$X" || fail "tpm2_pcrextend"
+[ "$(tpm2_pcrread sha256:7 | awk '/7 *:/ {print $3}')" = "0x${pred^^}" ] || fail "the prediction is not what the TPM computed"
+bob_opens_through_tpm "after the predicted PCR 7 change"
+printf '%s\n' "$PW_B" | ctl tpm reseal "$BOB" --passphrase-stdin >/dev/null 2>"$W/err" || fail "tpm reseal: $(cat "$W/err")"
+bob_opens_through_tpm "after tpm reseal to the new values"
+ok "tpm reseal --predict: the slot opens before and after the predicted PCR 7 change; other PCRs refused"
 
 # Dictionary-attack lockout: wrong passphrases are counted by the TPM; in
 # lockout a right one for bob (preferred) falls back to his password slot,
