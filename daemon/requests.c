@@ -1140,6 +1140,32 @@ static void handle_tpm_unbind(struct conn *c, const struct lk_msg *req)
 	reply_ok(c);
 }
 
+/* TPM_RESEAL{uid, key = the login's W, [pcr]}: reseal the TPM2 slot to the
+ * current PCR values, or to them or the predicted ones (PolicyOR). */
+static void handle_tpm_reseal(struct conn *c, const struct lk_msg *req)
+{
+	struct lk_secret p _cleanup_secret_ = {};
+	struct lk_protector pr;
+	int r;
+
+	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KEY)) || !peer_is_root(c))
+		return;
+	if (!open_with_login_key(c, req, &p, &pr))
+		return;
+	if (lk_protector_find_kind(&pr, LK_SLOT_TPM2) < 0) {
+		reply_error(c, LK_E_NOT_FOUND, 0, "not bound to the TPM: use 'latchkeyctl tpm bind USER'");
+		return;
+	}
+	r = tpm_slot_reseal_to(c->d, &pr, req->key, p.ptr, lk_msg_has(req, LK_T_PCR) ? &req->pcr : NULL);
+	if (r == -EDOM)
+		reply_error(c, LK_E_INVALID, EDOM,
+			    "the predicted values are not for the PCRs of tpm_pcrs in latchkey.conf");
+	else if (r < 0)
+		reply_error(c, LK_E_TPM, -r, tpm_slot_strerror(r));
+	else
+		reply_ok(c);
+}
+
 typedef void (*request_handler)(struct conn *c, const struct lk_msg *req);
 
 static const request_handler handlers[_LK_REQ_MAX] = {
@@ -1163,6 +1189,7 @@ static const request_handler handlers[_LK_REQ_MAX] = {
 	[LK_REQ_CONFIG_DIR] = handle_config_dir,
 	[LK_REQ_TPM_BIND] = handle_tpm_bind,
 	[LK_REQ_TPM_UNBIND] = handle_tpm_unbind,
+	[LK_REQ_TPM_RESEAL] = handle_tpm_reseal,
 };
 
 /* What a PAM host sends: a root peer sending these may be a setuid host

@@ -10,6 +10,7 @@
  * (which ends at a simulator on localhost:2321) is never used.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,7 +85,7 @@ static int tpm_fail(const char *what, TSS2_RC rc)
 	return r;
 }
 
-static int tpm_open(const char *tcti, struct tpm *t)
+static int tpm_open(const char *tcti, bool with_primary, struct tpm *t)
 {
 	static const TPM2B_SENSITIVE_CREATE empty_sensitive = {};
 	static const TPM2B_DATA no_outside_info = {};
@@ -120,6 +121,8 @@ static int tpm_open(const char *tcti, struct tpm *t)
 	rc = Esys_Initialize(&t->esys, t->tcti, NULL);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_fail("Esys_Initialize", rc);
+	if (!with_primary)
+		return 0;
 	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
 				&empty_sensitive, &primary_template, &no_outside_info, &no_pcrs, &t->primary, NULL,
 				NULL, NULL, NULL);
@@ -153,22 +156,35 @@ static void pcr_selection(uint16_t bank, uint32_t mask, TPML_PCR_SELECTION *sel)
 			sel->pcrSelections[0].pcrSelect[i / 8] |= 1u << (i % 8);
 }
 
-/* PolicyPCR (the TPM's current values: an empty digest) then PolicyAuthValue. */
-static int run_policy(struct tpm *t, ESYS_TR session, uint16_t bank, uint32_t mask)
+/* PolicyPCR then PolicyAuthValue. pcr_digest: the expected values' digest;
+ * empty for the TPM's current values (in a trial session: what a policy
+ * sealed now expects). */
+static int run_policy(struct tpm *t, ESYS_TR session, uint16_t bank, uint32_t mask, const TPM2B_DIGEST *pcr_digest)
 {
-	static const TPM2B_DIGEST current_values = {};
 	TPML_PCR_SELECTION sel;
 	TSS2_RC rc;
 
 	pcr_selection(bank, mask, &sel);
-	rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &current_values, &sel);
+	rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, pcr_digest, &sel);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_fail("PolicyPCR", rc);
 	rc = Esys_PolicyAuthValue(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE);
 	return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail("PolicyAuthValue", rc);
 }
 
-static int policy_digest(struct tpm *t, uint16_t bank, uint32_t mask, TPM2B_DIGEST *ret)
+static void or_list(const struct tpm2_sealed *s, TPML_DIGEST *ret)
+{
+	*ret = (TPML_DIGEST){.count = s->n_branches};
+	for (unsigned i = 0; i < s->n_branches; i++) {
+		ret->digests[i].size = LK_TPM_DIGEST_SIZE;
+		memcpy(ret->digests[i].buffer, s->branches[i], LK_TPM_DIGEST_SIZE);
+	}
+}
+
+/* The digest of one branch (or, with or_of, of the PolicyOR of or_of's
+ * branches), from a trial session. */
+static int policy_digest(struct tpm *t, uint16_t bank, uint32_t mask, const TPM2B_DIGEST *pcr_digest,
+			 const struct tpm2_sealed *or_of, TPM2B_DIGEST *ret)
 {
 	static const TPMT_SYM_DEF no_sym = {.algorithm = TPM2_ALG_NULL};
 	TPM2B_DIGEST *digest = NULL;
@@ -180,7 +196,13 @@ static int policy_digest(struct tpm *t, uint16_t bank, uint32_t mask, TPM2B_DIGE
 				   NULL, TPM2_SE_TRIAL, &no_sym, TPM2_ALG_SHA256, &trial);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_fail("StartAuthSession (trial)", rc);
-	r = run_policy(t, trial, bank, mask);
+	if (or_of) {
+		TPML_DIGEST list;
+		or_list(or_of, &list);
+		rc = Esys_PolicyOR(t->esys, trial, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &list);
+		r = rc == TSS2_RC_SUCCESS ? 0 : tpm_fail("PolicyOR (trial)", rc);
+	} else
+		r = run_policy(t, trial, bank, mask, pcr_digest);
 	if (r == 0) {
 		rc = Esys_PolicyGetDigest(t->esys, trial, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &digest);
 		r = rc == TSS2_RC_SUCCESS ? 0 : tpm_fail("PolicyGetDigest", rc);
@@ -192,8 +214,38 @@ static int policy_digest(struct tpm *t, uint16_t bank, uint32_t mask, TPM2B_DIGE
 	return r;
 }
 
-int tpm2_seal(const char *tcti, uint16_t pcr_bank, uint32_t pcr_mask, const uint8_t auth[LK_TPM_SECRET_SIZE],
-	      const uint8_t secret[LK_TPM_SECRET_SIZE], struct tpm2_sealed *ret)
+/* The policy to seal under: one branch, or the PolicyOR of the current
+ * values' branch and the predicted ones' (their digests kept in *s, which
+ * unsealing needs). */
+static int seal_policy(struct tpm *t, uint16_t bank, uint32_t mask, const uint8_t (*predicted)[LK_TPM_DIGEST_SIZE],
+		       unsigned n_predicted, struct tpm2_sealed *s, TPM2B_DIGEST *ret)
+{
+	static const TPM2B_DIGEST current_values = {};
+	TPM2B_DIGEST pcr_digest = {.size = LK_TPM_DIGEST_SIZE}, branch;
+	int r;
+
+	if (n_predicted == 0)
+		return policy_digest(t, bank, mask, &current_values, NULL, ret);
+	if (n_predicted > LK_TPM_BRANCHES_MAX - 1)
+		return -E2BIG;
+	for (unsigned i = 0; i <= n_predicted; i++) {
+		if (i > 0)
+			memcpy(pcr_digest.buffer, predicted[i - 1], LK_TPM_DIGEST_SIZE);
+		r = policy_digest(t, bank, mask, i == 0 ? &current_values : &pcr_digest, NULL, &branch);
+		if (r < 0)
+			return r;
+		if (branch.size != LK_TPM_DIGEST_SIZE)
+			return -EIO;
+		memcpy(s->branches[i], branch.buffer, LK_TPM_DIGEST_SIZE);
+	}
+	s->n_branches = n_predicted + 1;
+	return policy_digest(t, bank, mask, NULL, s, ret);
+}
+
+int tpm2_seal(const char *tcti, uint16_t pcr_bank, uint32_t pcr_mask,
+	      const uint8_t (*predicted)[LK_TPM_DIGEST_SIZE], unsigned n_predicted,
+	      const uint8_t auth[LK_TPM_SECRET_SIZE], const uint8_t secret[LK_TPM_SECRET_SIZE],
+	      struct tpm2_sealed *ret)
 {
 	static const TPM2B_DATA no_outside_info = {};
 	static const TPML_PCR_SELECTION no_pcrs = {};
@@ -226,9 +278,9 @@ int tpm2_seal(const char *tcti, uint16_t pcr_bank, uint32_t pcr_mask, const uint
 	in->sensitive.data.size = LK_TPM_SECRET_SIZE;
 	memcpy(in->sensitive.data.buffer, secret, LK_TPM_SECRET_SIZE);
 
-	r = tpm_open(tcti, &t);
+	r = tpm_open(tcti, true, &t);
 	if (r == 0)
-		r = policy_digest(&t, pcr_bank, pcr_mask, &template.publicArea.authPolicy);
+		r = seal_policy(&t, pcr_bank, pcr_mask, predicted, n_predicted, &out, &template.publicArea.authPolicy);
 	if (r == 0)
 		r = start_salted_session(&t, TPM2_SE_HMAC, TPMA_SESSION_DECRYPT | TPMA_SESSION_ENCRYPT, &t.session);
 	if (r == 0) {
@@ -255,6 +307,7 @@ int tpm2_seal(const char *tcti, uint16_t pcr_bank, uint32_t pcr_mask, const uint
 int tpm2_unseal(const char *tcti, const struct tpm2_sealed *s, const uint8_t auth[LK_TPM_SECRET_SIZE],
 		uint8_t secret_out[LK_TPM_SECRET_SIZE])
 {
+	static const TPM2B_DIGEST current_values = {};
 	struct lk_secret authv _cleanup_secret_ = {};
 	TPM2B_SENSITIVE_DATA *data = NULL;
 	TPM2B_PRIVATE priv = {};
@@ -277,7 +330,7 @@ int tpm2_unseal(const char *tcti, const struct tpm2_sealed *s, const uint8_t aut
 	((TPM2B_AUTH *)authv.ptr)->size = LK_TPM_SECRET_SIZE;
 	memcpy(((TPM2B_AUTH *)authv.ptr)->buffer, auth, LK_TPM_SECRET_SIZE);
 
-	r = tpm_open(tcti, &t);
+	r = tpm_open(tcti, true, &t);
 	if (r == 0) {
 		rc = Esys_Load(t.esys, t.primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &t.object);
 		/* Another TPM's object fails its integrity check here. */
@@ -286,7 +339,15 @@ int tpm2_unseal(const char *tcti, const struct tpm2_sealed *s, const uint8_t aut
 	if (r == 0)
 		r = start_salted_session(&t, TPM2_SE_POLICY, TPMA_SESSION_ENCRYPT, &t.session);
 	if (r == 0)
-		r = run_policy(&t, t.session, s->pcr_bank, s->pcr_mask);
+		r = run_policy(&t, t.session, s->pcr_bank, s->pcr_mask, &current_values);
+	if (r == 0 && s->n_branches) {
+		TPML_DIGEST list;
+		or_list(s, &list);
+		rc = Esys_PolicyOR(t.esys, t.session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &list);
+		/* The current values are in none of the branches: as a PCR
+		 * mismatch of a one-branch policy. */
+		r = rc == TSS2_RC_SUCCESS ? 0 : (rc & 0xbfu) == TPM2_RC_VALUE ? -EPERM : tpm_fail("PolicyOR", rc);
+	}
 	if (r == 0) {
 		rc = Esys_TR_SetAuth(t.esys, t.object, authv.ptr);
 		r = rc == TSS2_RC_SUCCESS ? 0 : tpm_fail("TR_SetAuth", rc);
@@ -306,6 +367,43 @@ int tpm2_unseal(const char *tcti, const struct tpm2_sealed *s, const uint8_t aut
 	/* Clear the object's auth value inside ESYS before it is freed. */
 	if (t.esys && t.object != ESYS_TR_NONE)
 		Esys_TR_SetAuth(t.esys, t.object, NULL);
+	tpm_close(&t);
+	return r;
+}
+
+int tpm2_lockout_status(const char *tcti, struct tpm2_lockout *ret)
+{
+	TPMS_CAPABILITY_DATA *data = NULL;
+	struct tpm2_lockout l = {};
+	TPMI_YES_NO more;
+	struct tpm t;
+	TSS2_RC rc;
+	int r;
+
+	r = tpm_open(tcti, false, &t);
+	if (r < 0)
+		goto out;
+	/* Unauthenticated: these properties are public, and reading them
+	 * counts for nothing. */
+	rc = Esys_GetCapability(t.esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_TPM_PROPERTIES,
+				TPM2_PT_LOCKOUT_COUNTER, 4, &more, &data);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_fail("GetCapability", rc);
+		goto out;
+	}
+	for (uint32_t i = 0; i < data->data.tpmProperties.count; i++) {
+		const TPMS_TAGGED_PROPERTY *p = &data->data.tpmProperties.tpmProperty[i];
+		if (p->property == TPM2_PT_LOCKOUT_COUNTER)
+			l.counter = p->value;
+		else if (p->property == TPM2_PT_MAX_AUTH_FAIL)
+			l.max_tries = p->value;
+		else if (p->property == TPM2_PT_LOCKOUT_INTERVAL)
+			l.interval_s = p->value;
+	}
+	*ret = l;
+	r = 0;
+out:
+	free(data);
 	tpm_close(&t);
 	return r;
 }

@@ -115,7 +115,7 @@ static int save_blob(struct daemon *d, uint32_t uid, uint32_t slot_id, const str
 	char name[32];
 	size_t n = 0;
 
-	if (24u + s->pub_len + s->priv_len > sizeof(buf))
+	if (25u + s->pub_len + s->priv_len + (size_t)s->n_branches * LK_TPM_DIGEST_SIZE > sizeof(buf))
 		return -EOVERFLOW;
 	put32(buf, LK_TPM_BLOB_MAGIC);
 	put16(buf + 4, LK_TPM_BLOB_VERSION);
@@ -130,6 +130,9 @@ static int save_blob(struct daemon *d, uint32_t uid, uint32_t slot_id, const str
 	put16(buf + n, s->priv_len);
 	memcpy(buf + n + 2, s->priv, s->priv_len);
 	n += 2 + s->priv_len;
+	buf[n++] = s->n_branches;
+	memcpy(buf + n, s->branches, (size_t)s->n_branches * LK_TPM_DIGEST_SIZE);
+	n += (size_t)s->n_branches * LK_TPM_DIGEST_SIZE;
 	dfd = tpm_dir(d, true);
 	if (dfd < 0)
 		return dfd;
@@ -144,6 +147,7 @@ static int load_blob(struct daemon *d, uint32_t uid, uint32_t slot_id, struct tp
 	struct tpm2_sealed s = {};
 	size_t len, n;
 	char name[32];
+	unsigned version;
 	int r;
 
 	dfd = tpm_dir(d, false);
@@ -153,9 +157,11 @@ static int load_blob(struct daemon *d, uint32_t uid, uint32_t slot_id, struct tp
 	r = lk_read_file_at(dfd, name, 0, sizeof(buf), buf, &len);
 	if (r < 0)
 		return r;
-	if (len < 24 || get32(buf) != LK_TPM_BLOB_MAGIC || get16(buf + 4) != LK_TPM_BLOB_VERSION ||
+	if (len < 24 || get32(buf) != LK_TPM_BLOB_MAGIC ||
+	    (get16(buf + 4) != LK_TPM_BLOB_VERSION && get16(buf + 4) != LK_TPM_BLOB_VERSION_V1) ||
 	    get32(buf + 12) != uid || get32(buf + 16) != slot_id)
 		return -EBADMSG;
+	version = get16(buf + 4);
 	s.pcr_bank = get16(buf + 6);
 	s.pcr_mask = get32(buf + 8);
 	s.pub_len = get16(buf + 20);
@@ -166,9 +172,20 @@ static int load_blob(struct daemon *d, uint32_t uid, uint32_t slot_id, struct tp
 	n += s.pub_len;
 	s.priv_len = get16(buf + n);
 	n += 2;
-	if (s.priv_len > sizeof(s.priv) || n + s.priv_len != len)
+	if (s.priv_len > sizeof(s.priv) || n + s.priv_len > len)
 		return -EBADMSG;
 	memcpy(s.priv, buf + n, s.priv_len);
+	n += s.priv_len;
+	if (version == LK_TPM_BLOB_VERSION) {
+		if (n + 1 > len)
+			return -EBADMSG;
+		s.n_branches = buf[n++];
+		if (s.n_branches == 1 || s.n_branches > LK_TPM_BRANCHES_MAX ||
+		    n + (size_t)s.n_branches * LK_TPM_DIGEST_SIZE != len)
+			return -EBADMSG;
+		memcpy(s.branches, buf + n, (size_t)s.n_branches * LK_TPM_DIGEST_SIZE);
+	} else if (n != len)
+		return -EBADMSG;
 	*ret = s;
 	return 0;
 }
@@ -187,8 +204,10 @@ static int auth_value(uint32_t uid, uint32_t slot_id, const uint8_t w[LK_WRAP_KE
 
 /* One line per reason a minute: a login storm with the TPM gone must not
  * flood the journal; the count of lines held back goes with the next one. */
-static void log_fallback(int r, uint32_t uid)
+static void log_fallback(struct daemon *d, int r, uint32_t uid)
 {
+	char lockout[160] = "";
+	struct tpm2_lockout l;
 	static uint64_t last_ms[8];
 	static unsigned held[8];
 	unsigned k = r == -EPERM ? 0 : r == -ENODEV ? 1 : r == -EAGAIN ? 2 : r == -EBUSY ? 3 : 4;
@@ -198,8 +217,15 @@ static void log_fallback(int r, uint32_t uid)
 		held[k]++;
 		return;
 	}
-	log_warning("TPM2 slot of uid %u not opened: %s; falling back to the other login slots%s", (unsigned)uid,
-		    tpm_slot_strerror(r), held[k] ? " (same for earlier logins, not logged)" : "");
+	/* How long a lockout lasts is the TPM's to say: its counter drops by
+	 * one every interval, and one try is allowed again below the limit. */
+	if (r == -EAGAIN && tpm2_lockout_status(d->config.tpm.tcti, &l) == 0) {
+		uint64_t wait_s = (uint64_t)(l.counter >= l.max_tries ? l.counter - l.max_tries + 1 : 1) * l.interval_s;
+		snprintf(lockout, sizeof(lockout), " (%u failed tries counted, %u allowed: one try again within %llu s)",
+			 l.counter, l.max_tries, (unsigned long long)wait_s);
+	}
+	log_warning("TPM2 slot of uid %u not opened: %s%s; falling back to the other login slots%s", (unsigned)uid,
+		    tpm_slot_strerror(r), lockout, held[k] ? " (same for earlier logins, not logged)" : "");
 	last_ms[k] = now;
 	held[k] = 0;
 }
@@ -237,14 +263,15 @@ int tpm_slot_open(struct daemon *d, const struct lk_protector *pr, const uint8_t
 		}
 		if (r == -EACCES)
 			return r;
-		log_fallback(r, pr->uid);
+		log_fallback(d, r, pr->uid);
 		return r;
 	}
 	return r;
 }
 
-int tpm_slot_add(struct daemon *d, struct lk_protector *pr, const struct lk_kdf_params *kdf,
-		 const uint8_t w[LK_WRAP_KEY_SIZE], const uint8_t p[LK_PROTECTOR_KEY_SIZE], uint32_t *ret_slot_id)
+static int add_sealed(struct daemon *d, struct lk_protector *pr, const struct lk_kdf_params *kdf,
+		      const uint8_t w[LK_WRAP_KEY_SIZE], const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+		      const uint8_t (*predicted)[LK_TPM_DIGEST_SIZE], unsigned n_predicted, uint32_t *ret_slot_id)
 {
 	struct lk_secret auth _cleanup_secret_ = {};
 	struct lk_secret s _cleanup_secret_ = {};
@@ -262,7 +289,8 @@ int tpm_slot_add(struct daemon *d, struct lk_protector *pr, const struct lk_kdf_
 	r = auth_value(pr->uid, id, w, auth.ptr);
 	if (r < 0)
 		return r;
-	r = tpm2_seal(d->config.tpm.tcti, d->config.tpm.pcr_bank, d->config.tpm.pcr_mask, auth.ptr, s.ptr, &sealed);
+	r = tpm2_seal(d->config.tpm.tcti, d->config.tpm.pcr_bank, d->config.tpm.pcr_mask, predicted, n_predicted,
+		      auth.ptr, s.ptr, &sealed);
 	if (r < 0)
 		return r;
 	/* The object file first: a crash before the protector is saved leaves
@@ -276,8 +304,17 @@ int tpm_slot_add(struct daemon *d, struct lk_protector *pr, const struct lk_kdf_
 	return 0;
 }
 
-void tpm_slot_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
-		     const uint8_t p[LK_PROTECTOR_KEY_SIZE], bool drop_password_slot)
+int tpm_slot_add(struct daemon *d, struct lk_protector *pr, const struct lk_kdf_params *kdf,
+		 const uint8_t w[LK_WRAP_KEY_SIZE], const uint8_t p[LK_PROTECTOR_KEY_SIZE], uint32_t *ret_slot_id)
+{
+	return add_sealed(d, pr, kdf, w, p, NULL, 0, ret_slot_id);
+}
+
+/* Replace pr's TPM2 slots with one new slot, save pr, remove the old object
+ * files. pr is updated only on success. */
+static int reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
+		  const uint8_t p[LK_PROTECTOR_KEY_SIZE], bool drop_password_slot,
+		  const uint8_t (*predicted)[LK_TPM_DIGEST_SIZE], unsigned n_predicted, uint32_t *ret_id)
 {
 	struct lk_protector next = *pr;
 	uint32_t old[LK_MAX_SLOTS], id;
@@ -289,21 +326,54 @@ void tpm_slot_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[
 		(void)lk_protector_remove_slot(&next, next.slots[i].slot_id);
 	}
 	i = tpm_slot_login_kdf_index(&next);
-	r = i < 0 ? -ENOENT : tpm_slot_add(d, &next, &next.slots[i].kdf, w, p, &id);
+	r = i < 0 ? -ENOENT : add_sealed(d, &next, &next.slots[i].kdf, w, p, predicted, n_predicted, &id);
 	while (r == 0 && drop_password_slot && (i = lk_protector_find_kind(&next, LK_SLOT_LOGIN)) >= 0)
 		(void)lk_protector_remove_slot(&next, next.slots[i].slot_id);
-	if (r == 0)
+	if (r == 0) {
 		r = store_save_protector(&d->store, &next);
+		if (r < 0)
+			tpm_slot_forget(d, pr->uid, id);
+	}
+	if (r < 0)
+		return r;
+	for (unsigned k = 0; k < n; k++)
+		tpm_slot_forget(d, pr->uid, old[k]);
+	*pr = next;
+	*ret_id = id;
+	return 0;
+}
+
+void tpm_slot_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
+		     const uint8_t p[LK_PROTECTOR_KEY_SIZE], bool drop_password_slot)
+{
+	uint32_t id;
+	int r;
+
+	r = reseal(d, pr, w, p, drop_password_slot, NULL, 0, &id);
 	if (r < 0) {
 		log_warning("TPM2 slot of uid %u not resealed: %s", (unsigned)pr->uid,
 			    r == -ENOENT ? "no login slot" : tpm_slot_strerror(r));
 		return;
 	}
-	for (unsigned k = 0; k < n; k++)
-		tpm_slot_forget(d, pr->uid, old[k]);
-	*pr = next;
 	log_info("TPM2 slot of uid %u resealed to this TPM's current PCR values and login key (slot %u)%s",
 		 (unsigned)pr->uid, (unsigned)id, drop_password_slot ? "; password-only slot removed" : "");
+}
+
+int tpm_slot_reseal_to(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
+			      const uint8_t p[LK_PROTECTOR_KEY_SIZE], const struct lk_pcr_prediction *predicted)
+{
+	uint32_t id;
+	int r;
+
+	if (predicted && (predicted->bank != d->config.tpm.pcr_bank || predicted->mask != d->config.tpm.pcr_mask))
+		return -EDOM;
+	r = reseal(d, pr, w, p, false, predicted ? &predicted->digest : NULL, predicted ? 1 : 0, &id);
+	if (r < 0)
+		return r;
+	log_info("TPM2 slot of uid %u resealed to %s (slot %u)", (unsigned)pr->uid,
+		 predicted ? "the current PCR values or the predicted ones (PolicyOR)" : "the current PCR values",
+		 (unsigned)id);
+	return 0;
 }
 
 #else /* !HAVE_TPM2 */
@@ -336,6 +406,12 @@ int tpm_slot_add(struct daemon *d, struct lk_protector *pr, const struct lk_kdf_
 void tpm_slot_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
 		     const uint8_t p[LK_PROTECTOR_KEY_SIZE], bool drop_password_slot)
 {
+}
+
+int tpm_slot_reseal_to(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
+			      const uint8_t p[LK_PROTECTOR_KEY_SIZE], const struct lk_pcr_prediction *predicted)
+{
+	return -EOPNOTSUPP;
 }
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "protector.h"
+#include "wire.h"
 
 struct daemon;
 
@@ -35,6 +36,15 @@ int tpm_slot_add(struct daemon *d, struct lk_protector *pr, const struct lk_kdf_
  * logged; pr is updated only on success. */
 void tpm_slot_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
 		     const uint8_t p[LK_PROTECTOR_KEY_SIZE], bool drop_password_slot);
+
+/* latchkeyctl tpm reseal: replace pr's TPM2 slots with one sealed to the
+ * current PCR values, or (predicted, for a planned update) to the PolicyOR
+ * of the current values and the predicted ones, and save pr. -EDOM when
+ * predicted's bank and mask are not tpm_pcrs of latchkey.conf; other errors
+ * as tpm_slot_add. A PolicyOR object opens under both until the next reseal
+ * (a password change, or tpm reseal without a prediction). */
+int tpm_slot_reseal_to(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
+		       const uint8_t p[LK_PROTECTOR_KEY_SIZE], const struct lk_pcr_prediction *predicted);
 
 /* Remove the object file of a slot no longer in the protector file. */
 void tpm_slot_forget(struct daemon *d, uint32_t uid, uint32_t slot_id);

@@ -84,6 +84,12 @@ int lk_msg_set_account(struct lk_msg *m, const char *account)
 	return 0;
 }
 
+void lk_msg_set_pcr(struct lk_msg *m, const struct lk_pcr_prediction *pcr)
+{
+	m->pcr = *pcr;
+	m->fields |= LK_F(LK_T_PCR);
+}
+
 int lk_msg_set_text(struct lk_msg *m, const char *text)
 {
 	if (set_string(m->text, LK_TEXT_MAX, text) < 0)
@@ -199,6 +205,14 @@ int lk_msg_encode(const struct lk_msg *m, uint8_t *buf, size_t cap, size_t *ret_
 			return -EINVAL;
 		put_tlv(&w, LK_T_TEXT, m->text, n);
 	}
+	if (lk_msg_has(m, LK_T_PCR)) {
+		put_u16(&w, LK_T_PCR);
+		put_u16(&w, 8 + LK_PCR_DIGEST_SIZE);
+		put_u16(&w, m->pcr.bank);
+		put_u16(&w, 0);
+		put_u32(&w, m->pcr.mask);
+		put(&w, m->pcr.digest, LK_PCR_DIGEST_SIZE);
+	}
 	if (lk_msg_has(m, LK_T_ACCOUNT)) {
 		size_t n = strnlen(m->account, LK_ACCOUNT_MAX + 1);
 		if (n == 0 || n > LK_ACCOUNT_MAX)
@@ -304,6 +318,13 @@ static int decode_field(struct lk_msg *m, uint16_t tag, const uint8_t *v, uint16
 		return decode_string(m->text, LK_TEXT_MAX, false, v, n);
 	case LK_T_ACCOUNT:
 		return decode_string(m->account, LK_ACCOUNT_MAX, true, v, n);
+	case LK_T_PCR:
+		if (n != 8 + LK_PCR_DIGEST_SIZE || get_u16(v + 2) != 0)
+			return -EBADMSG;
+		m->pcr.bank = get_u16(v);
+		m->pcr.mask = get_u32(v + 4);
+		memcpy(m->pcr.digest, v + 8, LK_PCR_DIGEST_SIZE);
+		return 0;
 	default:
 		return -EBADMSG;
 	}
@@ -455,6 +476,8 @@ const char *lk_msg_type_to_string(uint16_t type)
 		return "TPM_BIND";
 	case LK_REQ_TPM_UNBIND:
 		return "TPM_UNBIND";
+	case LK_REQ_TPM_RESEAL:
+		return "TPM_RESEAL";
 
 	case LK_REQ_RELOCATE:
 		return "RELOCATE";

@@ -17,6 +17,14 @@
  * A decoded message. It can carry a wrapping key, so callers that fill or
  * receive one keep it in secret memory (lk_secret_alloc) and wipe it.
  */
+/* LK_T_PCR */
+#define LK_PCR_DIGEST_SIZE 32
+struct lk_pcr_prediction {
+	uint16_t bank;
+	uint32_t mask;
+	uint8_t digest[LK_PCR_DIGEST_SIZE];
+};
+
 struct lk_msg {
 	uint16_t type;
 	uint32_t seq;
@@ -34,6 +42,7 @@ struct lk_msg {
 	char path[LK_PATH_MAX + 1];
 	char text[LK_TEXT_MAX + 1];
 	char account[LK_ACCOUNT_MAX + 1];
+	struct lk_pcr_prediction pcr;
 };
 
 /* Reset m to an empty message of this type (fields = 0). */
@@ -53,6 +62,7 @@ void lk_msg_set_key_id(struct lk_msg *m, const uint8_t key_id[LK_KEY_ID_SIZE]);
 int lk_msg_set_path(struct lk_msg *m, const char *path);
 int lk_msg_set_text(struct lk_msg *m, const char *text);
 int lk_msg_set_account(struct lk_msg *m, const char *account);
+void lk_msg_set_pcr(struct lk_msg *m, const struct lk_pcr_prediction *pcr);
 
 static inline int lk_msg_has(const struct lk_msg *m, int tag)
 {

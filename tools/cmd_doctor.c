@@ -163,6 +163,7 @@ int cmd_doctor(struct ctl *ctl, int argc, char **argv)
 	doctor_check_daemon(&d);
 	doctor_check_units(&d);
 	doctor_check_state_dir(&d);
+	doctor_check_tpm(&d);
 
 	for (size_t i = 0; i < d.n_findings; i++)
 		ok = ok && d.findings[i].level != DOCTOR_FAIL;

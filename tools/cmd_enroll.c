@@ -21,7 +21,7 @@
 
 static void enroll_help(void)
 {
-	printf("Usage: latchkeyctl enroll USER [--kdf-time MS] [--passphrase-stdin] [--config-dir DIR] [--json]\n"
+	printf("Usage: latchkeyctl enroll USER [--kdf-time MS] [--tpm] [--passphrase-stdin] [--config-dir DIR] [--json]\n"
 	       "\n"
 	       "Set USER's latchkey passphrase (normally their login password). Argon2id is\n"
 	       "tuned on this machine so that one derivation takes about MS milliseconds,\n"
@@ -30,6 +30,9 @@ static void enroll_help(void)
 	       "\n"
 	       "Options:\n"
 	       "  --kdf-time MS       target derivation time, 1..%d (default %d)\n"
+	       "  --tpm               also seal a login slot to this machine's TPM2 (as\n"
+	       "                      'latchkeyctl tpm bind'); needs escrow (escrow.pub), so that\n"
+	       "                      the TPM2 slot is never the only way in\n"
 	       "  --passphrase-stdin  read one line from standard input instead of asking twice\n"
 	       "  --config-dir DIR    where escrow.pub lives (default: latchkeyd's configuration\n"
 	       "                      directory, else %s)\n"
@@ -63,14 +66,38 @@ static int enroll_escrow(const struct ctl *ctl, uid_t uid, const char *user, con
 	return 0;
 }
 
+/* Right after enrolment (and the escrow slot), with the W just enrolled: the
+ * TPM2 slot, as 'tpm bind' adds it. latchkeyd does the TPM work. */
+static int enroll_tpm(const struct ctl *ctl, uid_t uid, const char *user, const uint8_t w[LK_WRAP_KEY_SIZE])
+{
+	struct lk_msg *req _cleanup_msg_ = NULL;
+	struct lk_msg *rep _cleanup_msg_ = NULL;
+	int r;
+
+	r = ctl_msgs_new(&req, &rep, LK_REQ_TPM_BIND, uid);
+	if (r == 0) {
+		lk_msg_set_key(req, w);
+		r = ctl_request(ctl, "enroll", req, rep);
+		lk_msg_wipe(req);
+	}
+	if (r == 0 && rep->type != LK_REP_OK)
+		r = ctl_reply_error("enroll", rep);
+	if (r != 0)
+		return ctl_fail(CTL_EXIT_FAILED, "enroll",
+		                "%s is enrolled, but without the TPM2 slot; add it with 'latchkeyctl tpm bind %s'",
+		                user, user);
+	return 0;
+}
+
 int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 {
-	enum { OPT_KDF_TIME = 0x100, OPT_STDIN, OPT_CONFIG, OPT_JSON };
+	enum { OPT_KDF_TIME = 0x100, OPT_STDIN, OPT_CONFIG, OPT_JSON, OPT_TPM };
 	static const struct option options[] = {
 	    {"kdf-time", required_argument, NULL, OPT_KDF_TIME},
 	    {"passphrase-stdin", no_argument, NULL, OPT_STDIN},
 	    {"config-dir", required_argument, NULL, OPT_CONFIG},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"tpm", no_argument, NULL, OPT_TPM},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
@@ -81,7 +108,7 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 	struct lk_kdf_params kdf;
 	const char *config_dir = NULL;
 	uint8_t escrow_R[LK_ESCROW_KEY_SIZE];
-	bool escrow = false;
+	bool escrow = false, tpm = false;
 	unsigned long ms = ENROLL_DEFAULT_MS;
 	bool from_stdin = false;
 	const char *user;
@@ -108,6 +135,9 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 		case OPT_JSON:
 			ctl->json = true;
 			break;
+		case OPT_TPM:
+			tpm = true;
+			break;
 		case 'h':
 			enroll_help();
 			return CTL_EXIT_OK;
@@ -129,6 +159,13 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 	r = ctl_escrow_load("enroll", config_dir, escrow_R, &escrow);
 	if (r != 0)
 		return r;
+	/* A TPM2 slot is never the only slot: a new user has no recovery code
+	 * yet, so the escrow slot made here is what stands beside it. */
+	if (tpm && !escrow)
+		return ctl_fail(CTL_EXIT_USAGE, "enroll",
+		                "--tpm needs escrow (%s/%s), so that the TPM2 slot is not the only way in; "
+		                "or enroll, then 'latchkeyctl recovery create %s' and 'latchkeyctl tpm bind %s'",
+		                config_dir, CTL_ESCROW_PUB_NAME, user, user);
 
 	/* Fail now rather than after the passphrase prompt and seconds of tuning. */
 	{
@@ -180,6 +217,11 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 		if (r != 0)
 			return r;
 	}
+	if (tpm) {
+		r = enroll_tpm(ctl, uid, user, w.ptr);
+		if (r != 0)
+			return r;
+	}
 	lk_secret_release(&w);
 
 	if (ctl->json) {
@@ -192,6 +234,7 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 		json_object_object_add(doc, "kdf", k);
 		json_out_add_uint(doc, "derive_ms", took);
 		json_out_add_bool(doc, "escrow", escrow);
+		json_out_add_bool(doc, "tpm", tpm);
 		(void)json_out_print(doc);
 	} else {
 		printf("Enrolled %s (uid %u).\n", user, (unsigned)uid);
@@ -199,6 +242,8 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 		       kdf.m_cost_kib / 1024, kdf.parallelism, (unsigned long long)took);
 		if (escrow)
 			printf("Added an escrow slot (%s/%s).\n", config_dir, CTL_ESCROW_PUB_NAME);
+		if (tpm)
+			printf("Sealed a login slot to this machine's TPM2.\n");
 	}
 	return CTL_EXIT_OK;
 }

@@ -14,7 +14,7 @@ enum doctor_level { DOCTOR_OK, DOCTOR_WARN, DOCTOR_FAIL };
 
 struct doctor_finding {
 	enum doctor_level level;
-	char *check; /* "kernel", "filesystem", "pam", "daemon", "units", "state" */
+	char *check; /* "kernel", "filesystem", "pam", "daemon", "units", "state", "tpm" */
 	char *message;
 	char *fix; /* NULL when nothing needs fixing */
 };
@@ -44,5 +44,8 @@ void doctor_check_pam(struct doctor *d);
 void doctor_check_daemon(struct doctor *d);
 void doctor_check_units(struct doctor *d);
 void doctor_check_state_dir(struct doctor *d);
+/* doctor_tpm.c: TPM2 support in this build, latchkey.conf's tpm setting, the
+ * TPM device it names. */
+void doctor_check_tpm(struct doctor *d);
 
 #endif

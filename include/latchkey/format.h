@@ -66,7 +66,7 @@
  * 2. Wrapped policy key  xattr trusted.latchkey.key.<uid> on the encrypted root
  *
  *     0   4  magic     LK_WRAPPED_KEY_MAGIC ("LKWK")
- *     4   2  version   1
+ *     4   2  version   2 (1: the same without the branch list; still read)
  *     6   2  kind      LK_WRAPPED_FSCRYPT_V2 (64-byte fscrypt v2 master key), or
  *                      LK_WRAPPED_FSCRYPT_V1 (64-byte legacy v1 master key)
  *     8   4  uid       the user whose P wraps this copy
@@ -121,11 +121,15 @@
  *     16  4  slot_id
  *     20  2  pub_len   then pub_len bytes: marshalled TPM2B_PUBLIC
  *        2  priv_len  then priv_len bytes: marshalled TPM2B_PRIVATE
+ *        1  n_branches  0, or 2..8, then n_branches 32-byte policy digests
  *    The object is a keyedhash (sealed data S) under a primary ECC P-256
  *    storage key created from a fixed template in the owner hierarchy at
  *    every use (no persistent handle, no NV write); it is fixedTPM, not
  *    userWithAuth, and DA-protected, with authPolicy = PolicyPCR(bank, mask,
- *    values at seal time) then PolicyAuthValue, and authValue =
+ *    values at seal time) then PolicyAuthValue; or, resealed for a planned
+ *    update (latchkeyctl tpm reseal --predict), PolicyOR of the branches
+ *    listed (the first: values at seal time; then each predicted set), each
+ *    PolicyPCR(bank, mask, that set) then PolicyAuthValue; and authValue =
  *    HKDF-SHA256(ikm=W, salt="", info=LK_INFO_TPM_AUTH || u32 uid || u32 slot_id)
  *    where W is the login slot's Argon2id output. A blob swapped for another
  *    yields another S, which the slot's GCM tag refuses.
@@ -186,7 +190,8 @@ enum lk_slot_kind {
 #define LK_INFO_TPM_AUTH "latchkey v2 tpm2 auth"
 
 #define LK_TPM_BLOB_MAGIC    0x50544b4cu /* "LKTP" */
-#define LK_TPM_BLOB_VERSION  1
+#define LK_TPM_BLOB_VERSION  2
+#define LK_TPM_BLOB_VERSION_V1 1 /* no branch list */
 #define LK_TPM_BLOB_MAX_SIZE 1024
 
 /* Argon2id bounds, enforced on every record read and every parameter set.

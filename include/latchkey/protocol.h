@@ -176,6 +176,8 @@ enum lk_msg_type {
 	LK_REQ_CONFIG_DIR    = 20,
 	LK_REQ_TPM_BIND      = 23, /* uid, key (login W): add a TPM2 slot (root) */
 	LK_REQ_TPM_UNBIND    = 24, /* uid: remove the TPM2 slots (root) */
+	LK_REQ_TPM_RESEAL    = 25, /* uid, key (login W), pcr: reseal the TPM2 slot to the current
+	                            * PCR values or the predicted ones (PolicyOR) (root) */
 	_LK_REQ_MAX,
 
 	LK_REP_OK             = 0x81,
@@ -205,6 +207,9 @@ enum lk_tag {
 	LK_T_TEXT   = 11, /* string, 0..LK_TEXT_MAX */
 	LK_T_NEW_KEY = 12, /* LK_WRAP_KEY_SIZE bytes, secret: the new slot's wrapping key */
 	LK_T_ACCOUNT = 13, /* string, 1..LK_ACCOUNT_MAX: account name recorded with a uid's state */
+	LK_T_PCR     = 14, /* u16 bank (TPM2_ALG_*), u16 0, u32 mask (bit n: PCR n), digest[32]:
+	                    * SHA-256 of the predicted values of those PCRs, concatenated in
+	                    * index order (the PolicyPCR digest of a planned boot) */
 	_LK_T_MAX,
 };
 

@@ -166,3 +166,27 @@ text=$(ctl doctor "${D[@]}") && fail "doctor exited 0 with a failed check"
 grep -A1 "^fail    state" <<<"$text" | grep -q "fix: chown root:root $R/var/lib/latchkey && chmod 0700" ||
   fail "text output lacks the fix: $text"
 ok "text output: finding, then its fix"
+
+# TPM2 slots: what this build has, what latchkey.conf asks for, and whether
+# the TPM device it names exists (below --root, as the other files are).
+tpm_conf() { mkdir -p "$R/etc/latchkey"; printf '[latchkey]\n%s\n' "$1" >"$R/etc/latchkey/latchkey.conf"; }
+reset_root
+expect "tpm off by default" tpm ok "TPM2 slots are off" - "${D[@]}"
+reset_root
+tpm_conf "tpm = bogus"
+expect "latchkey.conf that does not load" tpm fail "the configuration does not load: $R/etc/latchkey/latchkey.conf:2" \
+  "fix the file named" "${D[@]}"
+if grep -q '#define HAVE_TPM2 1' "$LK_BUILD/config.h"; then
+  reset_root
+  tpm_conf "tpm = required"
+  expect "tpm required, no TPM device" tpm warning "tpm = required, but there is no TPM at /dev/tpmrm0" \
+    "load the TPM driver" "${D[@]}"
+  reset_root
+  tpm_conf "tpm = preferred"
+  mkdir -p "$R/dev"; mknod "$R/dev/tpmrm0" c 1 3
+  expect "tpm preferred, TPM present" tpm ok "tpm = preferred; TPM at /dev/tpmrm0" - "${D[@]}"
+else
+  reset_root
+  tpm_conf "tpm = required"
+  expect "tpm required in a build without TPM2" tpm warning "this build has no TPM2 support" "libtss2-dev" "${D[@]}"
+fi

@@ -8,8 +8,10 @@
 # slot with one log line; with the TPM gone logins go on through the
 # password slot, one log line; TSS2_LOG/TSS2_LOGFILE chosen by a user
 # running a setuid login host, or set in latchkeyd's environment, make no
-# file; a password change reseals; wrong passphrases reach the TPM's
-# lockout, and then bob falls back with a log line saying how to clear it.
+# file; a password change reseals; tpm reseal --predict opens before and
+# after a predicted PCR change; wrong passphrases reach the TPM's
+# lockout, and then bob falls back with a log line saying how long it lasts
+# and how to clear it, while carol (no TPM2 slot) logs in as usual.
 . "$(dirname "$0")/lib.sh"
 
 if ! grep -q '#define HAVE_TPM2 1' "$LK_BUILD/config.h"; then
@@ -79,6 +81,21 @@ rc=0; printf 'wrong\n' | ctl tpm bind "$ALICE" --passphrase-stdin >/dev/null 2>&
 printf '%s\n' "$PW_A" | ctl tpm bind "$ALICE" --passphrase-stdin >/dev/null 2>"$W/err" || fail "tpm bind: $(cat "$W/err")"
 ls "$W/state/tpm/" | grep -qx "$(id -u "$ALICE")-[0-9]*" || fail "no sealed object file in state/tpm: $(ls -la "$W/state/tpm")"
 ok "bind refused without a recovery code, then sealed to tpm1 (tpm = required)"
+
+# enroll --tpm: refused without escrow (the TPM2 slot would be the only
+# way in), and with escrow the new user gets login, escrow and TPM2 slots.
+DAVE=lktpd$RANDOM; PW_D="tpm dave $RANDOM"; lk_add_user "$DAVE" "$PW_D"
+rc=0; printf '%s\n' "$PW_D" | ctl enroll "$DAVE" --tpm --passphrase-stdin --kdf-time 1 >/dev/null 2>"$W/err" || rc=$?
+[ $rc = 2 ] && grep -q "needs escrow" "$W/err" || fail "enroll --tpm without escrow: rc $rc: $(cat "$W/err")"
+mkdir -p "$W/offline"
+"$LATCHKEYCTL" escrow keygen --out "$W/offline/escrow.key" >"$W/escrow.pub.pem" 2>/dev/null || fail "escrow keygen"
+ctl escrow enable "$W/escrow.pub.pem" --config-dir "$W/etc" >/dev/null || fail "escrow enable"
+printf '%s\n' "$PW_D" | ctl enroll "$DAVE" --tpm --passphrase-stdin --kdf-time 1 >/dev/null 2>"$W/err" ||
+  fail "enroll --tpm with escrow: $(cat "$W/err")"
+kinds=$(ctl status "$DAVE" --json | python3 -c 'import json,sys; print(" ".join(sorted(s["kind"] for u in json.load(sys.stdin)["users"] for s in u["slots"])))')
+[ "$kinds" = "escrow tpm2" ] || fail "enroll --tpm (tpm = required): expected escrow and tpm2 slots, got '$kinds'"
+ls "$W/state/tpm/" | grep -qx "$(id -u "$DAVE")-[0-9]*" || fail "enroll --tpm: no sealed object for dave"
+ok "enroll --tpm: refused without escrow; with it, escrow and TPM2 slots (the password-only slot removed: required)"
 
 # tpm = required: the password-only slot is gone, yet the login unlocks: the TPM opened it.
 out=$(login_in_session "$ALICE" "$PW_A" "$ID_A") || fail "alice's login failed"
@@ -185,9 +202,33 @@ PW_B=$NEW_B
 bob_opens_through_tpm "after the password change"
 ok "password change: the TPM2 slot was resealed to the new login key and opens at the next login"
 
+# A planned update: tpm reseal --predict seals to the current PCR 7 OR its
+# value after one more extend (predicted here as the TPM computes it); the
+# slot opens before and after that change, with no fallback. A file for
+# other PCRs than tpm_pcrs is refused.
+export TPM2TOOLS_TCTI="swtpm:path=$W/tpm3.sock"
+X=$(printf '%064x' 2)
+cur=$(tpm2_pcrread sha256:7 | awk '/7 *:/ {print $3}'); cur=${cur#0x}
+pred=$(python3 -c 'import hashlib, sys; print(hashlib.sha256(bytes.fromhex(sys.argv[1]) + bytes.fromhex(sys.argv[2])).hexdigest())' "$cur" "$X")
+printf 'sha256:0=%s\n' "$pred" >"$W/predict-other"
+rc=0; printf '%s\n' "$PW_B" | ctl tpm reseal "$BOB" --predict "$W/predict-other" --passphrase-stdin >/dev/null 2>"$W/err" || rc=$?
+[ $rc != 0 ] && grep -q "not for the PCRs of tpm_pcrs" "$W/err" || fail "reseal --predict for PCR 0 (tpm_pcrs is 7): rc $rc: $(cat "$W/err")"
+printf '# as tpm2_pcrread prints it\n  sha256:\n    7 : 0x%s\n' "$pred" >"$W/predict"
+printf '%s\n' "$PW_B" | ctl tpm reseal "$BOB" --predict "$W/predict" --passphrase-stdin >/dev/null 2>"$W/err" ||
+  fail "tpm reseal --predict: $(cat "$W/err")"
+bob_opens_through_tpm "after reseal --predict, before the change"
+tpm2_pcrextend 7:sha256="$X" || fail "tpm2_pcrextend"
+[ "$(tpm2_pcrread sha256:7 | awk '/7 *:/ {print $3}')" = "0x${pred^^}" ] || fail "the prediction is not what the TPM computed"
+bob_opens_through_tpm "after the predicted PCR 7 change"
+printf '%s\n' "$PW_B" | ctl tpm reseal "$BOB" --passphrase-stdin >/dev/null 2>"$W/err" || fail "tpm reseal: $(cat "$W/err")"
+bob_opens_through_tpm "after tpm reseal to the new values"
+ok "tpm reseal --predict: the slot opens before and after the predicted PCR 7 change; other PCRs refused"
+
 # Dictionary-attack lockout: wrong passphrases are counted by the TPM; in
 # lockout a right one for bob (preferred) falls back to his password slot,
 # with a log line that says how an admin clears it.
+CAROL=lktpc$RANDOM; PW_C="tpm carol $RANDOM"; lk_add_user "$CAROL" "$PW_C"
+ID_C=$(lk_encrypted_home "$CAROL" "$PW_C"); ctl lock "$CAROL" >/dev/null
 tpm2_dictionarylockout --setup-parameters --max-tries=2 --recovery-time=600 --lockout-recovery-time=600 \
   --tcti "swtpm:path=$W/tpm3.sock" || fail "tpm2_dictionarylockout"
 lines0=$(wc -l <"$W/daemon.log")
@@ -203,7 +244,20 @@ out=$(login_in_session "$BOB" "$PW_B" "$ID_B") || fail "bob's login in lockout f
 [[ "$out" == Present* ]] || fail "bob (preferred) not unlocked through the password slot in lockout: $out"
 [ "$(tail -n +"$((lines0 + 1))" "$W/daemon.log" | grep -c "not opened: the TPM is in dictionary-attack lockout.*clear-lockout")" = 1 ] ||
   fail "no lockout log line: $(tail -n +"$((lines0 + 1))" "$W/daemon.log")"
-ok "wrong passphrases counted by the TPM up to lockout; then bob falls back to his password slot, logged"
+# The line says how long, from the TPM's own counters (2 tries allowed,
+# one regained every 600 s).
+tail -n +"$((lines0 + 1))" "$W/daemon.log" | grep -qE "lockout.*\([0-9]+ failed tries counted, 2 allowed: one try again within [0-9]+ s\)" ||
+  fail "the lockout line does not say how long: $(tail -n +"$((lines0 + 1))" "$W/daemon.log" | grep lockout)"
+ok "wrong passphrases counted by the TPM up to lockout; then bob falls back to his password slot, logged with the wait"
+
+# The lockout is bob's TPM's, not the daemon's: carol (no TPM2 slot) logs
+# in as usual, and root's status answers at once.
+start=$(date +%s%N)
+out=$(login_in_session "$CAROL" "$PW_C" "$ID_C") || fail "carol's login during the lockout failed"
+[[ "$out" == Present* ]] || fail "carol not unlocked during the TPM's lockout: $out"
+[ $((($(date +%s%N) - start) / 1000000)) -lt 5000 ] || fail "carol's login during the lockout took more than 5 s"
+timeout 5 "$LATCHKEYCTL" --socket "$SOCK" status >/dev/null || fail "status did not answer during the lockout"
+ok "during the TPM's lockout another user's login and root's status go on"
 
 grep -F -e "$PW_A" -e "$PW_B" "$W/daemon.log" && fail "a password reached the daemon log"
 echo "PASS"
