@@ -7,7 +7,7 @@
 # of 4-64 KiB in 50 directories, plus 8 files of 16 MiB), copies it with
 # cp -a into a directory encrypted with xfs_io, then migrates it (its
 # --json gives copy_ms and verify_ms), alternating which goes first.
-# Prints the median rates, their ratio (the issue asks for >= 0.8) and the
+# Prints the median rates, their ratio (the target: >= 0.8) and the
 # verification's cost separately. Root only.
 #   LK_BUILD=build bench/migrate.sh [FILES] [RUNS]
 . "$(dirname "$0")/../tests/root/lib.sh"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Benchmark: what per-user cache policies add to a login (issue 4 target:
+# Benchmark: what per-user cache policies add to a login (target:
 # <= 1 ms per policy). SESSION_OPEN with 0 and with 4 policies, at a first
 # login (the four directories created) and at later logins (they exist and
 # are just unlocked), on a loop-mounted ext4. Root only.

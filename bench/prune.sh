@@ -6,7 +6,7 @@
 # random key (xfs_io add_enckey + set_encpolicy while unlocked), locks them
 # (rm_enckey), then times prune --free <everything> on one and rm -r on the
 # other (and prune --jobs 1 on a third), rotating which goes first. Prints
-# the median rates and their ratios (the issue asks for prune >= 90 % of
+# the median rates and their ratios (the target: prune >= 90 % of
 # rm -r). Root only.
 #   LK_BUILD=build bench/prune.sh [FILES] [RUNS]
 . "$(dirname "$0")/../tests/root/lib.sh"

@@ -2,7 +2,8 @@
 /*
  * The configuration directories: <vendor> (under /usr) holds defaults,
  * <etc> overrides them file by file, as systemd and PAM do. Files are
- * opened the way SECURITY.md asks for metadata (CVE-2022-25327): relative
+ * opened as all root-trusted metadata is (CVE-2022-25327 was a peer's
+ * symlink-following bug): relative
  * to a directory fd, O_NOFOLLOW|O_NONBLOCK, checked on the fd (regular,
  * trusted owner, not group/world-writable, bounded size), read with a cap.
  */

@@ -48,9 +48,10 @@ int lk_fscrypt_mode_from_name(const char *name, uint8_t *ret)
 	return -EINVAL;
 }
 
-/* SECURITY.md R2 and the issue: AES-256-XTS contents with AES-256-CTS or
- * AES-256-HCTR2 names, or Adiantum for both (machines without AES
- * instructions). Everything else is legacy or not reviewed for latchkey. */
+/* The modes latchkey accepts (docs/ARCHITECTURE.md, "Configuration"):
+ * AES-256-XTS contents with AES-256-CTS or AES-256-HCTR2 names, or Adiantum
+ * for both (machines without AES instructions). Everything else is legacy
+ * or not reviewed for latchkey. */
 bool lk_fscrypt_contents_mode_allowed(uint8_t mode)
 {
 	return mode == FSCRYPT_MODE_AES_256_XTS || mode == FSCRYPT_MODE_ADIANTUM;

@@ -242,8 +242,9 @@ int lk_fscrypt_set_policy(int fd, const struct lk_fscrypt_policy *p)
 	struct lk_fscrypt_policy got;
 	int r;
 
-	/* v1 policies are weak (SECURITY.md §1): they are created only when
-	 * an administrator asks for one (latchkeyctl encrypt --v1). */
+	/* v1 policies are weak (docs/ARCHITECTURE.md, "Legacy v1 policies"):
+	 * they are created only when an administrator asks for one
+	 * (latchkeyctl encrypt --v1). */
 	if (fd < 0 || !p || (p->version != 1 && p->version != 2))
 		return -EINVAL;
 	r = p->version == 1 ? set_policy_v1(fd, p) : set_policy_v2(fd, p);

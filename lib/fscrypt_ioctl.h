@@ -12,7 +12,7 @@
 #include "latchkey/protocol.h"
 
 struct lk_fscrypt_policy {
-	uint8_t version; /* 2 (or 1 for legacy, issue 3) */
+	uint8_t version; /* 2 (or 1 for legacy roots) */
 	uint8_t contents_mode;
 	uint8_t filenames_mode;
 	uint8_t flags;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The shipped latchkeyd.service must keep its sandbox: systemd-analyze's
-# exposure score at or below 2.5 (SECURITY.md §6 gate; logind scores 2.8).
+# exposure score at or below 2.5 (our gate; logind scores 2.8).
 set -euo pipefail
 unit_in=$1
 command -v systemd-analyze >/dev/null || { echo "FAIL: systemd-analyze missing"; exit 1; }

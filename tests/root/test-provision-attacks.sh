@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Provisioning under attack (issue 4, SECURITY.md §2.2/§4): whatever sits at
+# Provisioning under attack (a hostile user in a shared cache): whatever sits at
 # <root>/<user> before the login -- a symlink to a directory outside, a
 # FIFO, a socket, a file, a directory of another user, an unencrypted
 # directory, one encrypted with an attacker's key (also with the user's

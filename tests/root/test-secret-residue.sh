@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Canary test (SECURITY.md §8 items 12-14). A user whose password is
+# Canary test (secrets leave no residue in memory, core dumps or swap). A user whose password is
 # CANARY-<random> logs in through real libpam. The secrets are computed
 # independently (secret-scan.py: Argon2id from python3-argon2 with the
 # parameters of the daemon's KDF_PARAMS reply, then the protector slot and

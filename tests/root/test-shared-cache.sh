@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Shared cache (issue 4): two real users share <mnt>/browser under a
+# Shared cache: two real users share <mnt>/browser under a
 # per-user policy. Their logins provision <root>/<user> (owned by the user,
 # 0700, v2 policy); each reads and writes only their own; after alice logs
 # out root sees no-key names and gets ENOKEY while bob's stays readable; a
