@@ -26,6 +26,7 @@ static struct {
 	char message[512];
 } first_error;
 
+static void record_error(const char *status, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void record_error(const char *status, const char *fmt, va_list ap)
 {
 	if (first_error.set)
@@ -35,6 +36,7 @@ static void record_error(const char *status, const char *fmt, va_list ap)
 	vsnprintf(first_error.message, sizeof(first_error.message), fmt, ap);
 }
 
+static void record_errorf(const char *status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void record_errorf(const char *status, const char *fmt, ...)
 {
 	va_list ap;
