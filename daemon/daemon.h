@@ -78,7 +78,7 @@ struct daemon {
 	const char *config_dir;
 	const char *vendor_config_dir;
 	struct lk_config config;
-	struct pending_lock *pending_locks; /* logout.c: locks waiting out lock_delay */
+	struct pending_lock *pending_locks; /* login.c: locks waiting out lock_delay */
 	/* sessions.c: records of live sessions, sessions adopted after a
 	 * restart, and logind's view where it runs */
 	int sessions_fd;
@@ -108,48 +108,6 @@ void conn_end_session(struct conn *c);
 /* Charge a root peer's connection to uid (no-op if already charged or uid
  * is 0). -EUSERS if that user's share is used up: the caller refuses. */
 int conn_charge(struct conn *c, uid_t uid);
-
-/* keys.c: what the daemon does to a user's policies. Unlocking covers the
- * indexed roots and provisions every per-user cache policy. */
-int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked, unsigned *ret_failed,
-		       unsigned *ret_total, unsigned *ret_gone);
-/* *ret_was_locked (optional): roots whose key was not in the kernel. */
-int daemon_lock_user(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy,
-		     unsigned *ret_was_locked);
-/* uid's index with every root looked up by its identity (moved roots get
- * their new path, deleted ones their gone mark), saved if that changed it.
- * Whoever moves a root on purpose calls this afterwards. */
-int daemon_load_index_fresh(struct daemon *d, uid_t uid, struct lk_index *ix);
-void daemon_session_ended(struct daemon *d, uid_t uid);
-void daemon_schedule_retry(struct daemon *d);
-
-/* keys.c: the lock at logout spares roots whose lock_on_logout is no */
-int daemon_lock_user_at_logout(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy);
-
-/* config_glue.c */
-int daemon_config_setup(struct daemon *d); /* load (defaults if bad), watch SIGHUP */
-void daemon_config_free(struct daemon *d);
-/* Reload; on error the old config stays and err_text gets "file:line: message". */
-int daemon_config_reload(struct daemon *d, char *err_text, size_t size);
-/* Provision every cache policy for u (needs u->p); counts what was made or
- * unlocked now and what was refused. */
-void daemon_provision_user(struct daemon *d, struct user *u, unsigned *ret_done, unsigned *ret_failed);
-
-/* logout.c */
-struct logout_filter {
-	const struct lk_config *config;
-	uid_t uid;
-	char user[LK_USER_NAME_MAX + 2];
-};
-/* The user's last session ended: lock now, or after lock_delay. */
-void daemon_logout(struct daemon *d, struct user *u);
-void daemon_logout_cancel(struct daemon *d, uid_t uid);
-void daemon_logout_free(struct daemon *d);
-int logout_filter_init(struct daemon *d, uid_t uid, struct logout_filter *ret);
-/* The cache policy whose directory for the user is path, or NULL. */
-const struct lk_cache_policy *logout_filter_policy(const struct logout_filter *f, const char *path);
-/* Whether the lock at logout removes the key of index entry e. */
-bool logout_filter_locks(const struct logout_filter *f, const struct lk_index_entry *e);
 
 /* memlock.c */
 /* Refuse unlocked secret pages from now on and log the budget. 0, or -EPERM

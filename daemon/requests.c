@@ -13,6 +13,7 @@
 #include "client.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "login.h"
 #include "log.h"
 #include "log_event.h"
 #include "root.h"
@@ -783,7 +784,7 @@ static void handle_reload(struct conn *c, const struct lk_msg *req)
 
 	if (!peer_is_root(c))
 		return;
-	if (daemon_config_reload(c->d, text, sizeof(text)) < 0) {
+	if (daemon_reload(c->d, text, sizeof(text)) < 0) {
 		reply_error(c, LK_E_INVALID, 0, text);
 		return;
 	}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "login.h"
 #include "log.h"
 #include "secret.h"
 

@@ -31,6 +31,7 @@
 
 #include "cleanup.h"
 #include "daemon.h"
+#include "login.h"
 #include "log.h"
 #include "names.h"
 #include "root.h"
