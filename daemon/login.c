@@ -242,7 +242,6 @@ static int on_lock_delay(sd_event_source *s, uint64_t usec, void *userdata)
 		log_info("lock delay of uid %u over: locking", (unsigned)uid);
 		daemon_lock_user_at_logout(d, u, NULL, NULL);
 	}
-	users_gc(&d->users);
 	return 0;
 }
 
@@ -309,7 +308,6 @@ void daemon_session_ended(struct daemon *d, uid_t uid)
 	log_peer(uid, LOG_INFO, "session of uid %u ended, %u left", (unsigned)uid, u->sessions);
 	if (u->sessions == 0)
 		daemon_logout(d, u);
-	users_gc(&d->users);
 }
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
@@ -332,7 +330,6 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 				  (unsigned)u->uid);
 		again |= busy;
 	}
-	users_gc(&d->users);
 	if (!again)
 		d->retry_delay_ms = 0;
 	return 0;

@@ -376,7 +376,6 @@ static void handle_unlock(struct conn *c, const struct lk_msg *req)
 		r = protector_unwrap_login(c->d, &c->peer, c->charge_uid, req->uid, req->key, &p);
 		if (r < 0) {
 			reply_errno(c, r, NULL);
-			users_gc(&c->d->users);
 			return;
 		}
 		if (user_set_key(u, p.ptr) < 0) {
@@ -385,7 +384,6 @@ static void handle_unlock(struct conn *c, const struct lk_msg *req)
 		}
 	} else if (!u->p) {
 		reply_error(c, LK_E_NEED_PASSPHRASE, 0, NULL);
-		users_gc(&c->d->users);
 		return;
 	}
 	unlock_user_for(c, u, &ok, &failed, &total, &gone, &w);
@@ -427,7 +425,6 @@ static void handle_lock(struct conn *c, const struct lk_msg *req)
 	lk_msg_set_count(m, locked);
 	lk_msg_set_flags(m, flags);
 	conn_send(c, m);
-	users_gc(&c->d->users);
 }
 
 static int send_status_of(struct conn *c, uid_t uid, const char *path_filter, unsigned *count)
@@ -616,7 +613,6 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 		struct lk_protector pr;
 		r = store_load_protector(&d->store, req->uid, &pr);
 		reply_error(c, r == -ENOENT ? LK_E_NOT_ENROLLED : LK_E_NEED_PASSPHRASE, 0, NULL);
-		users_gc(&d->users);
 		return;
 	}
 
@@ -765,14 +761,12 @@ static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 			log_debug("uid %u: no key held for a live session; the client must send a passphrase",
 				  (unsigned)req->uid);
 		reply_error(c, st, 0, NULL);
-		users_gc(&d->users);
 		return;
 	}
 	r = protector_replace_slots(d, &pr, to, &req->kdf, req->new_key, p.ptr, &why);
 	if (r < 0) {
 		log_error("uid %u: %s slot not replaced: %s", (unsigned)req->uid, slot_kind_name(to), why);
 		reply_errno(c, r, why);
-		users_gc(&d->users);
 		return;
 	}
 	log_event(LOG_INFO, LK_MSG_REWRAPPED, req->uid, NULL, NULL,
@@ -782,7 +776,6 @@ static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 	 * derived from W); with tpm = required no password-only slot stays. */
 	if (to == LK_SLOT_LOGIN && lk_protector_find_kind(&pr, LK_SLOT_TPM2) >= 0)
 		tpm_slot_reseal(d, &pr, req->new_key, p.ptr, d->config.tpm.mode == LK_TPM_REQUIRED);
-	users_gc(&d->users);
 	reply_ok(c);
 }
 
@@ -852,7 +845,6 @@ static void handle_rotate(struct conn *c, const struct lk_msg *req)
 		if (why)
 			log_error("uid %u: protector key not rotated: %s", (unsigned)req->uid, why);
 		reply_error(c, st, 0, why);
-		users_gc(&d->users);
 		return;
 	}
 	log_info("uid %u: protector key rotated (from the %s key): %u wrapped key(s) resealed%s%s", (unsigned)req->uid,
@@ -862,7 +854,6 @@ static void handle_rotate(struct conn *c, const struct lk_msg *req)
 	lk_msg_set_count(m, roots);
 	lk_msg_set_flags(m, flags);
 	conn_send(c, m);
-	users_gc(&d->users);
 }
 
 /* P (into p, allocated here) and the protector of req->uid, opened with the
