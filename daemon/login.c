@@ -72,13 +72,13 @@ int daemon_load_index_fresh(struct daemon *d, uid_t uid, struct lk_index *ix)
 	return 0;
 }
 
-int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked, unsigned *ret_failed,
-		       unsigned *ret_total, unsigned *ret_gone)
+int daemon_unlock_user(struct daemon *d, struct user *u, const struct root_async *v1_async,
+		       unsigned *ret_unlocked, unsigned *ret_failed, unsigned *ret_total, unsigned *ret_gone,
+		       unsigned *ret_pending)
 {
-	struct root_async v1_async = {d->event, daemon_v1_unlocked, d->v1_wait};
 	struct account a;
 	struct lk_index ix;
-	unsigned ok = 0, failed = 0, total = 0, done = 0, refused = 0, gone = 0;
+	unsigned ok = 0, failed = 0, total = 0, done = 0, refused = 0, gone = 0, pending = 0;
 	int r;
 
 	if (!u->p)
@@ -99,14 +99,14 @@ int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked,
 		 * nobody else's unlock fail. A v1 key is added by a child
 		 * running as the user, who may stop it: the reply waits for
 		 * it, the daemon does not. */
-		r = root_unlock_entry(u->uid, u->p, &ix.e[i], d->v1_wait ? &v1_async : NULL);
+		r = root_unlock_entry(u->uid, u->p, &ix.e[i], v1_async);
 		if (r == -ESTALE) {
 			gone++;
 			continue;
 		}
 		total++;
 		if (r > 0)
-			d->v1_wait->pending++;
+			pending++;
 		else if (r < 0)
 			failed++;
 		else
@@ -123,6 +123,8 @@ int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked,
 	*ret_total = total;
 	if (ret_gone)
 		*ret_gone = gone;
+	if (ret_pending)
+		*ret_pending = pending;
 	return 0;
 }
 

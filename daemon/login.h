@@ -11,13 +11,17 @@
 #include "root_index.h"
 
 struct daemon;
+struct root_async;
 struct user;
 
 /* The login: unlock u's indexed roots and provision every cache policy
  * (needs u->p, -ENOKEY otherwise). Counts what was unlocked, what failed,
- * how many there were, and (optional) deleted roots skipped. */
-int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked, unsigned *ret_failed,
-                       unsigned *ret_total, unsigned *ret_gone);
+ * how many there were, and (optional) deleted roots skipped. With v1_async,
+ * legacy v1 keys are added asynchronously: *ret_pending (optional) of them
+ * report to v1_async->done later; without, they are waited for here. */
+int daemon_unlock_user(struct daemon *d, struct user *u, const struct root_async *v1_async,
+		       unsigned *ret_unlocked, unsigned *ret_failed, unsigned *ret_total, unsigned *ret_gone,
+		       unsigned *ret_pending);
 /* Lock every root of u. *ret_was_locked (optional): roots whose key was
  * not in the kernel. */
 int daemon_lock_user(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy,

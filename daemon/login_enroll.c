@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "login_enroll.h"
 #include "home_create.h"
 #include "kdf.h"
 #include "log.h"

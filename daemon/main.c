@@ -16,6 +16,9 @@
 
 #include "cleanup.h"
 #include "daemon.h"
+#include "server.h"
+#include "rotate.h"
+#include "memlock.h"
 #include "daemon_config.h"
 #include "login.h"
 #include "log.h"

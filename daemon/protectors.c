@@ -21,6 +21,7 @@
 #include "client.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "escrow_slots.h"
 #include "log.h"
 #include "log_event.h"
 #include "protectors.h"

@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "relocate.h"
 #include "log.h"
 #include "root.h"
 #include "root_ops.h"

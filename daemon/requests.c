@@ -13,6 +13,13 @@
 #include "client.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "server.h"
+#include "rotate.h"
+#include "requests.h"
+#include "relocate.h"
+#include "memlock.h"
+#include "login_enroll.h"
+#include "escrow_slots.h"
 #include "login.h"
 #include "log.h"
 #include "log_event.h"
@@ -221,7 +228,9 @@ static void reply_unlock_result(struct conn *c, uint32_t type, unsigned done, un
 	send_unlock_result(c, type, c->d->req->seq, done, failed, flags);
 }
 
-void daemon_v1_unlocked(int result, void *userdata)
+/* A v1 key started for the reply waiting in userdata (a struct v1_wait)
+ * has been added (result 0) or not. */
+static void daemon_v1_unlocked(int result, void *userdata)
 {
 	struct v1_wait *w = userdata;
 	struct conn *c = w->conn;
@@ -245,6 +254,7 @@ static void unlock_user_for(struct conn *c, struct user *u, unsigned *ok, unsign
 			    unsigned *gone, struct v1_wait **ret_wait)
 {
 	struct v1_wait *w = calloc(1, sizeof(*w));
+	struct root_async v1_async = {c->d->event, daemon_v1_unlocked, w};
 
 	/* Without memory for the wait, the v1 adds are waited for in place. */
 	if (w) {
@@ -252,9 +262,7 @@ static void unlock_user_for(struct conn *c, struct user *u, unsigned *ok, unsign
 		w->type = LK_REP_UNLOCK_RESULT;
 		w->seq = c->d->req->seq;
 	}
-	c->d->v1_wait = w;
-	daemon_unlock_user(c->d, u, ok, failed, total, gone);
-	c->d->v1_wait = NULL;
+	daemon_unlock_user(c->d, u, w ? &v1_async : NULL, ok, failed, total, gone, w ? &w->pending : NULL);
 	if (w && w->pending == 0) {
 		free(w);
 		w = NULL;

@@ -8,6 +8,7 @@
 #include "cleanup.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "server.h"
 #include "login.h"
 #include "log.h"
 #include "replies.h"

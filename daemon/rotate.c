@@ -32,6 +32,8 @@
 #include "cleanup.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "rotate.h"
+#include "escrow_slots.h"
 #include "fileio.h"
 #include "log.h"
 #include "root.h"

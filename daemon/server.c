@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "server.h"
+#include "requests.h"
 #include "login.h"
 #include "log.h"
 #include "secret.h"
