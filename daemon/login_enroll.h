@@ -9,10 +9,11 @@
 struct daemon;
 struct lk_msg;
 
-/* login_enroll.c: the LOGIN_ENROLL request's work. Without a key in req,
+/* The LOGIN_ENROLL request's work. Without a key in req,
  * *ret_kdf gets the new slot's parameters; with one, uid is enrolled and
- * *ret_flags gets LK_LEF_*. Returns an lk_status, *why on error. */
-uint32_t daemon_login_enroll(struct daemon *d, const struct lk_msg *req, struct lk_kdf_params *ret_kdf,
-                             uint32_t *ret_flags, const char **why);
+ *  *ret_flags gets LK_LEF_*. Returns 0 or -errno (-EPERM: not covered by
+ * enroll_at_login, -EEXIST: enrolled already), *why on error. */
+int daemon_login_enroll(struct daemon *d, const struct lk_msg *req, struct lk_kdf_params *ret_kdf,
+                        uint32_t *ret_flags, const char **why);
 
 #endif

@@ -9,9 +9,10 @@
 #include "latchkey/format.h"
 struct daemon;
 
-/* relocate.c: the RELOCATE request's work (flags LK_RLF_*). Returns an
- * lk_status; *why a static explanation for the client on error. */
-uint32_t daemon_relocate_root(struct daemon *d, uid_t uid, const uint8_t key_id[LK_KEY_ID_SIZE],
-                              const char *path, uint32_t flags, const char **why);
+/* The RELOCATE request's work (flags LK_RLF_*). Returns 0 or -errno
+ * (-ENOENT: no such root, -EEXIST, -EINVAL); *why a static explanation
+ * for the client on error. */
+int daemon_relocate_root(struct daemon *d, uid_t uid, const uint8_t key_id[LK_KEY_ID_SIZE], const char *path,
+                         uint32_t flags, const char **why);
 
 #endif

@@ -73,6 +73,12 @@ static uint32_t status_of(int r)
 		return LK_E_OTHER_ACCOUNT;
 	case -ENODEV:
 		return LK_E_TPM;
+	case -EEXIST:
+		return LK_E_EXISTS;
+	case -ENOENT:
+		return LK_E_NOT_FOUND;
+	case -EPROTO:
+		return LK_E_PROTOCOL;
 	default:
 		return LK_E_INTERNAL;
 	}
@@ -662,14 +668,14 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 static void handle_relocate(struct conn *c, const struct lk_msg *req)
 {
 	const char *why = NULL;
-	uint32_t st;
+	int r;
 
 	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KEY_ID) | LK_F(LK_T_PATH)) || !peer_is_root(c))
 		return;
-	st = daemon_relocate_root(c->d, req->uid, req->key_id, req->path,
-				  lk_msg_has(req, LK_T_FLAGS) ? req->flags : 0, &why);
-	if (st != LK_OK)
-		reply_error(c, st, 0, why);
+	r = daemon_relocate_root(c->d, req->uid, req->key_id, req->path, lk_msg_has(req, LK_T_FLAGS) ? req->flags : 0,
+				 &why);
+	if (r < 0)
+		reply_errno(c, r, why);
 	else
 		reply_ok(c);
 }
@@ -679,13 +685,14 @@ static void handle_login_enroll(struct conn *c, const struct lk_msg *req)
 	struct lk_msg *m = c->d->rep;
 	struct lk_kdf_params kdf;
 	const char *why = NULL;
-	uint32_t st, flags;
+	uint32_t flags;
+	int r;
 
 	if (!require(c, req, LK_F(LK_T_UID)) || !peer_is_root(c))
 		return;
-	st = daemon_login_enroll(c->d, req, &kdf, &flags, &why);
-	if (st != LK_OK) {
-		reply_error(c, st, 0, why);
+	r = daemon_login_enroll(c->d, req, &kdf, &flags, &why);
+	if (r < 0) {
+		reply_errno(c, r, why);
 		return;
 	}
 	if (lk_msg_has(req, LK_T_KEY)) {
@@ -848,7 +855,7 @@ static void handle_rotate(struct conn *c, const struct lk_msg *req)
 			memcpy(p.ptr, u->p, LK_PROTECTOR_KEY_SIZE);
 	}
 	if (st == LK_OK)
-		st = daemon_rotate(d, u, &pr, p.ptr, &req->kdf, req->new_key, &roots, &flags, &why);
+		st = status_of(daemon_rotate(d, u, &pr, p.ptr, &req->kdf, req->new_key, &roots, &flags, &why));
 	if (st != LK_OK) {
 		if (why)
 			log_error("uid %u: protector key not rotated: %s", (unsigned)req->uid, why);
