@@ -20,8 +20,8 @@ struct user;
  * legacy v1 keys are added asynchronously: *ret_pending (optional) of them
  * report to v1_async->done later; without, they are waited for here. */
 int daemon_unlock_user(struct daemon *d, struct user *u, const struct root_async *v1_async,
-		       unsigned *ret_unlocked, unsigned *ret_failed, unsigned *ret_total, unsigned *ret_gone,
-		       unsigned *ret_pending);
+                       unsigned *ret_unlocked, unsigned *ret_failed, unsigned *ret_total, unsigned *ret_gone,
+                       unsigned *ret_pending);
 /* Lock every root of u. *ret_was_locked (optional): roots whose key was
  * not in the kernel. */
 int daemon_lock_user(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy,
