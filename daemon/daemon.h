@@ -78,7 +78,7 @@ struct daemon {
 	const char *config_dir;
 	const char *vendor_config_dir;
 	struct lk_config config;
-	struct pending_lock *pending_locks; /* logout.c: locks waiting out lock_delay */
+	struct pending_lock *pending_locks; /* login.c: locks waiting out lock_delay */
 	/* sessions.c: records of live sessions, sessions adopted after a
 	 * restart, and logind's view where it runs */
 	int sessions_fd;
@@ -88,118 +88,10 @@ struct daemon {
 	/* escrow_slots.c: what V2 escrow slots are bound to */
 	uint8_t machine_id[LK_MACHINE_ID_SIZE];
 	bool have_machine_id;
-	/* set by requests.c while daemon_unlock_user may start v1 adds for a reply */
-	struct v1_wait *v1_wait;
 	/* memlock.c: secret pages refused for want of locked memory */
 	unsigned refusals_before;   /* lk_secret_refusals() when the request began */
 	uint64_t refusal_logged_ms; /* last log line about them */
 	unsigned refusals_unlogged;
 };
-
-/* server.c */
-int server_start(struct daemon *d, int listen_fd);
-void server_stop(struct daemon *d);
-int conn_send(struct conn *c, const struct lk_msg *m);
-/* Turn the connection into a session connection of uid (no idle deadline)
- * and record it for a restarted daemon. */
-void conn_make_session(struct conn *c, uid_t uid);
-/* The session held by this connection ends (close_session or end-of-file). */
-void conn_end_session(struct conn *c);
-/* Charge a root peer's connection to uid (no-op if already charged or uid
- * is 0). -EUSERS if that user's share is used up: the caller refuses. */
-int conn_charge(struct conn *c, uid_t uid);
-
-/* keys.c: what the daemon does to a user's policies. Unlocking covers the
- * indexed roots and provisions every per-user cache policy. */
-int daemon_unlock_user(struct daemon *d, struct user *u, unsigned *ret_unlocked, unsigned *ret_failed,
-		       unsigned *ret_total, unsigned *ret_gone);
-/* *ret_was_locked (optional): roots whose key was not in the kernel. */
-int daemon_lock_user(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy,
-		     unsigned *ret_was_locked);
-/* uid's index with every root looked up by its identity (moved roots get
- * their new path, deleted ones their gone mark), saved if that changed it.
- * Whoever moves a root on purpose calls this afterwards. */
-int daemon_load_index_fresh(struct daemon *d, uid_t uid, struct lk_index *ix);
-void daemon_session_ended(struct daemon *d, uid_t uid);
-void daemon_schedule_retry(struct daemon *d);
-
-/* keys.c: the lock at logout spares roots whose lock_on_logout is no */
-int daemon_lock_user_at_logout(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy);
-
-/* config_glue.c */
-int daemon_config_setup(struct daemon *d); /* load (defaults if bad), watch SIGHUP */
-void daemon_config_free(struct daemon *d);
-/* Reload; on error the old config stays and err_text gets "file:line: message". */
-int daemon_config_reload(struct daemon *d, char *err_text, size_t size);
-/* Provision every cache policy for u (needs u->p); counts what was made or
- * unlocked now and what was refused. */
-void daemon_provision_user(struct daemon *d, struct user *u, unsigned *ret_done, unsigned *ret_failed);
-
-/* logout.c */
-struct logout_filter {
-	const struct lk_config *config;
-	uid_t uid;
-	char user[LK_USER_NAME_MAX + 2];
-};
-/* The user's last session ended: lock now, or after lock_delay. */
-void daemon_logout(struct daemon *d, struct user *u);
-void daemon_logout_cancel(struct daemon *d, uid_t uid);
-void daemon_logout_free(struct daemon *d);
-int logout_filter_init(struct daemon *d, uid_t uid, struct logout_filter *ret);
-/* The cache policy whose directory for the user is path, or NULL. */
-const struct lk_cache_policy *logout_filter_policy(const struct logout_filter *f, const char *path);
-/* Whether the lock at logout removes the key of index entry e. */
-bool logout_filter_locks(const struct logout_filter *f, const struct lk_index_entry *e);
-
-/* memlock.c */
-/* Refuse unlocked secret pages from now on and log the budget. 0, or -EPERM
- * (logged) when even the message buffers cannot be locked. */
-int daemon_memlock_setup(struct daemon *d);
-/* n secret pages were refused during the request just handled: one log
- * line, at most one a minute. */
-void daemon_note_secret_refusals(struct daemon *d, unsigned n);
-
-/* escrow_slots.c */
-/* store_load_protector, with the binding (user name, machine id) that V2
- * escrow slots need set when both are known. */
-int daemon_load_protector(struct daemon *d, uid_t uid, struct lk_protector *ret);
-/* Replace pr's escrow slots (only_v1: only if one of them is V1) with one V2
- * slot wrapping p, sealed to the machine's escrow.pub, in memory. *ret_done
- * false and 0 when there is nothing to do or no escrow.pub; -errno (logged)
- * when it cannot be done. pr is changed only on success. */
-int daemon_escrow_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
-			 bool only_v1, bool *ret_done);
-
-/* rotate.c */
-/*
- * Rotate uid's protector key: pr (opened with p_old) becomes a new file with
- * a fresh P', a login slot (kdf, w_login) and, when escrow.pub exists, an
- * escrow slot; every indexed root's wrapped K is resealed under P' (format.h
- * §4 for the crash-safe order). u->p (if held) becomes P'. Returns an
- * lk_status; *ret_why explains a failure; *ret_roots and *ret_flags
- * (LK_ROT_F_*) describe a success.
- */
-uint32_t daemon_rotate(struct daemon *d, struct user *u, const struct lk_protector *pr,
-		       const uint8_t p_old[LK_PROTECTOR_KEY_SIZE], const struct lk_kdf_params *kdf,
-		       const uint8_t w_login[LK_WRAP_KEY_SIZE], unsigned *ret_roots, uint32_t *ret_flags,
-		       const char **ret_why);
-/* At start-up: finish or undo rotations a crash interrupted. */
-void daemon_rotation_recover(struct daemon *d);
-
-/* relocate.c: the RELOCATE request's work (flags LK_RLF_*). Returns an
- * lk_status; *why a static explanation for the client on error. */
-uint32_t daemon_relocate_root(struct daemon *d, uid_t uid, const uint8_t key_id[LK_KEY_ID_SIZE], const char *path,
-			      uint32_t flags, const char **why);
-
-/* login_enroll.c: the LOGIN_ENROLL request's work. Without a key in req,
- * *ret_kdf gets the new slot's parameters; with one, uid is enrolled and
- * *ret_flags gets LK_LEF_*. Returns an lk_status, *why on error. */
-uint32_t daemon_login_enroll(struct daemon *d, const struct lk_msg *req, struct lk_kdf_params *ret_kdf,
-			     uint32_t *ret_flags, const char **why);
-
-/* requests.c: < 0 when the connection must be closed after the reply. */
-int handle_request(struct conn *c, struct lk_msg *req);
-/* A v1 key started under d->v1_wait has been added (result 0) or not. */
-void daemon_v1_unlocked(int result, void *userdata);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "daemon.h"
+#include "escrow_slots.h"
 #include "escrow.h"
 #include "fileio.h"
 #include "log.h"

@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "login_enroll.h"
 #include "home_create.h"
 #include "kdf.h"
 #include "log.h"
@@ -37,7 +38,7 @@ static int login_slot_params(struct daemon *d, struct lk_kdf_params *ret)
 	return 0;
 }
 
-static uint32_t enrol(struct daemon *d, uid_t uid, const struct lk_kdf_params *kdf, const uint8_t *w,
+static int enrol(struct daemon *d, uid_t uid, const struct lk_kdf_params *kdf, const uint8_t *w,
                       struct lk_secret *p, const char **why)
 {
 	struct lk_protector pr = {.uid = uid};
@@ -45,7 +46,7 @@ static uint32_t enrol(struct daemon *d, uid_t uid, const struct lk_kdf_params *k
 
 	if (lk_kdf_params_check_new(kdf) < 0) {
 		*why = "Argon2id parameters out of bounds or below the floor (t >= 3)";
-		return LK_E_INVALID;
+		return -EINVAL;
 	}
 	r = lk_secret_new(p, LK_PROTECTOR_KEY_SIZE);
 	if (r >= 0)
@@ -57,14 +58,14 @@ static uint32_t enrol(struct daemon *d, uid_t uid, const struct lk_kdf_params *k
 	if (r < 0) {
 		*why = "cannot create the protector";
 		log_error_errno(r, "first-login enrolment of uid %u failed", (unsigned)uid);
-		return LK_E_INTERNAL;
+		return -EIO;
 	}
 	log_info("enrolled uid %u at its first login (Argon2id t=%u m=%u KiB p=%u)", (unsigned)uid,
 	         kdf->t_cost, kdf->m_cost_kib, kdf->parallelism);
-	return LK_OK;
+	return 0;
 }
 
-uint32_t daemon_login_enroll(struct daemon *d, const struct lk_msg *req, struct lk_kdf_params *ret_kdf,
+int daemon_login_enroll(struct daemon *d, const struct lk_msg *req, struct lk_kdf_params *ret_kdf,
                              uint32_t *ret_flags, const char **why)
 {
 	struct lk_secret p _cleanup_secret_ = {};
@@ -72,38 +73,37 @@ uint32_t daemon_login_enroll(struct daemon *d, const struct lk_msg *req, struct 
 	struct lk_protector pr;
 	char buf[4096];
 	struct user *u;
-	uint32_t st;
 	int r;
 
 	*why = NULL;
 	*ret_flags = 0;
 	if (getpwuid_r(req->uid, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp || req->uid == 0) {
 		*why = "no such (non-root) user";
-		return LK_E_INVALID;
+		return -EINVAL;
 	}
 	if (!lk_enroll_rule_matches(&d->config.enroll_at_login, req->uid, pw.pw_name, pw.pw_gid, NULL)) {
 		*why = "enroll_at_login does not cover this user";
-		return LK_E_PERM;
+		return -EPERM;
 	}
 	r = store_load_protector(&d->store, req->uid, &pr);
 	if (r != -ENOENT) {
 		*why = r == 0 ? "already enrolled" : "existing protector file unreadable";
-		return r == 0 ? LK_E_EXISTS : LK_E_INTERNAL;
+		return r == 0 ? -EEXIST : -EIO;
 	}
 	if (!lk_msg_has(req, LK_T_KEY)) {
 		if (login_slot_params(d, ret_kdf) < 0) {
 			*why = "cannot make KDF parameters";
-			return LK_E_INTERNAL;
+			return -EIO;
 		}
-		return LK_OK;
+		return 0;
 	}
 	if (!lk_msg_has(req, LK_T_KDF)) {
 		*why = "the key needs its KDF parameters";
-		return LK_E_PROTOCOL;
+		return -EPROTO;
 	}
-	st = enrol(d, req->uid, &req->kdf, req->key, &p, why);
-	if (st != LK_OK)
-		return st;
+	r = enrol(d, req->uid, &req->kdf, req->key, &p, why);
+	if (r < 0)
+		return r;
 	/* The login goes on to AUTH_SUBMIT and SESSION_OPEN like any other;
 	 * P is held meanwhile, as after `latchkeyctl encrypt`. */
 	u = user_get(&d->users, req->uid, true);
@@ -111,5 +111,5 @@ uint32_t daemon_login_enroll(struct daemon *d, const struct lk_msg *req, struct 
 		user_set_key(u, p.ptr);
 	if (d->config.create_home)
 		*ret_flags = home_create(d, req->uid, &pw, p.ptr);
-	return LK_OK;
+	return 0;
 }

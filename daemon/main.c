@@ -16,6 +16,11 @@
 
 #include "cleanup.h"
 #include "daemon.h"
+#include "server.h"
+#include "rotate.h"
+#include "memlock.h"
+#include "daemon_config.h"
+#include "login.h"
 #include "log.h"
 #include "machine_id.h"
 #include "secret.h"
@@ -301,7 +306,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 	sd_event_add_signal(d.event, NULL, SIGTERM, on_signal, &d);
 	sd_event_add_signal(d.event, NULL, SIGINT, on_signal, &d);
-	r = daemon_config_setup(&d);
+	r = daemon_reload_setup(&d);
 	if (r < 0)
 		goto out;
 

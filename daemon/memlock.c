@@ -21,6 +21,7 @@
 
 #include "client.h"
 #include "daemon.h"
+#include "memlock.h"
 #include "log.h"
 #include "secret.h"
 

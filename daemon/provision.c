@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Provisioning of per-user cache directories (DESIGN-BRIEF "Shared caches",
- * SECURITY.md §4). The root is opened from "/" without following any
- * symlink and must be root's, not writable by anyone else, on an
+ * Provisioning of per-user cache directories, the second half of a login
+ * (login.c unlocks the indexed roots, then calls provision_user with the
+ * index and user it loaded). The root is opened from "/" without following
+ * any symlink and must be root's, not writable by anyone else, on an
  * allow-listed filesystem with encryption; everything below it is done
  * relative to that fd, to names without '/', never following a link:
  *
@@ -25,6 +26,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,6 +42,7 @@
 #include "root.h"
 #include "provision.h"
 #include "root_id.h"
+#include "store.h"
 #include "wrapped_key.h"
 
 #define TEMP_PREFIX   ".latchkey-new."
@@ -268,8 +271,10 @@ static int adopt_existing(struct lk_index *ix, const struct lk_cache_policy *pol
 
 	/* The wrapped copy is only root's to write (trusted.*): with its key
 	 * identifier matching the policy, the directory is ours. Unlock it
-	 * unless this login's pass over the index already did; the unwrap
-	 * proves the copy belongs to this user's protector key. */
+	 * unless its key is in the kernel already (an earlier session: the
+	 * login's unlock of the indexed roots leaves cache directories to
+	 * this check); the unwrap proves the copy belongs to this user's
+	 * protector key. */
 	r = lk_fscrypt_key_status(fd, ep.key_id, &state, NULL);
 	if (r < 0 || state != LK_KEY_PRESENT) {
 		r = root_unlock_fd(fd, uid, p, path, ep.key_id);
@@ -528,4 +533,86 @@ int provision_sweep(const struct lk_cache_policy *pol)
 		log_info("policy %s: removed %d temporary director%s left in %s by a crash", pol->name, n,
 			 n == 1 ? "y" : "ies", pol->root);
 	return n;
+}
+
+const struct lk_cache_policy *cache_policy_for_path(const struct lk_config *c, const char *user, uid_t uid,
+						    const char *path)
+{
+	char mine[LK_PATH_MAX + 1];
+
+	/* A user missing from the user database matches no [user] section. */
+	if (!user || !user[0])
+		return NULL;
+	for (unsigned i = 0; i < c->n_cache_policies; i++)
+		if (provision_path(&c->cache_policies[i], user, uid, mine, sizeof(mine)) == 0 &&
+		    strcmp(mine, path) == 0)
+			return &c->cache_policies[i];
+	return NULL;
+}
+
+/* The index could not be saved: lock what this login recorded, since the
+ * lock at logout would not find it. Each one locked counts as failed. */
+static void lock_unrecorded(uid_t uid, const struct provision_result *res, unsigned n, unsigned *done,
+			    unsigned *failed)
+{
+	for (unsigned i = 0; i < n; i++) {
+		bool busy;
+		if (res[i].recorded && root_lock(uid, res[i].path, res[i].key_id, &busy) == 0) {
+			*done -= res[i].outcome != PROVISION_PRESENT;
+			(*failed)++;
+		}
+	}
+}
+
+void provision_user(const struct lk_config *c, struct store *s, struct lk_index *ix, uid_t uid, const char *user,
+		    gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], unsigned *ret_done, unsigned *ret_failed)
+{
+	_cleanup_free_ struct provision_result *res = NULL;
+	unsigned done = 0, failed = 0, n = c->n_cache_policies;
+	bool recorded = false;
+	int r;
+
+	if (n == 0)
+		goto out;
+	failed = n;
+	if (!user) {
+		log_error("cannot provision cache directories for uid %u: no such user in the user database",
+			  (unsigned)uid);
+		goto out;
+	}
+	res = calloc(n, sizeof(*res));
+	if (!res) {
+		log_error_errno(-ENOMEM, "cannot provision cache directories for uid %u", (unsigned)uid);
+		goto out;
+	}
+	failed = 0;
+	for (unsigned i = 0; i < n; i++) {
+		r = provision_policy(ix, &c->cache_policies[i], uid, gid, user, p, &res[i]);
+		if (r < 0)
+			failed++;
+		else if (res[i].outcome != PROVISION_PRESENT)
+			done++;
+		recorded |= res[i].recorded;
+	}
+
+	/* One durable index write for all cache policies of this login:
+	 * without it nothing provisioned could be locked at logout. */
+	if (recorded) {
+		r = store_save_index(s, uid, ix);
+		if (r < 0) {
+			log_error_errno(r,
+					"cannot save the root index of uid %u: locking the cache directories just "
+					"provisioned, since logout would not",
+					(unsigned)uid);
+			lock_unrecorded(uid, res, n, &done, &failed);
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (res[i].outcome == PROVISION_CREATED)
+			provision_sync_root(&c->cache_policies[i]);
+out:
+	if (ret_done)
+		*ret_done = done;
+	if (ret_failed)
+		*ret_failed = failed;
 }

@@ -16,6 +16,8 @@
 #include "config/config.h"
 #include "root_index.h"
 
+struct store;
+
 enum provision_outcome {
 	PROVISION_REFUSED,  /* refused or failed: the return value says why */
 	PROVISION_CREATED,  /* made, encrypted, handed to the user, unlocked */
@@ -51,6 +53,21 @@ int provision_policy(struct lk_index *ix, const struct lk_cache_policy *pol, uid
  * makes the rename durable. (Done after the index write, whose own fsyncs
  * usually commit the rename already, so this one costs little.) */
 void provision_sync_root(const struct lk_cache_policy *pol);
+
+/*
+ * The provisioning of a login: every cache policy of c for the user (uid,
+ * name user, primary group gid; user NULL if missing from the user
+ * database), recorded in ix, the user's index as the caller loaded it, and
+ * ix saved to s once for all of them (if that fails, what got recorded is
+ * locked again). Counts what was made or unlocked now and what was refused.
+ */
+void provision_user(const struct lk_config *c, struct store *s, struct lk_index *ix, uid_t uid, const char *user,
+		    gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], unsigned *ret_done, unsigned *ret_failed);
+
+/* The cache policy of c whose directory for the user is path, or NULL
+ * (always NULL for user NULL or ""). */
+const struct lk_cache_policy *cache_policy_for_path(const struct lk_config *c, const char *user, uid_t uid,
+						    const char *path);
 
 /* Remove temporary directories that a crash between mkdir and rename left
  * in pol's root (and their keys). Returns how many, or -errno. */

@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "relocate.h"
 #include "log.h"
 #include "root.h"
 #include "root_ops.h"
@@ -97,7 +98,7 @@ static int forget_root(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_
 	return 0;
 }
 
-uint32_t daemon_relocate_root(struct daemon *d, uid_t uid, const uint8_t key_id[LK_KEY_ID_SIZE],
+int daemon_relocate_root(struct daemon *d, uid_t uid, const uint8_t key_id[LK_KEY_ID_SIZE],
                               const char *path, uint32_t flags, const char **why)
 {
 	struct lk_index ix;
@@ -108,22 +109,22 @@ uint32_t daemon_relocate_root(struct daemon *d, uid_t uid, const uint8_t key_id[
 	*why = NULL;
 	if (flags & ~LK_RLF_FORGET) {
 		*why = "unknown relocate flags";
-		return LK_E_INVALID;
+		return -EINVAL;
 	}
 	if (lk_path_is_valid(path) < 0) {
 		*why = "path must be absolute and normalised, without control characters";
-		return LK_E_INVALID;
+		return -EINVAL;
 	}
 	lk_hex(key_id, LK_KEY_ID_SIZE, hex);
 	r = store_load_index(&d->store, uid, &ix);
 	if (r < 0) {
 		*why = "cannot read the root index";
-		return LK_E_INTERNAL;
+		return -EIO;
 	}
 	i = find_entry(&ix, key_id);
 	if (i < 0) {
 		*why = "this user has no root with that key";
-		return LK_E_NOT_FOUND;
+		return -ENOENT;
 	}
 	snprintf(old, sizeof(old), "%s", ix.e[i].path);
 
@@ -131,7 +132,7 @@ uint32_t daemon_relocate_root(struct daemon *d, uid_t uid, const uint8_t key_id[
 	                            : check_root_at(uid, path, key_id, why);
 	if (r < 0) {
 		log_error_errno(r, "relocate: key %s of uid %u at %s: %s", hex, (unsigned)uid, path, *why);
-		return r == -EEXIST ? LK_E_EXISTS : LK_E_INVALID;
+		return r == -EEXIST ? -EEXIST : -EINVAL;
 	}
 
 	(void)lk_index_remove(&ix, old);
@@ -140,18 +141,18 @@ uint32_t daemon_relocate_root(struct daemon *d, uid_t uid, const uint8_t key_id[
 		r = root_index_put(&ix, key_id, path);
 		if (r < 0) {
 			*why = "cannot record the new path";
-			return LK_E_INVALID;
+			return -EINVAL;
 		}
 	}
 	r = store_save_index(&d->store, uid, &ix);
 	if (r < 0) {
 		*why = "cannot save the root index";
 		log_error_errno(r, "relocate: cannot save the index of uid %u", (unsigned)uid);
-		return LK_E_INTERNAL;
+		return -EIO;
 	}
 	if (flags & LK_RLF_FORGET)
 		log_info("root %s of uid %u with key %s removed from the index", old, (unsigned)uid, hex);
 	else
 		log_info("root of uid %u with key %s moved from %s to %s", (unsigned)uid, hex, old, path);
-	return LK_OK;
+	return 0;
 }

@@ -13,8 +13,17 @@
 #include "client.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "server.h"
+#include "rotate.h"
+#include "requests.h"
+#include "relocate.h"
+#include "memlock.h"
+#include "login_enroll.h"
+#include "escrow_slots.h"
+#include "login.h"
 #include "log.h"
 #include "log_event.h"
+#include "protectors.h"
 #include "root.h"
 #include "replies.h"
 #include "root_id.h"
@@ -22,10 +31,8 @@
 #include "secret.h"
 #include "tpm_slot.h"
 
-#define THROTTLE_FREE_FAILURES 3
 #define SECRET_REFUSED_TEXT \
 	"latchkeyd cannot lock more memory for keys (its memlock budget is used up); try again later"
-#define THROTTLE_MAX_MS        60000
 
 void reply_error(struct conn *c, uint32_t status, int err, const char *text)
 {
@@ -43,6 +50,44 @@ void reply_error(struct conn *c, uint32_t status, int err, const char *text)
 	if (text)
 		lk_msg_set_text(m, text);
 	conn_send(c, m);
+}
+
+/* The one map from a domain function's -errno to the wire status
+ * (protectors.h lists what the errno values mean). */
+static uint32_t status_of(int r)
+{
+	switch (r) {
+	case 0:
+		return LK_OK;
+	case -EPERM:
+		return LK_E_PERM;
+	case -ENOKEY:
+		return LK_E_NOT_ENROLLED;
+	case -EBADMSG:
+		return LK_E_BAD_KEY;
+	case -EINVAL:
+		return LK_E_INVALID;
+	case -EAGAIN:
+		return LK_E_THROTTLED;
+	case -EOWNERDEAD:
+		return LK_E_OTHER_ACCOUNT;
+	case -ENODEV:
+		return LK_E_TPM;
+	case -EEXIST:
+		return LK_E_EXISTS;
+	case -ENOENT:
+		return LK_E_NOT_FOUND;
+	case -EPROTO:
+		return LK_E_PROTOCOL;
+	default:
+		return LK_E_INTERNAL;
+	}
+}
+
+/* An error reply for a domain function's -errno, with its text (or none). */
+static void reply_errno(struct conn *c, int r, const char *text)
+{
+	reply_error(c, status_of(r), 0, text);
 }
 
 void reply_ok(struct conn *c)
@@ -79,90 +124,6 @@ bool peer_may_act_for(struct conn *c, uid_t uid)
 	return false;
 }
 
-/*
- * Unwrap uid's protector key from a slot of the given kind with the wrapping
- * key W into p_out; *ret_pr (optional) gets the protector file. Failed
- * guesses by non-root peers are throttled (root's failures are the login's
- * own wrong passwords, which pam_unix and pam_faillock already govern).
- * Returns an lk_status.
- */
-static uint32_t unwrap_protector(struct conn *c, uid_t uid, uint8_t kind, const uint8_t w[LK_WRAP_KEY_SIZE],
-				 uint8_t *p_out, struct lk_protector *ret_pr)
-{
-	struct daemon *d = c->d;
-	struct lk_protector pr;
-	struct user *u;
-	uint64_t now = lk_now_ms();
-	unsigned idx;
-	int r, tpm_r;
-
-	/* A former account's protector is nobody's to open now. */
-	if (account_check(d, uid, NULL) == ACCOUNT_FORMER)
-		return LK_E_OTHER_ACCOUNT;
-	u = user_get(&d->users, uid, true);
-	if (!u)
-		return LK_E_INTERNAL;
-	if (c->peer.uid != 0 && now < u->throttle_until_ms)
-		return LK_E_THROTTLED;
-
-	r = daemon_load_protector(d, uid, &pr);
-	if (r == -ENOENT)
-		return LK_E_NOT_ENROLLED;
-	if (r < 0)
-		return LK_E_INTERNAL;
-	/* A login's W opens the TPM2 slot first; when the TPM cannot (PCRs,
-	 * no TPM, lockout: logged there) the password-only login slot, if the
-	 * admin kept one (tpm = preferred). */
-	tpm_r = kind == LK_SLOT_LOGIN ? tpm_slot_open(d, &pr, w, p_out) : -ENOENT;
-	r = tpm_r == 0 ? 0 : lk_protector_open(&pr, kind, w, p_out, &idx);
-	if (r < 0 && r != -EBADMSG)
-		return LK_E_INTERNAL; /* not a wrong key: no throttle, no "wrong passphrase" */
-	if (r < 0 && tpm_r != -ENOENT && tpm_r != -EACCES && tpm_r != -EBADMSG &&
-	    lk_protector_find_kind(&pr, LK_SLOT_LOGIN) < 0)
-		return LK_E_TPM; /* tpm = required and the TPM cannot answer: not a wrong passphrase */
-	if (r < 0) {
-		/* From root, a login's mistyped password (pam_unix decides);
-		 * from a user, a guess. */
-		if (log_peer_allow(c->charge_uid, c->peer.uid == 0 ? LOG_NOTICE : LOG_WARNING))
-			log_event(c->peer.uid == 0 ? LOG_NOTICE : LOG_WARNING, LK_MSG_PASSPHRASE_WRONG, uid, NULL, NULL,
-				  "wrong %s for uid %u (from uid %u, pid %d)",
-				  kind == LK_SLOT_LOGIN    ? "passphrase"
-				  : kind == LK_SLOT_ESCROW ? "escrow answer"
-							   : "recovery secret",
-				  (unsigned)uid, (unsigned)c->peer.uid, (int)c->peer.pid);
-		if (c->peer.uid != 0 && ++u->failures > THROTTLE_FREE_FAILURES) {
-			unsigned shift = u->failures - THROTTLE_FREE_FAILURES;
-			uint64_t delay = shift >= 16 ? THROTTLE_MAX_MS : 1000ull << (shift - 1);
-			if (delay > THROTTLE_MAX_MS)
-				delay = THROTTLE_MAX_MS;
-			u->throttle_until_ms = now + delay;
-			if (log_peer_allow(c->charge_uid, LOG_WARNING))
-				log_event(LOG_WARNING, LK_MSG_THROTTLED, uid, NULL, NULL,
-					  "throttling unlock attempts for uid %u for %llu ms", (unsigned)uid,
-					  (unsigned long long)delay);
-		}
-		return LK_E_BAD_KEY;
-	}
-	u->failures = 0;
-	u->throttle_until_ms = 0;
-	/* The password slot opened where the TPM2 slot did not: the PCRs changed
-	 * (an update), or the slot's auth value is an old password's (a crash
-	 * during a password change), which the TPM would count at every login. */
-	if ((tpm_r == -EPERM || tpm_r == -EACCES) && r == 0)
-		tpm_slot_reseal(d, &pr, w, p_out, false);
-	if (ret_pr)
-		*ret_pr = pr;
-	return LK_OK;
-}
-
-/* unwrap_protector into freshly allocated secret memory p. */
-static uint32_t unwrap_into(struct conn *c, uid_t uid, const uint8_t w[LK_WRAP_KEY_SIZE], struct lk_secret *p)
-{
-	if (lk_secret_new(p, LK_PROTECTOR_KEY_SIZE) < 0)
-		return LK_E_INTERNAL;
-	return unwrap_protector(c, uid, LK_SLOT_LOGIN, w, p->ptr, NULL);
-}
-
 /* The user's in-memory state, created if needed; replies on allocation failure. */
 static struct user *user_or_reply(struct conn *c, uid_t uid)
 {
@@ -171,35 +132,6 @@ static struct user *user_or_reply(struct conn *c, uid_t uid)
 	if (!u)
 		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
 	return u;
-}
-
-/* Parameters for a new slot: the machine's target t and m, or, if none was
- * recorded, those of the user's current login slot; always one lane and a
- * fresh 16-byte salt, the kind libsodium derives (lib/kdf.h), so a legacy
- * multi-lane slot becomes one at its next rewrap. Equal t and m at one lane
- * cost an attacker the same memory and passes, and the user less time. */
-static int fresh_kdf_params(struct daemon *d, const struct lk_protector *pr, struct lk_kdf_params *ret)
-{
-	struct lk_kdf_params k;
-	int i;
-
-	if (store_load_kdf_target(&d->store, &k) < 0) {
-		i = lk_protector_find_kind(pr, LK_SLOT_LOGIN);
-		if (i < 0)
-			return i;
-		k = pr->slots[i].kdf;
-	}
-	/* A record from before the floor, or an old login slot, never lowers a new slot's cost. */
-	if (k.t_cost < LK_KDF_NEW_T_MIN)
-		k.t_cost = LK_KDF_NEW_T_MIN;
-	k.alg = LK_KDF_ARGON2ID;
-	k.parallelism = 1;
-	k.salt_len = LK_SALT_MIN;
-	memset(k.salt, 0, sizeof(k.salt));
-	if (lk_random_bytes(k.salt, k.salt_len) < 0)
-		return -EIO;
-	*ret = k;
-	return 0;
 }
 
 static void handle_kdf_params(struct conn *c, const struct lk_msg *req)
@@ -237,7 +169,7 @@ static void handle_kdf_params(struct conn *c, const struct lk_msg *req)
 		return;
 	}
 	if (fresh) {
-		r = fresh_kdf_params(c->d, &pr, &kdf);
+		r = protector_fresh_kdf(c->d, &pr, &kdf);
 		if (r < 0) {
 			reply_error(c, LK_E_INTERNAL, r, "cannot make new KDF parameters");
 			return;
@@ -262,13 +194,13 @@ static void handle_auth_submit(struct conn *c, const struct lk_msg *req)
 {
 	struct lk_secret p _cleanup_secret_ = {};
 	struct user *u;
-	uint32_t st;
+	int r;
 
 	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KEY)) || !peer_is_root(c))
 		return;
-	st = unwrap_into(c, req->uid, req->key, &p);
-	if (st != LK_OK) {
-		reply_error(c, st, 0, NULL);
+	r = protector_unwrap_login(c->d, &c->peer, c->charge_uid, req->uid, req->key, &p);
+	if (r < 0) {
+		reply_errno(c, r, NULL);
 		return;
 	}
 	u = user_get(&c->d->users, req->uid, true);
@@ -302,7 +234,9 @@ static void reply_unlock_result(struct conn *c, uint32_t type, unsigned done, un
 	send_unlock_result(c, type, c->d->req->seq, done, failed, flags);
 }
 
-void daemon_v1_unlocked(int result, void *userdata)
+/* A v1 key started for the reply waiting in userdata (a struct v1_wait)
+ * has been added (result 0) or not. */
+static void daemon_v1_unlocked(int result, void *userdata)
 {
 	struct v1_wait *w = userdata;
 	struct conn *c = w->conn;
@@ -326,6 +260,7 @@ static void unlock_user_for(struct conn *c, struct user *u, unsigned *ok, unsign
 			    unsigned *gone, struct v1_wait **ret_wait)
 {
 	struct v1_wait *w = calloc(1, sizeof(*w));
+	struct root_async v1_async = {c->d->event, daemon_v1_unlocked, w};
 
 	/* Without memory for the wait, the v1 adds are waited for in place. */
 	if (w) {
@@ -333,9 +268,7 @@ static void unlock_user_for(struct conn *c, struct user *u, unsigned *ok, unsign
 		w->type = LK_REP_UNLOCK_RESULT;
 		w->seq = c->d->req->seq;
 	}
-	c->d->v1_wait = w;
-	daemon_unlock_user(c->d, u, ok, failed, total, gone);
-	c->d->v1_wait = NULL;
+	daemon_unlock_user(c->d, u, w ? &v1_async : NULL, ok, failed, total, gone, w ? &w->pending : NULL);
 	if (w && w->pending == 0) {
 		free(w);
 		w = NULL;
@@ -442,7 +375,7 @@ static void handle_unlock(struct conn *c, const struct lk_msg *req)
 	unsigned ok = 0, failed = 0, total = 0, gone = 0;
 	struct v1_wait *w = NULL;
 	struct user *u;
-	uint32_t st;
+	int r;
 
 	if (!require(c, req, LK_F(LK_T_UID)) || !peer_may_act_for(c, req->uid))
 		return;
@@ -454,10 +387,9 @@ static void handle_unlock(struct conn *c, const struct lk_msg *req)
 	if (!u)
 		return;
 	if (lk_msg_has(req, LK_T_KEY)) {
-		st = unwrap_into(c, req->uid, req->key, &p);
-		if (st != LK_OK) {
-			reply_error(c, st, 0, NULL);
-			users_gc(&c->d->users);
+		r = protector_unwrap_login(c->d, &c->peer, c->charge_uid, req->uid, req->key, &p);
+		if (r < 0) {
+			reply_errno(c, r, NULL);
 			return;
 		}
 		if (user_set_key(u, p.ptr) < 0) {
@@ -466,7 +398,6 @@ static void handle_unlock(struct conn *c, const struct lk_msg *req)
 		}
 	} else if (!u->p) {
 		reply_error(c, LK_E_NEED_PASSPHRASE, 0, NULL);
-		users_gc(&c->d->users);
 		return;
 	}
 	unlock_user_for(c, u, &ok, &failed, &total, &gone, &w);
@@ -508,7 +439,6 @@ static void handle_lock(struct conn *c, const struct lk_msg *req)
 	lk_msg_set_count(m, locked);
 	lk_msg_set_flags(m, flags);
 	conn_send(c, m);
-	users_gc(&c->d->users);
 }
 
 static int send_status_of(struct conn *c, uid_t uid, const char *path_filter, unsigned *count)
@@ -658,7 +588,6 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 	const char *why = NULL;
 	uint32_t flags = lk_msg_has(req, LK_T_FLAGS) ? req->flags : 0;
 	struct user *u;
-	uint32_t st;
 	int r;
 
 	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_PATH)) || !peer_is_root(c))
@@ -683,9 +612,9 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 	if (!u)
 		return;
 	if (lk_msg_has(req, LK_T_KEY)) {
-		st = unwrap_into(c, req->uid, req->key, &p);
-		if (st != LK_OK) {
-			reply_error(c, st, 0, NULL);
+		r = protector_unwrap_login(c->d, &c->peer, c->charge_uid, req->uid, req->key, &p);
+		if (r < 0) {
+			reply_errno(c, r, NULL);
 			return;
 		}
 	} else if (u->p) {
@@ -698,7 +627,6 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 		struct lk_protector pr;
 		r = store_load_protector(&d->store, req->uid, &pr);
 		reply_error(c, r == -ENOENT ? LK_E_NOT_ENROLLED : LK_E_NEED_PASSPHRASE, 0, NULL);
-		users_gc(&d->users);
 		return;
 	}
 
@@ -740,14 +668,14 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 static void handle_relocate(struct conn *c, const struct lk_msg *req)
 {
 	const char *why = NULL;
-	uint32_t st;
+	int r;
 
 	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KEY_ID) | LK_F(LK_T_PATH)) || !peer_is_root(c))
 		return;
-	st = daemon_relocate_root(c->d, req->uid, req->key_id, req->path,
-				  lk_msg_has(req, LK_T_FLAGS) ? req->flags : 0, &why);
-	if (st != LK_OK)
-		reply_error(c, st, 0, why);
+	r = daemon_relocate_root(c->d, req->uid, req->key_id, req->path, lk_msg_has(req, LK_T_FLAGS) ? req->flags : 0,
+				 &why);
+	if (r < 0)
+		reply_errno(c, r, why);
 	else
 		reply_ok(c);
 }
@@ -757,13 +685,14 @@ static void handle_login_enroll(struct conn *c, const struct lk_msg *req)
 	struct lk_msg *m = c->d->rep;
 	struct lk_kdf_params kdf;
 	const char *why = NULL;
-	uint32_t st, flags;
+	uint32_t flags;
+	int r;
 
 	if (!require(c, req, LK_F(LK_T_UID)) || !peer_is_root(c))
 		return;
-	st = daemon_login_enroll(c->d, req, &kdf, &flags, &why);
-	if (st != LK_OK) {
-		reply_error(c, st, 0, why);
+	r = daemon_login_enroll(c->d, req, &kdf, &flags, &why);
+	if (r < 0) {
+		reply_errno(c, r, why);
 		return;
 	}
 	if (lk_msg_has(req, LK_T_KEY)) {
@@ -783,88 +712,11 @@ static void handle_reload(struct conn *c, const struct lk_msg *req)
 
 	if (!peer_is_root(c))
 		return;
-	if (daemon_config_reload(c->d, text, sizeof(text)) < 0) {
+	if (daemon_reload(c->d, text, sizeof(text)) < 0) {
 		reply_error(c, LK_E_INVALID, 0, text);
 		return;
 	}
 	reply_ok(c);
-}
-
-/*
- * Replace the slots of one kind with a new one, in one atomic write of the
- * protector file (temp file, fsync, rename, fsync of the directory): at
- * every instant the file on disk is the old one or the new one, so the old
- * or the new secret opens P, never neither. The new slot is checked in
- * memory before the write and again from disk after it.
- */
-static uint32_t replace_slots(struct daemon *d, struct lk_protector *pr, uint8_t kind,
-			      const struct lk_kdf_params *kdf, const uint8_t w[LK_WRAP_KEY_SIZE], const uint8_t *p,
-			      const char **ret_why)
-{
-	struct lk_secret check _cleanup_secret_ = {};
-	struct lk_protector next = *pr, disk;
-	bool upgraded = false;
-	uint32_t new_id;
-	unsigned idx;
-	int r;
-
-	for (unsigned i = 0; i < pr->n_slots; i++)
-		if (pr->slots[i].kind == kind && pr->slots[i].kdf.salt_len == kdf->salt_len &&
-		    memcmp(pr->slots[i].kdf.salt, kdf->salt, kdf->salt_len) == 0) {
-			*ret_why = "the new slot reuses the old slot's salt: ask for fresh parameters";
-			return LK_E_INVALID;
-		}
-	/* Retire the old slots of this kind in the new file; the old file
-	 * keeps them until the rename. */
-	for (unsigned i = next.n_slots; i-- > 0;)
-		if (next.slots[i].kind == kind) {
-			memmove(&next.slots[i], &next.slots[i + 1], (next.n_slots - i - 1) * sizeof(next.slots[0]));
-			next.n_slots--;
-		}
-	r = lk_protector_add_slot(&next, kind, kdf, w, p, &new_id);
-	if (r < 0) {
-		*ret_why = r == -ENOSPC ? "the protector has no free slot" : "cannot make the new slot";
-		return r == -ENOSPC ? LK_E_INVALID : LK_E_INTERNAL;
-	}
-	/* A V1 escrow slot (bound to nothing but itself) becomes V2 in the same
-	 * write; if that cannot be done it stays as it is. */
-	if (kind != LK_SLOT_ESCROW && daemon_escrow_reseal(d, &next, p, true, &upgraded) == 0 && upgraded)
-		log_info("uid %u: escrow slot upgraded to one bound to the user and this machine", (unsigned)pr->uid);
-	if (lk_secret_new(&check, LK_PROTECTOR_KEY_SIZE) < 0 ||
-	    lk_protector_open(&next, kind, w, check.ptr, &idx) < 0 || next.slots[idx].slot_id != new_id ||
-	    !lk_secret_equal(check.ptr, p, LK_PROTECTOR_KEY_SIZE)) {
-		*ret_why = "the new slot did not verify";
-		return LK_E_INTERNAL;
-	}
-	r = store_save_protector(&d->store, &next);
-	if (r < 0) {
-		/* A failure after the rename (the directory's fsync) leaves the
-		 * new file in place: say what the disk holds, not what failed. */
-		if (daemon_load_protector(d, pr->uid, &disk) == 0 &&
-		    lk_protector_open(&disk, kind, w, check.ptr, &idx) == 0 &&
-		    lk_secret_equal(check.ptr, p, LK_PROTECTOR_KEY_SIZE)) {
-			log_warning_errno(r, "uid %u: the new slot is in place, but the protector directory could "
-					     "not be synced: a power cut now could bring back the old one",
-					  (unsigned)pr->uid);
-			*pr = next;
-			return LK_OK;
-		}
-		*ret_why = r == -ENOSPC ? "no space left for the protector file; nothing was changed"
-					: "cannot write the protector file; nothing was changed";
-		return LK_E_INTERNAL;
-	}
-	if (daemon_load_protector(d, pr->uid, &disk) < 0 || lk_protector_open(&disk, kind, w, check.ptr, &idx) < 0 ||
-	    !lk_secret_equal(check.ptr, p, LK_PROTECTOR_KEY_SIZE)) {
-		*ret_why = "the written protector file did not verify";
-		return LK_E_INTERNAL;
-	}
-	*pr = next;
-	return LK_OK;
-}
-
-static const char *slot_kind_name(uint8_t kind)
-{
-	return kind == 0 ? "held" : lk_slot_kind_to_string(kind);
 }
 
 static void handle_rewrap(struct conn *c, const struct lk_msg *req)
@@ -907,7 +759,7 @@ static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 		return;
 	}
 	if (from) {
-		st = unwrap_protector(c, req->uid, from, req->key, p.ptr, &pr);
+		st = status_of(protector_unwrap(d, &c->peer, c->charge_uid, req->uid, from, req->key, p.ptr, &pr));
 	} else {
 		/* Admin reset: only the P held for a live session will do. */
 		r = daemon_load_protector(d, req->uid, &pr);
@@ -924,14 +776,12 @@ static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 			log_debug("uid %u: no key held for a live session; the client must send a passphrase",
 				  (unsigned)req->uid);
 		reply_error(c, st, 0, NULL);
-		users_gc(&d->users);
 		return;
 	}
-	st = replace_slots(d, &pr, to, &req->kdf, req->new_key, p.ptr, &why);
-	if (st != LK_OK) {
+	r = protector_replace_slots(d, &pr, to, &req->kdf, req->new_key, p.ptr, &why);
+	if (r < 0) {
 		log_error("uid %u: %s slot not replaced: %s", (unsigned)req->uid, slot_kind_name(to), why);
-		reply_error(c, st, 0, why);
-		users_gc(&d->users);
+		reply_errno(c, r, why);
 		return;
 	}
 	log_event(LOG_INFO, LK_MSG_REWRAPPED, req->uid, NULL, NULL,
@@ -941,7 +791,6 @@ static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 	 * derived from W); with tpm = required no password-only slot stays. */
 	if (to == LK_SLOT_LOGIN && lk_protector_find_kind(&pr, LK_SLOT_TPM2) >= 0)
 		tpm_slot_reseal(d, &pr, req->new_key, p.ptr, d->config.tpm.mode == LK_TPM_REQUIRED);
-	users_gc(&d->users);
 	reply_ok(c);
 }
 
@@ -998,7 +847,7 @@ static void handle_rotate(struct conn *c, const struct lk_msg *req)
 		return;
 	}
 	if (from) {
-		st = unwrap_protector(c, req->uid, from, req->key, p.ptr, &pr);
+		st = status_of(protector_unwrap(d, &c->peer, c->charge_uid, req->uid, from, req->key, p.ptr, &pr));
 	} else {
 		r = daemon_load_protector(d, req->uid, &pr);
 		st = r == -ENOENT ? LK_E_NOT_ENROLLED : r < 0 ? LK_E_INTERNAL : !u->p ? LK_E_NEED_PASSPHRASE : LK_OK;
@@ -1006,12 +855,11 @@ static void handle_rotate(struct conn *c, const struct lk_msg *req)
 			memcpy(p.ptr, u->p, LK_PROTECTOR_KEY_SIZE);
 	}
 	if (st == LK_OK)
-		st = daemon_rotate(d, u, &pr, p.ptr, &req->kdf, req->new_key, &roots, &flags, &why);
+		st = status_of(daemon_rotate(d, u, &pr, p.ptr, &req->kdf, req->new_key, &roots, &flags, &why));
 	if (st != LK_OK) {
 		if (why)
 			log_error("uid %u: protector key not rotated: %s", (unsigned)req->uid, why);
 		reply_error(c, st, 0, why);
-		users_gc(&d->users);
 		return;
 	}
 	log_info("uid %u: protector key rotated (from the %s key): %u wrapped key(s) resealed%s%s", (unsigned)req->uid,
@@ -1021,22 +869,21 @@ static void handle_rotate(struct conn *c, const struct lk_msg *req)
 	lk_msg_set_count(m, roots);
 	lk_msg_set_flags(m, flags);
 	conn_send(c, m);
-	users_gc(&d->users);
 }
 
 /* P (into p, allocated here) and the protector of req->uid, opened with the
  * login's W in req->key; false after replying. */
 static bool open_with_login_key(struct conn *c, const struct lk_msg *req, struct lk_secret *p, struct lk_protector *pr)
 {
-	uint32_t st;
+	int r;
 
 	if (lk_secret_new(p, LK_PROTECTOR_KEY_SIZE) < 0) {
 		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
 		return false;
 	}
-	st = unwrap_protector(c, req->uid, LK_SLOT_LOGIN, req->key, p->ptr, pr);
-	if (st != LK_OK) {
-		reply_error(c, st, 0, NULL);
+	r = protector_unwrap(c->d, &c->peer, c->charge_uid, req->uid, LK_SLOT_LOGIN, req->key, p->ptr, pr);
+	if (r < 0) {
+		reply_errno(c, r, NULL);
 		return false;
 	}
 	return true;

@@ -8,6 +8,8 @@
 #include "cleanup.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "server.h"
+#include "login.h"
 #include "log.h"
 #include "replies.h"
 #include "root_ops.h"
@@ -89,7 +91,6 @@ void handle_unenroll(struct conn *c, const struct lk_msg *req)
 	}
 	if (account_check(d, req->uid, NULL) == ACCOUNT_NO_STATE) {
 		reply_error(c, LK_E_NOT_ENROLLED, 0, NULL);
-		users_gc(&d->users);
 		return;
 	}
 	if (u->sessions > 0) {
@@ -102,18 +103,15 @@ void handle_unenroll(struct conn *c, const struct lk_msg *req)
 		reply_error(c, busy ? LK_E_BUSY : LK_E_INTERNAL, r,
 			    busy ? "files are still in use, so the keys stay; nothing was removed"
 				 : "cannot lock every directory; nothing was removed");
-		users_gc(&d->users);
 		return;
 	}
 	r = store_remove_user(&d->store, req->uid);
 	if (r < 0) {
 		reply_error(c, LK_E_INTERNAL, r, "locked, but the state could not be removed completely");
-		users_gc(&d->users);
 		return;
 	}
 	u->failures = 0;
 	u->throttle_until_ms = 0;
-	users_gc(&d->users);
 	log_info("uid %u unenrolled: %u director%s locked, protector (every slot) and index removed",
 		 (unsigned)req->uid, locked, locked == 1 ? "y" : "ies");
 	reply_lock_result(c, LK_OK, locked, locked == 0 && was_locked ? LK_RF_ALREADY_LOCKED : 0);

@@ -32,6 +32,8 @@
 #include "cleanup.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "rotate.h"
+#include "escrow_slots.h"
 #include "fileio.h"
 #include "log.h"
 #include "root.h"
@@ -169,7 +171,7 @@ static int reseal_root(uid_t uid, const struct lk_index_entry *e, const uint8_t 
 
 /* The new protector file in memory: login slot, escrow slot if the machine
  * has an escrow key, recovery slots retired. */
-static uint32_t build_next(struct daemon *d, const struct lk_protector *pr, const uint8_t *p_new,
+static int build_next(struct daemon *d, const struct lk_protector *pr, const uint8_t *p_new,
 			   const struct lk_kdf_params *kdf, const uint8_t *w_login, struct lk_protector *next,
 			   uint32_t *flags, const char **why)
 {
@@ -193,7 +195,7 @@ static uint32_t build_next(struct daemon *d, const struct lk_protector *pr, cons
 	}
 	if (lk_protector_add_slot(next, LK_SLOT_LOGIN, kdf, w_login, p_new, NULL) < 0) {
 		*why = "cannot make the new login slot";
-		return LK_E_INTERNAL;
+		return -EIO;
 	}
 	if (daemon_escrow_reseal(d, next, p_new, false, &escrow) == 0 && escrow)
 		*flags |= LK_ROT_F_ESCROW_RESEALED;
@@ -203,9 +205,9 @@ static uint32_t build_next(struct daemon *d, const struct lk_protector *pr, cons
 	    lk_protector_open(next, LK_SLOT_LOGIN, w_login, check.ptr, &idx) < 0 ||
 	    !lk_secret_equal(check.ptr, p_new, LK_PROTECTOR_KEY_SIZE)) {
 		*why = "the new login slot did not verify";
-		return LK_E_INTERNAL;
+		return -EIO;
 	}
-	return LK_OK;
+	return 0;
 }
 
 /* Steps 1-2: the marker, then every root's pending copy. On failure
@@ -260,7 +262,7 @@ static bool disk_has(struct daemon *d, uid_t uid, const uint8_t *w_login, const 
 	       lk_secret_equal(check.ptr, p_new, LK_PROTECTOR_KEY_SIZE);
 }
 
-uint32_t daemon_rotate(struct daemon *d, struct user *u, const struct lk_protector *pr,
+int daemon_rotate(struct daemon *d, struct user *u, const struct lk_protector *pr,
 		       const uint8_t p_old[LK_PROTECTOR_KEY_SIZE], const struct lk_kdf_params *kdf,
 		       const uint8_t w_login[LK_WRAP_KEY_SIZE], unsigned *ret_roots, uint32_t *ret_flags,
 		       const char **ret_why)
@@ -268,24 +270,24 @@ uint32_t daemon_rotate(struct daemon *d, struct user *u, const struct lk_protect
 	struct lk_secret p_new _cleanup_secret_ = {};
 	struct lk_protector next;
 	struct lk_index ix;
-	uint32_t st, flags = 0;
+	uint32_t flags = 0;
 	int r;
 
 	r = store_load_index(&d->store, pr->uid, &ix);
 	if (r < 0) {
 		*ret_why = "cannot read the root index";
-		return LK_E_INTERNAL;
+		return -EIO;
 	}
 	if (lk_secret_new(&p_new, LK_PROTECTOR_KEY_SIZE) < 0 ||
 	    lk_random_bytes(p_new.ptr, LK_PROTECTOR_KEY_SIZE) < 0) {
 		*ret_why = "cannot make a new protector key";
-		return LK_E_INTERNAL;
+		return -EIO;
 	}
-	st = build_next(d, pr, p_new.ptr, kdf, w_login, &next, &flags, ret_why);
-	if (st != LK_OK)
-		return st;
+	r = build_next(d, pr, p_new.ptr, kdf, w_login, &next, &flags, ret_why);
+	if (r < 0)
+		return r;
 	if (prepare(d, pr->uid, &ix, &next, p_old, p_new.ptr, ret_why) < 0)
-		return LK_E_INTERNAL;
+		return -EIO;
 
 	crash_point("rotate-commit");
 	r = store_save_protector(&d->store, &next);
@@ -295,7 +297,7 @@ uint32_t daemon_rotate(struct daemon *d, struct user *u, const struct lk_protect
 		(void)settle_user(d, pr->uid, false);
 		*ret_why = r == -ENOSPC ? "no space left for the protector file; nothing was changed"
 					: "cannot write the protector file; nothing was changed";
-		return LK_E_INTERNAL;
+		return -EIO;
 	}
 	/* Committed. From here on only P' opens what the disk holds. */
 	if (u->p && user_set_key(u, p_new.ptr) < 0)
@@ -306,11 +308,11 @@ uint32_t daemon_rotate(struct daemon *d, struct user *u, const struct lk_protect
 	if (r < 0) {
 		*ret_why = "the new key is committed, but some roots still carry the old copy; restart latchkeyd "
 			   "to finish";
-		return LK_E_INTERNAL;
+		return -EIO;
 	}
 	*ret_roots = ix.n;
 	*ret_flags = flags;
-	return LK_OK;
+	return 0;
 }
 
 /* rotating-<uid>: finish (the protector file has the recorded hash) or undo. */

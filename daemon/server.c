@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "server.h"
+#include "requests.h"
+#include "login.h"
 #include "log.h"
 #include "secret.h"
 
@@ -281,9 +284,24 @@ static int on_log_flush(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/* The one pass that frees idle users (users.h), after every event callback
+ * of the loop: a handler or timer may leave a user idle, and none of them
+ * frees one while it, or a caller up its stack, still holds the pointer. */
+static int on_users_gc(sd_event_source *s, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	users_gc(&d->users);
+	return 0;
+}
+
 int server_start(struct daemon *d, int listen_fd)
 {
 	int r;
+
+	r = sd_event_add_post(d->event, NULL, on_users_gc, d);
+	if (r < 0)
+		return log_error_errno(r, "cannot schedule the collection of idle users");
 
 	d->listen_fd = listen_fd;
 	r = sd_event_add_io(d->event, &d->listen_src, listen_fd, EPOLLIN, on_accept, d);

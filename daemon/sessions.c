@@ -31,6 +31,7 @@
 
 #include "cleanup.h"
 #include "daemon.h"
+#include "login.h"
 #include "log.h"
 #include "names.h"
 #include "root.h"
@@ -266,7 +267,6 @@ static int on_logind_change(sd_event_source *s, int fd, uint32_t revents, void *
 		} else
 			watching |= u->logind_watch;
 	}
-	users_gc(&d->users);
 	if (!watching) {
 		d->login_monitor_src = sd_event_source_disable_unref(d->login_monitor_src);
 		d->login_monitor = sd_login_monitor_unref(d->login_monitor);
@@ -340,7 +340,6 @@ int sessions_rebuild(struct daemon *d)
 		daemon_lock_user_at_logout(d, u, NULL, NULL);
 		locked++;
 	}
-	users_gc(&d->users);
 	if (adopted || dropped || locked)
 		log_info("state rebuilt: %u session(s) adopted, %u ended while down, %u user(s) locked", adopted,
 			 dropped, locked);

@@ -22,6 +22,9 @@
 #include <cmocka.h>
 
 #include "daemon.h"
+#include "login.h"
+#include "requests.h"
+#include "server.h"
 #include "protector.h"
 #include "wire.h"
 

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A user's protector file: open, new slot parameters, atomic slot replace
+ * (protectors.c lists the -errno values and what they mean). */
+#ifndef LKD_PROTECTORS_H
+#define LKD_PROTECTORS_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "latchkey/format.h"
+#include "protector.h"
+#include "secret.h"
+
+struct daemon;
+
+/* Unwrap uid's protector key from a slot of kind with W into p_out;
+ * *ret_pr (optional) gets the protector file. peer is who asks, charge_uid
+ * whose log budget a wrong guess uses. Failed guesses by non-root peers
+ * are throttled. */
+int protector_unwrap(struct daemon *d, const struct ucred *peer, uid_t charge_uid, uid_t uid, uint8_t kind,
+                     const uint8_t w[LK_WRAP_KEY_SIZE], uint8_t *p_out, struct lk_protector *ret_pr);
+/* protector_unwrap of the login slot into freshly allocated secret memory p. */
+int protector_unwrap_login(struct daemon *d, const struct ucred *peer, uid_t charge_uid, uid_t uid,
+                           const uint8_t w[LK_WRAP_KEY_SIZE], struct lk_secret *p);
+/* Parameters for a new login or recovery slot of pr, with a fresh salt. */
+int protector_fresh_kdf(struct daemon *d, const struct lk_protector *pr, struct lk_kdf_params *ret);
+/* Replace pr's slots of kind with one wrapping p under (kdf, w), in one
+ * atomic write of the protector file; pr becomes the new file. *ret_why
+ * explains a failure. */
+int protector_replace_slots(struct daemon *d, struct lk_protector *pr, uint8_t kind,
+                            const struct lk_kdf_params *kdf, const uint8_t w[LK_WRAP_KEY_SIZE],
+                            const uint8_t *p, const char **ret_why);
+/* "login", "recovery", "escrow", ... and "held" for kind 0 (the P held for
+ * a live session). */
+const char *slot_kind_name(uint8_t kind);
+
+#endif
