@@ -2,12 +2,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -17,72 +14,17 @@
 #include "keyring_v1.h"
 #include "log.h"
 #include "log_event.h"
+#include "openat.h"
 #include "root.h"
 #include "secret.h"
 #include "wrapped_key.h"
 
-/* The same walk without openat2, one component at a time, each opened
- * with O_NOFOLLOW (which refuses magic links too: they are symlinks). */
-static int open_no_symlinks_by_component(const char *path)
-{
-	_cleanup_close_ int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	const char *p = path;
-	int fd;
-
-	if (dir < 0)
-		return -errno;
-	for (;;) {
-		char name[NAME_MAX + 1];
-		struct stat st;
-		size_t n;
-		int next, err;
-
-		p += strspn(p, "/");
-		n = strcspn(p, "/");
-		if (n == 0)
-			break;
-		if (n > NAME_MAX)
-			return -ENAMETOOLONG;
-		memcpy(name, p, n);
-		name[n] = '\0';
-		p += n;
-		next = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0) {
-			err = errno;
-			/* A symlink under O_DIRECTORY|O_NOFOLLOW is ENOTDIR; openat2 says ELOOP. */
-			if (err == ENOTDIR && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-				return -ELOOP;
-			return -err;
-		}
-		close(dir);
-		dir = next;
-	}
-	fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
-
 int root_open(const char *path, int *ret_fd)
 {
-	struct open_how how = {
-		.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW,
-		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd;
-
+	/* Only absolute paths: a relative one would depend on the daemon's cwd. */
 	if (!path || path[0] != '/')
 		return -EINVAL;
-	fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
-	/* systemd's RestrictSUIDSGID= (in latchkeyd.service) answers openat2
-	 * with ENOSYS, as it cannot inspect the flags behind the pointer;
-	 * so do older container seccomp filters. */
-	if (fd < 0 && errno == ENOSYS)
-		fd = open_no_symlinks_by_component(path);
-	else if (fd < 0)
-		fd = -errno;
-	if (fd < 0)
-		return fd;
-	*ret_fd = fd;
-	return 0;
+	return lk_open_nofollow(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, ret_fd);
 }
 
 int root_read_wrapped_key(int fd, uid_t uid, uint8_t blob[LK_WRAPPED_KEY_SIZE])

@@ -15,7 +15,7 @@
 #include "latchkey/protocol.h"
 
 /* Open an absolute path as a directory, refusing symlinks in any component
- * (openat2 RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS). -ELOOP for a symlink. */
+ * (lk_open_nofollow). -ELOOP for a symlink, -EINVAL for a relative path. */
 int root_open(const char *path, int *ret_fd);
 
 /*
