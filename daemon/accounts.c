@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +7,7 @@
 #include "cleanup.h"
 #include "daemon.h"
 #include "log.h"
+#include "passwd.h"
 #include "secret.h"
 
 #define LOGGED_MAX 256
@@ -28,12 +28,11 @@ static bool log_once(uid_t uid)
 
 int account_current_name(uid_t uid, char name[LK_ACCOUNT_MAX + 1])
 {
-	struct passwd pw, *pwp = NULL;
-	char buf[4096];
+	_cleanup_passwd_ struct lk_passwd pw = {};
 
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp || lk_account_is_valid(pw.pw_name) < 0)
+	if (lk_passwd_by_uid(uid, &pw) < 0 || lk_account_is_valid(pw.pw.pw_name) < 0)
 		return -ENOENT;
-	strcpy(name, pw.pw_name);
+	strcpy(name, pw.pw.pw_name);
 	return 0;
 }
 

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,15 +15,15 @@
 #include "escrow.h"
 #include "fileio.h"
 #include "log.h"
+#include "passwd.h"
 #include "secret.h"
 
 #define ESCROW_PUB_NAME "escrow.pub"
 
 int daemon_load_protector(struct daemon *d, uid_t uid, struct lk_protector *ret)
 {
-	struct passwd pw, *pwp = NULL;
+	_cleanup_passwd_ struct lk_passwd pw = {};
 	struct lk_protector pr;
-	char buf[4096];
 	int r;
 
 	r = store_load_protector(&d->store, uid, &pr);
@@ -32,9 +31,9 @@ int daemon_load_protector(struct daemon *d, uid_t uid, struct lk_protector *ret)
 		return r;
 	/* Without a name or a machine id, bound slots stay closed (and none
 	 * can be added): every other slot works as before. */
-	if (d->have_machine_id && getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) == 0 && pwp &&
-	    lk_protector_set_binding(&pr, pw.pw_name, d->machine_id) < 0)
-		log_warning("uid %u: user name %s too long to bind an escrow slot to", (unsigned)uid, pw.pw_name);
+	if (d->have_machine_id && lk_passwd_by_uid(uid, &pw) == 0 &&
+	    lk_protector_set_binding(&pr, pw.pw.pw_name, d->machine_id) < 0)
+		log_warning("uid %u: user name %s too long to bind an escrow slot to", (unsigned)uid, pw.pw.pw_name);
 	*ret = pr;
 	return 0;
 }

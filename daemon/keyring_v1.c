@@ -4,7 +4,6 @@
 #include <grp.h>
 #include <keyutils.h>
 #include <linux/fscrypt.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "crypto.h"
 #include "keyring_v1.h"
 #include "latchkey/protocol.h"
+#include "passwd.h"
 #include "secret.h"
 
 _Static_assert(LK_V1_DESCRIPTOR_SIZE == FSCRYPT_KEY_DESCRIPTOR_SIZE, "v1 descriptor size");
@@ -112,8 +112,7 @@ static int wait_child(pid_t pid, int *ret_status)
  */
 static int spawn_as_user(uid_t uid, child_fn fn, void *userdata, pid_t *ret_pid)
 {
-	struct passwd pw, *pwp = NULL;
-	char buf[4096];
+	_cleanup_passwd_ struct lk_passwd pw = {};
 	bool pause_child;
 	gid_t gid;
 	pid_t pid;
@@ -121,12 +120,12 @@ static int spawn_as_user(uid_t uid, child_fn fn, void *userdata, pid_t *ret_pid)
 
 	if (uid == 0)
 		return -EINVAL; /* root's keyring is never a user's */
-	r = getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp);
-	if (r != 0)
-		return -r;
-	if (!pwp)
+	r = lk_passwd_by_uid(uid, &pw);
+	if (r == -ENOENT)
 		return -ESRCH;
-	gid = pw.pw_gid;
+	if (r < 0)
+		return r;
+	gid = pw.pw.pw_gid;
 	pause_child = test_child_pauses(uid);
 
 	pid = fork();

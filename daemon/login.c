@@ -16,7 +16,6 @@
  *     at once for users who are logged in.
  */
 #include <errno.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 #include "log.h"
 #include "log_event.h"
 #include "login.h"
+#include "passwd.h"
 #include "provision.h"
 #include "root.h"
 #include "root_id.h"
@@ -41,13 +41,12 @@ struct account {
 
 static void account_lookup(uid_t uid, struct account *ret)
 {
-	struct passwd pw, *pwp = NULL;
-	char buf[4096];
+	_cleanup_passwd_ struct lk_passwd pw = {};
 
 	*ret = (struct account){};
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) == 0 && pwp && strlen(pw.pw_name) < sizeof(ret->name)) {
-		strcpy(ret->name, pw.pw_name);
-		ret->gid = pw.pw_gid;
+	if (lk_passwd_by_uid(uid, &pw) == 0 && strlen(pw.pw.pw_name) < sizeof(ret->name)) {
+		strcpy(ret->name, pw.pw.pw_name);
+		ret->gid = pw.pw.pw_gid;
 	}
 }
 

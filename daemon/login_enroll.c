@@ -8,7 +8,6 @@
  * target (the floor if no enrolment ever recorded one).
  */
 #include <errno.h>
-#include <pwd.h>
 #include <string.h>
 
 #include "cleanup.h"
@@ -18,6 +17,7 @@
 #include "home_create.h"
 #include "kdf.h"
 #include "log.h"
+#include "passwd.h"
 #include "protector.h"
 #include "secret.h"
 
@@ -69,19 +69,18 @@ int daemon_login_enroll(struct daemon *d, const struct lk_msg *req, struct lk_kd
                              uint32_t *ret_flags, const char **why)
 {
 	struct lk_secret p _cleanup_secret_ = {};
-	struct passwd pw, *pwp = NULL;
+	_cleanup_passwd_ struct lk_passwd pw = {};
 	struct lk_protector pr;
-	char buf[4096];
 	struct user *u;
 	int r;
 
 	*why = NULL;
 	*ret_flags = 0;
-	if (getpwuid_r(req->uid, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp || req->uid == 0) {
+	if (req->uid == 0 || lk_passwd_by_uid(req->uid, &pw) < 0) {
 		*why = "no such (non-root) user";
 		return -EINVAL;
 	}
-	if (!lk_enroll_rule_matches(&d->config.enroll_at_login, req->uid, pw.pw_name, pw.pw_gid, NULL)) {
+	if (!lk_enroll_rule_matches(&d->config.enroll_at_login, req->uid, pw.pw.pw_name, pw.pw.pw_gid, NULL)) {
 		*why = "enroll_at_login does not cover this user";
 		return -EPERM;
 	}
@@ -110,6 +109,6 @@ int daemon_login_enroll(struct daemon *d, const struct lk_msg *req, struct lk_kd
 	if (u)
 		user_set_key(u, p.ptr);
 	if (d->config.create_home)
-		*ret_flags = home_create(d, req->uid, &pw, p.ptr);
+		*ret_flags = home_create(d, req->uid, &pw.pw, p.ptr);
 	return 0;
 }
