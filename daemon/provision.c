@@ -38,6 +38,7 @@
 #include "log.h"
 #include "log_event.h"
 #include "names.h"
+#include "openat.h"
 #include "root_index.h"
 #include "root.h"
 #include "provision.h"
@@ -432,8 +433,7 @@ fail:
 	remove_temp_dir(root_fd, tmp, fd);
 	/* Close before removing the key: an open inode under the key would
 	 * leave it "incompletely removed". */
-	closep(&fd);
-	fd = -1;
+	fd = safe_close(fd);
 	if (sealed)
 		lk_fscrypt_remove_key(root_fd, id, true, &busy, NULL);
 	return r;
@@ -491,22 +491,18 @@ void provision_sync_root(const struct lk_cache_policy *pol)
 
 int provision_sweep(const struct lk_cache_policy *pol)
 {
-	_cleanup_close_ int root_fd = -1, dup_fd = -1;
+	_cleanup_close_ int root_fd = -1;
+	_cleanup_(closedirp) DIR *d = NULL;
 	struct stat root_st;
 	struct dirent *de;
-	DIR *d;
 	int r, n = 0;
 
 	r = open_root(pol, (uid_t)-1, &root_fd, &root_st);
 	if (r < 0)
 		return r;
-	dup_fd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dup_fd < 0)
-		return -errno;
-	d = fdopendir(dup_fd);
-	if (!d)
-		return -errno;
-	dup_fd = -1;
+	r = lk_opendir_at(root_fd, ".", 0, &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
 		_cleanup_close_ int fd = -1;
 		struct lk_fscrypt_policy ep;
@@ -520,15 +516,13 @@ int provision_sweep(const struct lk_cache_policy *pol)
 			continue;
 		had_policy = lk_fscrypt_get_policy(fd, &ep) == 0 && ep.version == 2;
 		remove_temp_dir(root_fd, de->d_name, fd);
-		closep(&fd);
-		fd = -1;
+		fd = safe_close(fd);
 		if (fstatat(root_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 			continue; /* not empty, or not ours after all: left alone */
 		if (had_policy)
 			lk_fscrypt_remove_key(root_fd, ep.key_id, true, &busy, NULL);
 		n++;
 	}
-	closedir(d);
 	if (n > 0)
 		log_info("policy %s: removed %d temporary director%s left in %s by a crash", pol->name, n,
 			 n == 1 ? "y" : "ies", pol->root);

@@ -257,17 +257,13 @@ static int root_policy_version(const char *path, const uint8_t key_id[LK_KEY_ID_
  * match() is true (any entry, when match is NULL), 0 if not, or -errno. */
 static int dir_has_entry(int fd, bool (*match)(const char *name))
 {
-	_cleanup_close_ int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_(closedirp) DIR *d = NULL;
 	struct dirent *de;
-	int r = 0;
-	DIR *d;
+	int r;
 
-	if (dfd < 0)
-		return -errno;
-	d = fdopendir(dfd);
-	if (!d)
-		return -errno;
-	dfd = -1;
+	r = lk_opendir_at(fd, ".", 0, &d);
+	if (r < 0)
+		return r;
 	errno = 0;
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -279,7 +275,6 @@ static int dir_has_entry(int fd, bool (*match)(const char *name))
 	}
 	if (!de && errno != 0)
 		r = -errno;
-	closedir(d);
 	return r;
 }
 

@@ -210,7 +210,7 @@ int root_id_open(const struct lk_root_identity *id, const char *hint, int *ret_f
 			*ret_fd = TAKE_FD(fd);
 			return 0;
 		}
-		closep(&fd);
+		fd = safe_close(fd);
 	}
 	r = root_id_open_fs(id, &mfd);
 	if (r < 0)

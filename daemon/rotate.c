@@ -32,6 +32,7 @@
 #include "cleanup.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "openat.h"
 #include "rotate.h"
 #include "escrow_slots.h"
 #include "fileio.h"
@@ -340,14 +341,11 @@ static void recover_one(struct daemon *d, uid_t uid, const char *name)
 
 void daemon_rotation_recover(struct daemon *d)
 {
-	_cleanup_close_ int fd = -1;
+	_cleanup_(closedirp) DIR *dir = NULL;
 	struct dirent *de;
-	DIR *dir;
 
-	fd = openat(d->store.dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(dir = fdopendir(fd)))
+	if (lk_opendir_at(d->store.dir_fd, ".", 0, &dir) < 0)
 		return;
-	fd = -1; /* owned by dir now */
 	while ((de = readdir(dir))) {
 		char *end;
 		unsigned long uid;
@@ -360,5 +358,4 @@ void daemon_rotation_recover(struct daemon *d)
 			continue;
 		recover_one(d, (uid_t)uid, de->d_name);
 	}
-	closedir(dir);
 }

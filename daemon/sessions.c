@@ -34,6 +34,7 @@
 #include "login.h"
 #include "log.h"
 #include "names.h"
+#include "openat.h"
 #include "root.h"
 #include "root_ops.h"
 #include "sessions.h"
@@ -295,17 +296,14 @@ int sessions_rebuild(struct daemon *d)
 	_cleanup_free_ uid_t *uids = NULL;
 	unsigned adopted = 0, dropped = 0, locked = 0;
 	size_t n = 0;
-	DIR *dir;
-	int fd, r;
+	int r;
 
 	if (d->sessions_fd >= 0) {
-		fd = openat(d->sessions_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		dir = fd >= 0 ? fdopendir(fd) : NULL;
-		if (!dir) {
-			if (fd >= 0)
-				close(fd);
-			return log_error_errno(-errno, "cannot read the session records");
-		}
+		_cleanup_(closedirp) DIR *dir = NULL;
+
+		r = lk_opendir_at(d->sessions_fd, ".", 0, &dir);
+		if (r < 0)
+			return log_error_errno(r, "cannot read the session records");
 		for (struct dirent *de; (de = readdir(dir));) {
 			if (de->d_name[0] == '.')
 				continue;
@@ -315,7 +313,6 @@ int sessions_rebuild(struct daemon *d)
 			else
 				dropped++;
 		}
-		closedir(dir);
 	}
 
 	r = store_list_indexed_users(&d->store, &uids, &n);
@@ -352,7 +349,5 @@ void sessions_free(struct daemon *d)
 	d->login_monitor = sd_login_monitor_unref(d->login_monitor);
 	while (d->adopted)
 		adopted_free(d, d->adopted);
-	if (d->sessions_fd >= 0)
-		close(d->sessions_fd);
-	d->sessions_fd = -1;
+	d->sessions_fd = safe_close(d->sessions_fd);
 }

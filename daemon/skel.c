@@ -15,6 +15,7 @@
 #include "fileio.h"
 #include "home_create.h"
 #include "log.h"
+#include "openat.h"
 
 #define SKEL_DEPTH_MAX 16
 
@@ -88,19 +89,13 @@ static int copy_entry(int sdir, int ddir, const char *name, uid_t uid, gid_t gid
 
 static int copy_dir(int sdir, int ddir, uid_t uid, gid_t gid, unsigned depth)
 {
-	int fd = openat(sdir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_(closedirp) DIR *dir = NULL;
 	struct dirent *de;
-	DIR *dir;
-	int r = 0;
+	int r;
 
-	if (fd < 0)
-		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		r = -errno;
-		close(fd);
+	r = lk_opendir_at(sdir, ".", 0, &dir);
+	if (r < 0)
 		return r;
-	}
 	while (r == 0 && (errno = 0, de = readdir(dir))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
@@ -110,7 +105,6 @@ static int copy_dir(int sdir, int ddir, uid_t uid, gid_t gid, unsigned depth)
 	}
 	if (r == 0 && errno)
 		r = -errno;
-	closedir(dir);
 	return r;
 }
 

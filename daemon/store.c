@@ -13,6 +13,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "names.h"
+#include "openat.h"
 #include "secret.h"
 #include "store.h"
 
@@ -88,10 +89,9 @@ fail:
 
 void store_close(struct store *s)
 {
-	closep(&s->index_fd);
-	closep(&s->protectors_fd);
-	closep(&s->dir_fd);
-	s->dir_fd = s->protectors_fd = s->index_fd = -1;
+	s->index_fd = safe_close(s->index_fd);
+	s->protectors_fd = safe_close(s->protectors_fd);
+	s->dir_fd = safe_close(s->dir_fd);
 }
 
 int store_load_protector(struct store *s, uid_t uid, struct lk_protector *ret)
@@ -255,18 +255,13 @@ static int list_uids_in(int dir_fd, uid_t **uids_io, size_t *n_io, size_t *cap_i
 {
 	uid_t *uids = *uids_io;
 	size_t n = *n_io, cap = *cap_io;
-	DIR *d;
+	_cleanup_(closedirp) DIR *d = NULL;
 	struct dirent *de;
-	int fd;
+	int r;
 
-	fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	r = lk_opendir_at(dir_fd, ".", 0, &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
 		uid_t uid;
 		bool seen = false;
@@ -279,7 +274,6 @@ static int list_uids_in(int dir_fd, uid_t **uids_io, size_t *n_io, size_t *cap_i
 		if (n == cap) {
 			uid_t *t = reallocarray(uids, cap ? cap * 2 : 16, sizeof(uid_t));
 			if (!t) {
-				closedir(d);
 				*uids_io = uids;
 				*n_io = n;
 				*cap_io = cap;
@@ -290,7 +284,6 @@ static int list_uids_in(int dir_fd, uid_t **uids_io, size_t *n_io, size_t *cap_i
 		}
 		uids[n++] = uid;
 	}
-	closedir(d);
 	*uids_io = uids;
 	*n_io = n;
 	*cap_io = cap;
