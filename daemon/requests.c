@@ -29,6 +29,7 @@
 #include "root_id.h"
 #include "root_ops.h"
 #include "secret.h"
+#include "tpm_admin.h"
 #include "tpm_slot.h"
 
 #define SECRET_REFUSED_TEXT \
@@ -889,126 +890,27 @@ static bool open_with_login_key(struct conn *c, const struct lk_msg *req, struct
 	return true;
 }
 
-/* TPM_BIND{uid, key = the login's W}: add a TPM2 slot; with tpm = required
- * the password-only login slots go. Never the only way in: a recovery code
- * or an escrow slot must exist first. */
-static void handle_tpm_bind(struct conn *c, const struct lk_msg *req)
-{
-	struct daemon *d = c->d;
-	struct lk_secret p _cleanup_secret_ = {};
-	struct lk_protector pr;
-	uint32_t id;
-	unsigned n_removed = 0;
-	int r, i;
-
-	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KEY)) || !peer_is_root(c))
-		return;
-	if (!tpm_slot_supported()) {
-		reply_error(c, LK_E_TPM, EOPNOTSUPP,
-			    "this latchkeyd was built without TPM2 support (libtss2-esys): there is no TPM2 slot kind");
-		return;
-	}
-	if (d->config.tpm.mode == LK_TPM_OFF) {
-		reply_error(c, LK_E_INVALID, 0, "tpm = off in latchkey.conf: set tpm = preferred or required, then reload");
-		return;
-	}
-	if (!open_with_login_key(c, req, &p, &pr))
-		return;
-	if (lk_protector_find_kind(&pr, LK_SLOT_TPM2) >= 0) {
-		reply_error(c, LK_E_EXISTS, 0, "already bound to the TPM; unbind first to reseal");
-		return;
-	}
-	if (lk_protector_find_kind(&pr, LK_SLOT_RECOVERY) < 0 && lk_protector_find_kind(&pr, LK_SLOT_ESCROW) < 0) {
-		reply_error(c, LK_E_INVALID, 0,
-			    "a TPM2 slot must never be the only way in (a new TPM, a firmware update or a cleared "
-			    "TPM would lock the user out): create a recovery code ('latchkeyctl recovery create "
-			    "USER') or an escrow slot ('latchkeyctl escrow add USER') first");
-		return;
-	}
-	i = tpm_slot_login_kdf_index(&pr);
-	r = i < 0 ? -ENOENT : tpm_slot_add(d, &pr, &pr.slots[i].kdf, req->key, p.ptr, &id);
-	if (r < 0) {
-		reply_error(c, r == -ENOENT ? LK_E_NOT_FOUND : LK_E_TPM, -r,
-			    r == -ENOENT ? "the user has no login slot" : tpm_slot_strerror(r));
-		return;
-	}
-	while (d->config.tpm.mode == LK_TPM_REQUIRED && (i = lk_protector_find_kind(&pr, LK_SLOT_LOGIN)) >= 0) {
-		n_removed++;
-		(void)lk_protector_remove_slot(&pr, pr.slots[i].slot_id);
-	}
-	r = store_save_protector(&d->store, &pr);
-	if (r < 0) {
-		tpm_slot_forget(d, req->uid, id);
-		reply_error(c, LK_E_INTERNAL, -r, "cannot write the protector file");
-		return;
-	}
-	log_info("uid %u bound to the TPM: TPM2 slot %u added%s", (unsigned)req->uid, (unsigned)id,
-		 n_removed ? ", password-only login slot removed (tpm = required)" : "");
-	reply_ok(c);
-}
-
-/* TPM_UNBIND{uid, key = the login's W}: remove the TPM2 slots, keeping (or
- * restoring, after tpm = required) a password-only login slot. */
-static void handle_tpm_unbind(struct conn *c, const struct lk_msg *req)
-{
-	struct daemon *d = c->d;
-	struct lk_secret p _cleanup_secret_ = {};
-	struct lk_protector pr;
-	struct lk_kdf_params kdf;
-	uint32_t ids[LK_MAX_SLOTS];
-	unsigned n = 0;
-	int r = 0, i;
-
-	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KEY)) || !peer_is_root(c))
-		return;
-	if (!open_with_login_key(c, req, &p, &pr))
-		return;
-	if (lk_protector_find_kind(&pr, LK_SLOT_TPM2) < 0) {
-		reply_error(c, LK_E_NOT_FOUND, 0, "not bound to the TPM");
-		return;
-	}
-	if (lk_protector_find_kind(&pr, LK_SLOT_LOGIN) < 0) {
-		kdf = pr.slots[tpm_slot_login_kdf_index(&pr)].kdf;
-		r = lk_protector_add_slot(&pr, LK_SLOT_LOGIN, &kdf, req->key, p.ptr, NULL);
-	}
-	while (r == 0 && (i = lk_protector_find_kind(&pr, LK_SLOT_TPM2)) >= 0) {
-		ids[n++] = pr.slots[i].slot_id;
-		r = lk_protector_remove_slot(&pr, pr.slots[i].slot_id);
-	}
-	if (r == 0)
-		r = store_save_protector(&d->store, &pr);
-	if (r < 0) {
-		reply_error(c, LK_E_INTERNAL, -r, "cannot write the protector file");
-		return;
-	}
-	for (unsigned k = 0; k < n; k++)
-		tpm_slot_forget(d, req->uid, ids[k]);
-	log_info("uid %u unbound from the TPM (%u TPM2 slot(s) removed)", (unsigned)req->uid, n);
-	reply_ok(c);
-}
-
-/* TPM_RESEAL{uid, key = the login's W, [pcr]}: reseal the TPM2 slot to the
- * current PCR values, or to them or the predicted ones (PolicyOR). */
-static void handle_tpm_reseal(struct conn *c, const struct lk_msg *req)
+/* TPM_BIND, TPM_UNBIND, TPM_RESEAL{uid, key = the login's W[, pcr]}: the
+ * admin's TPM2 operations (tpm_admin.h), root only. */
+static void handle_tpm(struct conn *c, const struct lk_msg *req)
 {
 	struct lk_secret p _cleanup_secret_ = {};
 	struct lk_protector pr;
+	const char *why = NULL;
 	int r;
 
 	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KEY)) || !peer_is_root(c))
 		return;
 	if (!open_with_login_key(c, req, &p, &pr))
 		return;
-	if (lk_protector_find_kind(&pr, LK_SLOT_TPM2) < 0) {
-		reply_error(c, LK_E_NOT_FOUND, 0, "not bound to the TPM: use 'latchkeyctl tpm bind USER'");
-		return;
-	}
-	r = tpm_slot_reseal_to(c->d, &pr, req->key, p.ptr, lk_msg_has(req, LK_T_PCR) ? &req->pcr : NULL);
-	if (r == -EDOM)
-		reply_error(c, LK_E_INVALID, EDOM,
-			    "the predicted values are not for the PCRs of tpm_pcrs in latchkey.conf");
-	else if (r < 0)
-		reply_error(c, LK_E_TPM, -r, tpm_slot_strerror(r));
+	if (req->type == LK_REQ_TPM_BIND)
+		r = tpm_bind(c->d, &pr, req->key, p.ptr, &why);
+	else if (req->type == LK_REQ_TPM_UNBIND)
+		r = tpm_unbind(c->d, &pr, req->key, p.ptr, &why);
+	else
+		r = tpm_reseal(c->d, &pr, req->key, p.ptr, lk_msg_has(req, LK_T_PCR) ? &req->pcr : NULL, &why);
+	if (r < 0)
+		reply_errno(c, r, why);
 	else
 		reply_ok(c);
 }
@@ -1034,9 +936,9 @@ static const request_handler handlers[_LK_REQ_MAX] = {
 	[LK_REQ_LOGIN_ENROLL] = handle_login_enroll,
 	[LK_REQ_ROTATE] = handle_rotate,
 	[LK_REQ_CONFIG_DIR] = handle_config_dir,
-	[LK_REQ_TPM_BIND] = handle_tpm_bind,
-	[LK_REQ_TPM_UNBIND] = handle_tpm_unbind,
-	[LK_REQ_TPM_RESEAL] = handle_tpm_reseal,
+	[LK_REQ_TPM_BIND] = handle_tpm,
+	[LK_REQ_TPM_UNBIND] = handle_tpm,
+	[LK_REQ_TPM_RESEAL] = handle_tpm,
 };
 
 /* What a PAM host sends: a root peer sending these may be a setuid host
