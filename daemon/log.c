@@ -22,6 +22,9 @@ void log_setup(int max_level)
 	log_to_journal = getenv("JOURNAL_STREAM") != NULL;
 }
 
+/* Checked as printf: its callers' formats reach vsnprintf through it. */
+static void log_va(int level, int err, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+
 static void log_va(int level, int err, const char *fmt, va_list ap)
 {
 	char msg[1024];
