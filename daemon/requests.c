@@ -23,6 +23,7 @@
 #include "login.h"
 #include "log.h"
 #include "log_event.h"
+#include "passwd.h"
 #include "protectors.h"
 #include "root.h"
 #include "replies.h"
@@ -583,8 +584,7 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 	struct lk_secret p _cleanup_secret_ = {};
 	struct lk_msg *m = d->rep;
 	struct lk_index ix;
-	struct passwd pw, *pwp = NULL;
-	char pwbuf[4096];
+	struct lk_passwd pw _cleanup_passwd_ = {};
 	uint8_t key_id[LK_KEY_ID_SIZE];
 	const char *why = NULL;
 	uint32_t flags = lk_msg_has(req, LK_T_FLAGS) ? req->flags : 0;
@@ -601,7 +601,7 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 		reply_error(c, LK_E_INVALID, EINVAL, "path must be absolute and normalised, without control characters");
 		return;
 	}
-	if (getpwuid_r(req->uid, &pw, pwbuf, sizeof(pwbuf), &pwp) != 0 || !pwp || req->uid == 0) {
+	if (req->uid == 0 || lk_passwd_by_uid(req->uid, &pw) < 0) {
 		reply_error(c, LK_E_INVALID, 0, "no such (non-root) user");
 		return;
 	}
@@ -641,9 +641,9 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 		return;
 	}
 	if (flags & LK_EF_V1)
-		r = root_create_v1(req->uid, pw.pw_gid, p.ptr, req->path, key_id, &why);
+		r = root_create_v1(req->uid, pw.pw.pw_gid, p.ptr, req->path, key_id, &why);
 	else
-		r = root_create(req->uid, pw.pw_gid, p.ptr, req->path, key_id, &why);
+		r = root_create(req->uid, pw.pw.pw_gid, p.ptr, req->path, key_id, &why);
 	if (r < 0) {
 		reply_error(c, r == -EEXIST ? LK_E_EXISTS : r == -EOPNOTSUPP ? LK_E_UNSUPPORTED : LK_E_INVALID, r, why);
 		return;
