@@ -98,8 +98,8 @@ int main(int argc, char **argv)
 	bool reset = argc >= 8 && strcmp(argv[5], "--reset") == 0;
 	if ((argc != 5 && !reset) || lk_parse_uid(argv[2], &uid) < 0 ||
 	    lk_parse_uint(argv[4], 1, 1000000, &iterations) < 0 || !fgets(pass, sizeof(pass), stdin)) {
-		fprintf(stderr,
-			"usage: bench-login SOCKET UID DIR ITERATIONS [--reset INDEX CACHEDIR...] < passphrase\n");
+		fprintf(stderr, "usage: bench-login SOCKET UID DIR ITERATIONS [--reset INDEX CACHEDIR...] < "
+		                "passphrase\n");
 		return 2;
 	}
 	static char saved_index[LK_INDEX_MAX_SIZE];
@@ -201,7 +201,8 @@ int main(int argc, char **argv)
 		close(sfd);
 		for (;;) {
 			uint32_t state, users;
-			if (lk_fscrypt_key_status(parent, pol.key_id, &state, &users) == 0 && state == LK_KEY_ABSENT)
+			if (lk_fscrypt_key_status(parent, pol.key_id, &state, &users) == 0 &&
+			    state == LK_KEY_ABSENT)
 				break;
 			if (now_us() - t0 > 5e6) {
 				fprintf(stderr, "not locked within 5 s\n");
@@ -215,7 +216,8 @@ int main(int argc, char **argv)
 	struct lk_secret w2 = {};
 	int nc = n < 50 ? 50 : n - n % 2;
 	double *change = calloc((size_t)nc, sizeof(double));
-	if (!change || lk_secret_new(&w2, LK_WRAP_KEY_SIZE) < 0 || lk_random_bytes(w2.ptr, LK_WRAP_KEY_SIZE) < 0)
+	if (!change || lk_secret_new(&w2, LK_WRAP_KEY_SIZE) < 0 ||
+	    lk_random_bytes(w2.ptr, LK_WRAP_KEY_SIZE) < 0)
 		return 1;
 	for (int i = 0; i < nc; i++) {
 		const uint8_t *from = i % 2 ? w2.ptr : w.ptr, *to = i % 2 ? w.ptr : w2.ptr;

@@ -194,7 +194,8 @@ static void do_chauthtok(const char *service, const char *user)
 		pam_handle_t *h;
 		int r;
 
-		if (pam_start(service, user, &conversation, &h) != PAM_SUCCESS || setresuid(pw->pw_uid, 0, 0) < 0)
+		if (pam_start(service, user, &conversation, &h) != PAM_SUCCESS ||
+		    setresuid(pw->pw_uid, 0, 0) < 0)
 			_exit(3);
 		r = pam_chauthtok(h, 0);
 		pam_end(h, r);

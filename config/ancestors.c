@@ -18,16 +18,16 @@ static int check_one(int fd, const char *dir, const char *path, char *why, size_
 		return -errno;
 	if (st.st_uid != 0) {
 		snprintf(why, why_size,
-			 "%s, an ancestor of %s, is owned by uid %u, who could rename %s away: "
-			 "chown root %s, or choose a root under root's directories only",
-			 dir, path, (unsigned)st.st_uid, path, dir);
+		         "%s, an ancestor of %s, is owned by uid %u, who could rename %s away: "
+		         "chown root %s, or choose a root under root's directories only",
+		         dir, path, (unsigned)st.st_uid, path, dir);
 		return 1;
 	}
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
 		snprintf(why, why_size,
-			 "%s, an ancestor of %s, is writable by group or others (mode %04o), so a user could "
-			 "rename %s away: chmod go-w %s (or chmod +t %s)",
-			 dir, path, (unsigned)(st.st_mode & 07777), path, dir, dir);
+		         "%s, an ancestor of %s, is writable by group or others (mode %04o), so a user could "
+		         "rename %s away: chmod go-w %s (or chmod +t %s)",
+		         dir, path, (unsigned)(st.st_mode & 07777), path, dir, dir);
 		return 1;
 	}
 	return 0;

@@ -56,21 +56,21 @@ int lk_config_finish(struct lk_config *c, struct lk_config_error *err)
 			}
 			if (strcmp(a->root, b->root) == 0) {
 				cfg_error(err, b->source, b->line,
-				             "root %s of policy \"%s\" is also the root of policy \"%s\" "
-				             "(%s:%u); give each policy its own root",
-				             cfg_quote(b->root, qb, sizeof(qb)), b->name, a->name, a->source,
-				             a->line);
+				          "root %s of policy \"%s\" is also the root of policy \"%s\" "
+				          "(%s:%u); give each policy its own root",
+				          cfg_quote(b->root, qb, sizeof(qb)), b->name, a->name, a->source,
+				          a->line);
 				return -EEXIST;
 			}
 			if (path_contains(a->root, b->root) || path_contains(b->root, a->root)) {
 				bool inside = path_contains(a->root, b->root);
 
 				cfg_error(err, b->source, b->line,
-				             "root %s of policy \"%s\" is %s root %s of policy \"%s\" "
-				             "(%s:%u); roots must not nest: move one of them",
-				             cfg_quote(b->root, qb, sizeof(qb)), b->name,
-				             inside ? "inside" : "above", cfg_quote(a->root, qa, sizeof(qa)),
-				             a->name, a->source, a->line);
+				          "root %s of policy \"%s\" is %s root %s of policy \"%s\" "
+				          "(%s:%u); roots must not nest: move one of them",
+				          cfg_quote(b->root, qb, sizeof(qb)), b->name,
+				          inside ? "inside" : "above", cfg_quote(a->root, qa, sizeof(qa)),
+				          a->name, a->source, a->line);
 				return -EEXIST;
 			}
 		}

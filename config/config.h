@@ -78,17 +78,17 @@
 
 #include "latchkey/protocol.h"
 
-#define LK_CACHE_POLICY_NAME_MAX     64
-#define LK_SUBDIR_TEMPLATE_MAX 64
-#define LK_USER_NAME_MAX       32
-#define LK_CONFIG_FILE_MAX     (64 * 1024) /* bytes per file */
-#define LK_MAX_CACHE_POLICIES        64
-#define LK_LOCK_DELAY_MAX_MS   (3600u * 1000u)
+#define LK_CACHE_POLICY_NAME_MAX 64
+#define LK_SUBDIR_TEMPLATE_MAX   64
+#define LK_USER_NAME_MAX         32
+#define LK_CONFIG_FILE_MAX       (64 * 1024) /* bytes per file */
+#define LK_MAX_CACHE_POLICIES    64
+#define LK_LOCK_DELAY_MAX_MS     (3600u * 1000u)
 
 enum lk_tristate {
 	LK_INHERIT = -1,
-	LK_NO      = 0,
-	LK_YES     = 1,
+	LK_NO = 0,
+	LK_YES = 1,
 };
 
 struct lk_cache_policy {
@@ -96,10 +96,10 @@ struct lk_cache_policy {
 	char root[LK_PATH_MAX + 1];
 	char subdir[LK_SUBDIR_TEMPLATE_MAX + 1]; /* template */
 	mode_t mode;
-	uint8_t contents_mode;  /* FSCRYPT_MODE_* */
-	uint8_t filenames_mode; /* FSCRYPT_MODE_* */
-	uint8_t flags;          /* FSCRYPT_POLICY_FLAGS_PAD_* | FSCRYPT_POLICY_FLAG_IV_INO_LBLK_64 */
-	int lock_on_logout;     /* enum lk_tristate */
+	uint8_t contents_mode;        /* FSCRYPT_MODE_* */
+	uint8_t filenames_mode;       /* FSCRYPT_MODE_* */
+	uint8_t flags;                /* FSCRYPT_POLICY_FLAGS_PAD_* | FSCRYPT_POLICY_FLAG_IV_INO_LBLK_64 */
+	int lock_on_logout;           /* enum lk_tristate */
 	char source[LK_PATH_MAX + 1]; /* the file it came from */
 	unsigned line;                /* the line of its [policy] header */
 };
@@ -166,7 +166,7 @@ void lk_config_free(struct lk_config *c);
 /* Load everything. On error returns -errno, fills *err, and leaves *ret
  * freed (empty). */
 int lk_config_load(const char *etc_dir, const char *vendor_dir, struct lk_config *ret,
-		   struct lk_config_error *err);
+                   struct lk_config_error *err);
 
 /* One file's text into c (tests and the fuzzer use this directly), then
  * the checks across files (duplicate names, nested or equal roots). A file
@@ -174,7 +174,7 @@ int lk_config_load(const char *etc_dir, const char *vendor_dir, struct lk_config
  * policy's source. Not thread-safe: it sets libinih's process-wide options
  * (variables in Debian's build of inih). */
 int lk_config_parse_buffer(struct lk_config *c, const char *text, size_t len, const char *filename,
-			   enum lk_config_file_kind kind, struct lk_config_error *err);
+                           enum lk_config_file_kind kind, struct lk_config_error *err);
 int lk_config_finish(struct lk_config *c, struct lk_config_error *err);
 
 /* "file:line: message" (or "file: message" when line is 0). */
@@ -187,14 +187,15 @@ bool lk_config_lock_on_logout(const struct lk_config *c, const char *user, const
 
 /* enroll_at_login's value into *ret; -EINVAL with why otherwise. */
 /* One tpm* key of [latchkey] into c; -EINVAL with why set on a bad value. */
-int lk_tpm_setting_parse(const char *key, const char *value, struct lk_tpm_config *c, char *why, size_t why_size);
+int lk_tpm_setting_parse(const char *key, const char *value, struct lk_tpm_config *c, char *why,
+                         size_t why_size);
 void lk_tpm_config_init(struct lk_tpm_config *c);
 
 int lk_enroll_rule_parse(const char *value, struct lk_enroll_rule *ret, char *why, size_t why_size);
 /* Whether the rule covers the user (uid, name, primary gid); "all" reads
  * UID_MIN/UID_MAX from login_defs (a path; NULL: /etc/login.defs). */
 bool lk_enroll_rule_matches(const struct lk_enroll_rule *r, uid_t uid, const char *user, gid_t gid,
-			    const char *login_defs);
+                            const char *login_defs);
 /* A numeric setting of login.defs (HOME_MODE 0700, UID_MIN 1000: octal
  * with a leading 0, else decimal); -ENOENT when unset. */
 int lk_login_defs_get(const char *login_defs, const char *name, unsigned long *ret);
@@ -202,7 +203,7 @@ int lk_login_defs_get(const char *login_defs, const char *name, unsigned long *r
 /* Expand p->subdir for a user. -EINVAL if the result is empty, ".", "..",
  * or contains '/'; -ENAMETOOLONG if it does not fit. */
 int lk_cache_policy_subdir(const struct lk_cache_policy *p, const char *user, uid_t uid, char *out,
-			   size_t size);
+                           size_t size);
 
 /* The drop-in text that defines p (what `latchkeyctl policy assign` writes). */
 int lk_cache_policy_format(const struct lk_cache_policy *p, char *buf, size_t size);
@@ -249,7 +250,7 @@ int lk_cache_policy_init(struct lk_cache_policy *p, const char *name);
  * -ENOENT for an unknown key (why suggests the closest one), -EINVAL for a
  * bad value; p is unchanged on error. per_user accepts only "yes". */
 int lk_cache_policy_set(struct lk_cache_policy *p, const char *key, const char *value, char *why,
-			size_t why_size);
+                        size_t why_size);
 
 /* The checks across keys: a root is set, contents/filenames are an allowed
  * pair, no unknown flags. 0 or -EINVAL. */

@@ -49,12 +49,12 @@ static int check_owner_mode(const struct stat *st, const char *path, const char 
 {
 	if (!trusted_owner(st->st_uid)) {
 		cfg_error(err, path, 0, "%s is owned by uid %u, not root; chown root:root %s", what,
-		             (unsigned)st->st_uid, path);
+		          (unsigned)st->st_uid, path);
 		return -EPERM;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-		cfg_error(err, path, 0, "%s is writable by group or others (mode %04o); chmod go-w %s",
-		             what, (unsigned)(st->st_mode & 07777), path);
+		cfg_error(err, path, 0, "%s is writable by group or others (mode %04o); chmod go-w %s", what,
+		          (unsigned)(st->st_mode & 07777), path);
 		return -EPERM;
 	}
 	return 0;
@@ -91,8 +91,8 @@ static int source_open(struct source *s, int at, const char *parent_path, const 
 		if (errno == ENOENT)
 			return 0;
 		cfg_error(err, s->path, 0,
-		             "cannot open the directory: %s; check that it is a directory root can read",
-		             strerror(errno));
+		          "cannot open the directory: %s; check that it is a directory root can read",
+		          strerror(errno));
 		return -errno;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -139,8 +139,8 @@ static int load_file(struct lk_config *c, const struct source *s, const char *na
 				return 1; /* masked */
 		}
 		cfg_error(err, path, 0,
-		             "is a symbolic link; replace it with a regular file (only a link to /dev/null "
-		             "masks a file)");
+		          "is a symbolic link; replace it with a regular file (only a link to /dev/null "
+		          "masks a file)");
 		return -ELOOP;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -152,7 +152,7 @@ static int load_file(struct lk_config *c, const struct source *s, const char *na
 		return r;
 	if (st.st_size > LK_CONFIG_FILE_MAX) {
 		cfg_error(err, path, 0, "is larger than %d bytes; split it into several drop-ins",
-		             LK_CONFIG_FILE_MAX);
+		          LK_CONFIG_FILE_MAX);
 		return -EFBIG;
 	}
 
@@ -160,8 +160,7 @@ static int load_file(struct lk_config *c, const struct source *s, const char *na
 	 * swapped since fstatat. */
 	r = lk_read_file_at(s->fd, name, st.st_uid, LK_CONFIG_FILE_MAX, buf, &len);
 	if (r < 0) {
-		cfg_error(err, path, 0, "cannot read: %s; if it changed just now, try again",
-		             strerror(-r));
+		cfg_error(err, path, 0, "cannot read: %s; if it changed just now, try again", strerror(-r));
 		return r;
 	}
 	r = lk_config_parse_buffer(c, (const char *)buf, len, path, kind, err);
@@ -220,7 +219,7 @@ static int names_add_dir(struct names *ns, const struct source *s, struct lk_con
 			continue;
 		if (ns->n >= LK_MAX_DROPINS) {
 			cfg_error(err, s->path, 0, "more than %d drop-ins; merge some of them",
-			             LK_MAX_DROPINS);
+			          LK_MAX_DROPINS);
 			r = -E2BIG;
 			break;
 		}

@@ -46,9 +46,9 @@ enum {
 	LATCHKEY_KEY_TPM_PCRS,
 	LATCHKEY_KEY_COUNT
 };
-static const char *const latchkey_keys[LATCHKEY_KEY_COUNT] = {"lock_on_logout", "lock_delay", "enroll_at_login",
-							      "create_home", "home_skel", "tpm",
-							      "tpm_tcti", "tpm_pcrs"};
+static const char *const latchkey_keys[LATCHKEY_KEY_COUNT] = {
+    "lock_on_logout", "lock_delay", "enroll_at_login", "create_home",
+    "home_skel",      "tpm",        "tpm_tcti",        "tpm_pcrs"};
 static const char *const user_keys[] = {"lock_on_logout"};
 
 struct parser {
@@ -336,8 +336,8 @@ static int unknown_key(struct parser *ps, const char *key, const char *const *ke
 		return fail(ps, ps->line, -EINVAL,
 		            "unknown key %s in %s; did you mean \"%s\"? Valid keys: %s",
 		            cfg_quote(key, q, sizeof(q)), where, hint, list);
-	return fail(ps, ps->line, -EINVAL, "unknown key %s in %s; valid keys: %s", cfg_quote(key, q, sizeof(q)),
-	            where, list);
+	return fail(ps, ps->line, -EINVAL, "unknown key %s in %s; valid keys: %s",
+	            cfg_quote(key, q, sizeof(q)), where, list);
 }
 
 static int key_index(const char *key, const char *const *keys, size_t n)
@@ -390,10 +390,12 @@ static int handle_key(struct parser *ps, const char *key, const char *value)
 			r = cfg_parse_duration_ms(value, &ps->c->lock_delay_ms, why, sizeof(why));
 		} else if (k == LATCHKEY_KEY_ENROLL_AT_LOGIN) {
 			r = lk_enroll_rule_parse(value, &ps->c->enroll_at_login, why, sizeof(why));
-		} else if (k == LATCHKEY_KEY_TPM || k == LATCHKEY_KEY_TPM_TCTI || k == LATCHKEY_KEY_TPM_PCRS) {
+		} else if (k == LATCHKEY_KEY_TPM || k == LATCHKEY_KEY_TPM_TCTI ||
+		           k == LATCHKEY_KEY_TPM_PCRS) {
 			r = lk_tpm_setting_parse(key, value, &ps->c->tpm, why, sizeof(why));
 		} else if (k == LATCHKEY_KEY_HOME_SKEL) {
-			r = lk_home_skel_parse(value, ps->c->home_skel, sizeof(ps->c->home_skel), why, sizeof(why));
+			r = lk_home_skel_parse(value, ps->c->home_skel, sizeof(ps->c->home_skel), why,
+			                       sizeof(why));
 		} else {
 			r = cfg_parse_boolean(key, value, &b, why, sizeof(why));
 			if (r == 0 && k == LATCHKEY_KEY_CREATE_HOME)

@@ -38,13 +38,16 @@ static int parse_pcrs(const char *value, struct lk_tpm_config *c, char *why, siz
 		    strncmp(value, banks[i].name, colon - value) == 0)
 			alg = banks[i].alg;
 	if (!alg)
-		return cfg_why(why, why_size, "tpm_pcrs must be BANK:N[,N...] with BANK sha1, sha256 or sha384, e.g. sha256:7");
+		return cfg_why(
+		    why, why_size,
+		    "tpm_pcrs must be BANK:N[,N...] with BANK sha1, sha256 or sha384, e.g. sha256:7");
 	for (p = colon + 1;;) {
 		char *end;
 		unsigned long n;
 
 		if (*p < '0' || *p > '9')
-			return cfg_why(why, why_size, "tpm_pcrs: PCR numbers 0..23 separated by ',', e.g. sha256:0,7");
+			return cfg_why(why, why_size,
+			               "tpm_pcrs: PCR numbers 0..23 separated by ',', e.g. sha256:0,7");
 		n = strtoul(p, &end, 10);
 		if (n > 23)
 			return cfg_why(why, why_size, "tpm_pcrs: PCR %lu out of range 0..23", n);
@@ -52,7 +55,8 @@ static int parse_pcrs(const char *value, struct lk_tpm_config *c, char *why, siz
 		if (*end == '\0')
 			break;
 		if (*end != ',')
-			return cfg_why(why, why_size, "tpm_pcrs: PCR numbers 0..23 separated by ',', e.g. sha256:0,7");
+			return cfg_why(why, why_size,
+			               "tpm_pcrs: PCR numbers 0..23 separated by ',', e.g. sha256:0,7");
 		p = end + 1;
 	}
 	c->pcr_bank = alg;
@@ -60,7 +64,8 @@ static int parse_pcrs(const char *value, struct lk_tpm_config *c, char *why, siz
 	return 0;
 }
 
-int lk_tpm_setting_parse(const char *key, const char *value, struct lk_tpm_config *c, char *why, size_t why_size)
+int lk_tpm_setting_parse(const char *key, const char *value, struct lk_tpm_config *c, char *why,
+                         size_t why_size)
 {
 	char q[80];
 
@@ -73,15 +78,16 @@ int lk_tpm_setting_parse(const char *key, const char *value, struct lk_tpm_confi
 			c->mode = LK_TPM_REQUIRED;
 		else
 			return cfg_why(why, why_size, "tpm must be off, preferred or required, not %s",
-				       cfg_quote(value, q, sizeof(q)));
+			               cfg_quote(value, q, sizeof(q)));
 		return 0;
 	}
 	if (strcmp(key, "tpm_tcti") == 0) {
 		/* Named, never the TSS's default search (which ends at a simulator
 		 * on localhost any local user could run). */
 		if (strlen(value) > LK_TPM_TCTI_MAX || !strchr(value, ':') || value[0] == ':')
-			return cfg_why(why, why_size,
-			               "tpm_tcti must name a TCTI and its configuration, e.g. device:/dev/tpmrm0");
+			return cfg_why(
+			    why, why_size,
+			    "tpm_tcti must name a TCTI and its configuration, e.g. device:/dev/tpmrm0");
 		strcpy(c->tcti, value);
 		return 0;
 	}

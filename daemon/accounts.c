@@ -110,13 +110,15 @@ enum account_match account_check(struct daemon *d, uid_t uid, char recorded[LK_A
 		return ACCOUNT_SAME;
 	if (log_once(uid)) {
 		if (has_now)
-			log_warning("uid %u is now account %s, but its latchkey state belongs to the former account "
-				    "%s: not used for %s; `latchkeyctl unenroll --uid %u` removes it",
-				    (unsigned)uid, now, account, now, (unsigned)uid);
+			log_warning(
+			    "uid %u is now account %s, but its latchkey state belongs to the former account "
+			    "%s: not used for %s; `latchkeyctl unenroll --uid %u` removes it",
+			    (unsigned)uid, now, account, now, (unsigned)uid);
 		else
-			log_warning("uid %u has no account any more; its latchkey state belongs to the former "
-				    "account %s; `latchkeyctl unenroll --uid %u` removes it",
-				    (unsigned)uid, account, (unsigned)uid);
+			log_warning(
+			    "uid %u has no account any more; its latchkey state belongs to the former "
+			    "account %s; `latchkeyctl unenroll --uid %u` removes it",
+			    (unsigned)uid, account, (unsigned)uid);
 	}
 	return ACCOUNT_FORMER;
 }

@@ -17,9 +17,9 @@
 struct daemon;
 
 enum account_match {
-	ACCOUNT_NO_STATE,  /* nothing stored for the uid */
-	ACCOUNT_SAME,      /* the state is the current account's */
-	ACCOUNT_FORMER,    /* the state is a former account's (recorded holds its name) */
+	ACCOUNT_NO_STATE, /* nothing stored for the uid */
+	ACCOUNT_SAME,     /* the state is the current account's */
+	ACCOUNT_FORMER,   /* the state is a former account's (recorded holds its name) */
 };
 
 /*

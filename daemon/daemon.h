@@ -25,11 +25,11 @@
  */
 #define MAX_CONNECTIONS         512
 #define ROOT_RESERVE            64
-#define MAX_CONNECTIONS_PER_UID 16   /* a non-root peer's own connections */
-#define MAX_CHARGED_PER_UID     64   /* everything charged to one user, sessions included */
-#define CHARGE_NONE             ((uid_t)-1) /* a root connection not yet charged */
-#define ACCEPT_BATCH            64   /* accept()s per wake-up of the listening socket */
-#define LISTEN_BACKLOG          4096 /* the kernel caps it at net.core.somaxconn */
+#define MAX_CONNECTIONS_PER_UID 16               /* a non-root peer's own connections */
+#define MAX_CHARGED_PER_UID     64               /* everything charged to one user, sessions included */
+#define CHARGE_NONE             ((uid_t)-1)      /* a root connection not yet charged */
+#define ACCEPT_BATCH            64               /* accept()s per wake-up of the listening socket */
+#define LISTEN_BACKLOG          4096             /* the kernel caps it at net.core.somaxconn */
 #define REQUEST_DEADLINE_USEC   (5 * 1000000ULL) /* idle limit of a non-session connection */
 
 struct daemon;

@@ -25,8 +25,8 @@ static void sweep_roots(struct daemon *d)
 static void log_config(const struct lk_config *c)
 {
 	log_info("configuration: lock_on_logout=%s lock_delay=%ums, %u per-user polic%s",
-		 c->lock_on_logout ? "yes" : "no", c->lock_delay_ms, c->n_cache_policies,
-		 c->n_cache_policies == 1 ? "y" : "ies");
+	         c->lock_on_logout ? "yes" : "no", c->lock_delay_ms, c->n_cache_policies,
+	         c->n_cache_policies == 1 ? "y" : "ies");
 }
 
 /* A root whose ancestor a user could change is refused like a syntax
@@ -76,7 +76,7 @@ int daemon_config_reload(struct daemon *d, char *err_text, size_t size)
 	r = load(d, &c, err_text, size);
 	if (r < 0) {
 		log_event(LOG_ERR, LK_MSG_CONFIG_REFUSED, LK_NO_UID, NULL, NULL,
-			  "configuration not reloaded, the old one stays: %s", err_text);
+		          "configuration not reloaded, the old one stays: %s", err_text);
 		return r;
 	}
 	lk_config_free(&d->config);
@@ -95,7 +95,7 @@ void daemon_config_setup(struct daemon *d)
 	r = load(d, &d->config, text, sizeof(text));
 	if (r < 0)
 		log_event(LOG_ERR, LK_MSG_CONFIG_REFUSED, LK_NO_UID, NULL, NULL,
-			  "bad configuration, starting with the defaults and no cache policies: %s", text);
+		          "bad configuration, starting with the defaults and no cache policies: %s", text);
 	log_config(&d->config);
 	sweep_roots(d);
 }

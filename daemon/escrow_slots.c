@@ -33,7 +33,8 @@ int daemon_load_protector(struct daemon *d, uid_t uid, struct lk_protector *ret)
 	 * can be added): every other slot works as before. */
 	if (d->have_machine_id && lk_passwd_by_uid(uid, &pw) == 0 &&
 	    lk_protector_set_binding(&pr, pw.pw.pw_name, d->machine_id) < 0)
-		log_warning("uid %u: user name %s too long to bind an escrow slot to", (unsigned)uid, pw.pw.pw_name);
+		log_warning("uid %u: user name %s too long to bind an escrow slot to", (unsigned)uid,
+		            pw.pw.pw_name);
 	*ret = pr;
 	return 0;
 }
@@ -61,7 +62,7 @@ static int load_escrow_pub(struct daemon *d, uint8_t R[LK_ESCROW_KEY_SIZE])
 }
 
 int daemon_escrow_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
-			 bool only_v1, bool *ret_done)
+                         bool only_v1, bool *ret_done)
 {
 	struct lk_secret w _cleanup_secret_ = {};
 	struct lk_kdf_params kdf = {.alg = LK_KDF_X25519, .salt_len = LK_ESCROW_KEY_SIZE};
@@ -81,18 +82,19 @@ int daemon_escrow_reseal(struct daemon *d, struct lk_protector *pr, const uint8_
 		return 0;
 	r = load_escrow_pub(d, R);
 	if (r < 0)
-		return log_warning_errno(r, "uid %u: %s/%s unusable; escrow slot not resealed", (unsigned)pr->uid,
-					 d->config_dir, ESCROW_PUB_NAME);
+		return log_warning_errno(r, "uid %u: %s/%s unusable; escrow slot not resealed",
+		                         (unsigned)pr->uid, d->config_dir, ESCROW_PUB_NAME);
 	if (r == 0)
 		return 0;
 	if (!pr->have_binding)
-		return log_warning_errno(-ENOKEY, "uid %u: no user name or machine id to bind an escrow slot to",
-					 (unsigned)pr->uid);
+		return log_warning_errno(-ENOKEY,
+		                         "uid %u: no user name or machine id to bind an escrow slot to",
+		                         (unsigned)pr->uid);
 	if (had)
 		for (unsigned i = next.n_slots; i-- > 0;)
 			if (next.slots[i].kind == LK_SLOT_ESCROW) {
 				memmove(&next.slots[i], &next.slots[i + 1],
-					(next.n_slots - i - 1) * sizeof(next.slots[0]));
+				        (next.n_slots - i - 1) * sizeof(next.slots[0]));
 				next.n_slots--;
 			}
 	b.user = pr->binding.user;

@@ -56,7 +56,7 @@ static bool test_child_pauses(uid_t uid)
 
 /* "fscrypt:" and 16 lowercase hex digits, as fscrypt.rst prescribes. */
 static void key_description(const uint8_t descriptor[LK_V1_DESCRIPTOR_SIZE],
-			    char out[sizeof(FSCRYPT_KEY_DESC_PREFIX) + 2 * LK_V1_DESCRIPTOR_SIZE])
+                            char out[sizeof(FSCRYPT_KEY_DESC_PREFIX) + 2 * LK_V1_DESCRIPTOR_SIZE])
 {
 	memcpy(out, FSCRYPT_KEY_DESC_PREFIX, FSCRYPT_KEY_DESC_PREFIX_SIZE);
 	lk_hex(descriptor, LK_V1_DESCRIPTOR_SIZE, out + FSCRYPT_KEY_DESC_PREFIX_SIZE);
@@ -279,7 +279,7 @@ static int child_add(void *userdata)
 }
 
 int keyring_v1_add(uid_t uid, const uint8_t descriptor[LK_V1_DESCRIPTOR_SIZE],
-		   const uint8_t key[LK_MASTER_KEY_SIZE])
+                   const uint8_t key[LK_MASTER_KEY_SIZE])
 {
 	char description[sizeof(FSCRYPT_KEY_DESC_PREFIX) + 2 * LK_V1_DESCRIPTOR_SIZE];
 	struct add_args a = {.description = description};
@@ -357,7 +357,7 @@ static int on_add_child_deadline(sd_event_source *s, uint64_t usec, void *userda
 }
 
 int keyring_v1_add_async(sd_event *e, uid_t uid, const uint8_t descriptor[LK_V1_DESCRIPTOR_SIZE],
-			 const uint8_t key[LK_MASTER_KEY_SIZE], keyring_v1_done_fn done, void *userdata)
+                         const uint8_t key[LK_MASTER_KEY_SIZE], keyring_v1_done_fn done, void *userdata)
 {
 	struct add_job *j;
 	int r;
@@ -394,7 +394,7 @@ int keyring_v1_add_async(sd_event *e, uid_t uid, const uint8_t descriptor[LK_V1_
 	r = sd_event_add_io(e, &j->io, j->pidfd, EPOLLIN, on_add_child_exit, j);
 	if (r >= 0)
 		r = sd_event_add_time_relative(e, &j->timer, CLOCK_MONOTONIC, CHILD_TIMEOUT_MS * 1000ull, 0,
-					       on_add_child_deadline, j);
+		                               on_add_child_deadline, j);
 	if (r < 0) {
 		int status;
 

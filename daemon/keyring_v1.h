@@ -25,7 +25,7 @@
 /* Add K under the descriptor to uid's keyring (replacing a key of the same
  * description there). The caller wipes its own copy of K. */
 int keyring_v1_add(uid_t uid, const uint8_t descriptor[LK_V1_DESCRIPTOR_SIZE],
-		   const uint8_t key[LK_MASTER_KEY_SIZE]);
+                   const uint8_t key[LK_MASTER_KEY_SIZE]);
 
 /*
  * The same without waiting: the child is watched in the event loop e, and
@@ -36,7 +36,7 @@ int keyring_v1_add(uid_t uid, const uint8_t descriptor[LK_V1_DESCRIPTOR_SIZE],
  */
 typedef void (*keyring_v1_done_fn)(int result, void *userdata);
 int keyring_v1_add_async(sd_event *e, uid_t uid, const uint8_t descriptor[LK_V1_DESCRIPTOR_SIZE],
-			 const uint8_t key[LK_MASTER_KEY_SIZE], keyring_v1_done_fn done, void *userdata);
+                         const uint8_t key[LK_MASTER_KEY_SIZE], keyring_v1_done_fn done, void *userdata);
 
 /* Invalidate every such key reachable from uid's keyring. Returns how many
  * were removed (0 when there were none), or -errno. This, keyring_v1_add()

@@ -34,10 +34,11 @@ static void log_va(int level, int err, const char *fmt, va_list ap)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (log_to_journal) {
 		if (err)
-			sd_journal_send("MESSAGE=%s: %s", msg, strerror(err), "PRIORITY=%i", level, "ERRNO=%i", err,
-					"SYSLOG_IDENTIFIER=latchkeyd", NULL);
+			sd_journal_send("MESSAGE=%s: %s", msg, strerror(err), "PRIORITY=%i", level,
+			                "ERRNO=%i", err, "SYSLOG_IDENTIFIER=latchkeyd", NULL);
 		else
-			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%i", level, "SYSLOG_IDENTIFIER=latchkeyd", NULL);
+			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%i", level,
+			                "SYSLOG_IDENTIFIER=latchkeyd", NULL);
 		return;
 	}
 	if (err)
@@ -84,8 +85,8 @@ static struct peer_window windows[PEER_SLOTS];
 static void window_summary(struct peer_window *w)
 {
 	if (w->suppressed)
-		log_full(LOG_WARNING, "uid %u: %u messages suppressed (more than %u in %u s)", (unsigned)w->uid,
-			 w->suppressed, LOG_PEER_BURST, LOG_PEER_INTERVAL_MS / 1000);
+		log_full(LOG_WARNING, "uid %u: %u messages suppressed (more than %u in %u s)",
+		         (unsigned)w->uid, w->suppressed, LOG_PEER_BURST, LOG_PEER_INTERVAL_MS / 1000);
 	w->suppressed = 0;
 }
 

@@ -32,11 +32,11 @@ bool log_peer_allow(uid_t uid, int level);
 /* Write the summaries of windows that have ended (called from a timer). */
 void log_peer_flush(void);
 
-#define log_debug(...)   log_full(LOG_DEBUG, __VA_ARGS__)
-#define log_info(...)    log_full(LOG_INFO, __VA_ARGS__)
-#define log_notice(...)  log_full(LOG_NOTICE, __VA_ARGS__)
-#define log_warning(...) log_full(LOG_WARNING, __VA_ARGS__)
-#define log_error(...)   log_full(LOG_ERR, __VA_ARGS__)
+#define log_debug(...)            log_full(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...)             log_full(LOG_INFO, __VA_ARGS__)
+#define log_notice(...)           log_full(LOG_NOTICE, __VA_ARGS__)
+#define log_warning(...)          log_full(LOG_WARNING, __VA_ARGS__)
+#define log_error(...)            log_full(LOG_ERR, __VA_ARGS__)
 #define log_error_errno(r, ...)   log_full_errno(LOG_ERR, r, __VA_ARGS__)
 #define log_warning_errno(r, ...) log_full_errno(LOG_WARNING, r, __VA_ARGS__)
 

@@ -72,8 +72,8 @@ int daemon_load_index_fresh(struct daemon *d, uid_t uid, struct lk_index *ix)
 }
 
 int daemon_unlock_user(struct daemon *d, struct user *u, const struct root_async *v1_async,
-		       unsigned *ret_unlocked, unsigned *ret_failed, unsigned *ret_total, unsigned *ret_gone,
-		       unsigned *ret_pending)
+                       unsigned *ret_unlocked, unsigned *ret_failed, unsigned *ret_total, unsigned *ret_gone,
+                       unsigned *ret_pending)
 {
 	struct account a;
 	struct lk_index ix;
@@ -129,7 +129,7 @@ int daemon_unlock_user(struct daemon *d, struct user *u, const struct root_async
 
 /* Whether the lock at logout removes the key of index entry e. */
 static bool locks_at_logout(const struct lk_config *c, uid_t uid, const struct account *a,
-			    const struct lk_index_entry *e)
+                            const struct lk_index_entry *e)
 {
 	const struct lk_cache_policy *pol = cache_policy_for_path(c, a->name, uid, e->path);
 	uint32_t state;
@@ -142,13 +142,13 @@ static bool locks_at_logout(const struct lk_config *c, uid_t uid, const struct a
 	if (state == LK_KEY_INCOMPLETELY_REMOVED)
 		return true;
 	log_info("keeping %s of uid %u unlocked after logout (lock_on_logout=no%s%s)", e->path, (unsigned)uid,
-		 pol ? ", policy " : "", pol ? pol->name : "");
+	         pol ? ", policy " : "", pol ? pol->name : "");
 	return false;
 }
 
 /* Lock every root of u, or at logout only those lock_on_logout says to. */
 static int lock_user(struct daemon *d, struct user *u, bool at_logout, unsigned *ret_locked, bool *ret_busy,
-		     unsigned *ret_was_locked)
+                     unsigned *ret_was_locked)
 {
 	struct account a;
 	struct lk_index ix;
@@ -193,7 +193,7 @@ static int lock_user(struct daemon *d, struct user *u, bool at_logout, unsigned 
 }
 
 int daemon_lock_user(struct daemon *d, struct user *u, unsigned *ret_locked, bool *ret_busy,
-		     unsigned *ret_was_locked)
+                     unsigned *ret_was_locked)
 {
 	return lock_user(d, u, false, ret_locked, ret_busy, ret_was_locked);
 }
@@ -280,7 +280,7 @@ void daemon_logout(struct daemon *d, struct user *u)
 	pl->next = d->pending_locks;
 	d->pending_locks = pl;
 	log_info("uid %u will be locked in %u ms unless a session opens", (unsigned)u->uid,
-		 d->config.lock_delay_ms);
+	         d->config.lock_delay_ms);
 }
 
 void daemon_logout_cancel(struct daemon *d, uid_t uid)
@@ -327,8 +327,8 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 		daemon_lock_user_at_logout(d, u, NULL, &busy);
 		if (!busy)
 			log_event(LOG_INFO, LK_MSG_LOCK_RETRIED, u->uid, NULL, NULL,
-				  "lock of uid %u completed by a retry: the files in use were closed",
-				  (unsigned)u->uid);
+			          "lock of uid %u completed by a retry: the files in use were closed",
+			          (unsigned)u->uid);
 		again |= busy;
 	}
 	if (!again)
@@ -344,7 +344,7 @@ void daemon_schedule_retry(struct daemon *d)
 		d->retry_delay_ms = 500;
 	if (!d->retry_timer) {
 		r = sd_event_add_time_relative(d->event, &d->retry_timer, CLOCK_MONOTONIC,
-					       (uint64_t)d->retry_delay_ms * 1000, 0, on_retry, d);
+		                               (uint64_t)d->retry_delay_ms * 1000, 0, on_retry, d);
 		if (r < 0)
 			log_error_errno(r, "cannot schedule the lock retry");
 		return;
@@ -371,9 +371,9 @@ int daemon_reload(struct daemon *d, char *err_text, size_t size)
 		/* Without the index nothing provisioned could be locked at logout. */
 		r = store_load_index(&d->store, u->uid, &ix);
 		if (r < 0) {
-			log_error_errno(r,
-					"cannot provision cache directories for uid %u: the root index is unreadable",
-					(unsigned)u->uid);
+			log_error_errno(
+			    r, "cannot provision cache directories for uid %u: the root index is unreadable",
+			    (unsigned)u->uid);
 			continue;
 		}
 		account_lookup(u->uid, &a);

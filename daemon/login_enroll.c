@@ -39,7 +39,7 @@ static int login_slot_params(struct daemon *d, struct lk_kdf_params *ret)
 }
 
 static int enrol(struct daemon *d, uid_t uid, const struct lk_kdf_params *kdf, const uint8_t *w,
-                      struct lk_secret *p, const char **why)
+                 struct lk_secret *p, const char **why)
 {
 	struct lk_protector pr = {.uid = uid};
 	int r;
@@ -66,7 +66,7 @@ static int enrol(struct daemon *d, uid_t uid, const struct lk_kdf_params *kdf, c
 }
 
 int daemon_login_enroll(struct daemon *d, const struct lk_msg *req, struct lk_kdf_params *ret_kdf,
-                             uint32_t *ret_flags, const char **why)
+                        uint32_t *ret_flags, const char **why)
 {
 	struct lk_secret p _cleanup_secret_ = {};
 	_cleanup_passwd_ struct lk_passwd pw = {};
@@ -80,7 +80,8 @@ int daemon_login_enroll(struct daemon *d, const struct lk_msg *req, struct lk_kd
 		*why = "no such (non-root) user";
 		return -EINVAL;
 	}
-	if (!lk_enroll_rule_matches(&d->config.enroll_at_login, req->uid, pw.pw.pw_name, pw.pw.pw_gid, NULL)) {
+	if (!lk_enroll_rule_matches(&d->config.enroll_at_login, req->uid, pw.pw.pw_name, pw.pw.pw_gid,
+	                            NULL)) {
 		*why = "enroll_at_login does not cover this user";
 		return -EPERM;
 	}

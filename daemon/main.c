@@ -37,7 +37,6 @@ struct options {
 
 #define DEFAULT_RUNTIME_DIR "/run/latchkey"
 
-
 static void help(void)
 {
 	printf("Usage: latchkeyd [OPTIONS]\n"
@@ -62,24 +61,33 @@ static void help(void)
 	       "  --version          show the version\n"
 	       "\n"
 	       "Exit status: 0 after a clean stop (SIGTERM), 1 on a fatal error.\n",
-	       LK_SOCKET_PATH, LK_DEFAULT_STATE_DIR, LK_DEFAULT_CONFIG_DIR, LK_VENDOR_CONFIG_DIR, DEFAULT_RUNTIME_DIR);
+	       LK_SOCKET_PATH, LK_DEFAULT_STATE_DIR, LK_DEFAULT_CONFIG_DIR, LK_VENDOR_CONFIG_DIR,
+	       DEFAULT_RUNTIME_DIR);
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { ARG_SOCKET = 0x100, ARG_STATE, ARG_CONFIG, ARG_VENDOR_CONFIG, ARG_RUNTIME, ARG_PRINT_PATHS, ARG_DEBUG,
-	       ARG_VERSION };
+	enum {
+		ARG_SOCKET = 0x100,
+		ARG_STATE,
+		ARG_CONFIG,
+		ARG_VENDOR_CONFIG,
+		ARG_RUNTIME,
+		ARG_PRINT_PATHS,
+		ARG_DEBUG,
+		ARG_VERSION
+	};
 	static const struct option opts[] = {
-		{"socket", required_argument, NULL, ARG_SOCKET},
-		{"state-dir", required_argument, NULL, ARG_STATE},
-		{"config-dir", required_argument, NULL, ARG_CONFIG},
-		{"vendor-config-dir", required_argument, NULL, ARG_VENDOR_CONFIG},
-		{"runtime-dir", required_argument, NULL, ARG_RUNTIME},
-		{"print-paths", no_argument, NULL, ARG_PRINT_PATHS},
-		{"debug", no_argument, NULL, ARG_DEBUG},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, ARG_VERSION},
-		{},
+	    {"socket", required_argument, NULL, ARG_SOCKET},
+	    {"state-dir", required_argument, NULL, ARG_STATE},
+	    {"config-dir", required_argument, NULL, ARG_CONFIG},
+	    {"vendor-config-dir", required_argument, NULL, ARG_VENDOR_CONFIG},
+	    {"runtime-dir", required_argument, NULL, ARG_RUNTIME},
+	    {"print-paths", no_argument, NULL, ARG_PRINT_PATHS},
+	    {"debug", no_argument, NULL, ARG_DEBUG},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, ARG_VERSION},
+	    {},
 	};
 	int c;
 
@@ -118,12 +126,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "latchkeyd: unexpected argument '%s'. Try 'latchkeyd --help'.\n", argv[optind]);
+		fprintf(stderr, "latchkeyd: unexpected argument '%s'. Try 'latchkeyd --help'.\n",
+		        argv[optind]);
 		return -EINVAL;
 	}
-	for (const char **p = (const char *[]){o->socket_path, o->state_dir, o->config_dir, o->vendor_config_dir,
-					       o->runtime_dir},
-			**end = p + 5;
+	for (const char **p = (const char *[]){o->socket_path, o->state_dir, o->config_dir,
+	                                       o->vendor_config_dir, o->runtime_dir},
+	                **end = p + 5;
 	     p < end; p++)
 		if (*p && (*p)[0] != '/') {
 			fprintf(stderr, "latchkeyd: '%s' is not an absolute path\n", *p);
@@ -155,7 +164,8 @@ static int print_paths(const struct options *o)
 	}
 	printf("socket=%s\nstate_dir=%s\nconfig_dir=%s\nvendor_config_dir=%s\nruntime_dir=%s\n",
 	       o->socket_path ?: LK_SOCKET_PATH, o->state_dir ?: LK_DEFAULT_STATE_DIR,
-	       o->config_dir ?: LK_DEFAULT_CONFIG_DIR, o->vendor_config_dir ?: LK_VENDOR_CONFIG_DIR, runtime_dir);
+	       o->config_dir ?: LK_DEFAULT_CONFIG_DIR, o->vendor_config_dir ?: LK_VENDOR_CONFIG_DIR,
+	       runtime_dir);
 	return 0;
 }
 
@@ -173,7 +183,8 @@ static int bind_socket(const char *path)
 	/* Replace a stale socket from an earlier run, but nothing else. */
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
-			return log_error_errno(-EEXIST, "%s exists and is not a socket; not touching it", path);
+			return log_error_errno(-EEXIST, "%s exists and is not a socket; not touching it",
+			                       path);
 		if (unlink(path) < 0)
 			return log_error_errno(-errno, "cannot remove stale socket %s", path);
 	}
@@ -206,12 +217,14 @@ static int get_listen_fd(const char *path)
 		int flags;
 
 		if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_SEQPACKET, 1, NULL, 0) <= 0)
-			return log_error_errno(-EINVAL, "the socket passed by systemd is not a listening SOCK_SEQPACKET");
+			return log_error_errno(
+			    -EINVAL, "the socket passed by systemd is not a listening SOCK_SEQPACKET");
 		/* systemd passes it blocking: the accept loop takes connections in
 		 * batches until EAGAIN, which a blocking accept4 would wait for. */
 		flags = fcntl(SD_LISTEN_FDS_START, F_GETFL);
 		if (flags < 0 || fcntl(SD_LISTEN_FDS_START, F_SETFL, flags | O_NONBLOCK) < 0)
-			return log_error_errno(-errno, "cannot make the socket passed by systemd non-blocking");
+			return log_error_errno(-errno,
+			                       "cannot make the socket passed by systemd non-blocking");
 		return SD_LISTEN_FDS_START;
 	}
 	bound_path = path ? path : LK_SOCKET_PATH;
@@ -238,13 +251,15 @@ static int alloc_buffers(struct daemon *d)
 	d->req = lk_secret_alloc(sizeof(struct lk_msg), &l3);
 	d->rep = lk_secret_alloc(sizeof(struct lk_msg), &l4);
 	if (!d->rx || !d->tx || !d->req || !d->rep)
-		return log_error_errno(-ENOMEM, "cannot allocate locked message buffers (mlock; check RLIMIT_MEMLOCK / "
-						"LimitMEMLOCK=): refusing to handle keys");
+		return log_error_errno(
+		    -ENOMEM, "cannot allocate locked message buffers (mlock; check RLIMIT_MEMLOCK / "
+		             "LimitMEMLOCK=): refusing to handle keys");
 	/* Keys must never reach swap: refuse to run rather than handle them in
 	 * pageable memory. */
 	if (!l1 || !l2 || !l3 || !l4)
-		return log_error_errno(-EPERM, "cannot lock memory (mlock; check RLIMIT_MEMLOCK / LimitMEMLOCK=): "
-					       "refusing to handle keys");
+		return log_error_errno(-EPERM,
+		                       "cannot lock memory (mlock; check RLIMIT_MEMLOCK / LimitMEMLOCK=): "
+		                       "refusing to handle keys");
 	return 0;
 }
 
@@ -291,7 +306,8 @@ int main(int argc, char **argv)
 	r = lk_machine_id(d.machine_id);
 	d.have_machine_id = r == 0;
 	if (r < 0)
-		log_warning_errno(r, "cannot read %s: escrow slots bound to this machine cannot be used", LK_MACHINE_ID_PATH);
+		log_warning_errno(r, "cannot read %s: escrow slots bound to this machine cannot be used",
+		                  LK_MACHINE_ID_PATH);
 	/* Before anyone is served: no root may stay half rotated. */
 	daemon_rotation_recover(&d);
 
@@ -318,7 +334,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (sessions_open(&d, runtime_dir) < 0)
-		log_warning("running without session records: a restart of latchkeyd will forget live sessions");
+		log_warning(
+		    "running without session records: a restart of latchkeyd will forget live sessions");
 	r = sessions_rebuild(&d);
 	if (r < 0)
 		log_warning_errno(r, "state not fully rebuilt; continuing");

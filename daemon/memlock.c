@@ -54,9 +54,11 @@ int daemon_memlock_setup(struct daemon *d)
 	if (has_cap_ipc_lock())
 		log_info("memlock budget: unlimited (CAP_IPC_LOCK); secret pages are always locked");
 	else if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && page > 0)
-		log_info("memlock budget: %llu KiB (RLIMIT_MEMLOCK), about %llu users with a live session; secret "
-			 "pages beyond it are refused",
-			 (unsigned long long)rl.rlim_cur / 1024, (unsigned long long)rl.rlim_cur / (unsigned long long)page / 2);
+		log_info(
+		    "memlock budget: %llu KiB (RLIMIT_MEMLOCK), about %llu users with a live session; secret "
+		    "pages beyond it are refused",
+		    (unsigned long long)rl.rlim_cur / 1024,
+		    (unsigned long long)rl.rlim_cur / (unsigned long long)page / 2);
 	return 0;
 }
 
@@ -69,9 +71,10 @@ void daemon_note_secret_refusals(struct daemon *d, unsigned n)
 	d->refusals_unlogged += n;
 	if (d->refusal_logged_ms && now - d->refusal_logged_ms < REFUSAL_LOG_INTERVAL_MS)
 		return;
-	log_error("refused %u secret page(s) that could not be locked (RLIMIT_MEMLOCK / LimitMEMLOCK= used up); "
-		  "the requests needing them failed, nothing was changed",
-		  d->refusals_unlogged);
+	log_error(
+	    "refused %u secret page(s) that could not be locked (RLIMIT_MEMLOCK / LimitMEMLOCK= used up); "
+	    "the requests needing them failed, nothing was changed",
+	    d->refusals_unlogged);
 	d->refusals_unlogged = 0;
 	d->refusal_logged_ms = now;
 }

@@ -64,11 +64,11 @@ static int refuse(int r, const struct lk_cache_policy *pol, uid_t uid, const cha
 	va_end(ap);
 	if (uid == (uid_t)-1)
 		log_event(LOG_ERR, LK_MSG_CACHE_REFUSED, uid, NULL, path,
-			  "policy %s: refusing %s: %s; left untouched", pol->name, path, why);
+		          "policy %s: refusing %s: %s; left untouched", pol->name, path, why);
 	else
 		log_event(LOG_ERR, LK_MSG_CACHE_REFUSED, uid, NULL, path,
-			  "policy %s: refusing %s for uid %u: %s; left untouched", pol->name, path, (unsigned)uid,
-			  why);
+		          "policy %s: refusing %s for uid %u: %s; left untouched", pol->name, path,
+		          (unsigned)uid, why);
 	return r;
 }
 
@@ -130,10 +130,10 @@ static int open_root(const struct lk_cache_policy *pol, uid_t uid, int *ret_fd, 
 		r = -ELOOP;
 	if (r == -ELOOP)
 		return refuse(r, pol, uid, pol->root,
-			      "the root is, or goes through, a symbolic link; give the real path");
+		              "the root is, or goes through, a symbolic link; give the real path");
 	if (r == -ENOENT)
 		return refuse(r, pol, uid, pol->root, "the root does not exist; create it: mkdir -m 0755 %s",
-			      pol->root);
+		              pol->root);
 	if (r < 0)
 		return refuse(r, pol, uid, pol->root, "cannot open the root: %s", strerror(-r));
 	if (fstat(fd, &st) < 0)
@@ -147,14 +147,14 @@ static int open_root(const struct lk_cache_policy *pol, uid_t uid, int *ret_fd, 
 	r = lk_ancestors_check(pol->root, why, sizeof(why));
 	if (r != 0)
 		return refuse(r < 0 ? r : -EPERM, pol, uid, pol->root, "%s",
-			      r < 0 ? "cannot check the root's ancestors" : why);
+		              r < 0 ? "cannot check the root's ancestors" : why);
 	r = lk_fscrypt_check_fs(fd);
 	if (r < 0)
 		return refuse(r, pol, uid, pol->root, "%s", lk_fscrypt_strerror(r, "check fs"));
 	r = lk_fscrypt_get_policy(fd, &ep);
 	if (r == 0)
 		return refuse(-EEXIST, pol, uid, pol->root,
-			      "the root is itself encrypted; per-user directories need an unencrypted root");
+		              "the root is itself encrypted; per-user directories need an unencrypted root");
 	if (r != -ENODATA)
 		return refuse(r, pol, uid, pol->root, "%s", lk_fscrypt_strerror(r, "get policy"));
 	*ret_st = st;
@@ -170,7 +170,7 @@ static int open_root(const struct lk_cache_policy *pol, uid_t uid, int *ret_fd, 
  * ever lock it once the index forgets it.
  */
 static int record_in_index(struct lk_index *ix, int root_fd, int dir_fd, const uint8_t key_id[LK_KEY_ID_SIZE],
-			   const char *path, struct provision_result *res)
+                           const char *path, struct provision_result *res)
 {
 	uint8_t old[LK_KEY_ID_SIZE];
 	bool replaced = false, busy = false;
@@ -198,15 +198,15 @@ static int record_in_index(struct lk_index *ix, int root_fd, int dir_fd, const u
 		char hex[KEY_HEX_SIZE];
 		lk_hex(old, LK_KEY_ID_SIZE, hex);
 		log_info("removed key %s of the directory that was %s before%s", hex, path,
-			 busy ? " (files of it still in use: incompletely)" : "");
+		         busy ? " (files of it still in use: incompletely)" : "");
 	}
 	return 0;
 }
 
 /* An existing entry: accept it only if it is exactly ours, then unlock it. */
 static int adopt_existing(struct lk_index *ix, const struct lk_cache_policy *pol, int root_fd,
-			  const struct stat *root_st, const struct stat *lst, const char *name, uid_t uid,
-			  const uint8_t p[LK_PROTECTOR_KEY_SIZE], struct provision_result *res)
+                          const struct stat *root_st, const struct stat *lst, const char *name, uid_t uid,
+                          const uint8_t p[LK_PROTECTOR_KEY_SIZE], struct provision_result *res)
 {
 	const char *path = res->path;
 	_cleanup_close_ int fd = -1;
@@ -226,7 +226,7 @@ static int adopt_existing(struct lk_index *ix, const struct lk_cache_policy *pol
 	if (fd < 0) {
 		r = -errno;
 		return refuse(r, pol, uid, path, "cannot open it as a directory without following links: %s",
-			      strerror(-r));
+		              strerror(-r));
 	}
 	if (fstat(fd, &st) < 0)
 		return -errno;
@@ -234,35 +234,35 @@ static int adopt_existing(struct lk_index *ix, const struct lk_cache_policy *pol
 		return refuse(-EAGAIN, pol, uid, path, "it changed while being checked");
 	if (st.st_dev != root_st->st_dev)
 		return refuse(-EXDEV, pol, uid, path,
-			      "it is a mount point, not a directory on the root's filesystem");
+		              "it is a mount point, not a directory on the root's filesystem");
 	if (st.st_uid != uid)
 		return refuse(-EPERM, pol, uid, path, "it is owned by uid %u", (unsigned)st.st_uid);
 	if ((st.st_mode & 07777) != pol->mode)
 		return refuse(-EPERM, pol, uid, path, "its mode is %04o, the policy's is %04o",
-			      (unsigned)(st.st_mode & 07777), (unsigned)pol->mode);
+		              (unsigned)(st.st_mode & 07777), (unsigned)pol->mode);
 	r = lk_fscrypt_get_policy(fd, &ep);
 	if (r == -ENODATA)
 		return refuse(-EPERM, pol, uid, path, "it is not encrypted (%s)",
-			      root_dir_is_empty(fd) > 0 ? "empty" : "and has files in it");
+		              root_dir_is_empty(fd) > 0 ? "empty" : "and has files in it");
 	if (r < 0)
 		return refuse(r, pol, uid, path, "%s", lk_fscrypt_strerror(r, "get policy"));
 	if (ep.version != 2)
 		return refuse(-EPERM, pol, uid, path, "it has a v%u encryption policy, not one of latchkey's",
-			      (unsigned)ep.version);
+		              (unsigned)ep.version);
 	lk_hex(ep.key_id, LK_KEY_ID_SIZE, hex);
 	r = root_read_wrapped_key(fd, uid, blob);
 	if (r < 0)
 		return refuse(r, pol, uid, path,
-			      "it is encrypted with key %s but has no usable wrapped key for uid %u "
-			      "(not made by latchkey for this user)",
-			      hex, (unsigned)uid);
+		              "it is encrypted with key %s but has no usable wrapped key for uid %u "
+		              "(not made by latchkey for this user)",
+		              hex, (unsigned)uid);
 	r = lk_wrapped_key_peek(blob, sizeof(blob), &blob_uid, id);
 	if (r < 0 || blob_uid != uid)
 		return refuse(-EBADMSG, pol, uid, path, "its wrapped key for uid %u is malformed",
-			      (unsigned)uid);
+		              (unsigned)uid);
 	if (memcmp(id, ep.key_id, LK_KEY_ID_SIZE) != 0)
 		return refuse(-EPERM, pol, uid, path,
-			      "it is encrypted with key %s, not the key its wrapped copy names", hex);
+		              "it is encrypted with key %s, not the key its wrapped copy names", hex);
 	if (ep.contents_mode != pol->contents_mode || ep.filenames_mode != pol->filenames_mode ||
 	    ep.flags != pol->flags)
 		log_notice(
@@ -281,8 +281,8 @@ static int adopt_existing(struct lk_index *ix, const struct lk_cache_policy *pol
 		r = root_unlock_fd(fd, uid, p, path, ep.key_id);
 		if (r < 0)
 			return refuse(r, pol, uid, path,
-				      "its wrapped key does not open with the user's protector key "
-				      "(re-enrolled user? remove the directory to re-create it)");
+			              "its wrapped key does not open with the user's protector key "
+			              "(re-enrolled user? remove the directory to re-create it)");
 		res->outcome = PROVISION_UNLOCKED;
 	} else
 		res->outcome = PROVISION_PRESENT;
@@ -299,7 +299,7 @@ static int adopt_existing(struct lk_index *ix, const struct lk_cache_policy *pol
 		    pol->name, path, (unsigned)uid);
 	}
 	log_info("policy %s: %s of uid %u is ours (key %s)%s", pol->name, path, (unsigned)uid, hex,
-		 res->outcome == PROVISION_UNLOCKED ? ": unlocked" : ", already unlocked");
+	         res->outcome == PROVISION_UNLOCKED ? ": unlocked" : ", already unlocked");
 	return 0;
 }
 
@@ -335,8 +335,8 @@ static void remove_temp_dir(int root_fd, const char *name, int fd)
 
 /* A missing entry: make it in a temporary directory and rename it into place. */
 static int create_new(struct lk_index *ix, const struct lk_cache_policy *pol, int root_fd,
-		      const struct stat *root_st, const char *name, uid_t uid, gid_t gid,
-		      const uint8_t p[LK_PROTECTOR_KEY_SIZE], struct provision_result *res)
+                      const struct stat *root_st, const char *name, uid_t uid, gid_t gid,
+                      const uint8_t p[LK_PROTECTOR_KEY_SIZE], struct provision_result *res)
 {
 	const char *path = res->path;
 	_cleanup_close_ int fd = -1;
@@ -356,7 +356,7 @@ static int create_new(struct lk_index *ix, const struct lk_cache_policy *pol, in
 	r = make_temp_dir(root_fd, tmp);
 	if (r < 0)
 		return log_error_errno(r, "policy %s: cannot create a temporary directory in %s for uid %u",
-				       pol->name, pol->root, (unsigned)uid);
+		                       pol->name, pol->root, (unsigned)uid);
 	fd = openat(root_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		r = log_error_errno(-errno, "policy %s: cannot open %s/%s", pol->name, pol->root, tmp);
@@ -369,16 +369,16 @@ static int create_new(struct lk_index *ix, const struct lk_cache_policy *pol, in
 	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || st.st_dev != root_st->st_dev ||
 	    root_dir_is_empty(fd) != 1) {
 		r = log_error_errno(-EPERM,
-				    "policy %s: the temporary directory %s/%s is not the empty root-owned "
-				    "directory just made: giving up",
-				    pol->name, pol->root, tmp);
+		                    "policy %s: the temporary directory %s/%s is not the empty root-owned "
+		                    "directory just made: giving up",
+		                    pol->name, pol->root, tmp);
 		goto fail;
 	}
 
 	r = root_seal(fd, uid, p, &modes, false, path, id, &why);
 	if (r < 0) {
 		log_error("policy %s: cannot encrypt a new directory for uid %u in %s: %s", pol->name,
-			  (unsigned)uid, pol->root, why ?: strerror(-r));
+		          (unsigned)uid, pol->root, why ?: strerror(-r));
 		goto fail;
 	}
 	sealed = true;
@@ -389,13 +389,13 @@ static int create_new(struct lk_index *ix, const struct lk_cache_policy *pol, in
 	 * only a temporary directory, which provision_sweep removes. */
 	if (fchown(fd, uid, gid) < 0 || fchmod(fd, pol->mode) < 0) {
 		r = log_error_errno(-errno, "policy %s: cannot hand the new directory to uid %u", pol->name,
-				    (unsigned)uid);
+		                    (unsigned)uid);
 		goto fail;
 	}
 	if (fstatat(root_fd, tmp, &now, AT_SYMLINK_NOFOLLOW) < 0 || now.st_dev != st.st_dev ||
 	    now.st_ino != st.st_ino) {
 		r = log_error_errno(-EAGAIN, "policy %s: %s/%s was replaced while being prepared: giving up",
-				    pol->name, pol->root, tmp);
+		                    pol->name, pol->root, tmp);
 		goto fail;
 	}
 	if (renameat2(root_fd, tmp, root_fd, name, RENAME_NOREPLACE) < 0) {
@@ -406,7 +406,7 @@ static int create_new(struct lk_index *ix, const struct lk_cache_policy *pol, in
 			    pol->name, path, (unsigned)uid);
 		else
 			log_error_errno(r, "policy %s: cannot rename the new directory to %s", pol->name,
-					path);
+			                path);
 		goto fail;
 	}
 	/* The fsync of the root that makes the rename durable is the
@@ -425,8 +425,8 @@ static int create_new(struct lk_index *ix, const struct lk_cache_policy *pol, in
 		    pol->name, path, (unsigned)uid);
 	}
 	log_event(LOG_INFO, LK_MSG_PROVISIONED, uid, hex, path,
-		  "policy %s: created %s for uid %u (mode %04o, key %s), unlocked", pol->name, path,
-		  (unsigned)uid, (unsigned)pol->mode, hex);
+	          "policy %s: created %s for uid %u (mode %04o, key %s), unlocked", pol->name, path,
+	          (unsigned)uid, (unsigned)pol->mode, hex);
 	return 0;
 
 fail:
@@ -440,7 +440,7 @@ fail:
 }
 
 int provision_policy(struct lk_index *ix, const struct lk_cache_policy *pol, uid_t uid, gid_t gid,
-		     const char *user, const uint8_t p[LK_PROTECTOR_KEY_SIZE], struct provision_result *ret)
+                     const char *user, const uint8_t p[LK_PROTECTOR_KEY_SIZE], struct provision_result *ret)
 {
 	_cleanup_close_ int root_fd = -1;
 	struct provision_result res = {};
@@ -452,7 +452,7 @@ int provision_policy(struct lk_index *ix, const struct lk_cache_policy *pol, uid
 	r = provision_path(pol, user, uid, res.path, sizeof(res.path));
 	if (r < 0)
 		return refuse(r, pol, uid, pol->root,
-			      "subdir '%s' gives no usable directory name for user '%s'", pol->subdir, user);
+		              "subdir '%s' gives no usable directory name for user '%s'", pol->subdir, user);
 	name = res.path + strlen(pol->root) + (strcmp(pol->root, "/") == 0 ? 0 : 1);
 
 	r = open_root(pol, uid, &root_fd, &root_st);
@@ -525,12 +525,12 @@ int provision_sweep(const struct lk_cache_policy *pol)
 	}
 	if (n > 0)
 		log_info("policy %s: removed %d temporary director%s left in %s by a crash", pol->name, n,
-			 n == 1 ? "y" : "ies", pol->root);
+		         n == 1 ? "y" : "ies", pol->root);
 	return n;
 }
 
 const struct lk_cache_policy *cache_policy_for_path(const struct lk_config *c, const char *user, uid_t uid,
-						    const char *path)
+                                                    const char *path)
 {
 	char mine[LK_PATH_MAX + 1];
 
@@ -547,7 +547,7 @@ const struct lk_cache_policy *cache_policy_for_path(const struct lk_config *c, c
 /* The index could not be saved: lock what this login recorded, since the
  * lock at logout would not find it. Each one locked counts as failed. */
 static void lock_unrecorded(uid_t uid, const struct provision_result *res, unsigned n, unsigned *done,
-			    unsigned *failed)
+                            unsigned *failed)
 {
 	for (unsigned i = 0; i < n; i++) {
 		bool busy;
@@ -558,8 +558,9 @@ static void lock_unrecorded(uid_t uid, const struct provision_result *res, unsig
 	}
 }
 
-void provision_user(const struct lk_config *c, struct store *s, struct lk_index *ix, uid_t uid, const char *user,
-		    gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], unsigned *ret_done, unsigned *ret_failed)
+void provision_user(const struct lk_config *c, struct store *s, struct lk_index *ix, uid_t uid,
+                    const char *user, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], unsigned *ret_done,
+                    unsigned *ret_failed)
 {
 	_cleanup_free_ struct provision_result *res = NULL;
 	unsigned done = 0, failed = 0, n = c->n_cache_policies;
@@ -571,7 +572,7 @@ void provision_user(const struct lk_config *c, struct store *s, struct lk_index 
 	failed = n;
 	if (!user) {
 		log_error("cannot provision cache directories for uid %u: no such user in the user database",
-			  (unsigned)uid);
+		          (unsigned)uid);
 		goto out;
 	}
 	res = calloc(n, sizeof(*res));
@@ -594,10 +595,11 @@ void provision_user(const struct lk_config *c, struct store *s, struct lk_index 
 	if (recorded) {
 		r = store_save_index(s, uid, ix);
 		if (r < 0) {
-			log_error_errno(r,
-					"cannot save the root index of uid %u: locking the cache directories just "
-					"provisioned, since logout would not",
-					(unsigned)uid);
+			log_error_errno(
+			    r,
+			    "cannot save the root index of uid %u: locking the cache directories just "
+			    "provisioned, since logout would not",
+			    (unsigned)uid);
 			lock_unrecorded(uid, res, n, &done, &failed);
 		}
 	}

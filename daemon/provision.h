@@ -47,7 +47,7 @@ struct provision_result {
  * kernel).
  */
 int provision_policy(struct lk_index *ix, const struct lk_cache_policy *pol, uid_t uid, gid_t gid,
-		     const char *user, const uint8_t p[LK_PROTECTOR_KEY_SIZE], struct provision_result *ret);
+                     const char *user, const uint8_t p[LK_PROTECTOR_KEY_SIZE], struct provision_result *ret);
 
 /* After PROVISION_CREATED, once the index is saved: fsync pol's root, which
  * makes the rename durable. (Done after the index write, whose own fsyncs
@@ -61,13 +61,14 @@ void provision_sync_root(const struct lk_cache_policy *pol);
  * ix saved to s once for all of them (if that fails, what got recorded is
  * locked again). Counts what was made or unlocked now and what was refused.
  */
-void provision_user(const struct lk_config *c, struct store *s, struct lk_index *ix, uid_t uid, const char *user,
-		    gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], unsigned *ret_done, unsigned *ret_failed);
+void provision_user(const struct lk_config *c, struct store *s, struct lk_index *ix, uid_t uid,
+                    const char *user, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], unsigned *ret_done,
+                    unsigned *ret_failed);
 
 /* The cache policy of c whose directory for the user is path, or NULL
  * (always NULL for user NULL or ""). */
 const struct lk_cache_policy *cache_policy_for_path(const struct lk_config *c, const char *user, uid_t uid,
-						    const char *path);
+                                                    const char *path);
 
 /* Remove temporary directories that a crash between mkdir and rename left
  * in pol's root (and their keys). Returns how many, or -errno. */

@@ -98,8 +98,8 @@ static int forget_root(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_
 	return 0;
 }
 
-int daemon_relocate_root(struct daemon *d, uid_t uid, const uint8_t key_id[LK_KEY_ID_SIZE],
-                              const char *path, uint32_t flags, const char **why)
+int daemon_relocate_root(struct daemon *d, uid_t uid, const uint8_t key_id[LK_KEY_ID_SIZE], const char *path,
+                         uint32_t flags, const char **why)
 {
 	struct lk_index ix;
 	char hex[2 * LK_KEY_ID_SIZE + 1];

@@ -33,7 +33,7 @@
 #include "tpm_admin.h"
 #include "tpm_slot.h"
 
-#define SECRET_REFUSED_TEXT \
+#define SECRET_REFUSED_TEXT                                                                                  \
 	"latchkeyd cannot lock more memory for keys (its memlock budget is used up); try again later"
 
 void reply_error(struct conn *c, uint32_t status, int err, const char *text)
@@ -121,7 +121,7 @@ bool peer_may_act_for(struct conn *c, uid_t uid)
 	if (c->peer.uid == 0 || c->peer.uid == uid)
 		return true;
 	log_peer(c->peer.uid, LOG_WARNING, "uid %u asked to act on uid %u: denied", (unsigned)c->peer.uid,
-		 (unsigned)uid);
+	         (unsigned)uid);
 	reply_error(c, LK_E_PERM, 0, NULL);
 	return false;
 }
@@ -148,7 +148,8 @@ static void handle_kdf_params(struct conn *c, const struct lk_msg *req)
 
 	if (!require(c, req, LK_F(LK_T_UID)) || !peer_may_act_for(c, req->uid))
 		return;
-	if ((flags & ~(LK_KDF_F_FRESH | 0xffu)) || kind > LK_SLOT_ESCROW || (fresh && kind == LK_SLOT_ESCROW)) {
+	if ((flags & ~(LK_KDF_F_FRESH | 0xffu)) || kind > LK_SLOT_ESCROW ||
+	    (fresh && kind == LK_SLOT_ESCROW)) {
 		reply_error(c, LK_E_INVALID, EINVAL, "unknown KDF_PARAMS flags");
 		return;
 	}
@@ -158,7 +159,8 @@ static void handle_kdf_params(struct conn *c, const struct lk_msg *req)
 	 * does not exist: the PAM module skips it like any unenrolled user. */
 	if (account_check(c->d, req->uid, NULL) == ACCOUNT_FORMER) {
 		reply_error(c, LK_E_NOT_ENROLLED, 0,
-			    "this uid's latchkey state belongs to a former account (root: latchkeyctl unenroll --uid)");
+		            "this uid's latchkey state belongs to a former account (root: latchkeyctl "
+		            "unenroll --uid)");
 		return;
 	}
 	r = daemon_load_protector(c->d, req->uid, &pr);
@@ -215,7 +217,7 @@ static void handle_auth_submit(struct conn *c, const struct lk_msg *req)
 }
 
 static void send_unlock_result(struct conn *c, uint32_t type, uint32_t seq, unsigned done, unsigned failed,
-			       uint32_t flags)
+                               uint32_t flags)
 {
 	struct lk_msg *m = c->d->rep;
 
@@ -259,7 +261,7 @@ static void daemon_v1_unlocked(int result, void *userdata)
 
 /* daemon_unlock_user, with v1 keys added asynchronously for this reply. */
 static void unlock_user_for(struct conn *c, struct user *u, unsigned *ok, unsigned *failed, unsigned *total,
-			    unsigned *gone, struct v1_wait **ret_wait)
+                            unsigned *gone, struct v1_wait **ret_wait)
 {
 	struct v1_wait *w = calloc(1, sizeof(*w));
 	struct root_async v1_async = {c->d->event, daemon_v1_unlocked, w};
@@ -280,7 +282,8 @@ static void unlock_user_for(struct conn *c, struct user *u, unsigned *ok, unsign
 
 /* Reply now, or once the pending v1 adds have finished (reading nothing
  * more from this connection meanwhile). */
-static void reply_unlock_or_defer(struct conn *c, struct v1_wait *w, unsigned ok, unsigned failed, uint32_t flags)
+static void reply_unlock_or_defer(struct conn *c, struct v1_wait *w, unsigned ok, unsigned failed,
+                                  uint32_t flags)
 {
 	if (!w) {
 		reply_unlock_result(c, LK_REP_UNLOCK_RESULT, ok, failed, flags);
@@ -332,7 +335,7 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 	u->sessions++;
 	user_claim_pending(u, lk_now_ms());
 	log_peer(req->uid, LOG_INFO, "session %u of uid %u opened (%s)", u->sessions, (unsigned)req->uid,
-		 lk_msg_has(req, LK_T_TEXT) ? req->text : "unknown service");
+	         lk_msg_has(req, LK_T_TEXT) ? req->text : "unknown service");
 	daemon_logout_cancel(d, u->uid);
 
 	if (u->p)
@@ -524,15 +527,17 @@ static void handle_enroll(struct conn *c, const struct lk_msg *req)
 	r = lk_kdf_params_check_new(&req->kdf);
 	if (r < 0 || req->kdf.alg != LK_KDF_ARGON2ID) {
 		reply_error(c, LK_E_INVALID, EINVAL,
-			    r == -ERANGE ? "Argon2id passes below the floor (t >= 3)" : "Argon2id parameters out of bounds");
+		            r == -ERANGE ? "Argon2id passes below the floor (t >= 3)"
+		                         : "Argon2id parameters out of bounds");
 		return;
 	}
 	if (account_check(c->d, req->uid, recorded) == ACCOUNT_FORMER) {
 		char text[LK_TEXT_MAX + 1];
-		snprintf(text, sizeof(text),
-			 "uid %u still holds the latchkey state of the former account %s; remove it first with "
-			 "'latchkeyctl unenroll --uid %u'",
-			 (unsigned)req->uid, recorded[0] ? recorded : "(unknown)", (unsigned)req->uid);
+		snprintf(
+		    text, sizeof(text),
+		    "uid %u still holds the latchkey state of the former account %s; remove it first with "
+		    "'latchkeyctl unenroll --uid %u'",
+		    (unsigned)req->uid, recorded[0] ? recorded : "(unknown)", (unsigned)req->uid);
 		reply_error(c, LK_E_OTHER_ACCOUNT, 0, text);
 		return;
 	}
@@ -543,7 +548,7 @@ static void handle_enroll(struct conn *c, const struct lk_msg *req)
 	r = store_load_protector(&c->d->store, req->uid, &pr);
 	if (r != -ENOENT) {
 		reply_error(c, r == 0 ? LK_E_EXISTS : LK_E_INTERNAL, r,
-			    r == 0 ? "user already enrolled" : "existing protector file unreadable");
+		            r == 0 ? "user already enrolled" : "existing protector file unreadable");
 		return;
 	}
 	pr.uid = req->uid;
@@ -570,7 +575,7 @@ static void handle_enroll(struct conn *c, const struct lk_msg *req)
 		return;
 	}
 	log_info("enrolled uid %u (Argon2id t=%u m=%u KiB p=%u)", (unsigned)req->uid, req->kdf.t_cost,
-		 req->kdf.m_cost_kib, req->kdf.parallelism);
+	         req->kdf.m_cost_kib, req->kdf.parallelism);
 	/* The enroller tuned these on this machine: later password changes
 	 * and recovery codes use them too. */
 	if (store_save_kdf_target(&c->d->store, &req->kdf) < 0)
@@ -598,7 +603,8 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 		return;
 	}
 	if (lk_path_is_valid(req->path) < 0) {
-		reply_error(c, LK_E_INVALID, EINVAL, "path must be absolute and normalised, without control characters");
+		reply_error(c, LK_E_INVALID, EINVAL,
+		            "path must be absolute and normalised, without control characters");
 		return;
 	}
 	if (req->uid == 0 || lk_passwd_by_uid(req->uid, &pw) < 0) {
@@ -606,7 +612,8 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 		return;
 	}
 	if (account_check(d, req->uid, NULL) == ACCOUNT_FORMER) {
-		reply_error(c, LK_E_OTHER_ACCOUNT, 0, "run 'latchkeyctl unenroll --uid' for the former account first");
+		reply_error(c, LK_E_OTHER_ACCOUNT, 0,
+		            "run 'latchkeyctl unenroll --uid' for the former account first");
 		return;
 	}
 	u = user_or_reply(c, req->uid);
@@ -645,14 +652,19 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 	else
 		r = root_create(req->uid, pw.pw.pw_gid, p.ptr, req->path, key_id, &why);
 	if (r < 0) {
-		reply_error(c, r == -EEXIST ? LK_E_EXISTS : r == -EOPNOTSUPP ? LK_E_UNSUPPORTED : LK_E_INVALID, r, why);
+		reply_error(c,
+		            r == -EEXIST       ? LK_E_EXISTS
+		            : r == -EOPNOTSUPP ? LK_E_UNSUPPORTED
+		                               : LK_E_INVALID,
+		            r, why);
 		return;
 	}
 	r = root_index_put(&ix, key_id, req->path);
 	if (r >= 0)
 		r = store_save_index(&d->store, req->uid, &ix);
 	if (r < 0) {
-		reply_error(c, LK_E_INTERNAL, r, "directory encrypted, but the root index could not be saved");
+		reply_error(c, LK_E_INTERNAL, r,
+		            "directory encrypted, but the root index could not be saved");
 		return;
 	}
 	/* The directory was left unlocked; remember P so that the lock (at
@@ -673,8 +685,8 @@ static void handle_relocate(struct conn *c, const struct lk_msg *req)
 
 	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KEY_ID) | LK_F(LK_T_PATH)) || !peer_is_root(c))
 		return;
-	r = daemon_relocate_root(c->d, req->uid, req->key_id, req->path, lk_msg_has(req, LK_T_FLAGS) ? req->flags : 0,
-				 &why);
+	r = daemon_relocate_root(c->d, req->uid, req->key_id, req->path,
+	                         lk_msg_has(req, LK_T_FLAGS) ? req->flags : 0, &why);
 	if (r < 0)
 		reply_errno(c, r, why);
 	else
@@ -738,14 +750,15 @@ static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 	to = LK_RW_TO_KIND(req->flags);
 	if ((req->flags >> 16) || from > LK_SLOT_ESCROW || to < LK_SLOT_LOGIN || to > LK_SLOT_ESCROW ||
 	    (from == 0) == lk_msg_has(req, LK_T_KEY)) {
-		reply_error(c, LK_E_INVALID, EINVAL, "bad REWRAP flags (a key is needed exactly when a source slot is named)");
+		reply_error(c, LK_E_INVALID, EINVAL,
+		            "bad REWRAP flags (a key is needed exactly when a source slot is named)");
 		return;
 	}
 	r = lk_kdf_params_check_new(&req->kdf);
 	if (r < 0 || (to == LK_SLOT_ESCROW) != (req->kdf.alg == LK_KDF_X25519)) {
 		reply_error(c, LK_E_INVALID, EINVAL,
-			    r == -ERANGE ? "Argon2id passes below the floor (t >= 3)"
-					 : "KDF parameters out of bounds or wrong for the slot kind");
+		            r == -ERANGE ? "Argon2id passes below the floor (t >= 3)"
+		                         : "KDF parameters out of bounds or wrong for the slot kind");
 		return;
 	}
 	if (account_check(d, req->uid, NULL) == ACCOUNT_FORMER) {
@@ -760,22 +773,27 @@ static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 		return;
 	}
 	if (from) {
-		st = status_of(protector_unwrap(d, &c->peer, c->charge_uid, req->uid, from, req->key, p.ptr, &pr));
+		st = status_of(
+		    protector_unwrap(d, &c->peer, c->charge_uid, req->uid, from, req->key, p.ptr, &pr));
 	} else {
 		/* Admin reset: only the P held for a live session will do. */
 		r = daemon_load_protector(d, req->uid, &pr);
-		st = r == -ENOENT ? LK_E_NOT_ENROLLED : r < 0 ? LK_E_INTERNAL : !u->p ? LK_E_NEED_PASSPHRASE : LK_OK;
+		st = r == -ENOENT ? LK_E_NOT_ENROLLED
+		     : r < 0      ? LK_E_INTERNAL
+		     : !u->p      ? LK_E_NEED_PASSPHRASE
+		                  : LK_OK;
 		if (st == LK_OK)
 			memcpy(p.ptr, u->p, LK_PROTECTOR_KEY_SIZE);
 	}
 	if (st != LK_OK) {
 		if (st == LK_E_NEED_PASSPHRASE && to == LK_SLOT_LOGIN)
-			log_info("uid %u: new password not applied: no live session holds the key; the next login "
-				 "will ask for the previous password",
-				 (unsigned)req->uid);
+			log_info(
+			    "uid %u: new password not applied: no live session holds the key; the next login "
+			    "will ask for the previous password",
+			    (unsigned)req->uid);
 		else if (st == LK_E_NEED_PASSPHRASE)
 			log_debug("uid %u: no key held for a live session; the client must send a passphrase",
-				  (unsigned)req->uid);
+			          (unsigned)req->uid);
 		reply_error(c, st, 0, NULL);
 		return;
 	}
@@ -786,8 +804,9 @@ static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 		return;
 	}
 	log_event(LOG_INFO, LK_MSG_REWRAPPED, req->uid, NULL, NULL,
-		  "uid %u: %s slot rewrapped (from the %s key; KDF t=%u m=%u KiB p=%u)", (unsigned)req->uid,
-		 slot_kind_name(to), slot_kind_name(from), req->kdf.t_cost, req->kdf.m_cost_kib, req->kdf.parallelism);
+	          "uid %u: %s slot rewrapped (from the %s key; KDF t=%u m=%u KiB p=%u)", (unsigned)req->uid,
+	          slot_kind_name(to), slot_kind_name(from), req->kdf.t_cost, req->kdf.m_cost_kib,
+	          req->kdf.parallelism);
 	/* A TPM2 slot keeps opening with the new password (its auth value is
 	 * derived from W); with tpm = required no password-only slot stays. */
 	if (to == LK_SLOT_LOGIN && lk_protector_find_kind(&pr, LK_SLOT_TPM2) >= 0)
@@ -831,13 +850,15 @@ static void handle_rotate(struct conn *c, const struct lk_msg *req)
 		return;
 	from = LK_RW_FROM_KIND(req->flags);
 	if ((req->flags & ~0xffu) || from > LK_SLOT_ESCROW || (from == 0) == lk_msg_has(req, LK_T_KEY)) {
-		reply_error(c, LK_E_INVALID, EINVAL, "bad ROTATE flags (a key is needed exactly when a source slot is named)");
+		reply_error(c, LK_E_INVALID, EINVAL,
+		            "bad ROTATE flags (a key is needed exactly when a source slot is named)");
 		return;
 	}
 	r = lk_kdf_params_check_new(&req->kdf);
 	if (r < 0 || req->kdf.alg != LK_KDF_ARGON2ID) {
 		reply_error(c, LK_E_INVALID, EINVAL,
-			    r == -ERANGE ? "Argon2id passes below the floor (t >= 3)" : "login slot KDF parameters out of bounds");
+		            r == -ERANGE ? "Argon2id passes below the floor (t >= 3)"
+		                         : "login slot KDF parameters out of bounds");
 		return;
 	}
 	u = user_or_reply(c, req->uid);
@@ -848,24 +869,30 @@ static void handle_rotate(struct conn *c, const struct lk_msg *req)
 		return;
 	}
 	if (from) {
-		st = status_of(protector_unwrap(d, &c->peer, c->charge_uid, req->uid, from, req->key, p.ptr, &pr));
+		st = status_of(
+		    protector_unwrap(d, &c->peer, c->charge_uid, req->uid, from, req->key, p.ptr, &pr));
 	} else {
 		r = daemon_load_protector(d, req->uid, &pr);
-		st = r == -ENOENT ? LK_E_NOT_ENROLLED : r < 0 ? LK_E_INTERNAL : !u->p ? LK_E_NEED_PASSPHRASE : LK_OK;
+		st = r == -ENOENT ? LK_E_NOT_ENROLLED
+		     : r < 0      ? LK_E_INTERNAL
+		     : !u->p      ? LK_E_NEED_PASSPHRASE
+		                  : LK_OK;
 		if (st == LK_OK)
 			memcpy(p.ptr, u->p, LK_PROTECTOR_KEY_SIZE);
 	}
 	if (st == LK_OK)
-		st = status_of(daemon_rotate(d, u, &pr, p.ptr, &req->kdf, req->new_key, &roots, &flags, &why));
+		st =
+		    status_of(daemon_rotate(d, u, &pr, p.ptr, &req->kdf, req->new_key, &roots, &flags, &why));
 	if (st != LK_OK) {
 		if (why)
 			log_error("uid %u: protector key not rotated: %s", (unsigned)req->uid, why);
 		reply_error(c, st, 0, why);
 		return;
 	}
-	log_info("uid %u: protector key rotated (from the %s key): %u wrapped key(s) resealed%s%s", (unsigned)req->uid,
-		 slot_kind_name(from), roots, flags & LK_ROT_F_ESCROW_RESEALED ? ", escrow slot resealed" : "",
-		 flags & LK_ROT_F_RECOVERY_RETIRED ? ", recovery code retired" : "");
+	log_info("uid %u: protector key rotated (from the %s key): %u wrapped key(s) resealed%s%s",
+	         (unsigned)req->uid, slot_kind_name(from), roots,
+	         flags & LK_ROT_F_ESCROW_RESEALED ? ", escrow slot resealed" : "",
+	         flags & LK_ROT_F_RECOVERY_RETIRED ? ", recovery code retired" : "");
 	lk_msg_init(m, LK_REP_OK, req->seq);
 	lk_msg_set_count(m, roots);
 	lk_msg_set_flags(m, flags);
@@ -874,7 +901,8 @@ static void handle_rotate(struct conn *c, const struct lk_msg *req)
 
 /* P (into p, allocated here) and the protector of req->uid, opened with the
  * login's W in req->key; false after replying. */
-static bool open_with_login_key(struct conn *c, const struct lk_msg *req, struct lk_secret *p, struct lk_protector *pr)
+static bool open_with_login_key(struct conn *c, const struct lk_msg *req, struct lk_secret *p,
+                                struct lk_protector *pr)
 {
 	int r;
 
@@ -908,7 +936,8 @@ static void handle_tpm(struct conn *c, const struct lk_msg *req)
 	else if (req->type == LK_REQ_TPM_UNBIND)
 		r = tpm_unbind(c->d, &pr, req->key, p.ptr, &why);
 	else
-		r = tpm_reseal(c->d, &pr, req->key, p.ptr, lk_msg_has(req, LK_T_PCR) ? &req->pcr : NULL, &why);
+		r = tpm_reseal(c->d, &pr, req->key, p.ptr, lk_msg_has(req, LK_T_PCR) ? &req->pcr : NULL,
+		               &why);
 	if (r < 0)
 		reply_errno(c, r, why);
 	else
@@ -918,27 +947,27 @@ static void handle_tpm(struct conn *c, const struct lk_msg *req)
 typedef void (*request_handler)(struct conn *c, const struct lk_msg *req);
 
 static const request_handler handlers[_LK_REQ_MAX] = {
-	[LK_REQ_KDF_PARAMS] = handle_kdf_params,
-	[LK_REQ_AUTH_SUBMIT] = handle_auth_submit,
-	[LK_REQ_SESSION_OPEN] = handle_session_open,
-	[LK_REQ_SESSION_CLOSE] = handle_session_close,
-	[LK_REQ_UNLOCK] = handle_unlock,
-	[LK_REQ_LOCK] = handle_lock,
-	[LK_REQ_STATUS] = handle_status,
-	[LK_REQ_ENROLL] = handle_enroll,
-	[LK_REQ_ENCRYPT] = handle_encrypt,
-	[LK_REQ_RELOAD] = handle_reload,
-	[LK_REQ_REWRAP] = handle_rewrap,
-	[LK_REQ_FORGET] = handle_forget,
-	[LK_REQ_UNENROLL] = handle_unenroll,
-	[LK_REQ_USERS] = handle_users,
-	[LK_REQ_RELOCATE] = handle_relocate,
-	[LK_REQ_LOGIN_ENROLL] = handle_login_enroll,
-	[LK_REQ_ROTATE] = handle_rotate,
-	[LK_REQ_CONFIG_DIR] = handle_config_dir,
-	[LK_REQ_TPM_BIND] = handle_tpm,
-	[LK_REQ_TPM_UNBIND] = handle_tpm,
-	[LK_REQ_TPM_RESEAL] = handle_tpm,
+    [LK_REQ_KDF_PARAMS] = handle_kdf_params,
+    [LK_REQ_AUTH_SUBMIT] = handle_auth_submit,
+    [LK_REQ_SESSION_OPEN] = handle_session_open,
+    [LK_REQ_SESSION_CLOSE] = handle_session_close,
+    [LK_REQ_UNLOCK] = handle_unlock,
+    [LK_REQ_LOCK] = handle_lock,
+    [LK_REQ_STATUS] = handle_status,
+    [LK_REQ_ENROLL] = handle_enroll,
+    [LK_REQ_ENCRYPT] = handle_encrypt,
+    [LK_REQ_RELOAD] = handle_reload,
+    [LK_REQ_REWRAP] = handle_rewrap,
+    [LK_REQ_FORGET] = handle_forget,
+    [LK_REQ_UNENROLL] = handle_unenroll,
+    [LK_REQ_USERS] = handle_users,
+    [LK_REQ_RELOCATE] = handle_relocate,
+    [LK_REQ_LOGIN_ENROLL] = handle_login_enroll,
+    [LK_REQ_ROTATE] = handle_rotate,
+    [LK_REQ_CONFIG_DIR] = handle_config_dir,
+    [LK_REQ_TPM_BIND] = handle_tpm,
+    [LK_REQ_TPM_UNBIND] = handle_tpm,
+    [LK_REQ_TPM_RESEAL] = handle_tpm,
 };
 
 /* What a PAM host sends: a root peer sending these may be a setuid host
@@ -959,7 +988,7 @@ int handle_request(struct conn *c, struct lk_msg *req)
 		return -EUSERS;
 	}
 	log_peer(c->charge_uid, LOG_DEBUG, "%s from uid %u (pid %d)", lk_msg_type_to_string(req->type),
-		 (unsigned)c->peer.uid, (int)c->peer.pid);
+	         (unsigned)c->peer.uid, (int)c->peer.pid);
 	c->d->refusals_before = lk_secret_refusals();
 	if (req->type < _LK_REQ_MAX && handlers[req->type])
 		handlers[req->type](c, req);

@@ -54,8 +54,8 @@ void handle_forget(struct conn *c, const struct lk_msg *req)
 	r = root_lock_entry(req->uid, &ix->e[i], &busy, &already);
 	if (r < 0 || busy) {
 		reply_error(c, busy ? LK_E_BUSY : LK_E_INTERNAL, r,
-			    busy ? "files in the directory are still in use; close them and forget it again"
-				 : "cannot lock the directory, so it is kept");
+		            busy ? "files in the directory are still in use; close them and forget it again"
+		                 : "cannot lock the directory, so it is kept");
 		return;
 	}
 	strcpy(path, ix->e[i].path);
@@ -101,8 +101,8 @@ void handle_unenroll(struct conn *c, const struct lk_msg *req)
 	r = daemon_lock_user(d, u, &locked, &busy, &was_locked);
 	if (r < 0 || busy) {
 		reply_error(c, busy ? LK_E_BUSY : LK_E_INTERNAL, r,
-			    busy ? "files are still in use, so the keys stay; nothing was removed"
-				 : "cannot lock every directory; nothing was removed");
+		            busy ? "files are still in use, so the keys stay; nothing was removed"
+		                 : "cannot lock every directory; nothing was removed");
 		return;
 	}
 	r = store_remove_user(&d->store, req->uid);
@@ -113,7 +113,7 @@ void handle_unenroll(struct conn *c, const struct lk_msg *req)
 	u->failures = 0;
 	u->throttle_until_ms = 0;
 	log_info("uid %u unenrolled: %u director%s locked, protector (every slot) and index removed",
-		 (unsigned)req->uid, locked, locked == 1 ? "y" : "ies");
+	         (unsigned)req->uid, locked, locked == 1 ? "y" : "ies");
 	reply_lock_result(c, LK_OK, locked, locked == 0 && was_locked ? LK_RF_ALREADY_LOCKED : 0);
 }
 

@@ -63,9 +63,9 @@ static int unlock_v1(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID
 	r = keyring_v1_add(uid, key_id, k);
 	if (r < 0)
 		return log_error_errno(r, "cannot add v1 key fscrypt:%s of %s to uid %u's keyring", hex, path,
-				       (unsigned)uid);
+		                       (unsigned)uid);
 	log_event(LOG_INFO, LK_MSG_UNLOCKED, uid, hex, path,
-		  "unlocked %s (v1 key fscrypt:%s in uid %u's keyring)", path, hex, (unsigned)uid);
+	          "unlocked %s (v1 key fscrypt:%s in uid %u's keyring)", path, hex, (unsigned)uid);
 	return 0;
 }
 
@@ -84,17 +84,18 @@ static void on_v1_added(int r, void *userdata)
 
 	if (r < 0)
 		log_error_errno(r, "cannot add v1 key fscrypt:%s of %s to uid %u's keyring", v->hex, v->path,
-				(unsigned)v->uid);
+		                (unsigned)v->uid);
 	else
-		log_event(LOG_INFO, LK_MSG_UNLOCKED, v->uid, v->hex, v->path, "unlocked %s (v1 key fscrypt:%s in uid %u's keyring)",
-			  v->path, v->hex, (unsigned)v->uid);
+		log_event(LOG_INFO, LK_MSG_UNLOCKED, v->uid, v->hex, v->path,
+		          "unlocked %s (v1 key fscrypt:%s in uid %u's keyring)", v->path, v->hex,
+		          (unsigned)v->uid);
 	v->done(r, v->userdata);
 	free(v->path);
 	free(v);
 }
 
 static int unlock_v1_async(const struct root_async *a, uid_t uid, const char *path,
-			   const uint8_t key_id[LK_KEY_ID_SIZE], const uint8_t *k)
+                           const uint8_t key_id[LK_KEY_ID_SIZE], const uint8_t *k)
 {
 	struct v1_unlock *v = calloc(1, sizeof(*v));
 	int r;
@@ -109,7 +110,8 @@ static int unlock_v1_async(const struct root_async *a, uid_t uid, const char *pa
 	lk_hex(key_id, LK_V1_DESCRIPTOR_SIZE, v->hex);
 	r = keyring_v1_add_async(a->event, uid, key_id, k, on_v1_added, v);
 	if (r < 0) {
-		log_error_errno(r, "cannot add v1 key fscrypt:%s of %s to uid %u's keyring", v->hex, path, (unsigned)uid);
+		log_error_errno(r, "cannot add v1 key fscrypt:%s of %s to uid %u's keyring", v->hex, path,
+		                (unsigned)uid);
 		free(v->path);
 		free(v);
 		return r;
@@ -118,16 +120,16 @@ static int unlock_v1_async(const struct root_async *a, uid_t uid, const char *pa
 }
 
 static int unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
-		     const uint8_t expected_key_id[LK_KEY_ID_SIZE], const struct root_async *a);
+                     const uint8_t expected_key_id[LK_KEY_ID_SIZE], const struct root_async *a);
 
 int root_unlock(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
-		       const uint8_t expected_key_id[LK_KEY_ID_SIZE])
+                const uint8_t expected_key_id[LK_KEY_ID_SIZE])
 {
 	return root_unlock_async(NULL, uid, p, path, expected_key_id);
 }
 
 int root_unlock_async(const struct root_async *a, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
-			     const char *path, const uint8_t expected_key_id[LK_KEY_ID_SIZE])
+                      const char *path, const uint8_t expected_key_id[LK_KEY_ID_SIZE])
 {
 	_cleanup_close_ int fd = -1;
 	int r;
@@ -139,20 +141,20 @@ int root_unlock_async(const struct root_async *a, uid_t uid, const uint8_t p[LK_
 }
 
 int root_unlock_fd_async(const struct root_async *a, int fd, uid_t uid,
-				const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
-				const uint8_t expected_key_id[LK_KEY_ID_SIZE])
+                         const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+                         const uint8_t expected_key_id[LK_KEY_ID_SIZE])
 {
 	return unlock_fd(fd, uid, p, path, expected_key_id, a);
 }
 
 int root_unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
-			  const uint8_t expected_key_id[LK_KEY_ID_SIZE])
+                   const uint8_t expected_key_id[LK_KEY_ID_SIZE])
 {
 	return unlock_fd(fd, uid, p, path, expected_key_id, NULL);
 }
 
 static int unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
-		     const uint8_t expected_key_id[LK_KEY_ID_SIZE], const struct root_async *a)
+                     const uint8_t expected_key_id[LK_KEY_ID_SIZE], const struct root_async *a)
 {
 	struct lk_secret k _cleanup_secret_ = {};
 	struct lk_fscrypt_policy pol;
@@ -176,7 +178,7 @@ static int unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], 
 		return log_error_errno(r, "no usable wrapped key for uid %u on %s", (unsigned)uid, path);
 	if (lk_wrapped_key_kind(blob, sizeof(blob)) != kind_for_version(pol.version)) {
 		log_error("wrapped key for uid %u on %s is not for a v%u policy: refusing it", (unsigned)uid,
-			  path, (unsigned)pol.version);
+		          path, (unsigned)pol.version);
 		return -EBADMSG;
 	}
 
@@ -185,7 +187,8 @@ static int unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], 
 		return log_error_errno(r, "cannot allocate key memory");
 	r = lk_wrapped_key_open(blob, sizeof(blob), uid, p, k.ptr, id);
 	if (r < 0)
-		return log_error_errno(r, "wrapped key for uid %u on %s does not authenticate", (unsigned)uid, path);
+		return log_error_errno(r, "wrapped key for uid %u on %s does not authenticate", (unsigned)uid,
+		                       path);
 	if (!lk_secret_equal(id, expected_key_id, LK_KEY_ID_SIZE)) {
 		log_error("wrapped key on %s is for another policy: refusing it", path);
 		return -EBADMSG;
@@ -199,7 +202,8 @@ static int unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], 
 	r = lk_fscrypt_add_key(fd, k.ptr, LK_MASTER_KEY_SIZE, kernel_id);
 	lk_secret_release(&k); /* wiped right after the ioctl, as fscrypt.rst advises */
 	if (r < 0)
-		return log_error_errno(r, "cannot add key %s for %s: %s", hex, path, lk_fscrypt_strerror(-r, "add key"));
+		return log_error_errno(r, "cannot add key %s for %s: %s", hex, path,
+		                       lk_fscrypt_strerror(-r, "add key"));
 	if (memcmp(kernel_id, expected_key_id, LK_KEY_ID_SIZE) != 0) {
 		bool busy;
 		lk_fscrypt_remove_key(fd, kernel_id, true, &busy, NULL);
@@ -207,7 +211,7 @@ static int unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], 
 		return -EBADMSG;
 	}
 	log_event(LOG_INFO, LK_MSG_UNLOCKED, uid, hex, path, "unlocked %s (key %s) for uid %u", path, hex,
-		  (unsigned)uid);
+	          (unsigned)uid);
 	return 0;
 }
 
@@ -324,7 +328,7 @@ static int v1_root_keyed(int fd)
 /* enum lk_key_state of a v1 root: present iff the key is in uid's keyring;
  * otherwise incompletely removed while the root still has its key cached. */
 static int root_state_v1(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_SIZE],
-			 uint32_t *ret_state)
+                         uint32_t *ret_state)
 {
 	_cleanup_close_ int fd = -1;
 	int r;
@@ -375,9 +379,9 @@ static int lock_v1(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_S
 	removed = keyring_v1_remove(uid, key_id);
 	if (removed < 0) {
 		log_error_errno(removed,
-				"%s incompletely locked: cannot remove v1 key fscrypt:%s from uid %u's "
-				"keyring; will retry",
-				path, hex, (unsigned)uid);
+		                "%s incompletely locked: cannot remove v1 key fscrypt:%s from uid %u's "
+		                "keyring; will retry",
+		                path, hex, (unsigned)uid);
 		*ret_busy = true;
 		return 0;
 	}
@@ -393,39 +397,40 @@ static int lock_v1(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_S
 		return log_error_errno(r, "cannot open encrypted root %s to lock it", path);
 	r = keyring_v1_drop_caches();
 	if (r == -EAGAIN) {
-		log_peer(uid, LOG_INFO,
-			 "%s incompletely locked: v1 key removed; the caches were dropped less than %u s ago, "
-			 "will retry",
-			 path, DROP_CACHES_INTERVAL_MS / 1000);
+		log_peer(
+		    uid, LOG_INFO,
+		    "%s incompletely locked: v1 key removed; the caches were dropped less than %u s ago, "
+		    "will retry",
+		    path, DROP_CACHES_INTERVAL_MS / 1000);
 		*ret_busy = true;
 		return 0;
 	}
 	if (r < 0) {
 		log_error_errno(r,
-				"%s incompletely locked: v1 key removed, but the inode cache cannot be "
-				"dropped (/proc/sys/vm/drop_caches); will retry",
-				path);
+		                "%s incompletely locked: v1 key removed, but the inode cache cannot be "
+		                "dropped (/proc/sys/vm/drop_caches); will retry",
+		                path);
 		*ret_busy = true;
 		return 0;
 	}
 	r = root_state_v1(uid, path, key_id, &state);
 	if (r < 0) {
 		log_error_errno(r,
-				"%s incompletely locked: cannot check that its cached inodes were "
-				"evicted; will retry",
-				path);
+		                "%s incompletely locked: cannot check that its cached inodes were "
+		                "evicted; will retry",
+		                path);
 		*ret_busy = true;
 		return 0;
 	}
 	if (state != LK_KEY_ABSENT) {
 		log_event(LOG_WARNING, LK_MSG_LOCK_INCOMPLETE, uid, hex, path,
-			  "%s incompletely locked: files are still in use and keep their v1 keys; will retry",
-			  path);
+		          "%s incompletely locked: files are still in use and keep their v1 keys; will retry",
+		          path);
 		*ret_busy = true;
 		return 0;
 	}
 	log_event(LOG_INFO, LK_MSG_LOCKED, uid, hex, path,
-		  "locked %s (v1 key fscrypt:%s removed, caches dropped)", path, hex);
+	          "locked %s (v1 key fscrypt:%s removed, caches dropped)", path, hex);
 	*ret_busy = false;
 	return 0;
 }
@@ -451,10 +456,10 @@ int root_lock(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_SIZE],
 	}
 	if (r < 0)
 		return log_error_errno(r, "cannot remove key %s of %s: %s", hex, path,
-				       lk_fscrypt_strerror(-r, "remove key"));
+		                       lk_fscrypt_strerror(-r, "remove key"));
 	if (busy)
 		log_event(LOG_WARNING, LK_MSG_LOCK_INCOMPLETE, uid, hex, path,
-			  "%s incompletely locked: files are still in use; will retry", path);
+		          "%s incompletely locked: files are still in use; will retry", path);
 	else
 		log_event(LOG_INFO, LK_MSG_LOCKED, uid, hex, path, "locked %s (key %s)", path, hex);
 	*ret_busy = busy;
@@ -488,7 +493,7 @@ int root_status(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_SIZE
  * for it: the filesystem keyring (v2, identifier checked against the
  * kernel's), or uid's keyring (v1). */
 static int add_new_key(int fd, uid_t uid, uint8_t version, const uint8_t *k, const uint8_t id[LK_KEY_ID_SIZE],
-		       const char **ret_err_text)
+                       const char **ret_err_text)
 {
 	uint8_t kernel_id[LK_KEY_ID_SIZE];
 	bool busy;
@@ -499,7 +504,7 @@ static int add_new_key(int fd, uid_t uid, uint8_t version, const uint8_t *k, con
 		if (r < 0) {
 			*ret_err_text = "cannot add the key to the user's keyring";
 			return log_error_errno(r, "encrypt: cannot add the v1 key to uid %u's keyring",
-					       (unsigned)uid);
+			                       (unsigned)uid);
 		}
 		return 0;
 	}
@@ -510,7 +515,8 @@ static int add_new_key(int fd, uid_t uid, uint8_t version, const uint8_t *k, con
 	}
 	if (memcmp(kernel_id, id, LK_KEY_ID_SIZE) != 0) {
 		lk_fscrypt_remove_key(fd, kernel_id, true, &busy, NULL);
-		return log_error_errno(-EBADMSG, "encrypt: kernel and latchkey disagree on the key identifier");
+		return log_error_errno(-EBADMSG,
+		                       "encrypt: kernel and latchkey disagree on the key identifier");
 	}
 	return 0;
 }
@@ -528,8 +534,8 @@ static void remove_new_key(int fd, uid_t uid, uint8_t version, const uint8_t id[
 /* Seal a policy of version modes->version (1: the legacy v1 defaults,
  * modes ignored otherwise; 2: modes' contents/filenames modes and flags). */
 int root_seal(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
-		     const struct lk_fscrypt_policy *modes, bool published, const char *path,
-		     uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text)
+              const struct lk_fscrypt_policy *modes, bool published, const char *path,
+              uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text)
 {
 	struct lk_secret k _cleanup_secret_ = {};
 	struct lk_fscrypt_policy pol;
@@ -603,7 +609,7 @@ fail:
 }
 
 static int create_root(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
-		       uint8_t version, uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text)
+                       uint8_t version, uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text)
 {
 	_cleanup_close_ int fd = -1;
 	struct lk_fscrypt_policy pol;
@@ -615,7 +621,7 @@ static int create_root(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SI
 	r = root_open(path, &fd);
 	if (r < 0) {
 		*ret_err_text = r == -ELOOP ? "the path contains a symbolic link; give the real path"
-					    : "cannot open the directory";
+		                            : "cannot open the directory";
 		return log_error_errno(r, "encrypt: cannot open %s", path);
 	}
 	r = lk_fscrypt_check_fs(fd);
@@ -655,8 +661,8 @@ static int create_root(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SI
 	if (fsync(fd) < 0)
 		return log_error_errno(-errno, "encrypt: fsync %s", path);
 	if (version == 1)
-		log_info("encrypted %s for uid %u with a legacy v1 policy, key fscrypt:%.16s", path, (unsigned)uid,
-			 hex);
+		log_info("encrypted %s for uid %u with a legacy v1 policy, key fscrypt:%.16s", path,
+		         (unsigned)uid, hex);
 	else
 		log_info("encrypted %s for uid %u with key %s", path, (unsigned)uid, hex);
 	memcpy(ret_key_id, id, LK_KEY_ID_SIZE);
@@ -664,13 +670,13 @@ static int create_root(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SI
 }
 
 int root_create(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
-		       uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text)
+                uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text)
 {
 	return create_root(uid, gid, p, path, 2, ret_key_id, ret_err_text);
 }
 
 int root_create_v1(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
-			  uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text)
+                   uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text)
 {
 	return create_root(uid, gid, p, path, 1, ret_key_id, ret_err_text);
 }

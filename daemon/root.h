@@ -27,7 +27,7 @@ int root_open(const char *path, int *ret_fd);
  * fscrypt:<descriptor>. The key is wiped before returning.
  */
 int root_unlock(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
-		       const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
+                const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
 
 /*
  * The same, but a v1 key is added without waiting for the child (see
@@ -42,17 +42,17 @@ struct root_async {
 	void *userdata;
 };
 int root_unlock_async(const struct root_async *a, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
-			     const char *path, const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
+                      const char *path, const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
 
 /* The same on an fd already opened (and checked) by the caller; path only
  * names the directory in log lines. */
 /* root_unlock_fd, with a v1 key's keyring child watched in a's event
  * loop (a may be NULL: wait for it); returns 1 when a->done will report. */
 int root_unlock_fd_async(const struct root_async *a, int fd, uid_t uid,
-				const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
-				const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
+                         const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
+                         const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
 int root_unlock_fd(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
-			  const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
+                   const uint8_t expected_key_id[LK_KEY_ID_SIZE]);
 
 /* uid's trusted.latchkey.key.<uid> xattr of the directory fd, exactly
  * LK_WRAPPED_KEY_SIZE bytes (-EBADMSG otherwise, -ENODATA when absent). */
@@ -82,13 +82,13 @@ int root_status(uid_t uid, const char *path, const uint8_t key_id[LK_KEY_ID_SIZE
  * human explanation for the client.
  */
 int root_create(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
-		       uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text);
+                uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text);
 
 /* The same with a legacy v1 policy (AES-256-XTS, AES-256-CTS, PAD_32) whose
  * descriptor is the first 8 bytes of SHA-512(SHA-512(K)); K goes into uid's
  * keyring before the policy is set. *ret_key_id: descriptor + 8 zero bytes. */
 int root_create_v1(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const char *path,
-			  uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text);
+                   uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text);
 
 /*
  * The encrypting core of root_create, on an fd of an empty,
@@ -107,7 +107,7 @@ int root_create_v1(uid_t uid, gid_t gid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
  * commits the xattr with it.
  */
 int root_seal(int fd, uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
-		     const struct lk_fscrypt_policy *modes, bool published, const char *path,
-		     uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text);
+              const struct lk_fscrypt_policy *modes, bool published, const char *path,
+              uint8_t ret_key_id[LK_KEY_ID_SIZE], const char **ret_err_text);
 
 #endif

@@ -68,8 +68,8 @@ static int handle_of(int fd, struct lk_root_identity *id)
 	id->dev_major = major(st.st_dev);
 	id->dev_minor = minor(st.st_dev);
 	h.fh.handle_bytes = MAX_HANDLE_SZ;
-	id->has_handle = name_to_handle_at(fd, "", &h.fh, &mount_id, AT_EMPTY_PATH) == 0 && h.fh.handle_bytes > 0 &&
-			 h.fh.handle_bytes <= LK_HANDLE_MAX && h.fh.handle_type >= 0;
+	id->has_handle = name_to_handle_at(fd, "", &h.fh, &mount_id, AT_EMPTY_PATH) == 0 &&
+	                 h.fh.handle_bytes > 0 && h.fh.handle_bytes <= LK_HANDLE_MAX && h.fh.handle_type >= 0;
 	if (id->has_handle) {
 		id->handle_type = h.fh.handle_type;
 		id->handle_len = (uint8_t)h.fh.handle_bytes;
@@ -115,8 +115,8 @@ static int try_mount(const struct lk_mount *m, void *userdata)
 
 	if (!fs_type_allowed(m->fstype) || (!ff->by_uuid && !dev_match) || (ff->by_uuid && dev_match))
 		return 0;
-	if (root_open(m->point, &fd) < 0 || fstat(fd, &st) < 0 ||
-	    major(st.st_dev) != m->major || minor(st.st_dev) != m->minor)
+	if (root_open(m->point, &fd) < 0 || fstat(fd, &st) < 0 || major(st.st_dev) != m->major ||
+	    minor(st.st_dev) != m->minor)
 		return 0; /* over-mounted, or a symlink on the way */
 	if (ff->id->has_uuid && (fs_uuid(fd, uuid) < 0 || memcmp(uuid, ff->id->uuid, LK_FS_UUID_SIZE) != 0))
 		return 0;
@@ -272,8 +272,9 @@ static void refresh_entry(uid_t uid, struct lk_index *ix, unsigned i, bool *chan
 	}
 	if (r == -ESTALE) {
 		if (!e->gone) {
-			log_warning("%s (key %s) of uid %u no longer exists; `latchkeyctl forget %s` drops it",
-				    e->path, hex, (unsigned)uid, e->path);
+			log_warning(
+			    "%s (key %s) of uid %u no longer exists; `latchkeyctl forget %s` drops it",
+			    e->path, hex, (unsigned)uid, e->path);
 			e->gone = true;
 			*changed = true;
 		}
@@ -287,9 +288,10 @@ static void refresh_entry(uid_t uid, struct lk_index *ix, unsigned i, bool *chan
 	}
 	if (path[0] && strcmp(path, e->path) != 0) {
 		if (path_taken(ix, i, path)) {
-			log_warning("%s (key %s) of uid %u is now at %s, which the index still names for another "
-				    "root; `latchkeyctl forget` that one",
-				    e->path, hex, (unsigned)uid, path);
+			log_warning(
+			    "%s (key %s) of uid %u is now at %s, which the index still names for another "
+			    "root; `latchkeyctl forget` that one",
+			    e->path, hex, (unsigned)uid, path);
 			return;
 		}
 		log_info("%s (key %s) of uid %u moved to %s", e->path, hex, (unsigned)uid, path);

@@ -37,7 +37,8 @@ int root_id_open_fs(const struct lk_root_identity *id, int *ret_fd);
  * when it cannot be named). -ESTALE when the directory was deleted, -ENODEV
  * when its filesystem is not mounted, -ENOENT when no handle is recorded.
  */
-int root_id_open(const struct lk_root_identity *id, const char *hint, int *ret_fd, char path[LK_PATH_MAX + 1]);
+int root_id_open(const struct lk_root_identity *id, const char *hint, int *ret_fd,
+                 char path[LK_PATH_MAX + 1]);
 
 /*
  * Bring uid's index up to date with the filesystem: each root with a handle

@@ -35,7 +35,7 @@ int root_open_entry(const struct lk_index_entry *e, int *ret_fd)
 }
 
 int root_unlock_entry(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const struct lk_index_entry *e,
-		      const struct root_async *a)
+                      const struct root_async *a)
 {
 	_cleanup_close_ int fd = -1;
 	char path[LK_PATH_MAX + 1];
@@ -50,7 +50,7 @@ int root_unlock_entry(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const s
 		return r;
 	if (r < 0)
 		return log_error_errno(r, "cannot find encrypted root %s by its handle: %s", e->path,
-				       r == -ENODEV ? "its filesystem is not mounted" : strerror(-r));
+		                       r == -ENODEV ? "its filesystem is not mounted" : strerror(-r));
 	return root_unlock_fd_async(a, fd, uid, p, path[0] ? path : e->path, e->key_id);
 }
 
@@ -95,13 +95,13 @@ int root_lock_entry(uid_t uid, const struct lk_index_entry *e, bool *ret_busy, b
 	}
 	if (r < 0)
 		return log_error_errno(r, "cannot remove key %s of %s: %s", hex, e->path,
-				       lk_fscrypt_strerror(-r, "remove key"));
+		                       lk_fscrypt_strerror(-r, "remove key"));
 	if (busy)
 		log_event(LOG_WARNING, LK_MSG_LOCK_INCOMPLETE, uid, hex, e->path,
-			  "%s incompletely locked: files are still in use; will retry", e->path);
+		          "%s incompletely locked: files are still in use; will retry", e->path);
 	else
 		log_event(LOG_INFO, LK_MSG_LOCKED, uid, hex, e->path, "locked %s (key %s)%s", e->path, hex,
-			  e->gone ? ", which no longer exists" : "");
+		          e->gone ? ", which no longer exists" : "");
 	*ret_busy = busy;
 	return 0;
 }

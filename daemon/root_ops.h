@@ -27,7 +27,7 @@ int root_open_entry(const struct lk_index_entry *e, int *ret_fd);
  * refresh reported it). With a, a v1 key's keyring child is watched in the
  * event loop and 1 means a->done reports the outcome. */
 int root_unlock_entry(uid_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE], const struct lk_index_entry *e,
-		      const struct root_async *a);
+                      const struct root_async *a);
 
 /*
  * Lock e. A v2 key is removed by its identifier on the mount root of the

@@ -42,8 +42,8 @@
 #include "secret.h"
 #include "wrapped_key.h"
 
-#define MARKER_PREFIX "rotating-"
-#define MARKER_MAX    128
+#define MARKER_PREFIX      "rotating-"
+#define MARKER_MAX         128
 #define XATTR_NAME_MAX_LEN 96
 
 /* Crash-safety tests (test builds only): LATCHKEY_TEST_CRASH_AT=rotate-commit
@@ -67,7 +67,8 @@ static void marker_name(uid_t uid, char out[64])
 static void xattr_names(uid_t uid, char main[XATTR_NAME_MAX_LEN], char pending[XATTR_NAME_MAX_LEN])
 {
 	(void)lk_wrapped_key_xattr_name(uid, main, XATTR_NAME_MAX_LEN);
-	snprintf(pending, XATTR_NAME_MAX_LEN, LK_XATTR_KEY_PREFIX "%u" LK_XATTR_ROTATING_SUFFIX, (unsigned)uid);
+	snprintf(pending, XATTR_NAME_MAX_LEN, LK_XATTR_KEY_PREFIX "%u" LK_XATTR_ROTATING_SUFFIX,
+	         (unsigned)uid);
 }
 
 static int sha256_hex(const uint8_t *buf, size_t len, char out[65])
@@ -124,7 +125,8 @@ static int settle_user(struct daemon *d, uid_t uid, bool commit)
 	for (unsigned i = 0; i < ix.n; i++) {
 		r = settle_root(uid, &ix.e[i], commit);
 		if (r < 0 && r != -ENOENT && r != -ESTALE) {
-			log_error_errno(r, "uid %u: %s: key rotation not settled", (unsigned)uid, ix.e[i].path);
+			log_error_errno(r, "uid %u: %s: key rotation not settled", (unsigned)uid,
+			                ix.e[i].path);
 			failed = r;
 		}
 	}
@@ -173,18 +175,18 @@ static int reseal_root(uid_t uid, const struct lk_index_entry *e, const uint8_t 
 /* The new protector file in memory: login slot, escrow slot if the machine
  * has an escrow key, recovery slots retired. */
 static int build_next(struct daemon *d, const struct lk_protector *pr, const uint8_t *p_new,
-			   const struct lk_kdf_params *kdf, const uint8_t *w_login, struct lk_protector *next,
-			   uint32_t *flags, const char **why)
+                      const struct lk_kdf_params *kdf, const uint8_t *w_login, struct lk_protector *next,
+                      uint32_t *flags, const char **why)
 {
 	struct lk_secret check _cleanup_secret_ = {};
 	bool escrow = false, had_escrow = false;
 	unsigned idx;
 
 	*next = (struct lk_protector){
-		.uid = pr->uid,
-		.next_slot_id = pr->next_slot_id,
-		.have_binding = pr->have_binding,
-		.binding = pr->binding,
+	    .uid = pr->uid,
+	    .next_slot_id = pr->next_slot_id,
+	    .have_binding = pr->have_binding,
+	    .binding = pr->binding,
 	};
 	for (unsigned i = 0; i < pr->n_slots; i++) {
 		if (pr->slots[i].kind == LK_SLOT_RECOVERY)
@@ -214,7 +216,7 @@ static int build_next(struct daemon *d, const struct lk_protector *pr, const uin
 /* Steps 1-2: the marker, then every root's pending copy. On failure
  * everything written is undone and *why says what failed. */
 static int prepare(struct daemon *d, uid_t uid, const struct lk_index *ix, const struct lk_protector *next,
-		   const uint8_t *p_old, const uint8_t *p_new, const char **why)
+                   const uint8_t *p_old, const uint8_t *p_new, const char **why)
 {
 	uint8_t buf[LK_PROTECTOR_MAX_SIZE];
 	char hex[65], text[MARKER_MAX], marker[64];
@@ -240,10 +242,13 @@ static int prepare(struct daemon *d, uid_t uid, const struct lk_index *ix, const
 		if (r == -ESTALE)
 			continue; /* deleted: no wrapped key left to reseal */
 		if (r < 0) {
-			log_error_errno(r, "uid %u: %s: cannot reseal the wrapped key", (unsigned)uid, ix->e[i].path);
-			*why = r == -EBADMSG ? "a encrypted root's wrapped key does not open or is not the indexed one; "
-					       "nothing was changed"
-					     : "a encrypted root cannot be reached or written; nothing was changed";
+			log_error_errno(r, "uid %u: %s: cannot reseal the wrapped key", (unsigned)uid,
+			                ix->e[i].path);
+			*why =
+			    r == -EBADMSG
+			        ? "a encrypted root's wrapped key does not open or is not the indexed one; "
+			          "nothing was changed"
+			        : "a encrypted root cannot be reached or written; nothing was changed";
 			(void)settle_user(d, uid, false);
 			return r;
 		}
@@ -258,15 +263,16 @@ static bool disk_has(struct daemon *d, uid_t uid, const uint8_t *w_login, const 
 	struct lk_secret check _cleanup_secret_ = {};
 	struct lk_protector disk;
 
-	return lk_secret_new(&check, LK_PROTECTOR_KEY_SIZE) == 0 && daemon_load_protector(d, uid, &disk) == 0 &&
+	return lk_secret_new(&check, LK_PROTECTOR_KEY_SIZE) == 0 &&
+	       daemon_load_protector(d, uid, &disk) == 0 &&
 	       lk_protector_open(&disk, LK_SLOT_LOGIN, w_login, check.ptr, NULL) == 0 &&
 	       lk_secret_equal(check.ptr, p_new, LK_PROTECTOR_KEY_SIZE);
 }
 
 int daemon_rotate(struct daemon *d, struct user *u, const struct lk_protector *pr,
-		       const uint8_t p_old[LK_PROTECTOR_KEY_SIZE], const struct lk_kdf_params *kdf,
-		       const uint8_t w_login[LK_WRAP_KEY_SIZE], unsigned *ret_roots, uint32_t *ret_flags,
-		       const char **ret_why)
+                  const uint8_t p_old[LK_PROTECTOR_KEY_SIZE], const struct lk_kdf_params *kdf,
+                  const uint8_t w_login[LK_WRAP_KEY_SIZE], unsigned *ret_roots, uint32_t *ret_flags,
+                  const char **ret_why)
 {
 	struct lk_secret p_new _cleanup_secret_ = {};
 	struct lk_protector next;
@@ -297,7 +303,7 @@ int daemon_rotate(struct daemon *d, struct user *u, const struct lk_protector *p
 		 * the marker and the pending copies settle as "not committed". */
 		(void)settle_user(d, pr->uid, false);
 		*ret_why = r == -ENOSPC ? "no space left for the protector file; nothing was changed"
-					: "cannot write the protector file; nothing was changed";
+		                        : "cannot write the protector file; nothing was changed";
 		return -EIO;
 	}
 	/* Committed. From here on only P' opens what the disk holds. */
@@ -307,8 +313,9 @@ int daemon_rotate(struct daemon *d, struct user *u, const struct lk_protector *p
 	crash_point("rotate-settle");
 	r = settle_user(d, pr->uid, true);
 	if (r < 0) {
-		*ret_why = "the new key is committed, but some roots still carry the old copy; restart latchkeyd "
-			   "to finish";
+		*ret_why =
+		    "the new key is committed, but some roots still carry the old copy; restart latchkeyd "
+		    "to finish";
 		return -EIO;
 	}
 	*ret_roots = ix.n;
@@ -327,8 +334,10 @@ static void recover_one(struct daemon *d, uid_t uid, const char *name)
 
 	r = lk_read_file_at(d->store.dir_fd, name, 0, sizeof(text) - 1, text, &tlen);
 	text[r < 0 ? 0 : tlen] = '\0';
-	if (r < 0 || sscanf((char *)text, LK_ROTATION_HEADER "\n%64[0-9a-f]\n", want) != 1 || strlen(want) != 64) {
-		log_error("%s: unreadable rotation marker; leaving uid %u's roots as they are", name, (unsigned)uid);
+	if (r < 0 || sscanf((char *)text, LK_ROTATION_HEADER "\n%64[0-9a-f]\n", want) != 1 ||
+	    strlen(want) != 64) {
+		log_error("%s: unreadable rotation marker; leaving uid %u's roots as they are", name,
+		          (unsigned)uid);
 		return;
 	}
 	snprintf(pname, sizeof(pname), "%u", (unsigned)uid);

@@ -38,8 +38,9 @@ int conn_charge(struct conn *c, uid_t uid)
 	if (c->charge_uid != CHARGE_NONE || uid == 0 || uid == CHARGE_NONE)
 		return 0;
 	if (conns_charged_to(c->d, uid) >= MAX_CHARGED_PER_UID) {
-		log_peer(uid, LOG_WARNING, "uid %u has %u connections (through uid 0, pid %d): refusing another",
-			 (unsigned)uid, MAX_CHARGED_PER_UID, (int)c->peer.pid);
+		log_peer(uid, LOG_WARNING,
+		         "uid %u has %u connections (through uid 0, pid %d): refusing another", (unsigned)uid,
+		         MAX_CHARGED_PER_UID, (int)c->peer.pid);
 		return -EUSERS;
 	}
 	c->charge_uid = uid;
@@ -72,8 +73,8 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct conn *c = userdata;
 
-	log_peer(c->charge_uid, LOG_INFO, "dropping idle connection from uid %u (pid %d)", (unsigned)c->peer.uid,
-		 (int)c->peer.pid);
+	log_peer(c->charge_uid, LOG_INFO, "dropping idle connection from uid %u (pid %d)",
+	         (unsigned)c->peer.uid, (int)c->peer.pid);
 	conn_free(c);
 	return 0;
 }
@@ -158,7 +159,8 @@ static int on_conn_io(sd_event_source *s, int fd, uint32_t revents, void *userda
 		char buf[CMSG_SPACE(sizeof(int) * 253)];
 	} control;
 	struct iovec iov = {.iov_base = d->rx, .iov_len = LK_MSG_MAX};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)};
 	ssize_t k;
 	int r;
 
@@ -177,7 +179,7 @@ static int on_conn_io(sd_event_source *s, int fd, uint32_t revents, void *userda
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
 		lk_wipe(d->rx, LK_MSG_MAX);
 		log_peer(c->charge_uid, LOG_WARNING, "oversized message from uid %u: closing the connection",
-			 (unsigned)c->peer.uid);
+		         (unsigned)c->peer.uid);
 		conn_free(c);
 		return 0;
 	}
@@ -185,8 +187,9 @@ static int on_conn_io(sd_event_source *s, int fd, uint32_t revents, void *userda
 	r = lk_msg_decode(d->rx, (size_t)k, d->req);
 	lk_wipe(d->rx, (size_t)k);
 	if (r < 0) {
-		log_peer(c->charge_uid, LOG_WARNING, "malformed message from uid %u (pid %d): closing the connection",
-			 (unsigned)c->peer.uid, (int)c->peer.pid);
+		log_peer(c->charge_uid, LOG_WARNING,
+		         "malformed message from uid %u (pid %d): closing the connection",
+		         (unsigned)c->peer.uid, (int)c->peer.pid);
 		lk_msg_wipe(d->req);
 		conn_free(c);
 		return 0;
@@ -235,8 +238,9 @@ static void accept_one(struct daemon *d, int cfd)
 	}
 	c->charge_uid = c->peer.uid == 0 ? CHARGE_NONE : c->peer.uid;
 	if (!conn_admissible(d, &c->peer)) {
-		log_peer(c->charge_uid, LOG_WARNING, "connection limit reached for uid %u (%u open): refusing",
-			 (unsigned)c->peer.uid, d->n_conns);
+		log_peer(c->charge_uid, LOG_WARNING,
+		         "connection limit reached for uid %u (%u open): refusing", (unsigned)c->peer.uid,
+		         d->n_conns);
 		free(c);
 		close(cfd);
 		return;
@@ -246,8 +250,8 @@ static void accept_one(struct daemon *d, int cfd)
 	if (r >= 0)
 		/* Accuracy 1 ms, not sd-event's default 250 ms: the deadline is
 		 * what the PAM module's reconnect logic and its tests rely on. */
-		r = sd_event_add_time_relative(d->event, &c->deadline, CLOCK_MONOTONIC, idle_deadline_usec(), 1000,
-					       on_deadline, c);
+		r = sd_event_add_time_relative(d->event, &c->deadline, CLOCK_MONOTONIC, idle_deadline_usec(),
+		                               1000, on_deadline, c);
 	if (r < 0) {
 		sd_event_source_disable_unref(c->io);
 		free(c);
@@ -307,8 +311,8 @@ int server_start(struct daemon *d, int listen_fd)
 	r = sd_event_add_io(d->event, &d->listen_src, listen_fd, EPOLLIN, on_accept, d);
 	if (r < 0)
 		return log_error_errno(r, "cannot watch the listening socket");
-	r = sd_event_add_time_relative(d->event, &d->log_flush_timer, CLOCK_MONOTONIC, LOG_PEER_INTERVAL_MS * 1000ull,
-				       0, on_log_flush, d);
+	r = sd_event_add_time_relative(d->event, &d->log_flush_timer, CLOCK_MONOTONIC,
+	                               LOG_PEER_INTERVAL_MS * 1000ull, 0, on_log_flush, d);
 	if (r < 0)
 		return log_error_errno(r, "cannot schedule the log summaries");
 	return 0;

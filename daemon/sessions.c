@@ -72,7 +72,7 @@ static int process_start_time(pid_t pid, uint64_t *ret)
 		return -EBADMSG;
 	/* After ") ": state is field 3; starttime is field 22, 19 fields on. */
 	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-		   &start) != 1)
+	           &start) != 1)
 		return -EBADMSG;
 	*ret = start;
 	return 0;
@@ -115,8 +115,8 @@ int session_record_add(struct daemon *d, uid_t uid, pid_t pid, char ret_name[SES
 	if (fd < 0) {
 		int r = -errno;
 		ret_name[0] = '\0';
-		return log_warning_errno(r, "cannot record the session of uid %u: a daemon restart would lose it",
-					 (unsigned)uid);
+		return log_warning_errno(
+		    r, "cannot record the session of uid %u: a daemon restart would lose it", (unsigned)uid);
 	}
 	close(fd);
 	return 0;
@@ -192,13 +192,15 @@ static int adopt_record(struct daemon *d, const char *name)
 	}
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0) {
-		log_info("session of uid %u ended while latchkeyd was down (pid %d gone)", (unsigned)uid, (int)pid);
+		log_info("session of uid %u ended while latchkeyd was down (pid %d gone)", (unsigned)uid,
+		         (int)pid);
 		session_record_remove(d, name);
 		return 0;
 	}
 	r = process_start_time(pid, &now_start);
 	if (r == 0 && start != 0 && now_start != start) {
-		log_info("session of uid %u ended while latchkeyd was down (pid %d reused)", (unsigned)uid, (int)pid);
+		log_info("session of uid %u ended while latchkeyd was down (pid %d reused)", (unsigned)uid,
+		         (int)pid);
 		close(pidfd);
 		session_record_remove(d, name);
 		return 0;
@@ -284,8 +286,9 @@ static int watch_logind(struct daemon *d, struct user *u)
 		return 0;
 	r = sd_login_monitor_new("session", &d->login_monitor);
 	if (r >= 0)
-		r = sd_event_add_io(d->event, &d->login_monitor_src, sd_login_monitor_get_fd(d->login_monitor),
-				    (uint32_t)sd_login_monitor_get_events(d->login_monitor), on_logind_change, d);
+		r = sd_event_add_io(
+		    d->event, &d->login_monitor_src, sd_login_monitor_get_fd(d->login_monitor),
+		    (uint32_t)sd_login_monitor_get_events(d->login_monitor), on_logind_change, d);
 	if (r < 0)
 		return log_error_errno(r, "cannot watch logind's sessions");
 	return 0;
@@ -328,9 +331,10 @@ int sessions_rebuild(struct daemon *d)
 		if (!u)
 			return -ENOMEM;
 		if (logind_has_sessions(uids[i]) && watch_logind(d, u) == 0) {
-			log_info("uid %u has keys loaded and logind sessions latchkey did not record: keeping them "
-				 "while logind reports any",
-				 (unsigned)uids[i]);
+			log_info("uid %u has keys loaded and logind sessions latchkey did not record: "
+			         "keeping them "
+			         "while logind reports any",
+			         (unsigned)uids[i]);
 			continue;
 		}
 		log_info("uid %u has keys loaded but no live session: locking", (unsigned)uids[i]);
@@ -338,8 +342,8 @@ int sessions_rebuild(struct daemon *d)
 		locked++;
 	}
 	if (adopted || dropped || locked)
-		log_info("state rebuilt: %u session(s) adopted, %u ended while down, %u user(s) locked", adopted,
-			 dropped, locked);
+		log_info("state rebuilt: %u session(s) adopted, %u ended while down, %u user(s) locked",
+		         adopted, dropped, locked);
 	return 0;
 }
 

@@ -46,8 +46,8 @@ static int open_private_dir(int dirfd, const char *name, int *ret_fd)
 		return -errno;
 	if (st.st_uid != state_owner() || (st.st_mode & 0077)) {
 		log_error("state directory %s must be owned by root with mode 0700 (found uid %u mode %04o); "
-			  "fix with: chown root: %s && chmod 0700 %s",
-			  name, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), name, name);
+		          "fix with: chown root: %s && chmod 0700 %s",
+		          name, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), name, name);
 		return -EPERM;
 	}
 	*ret_fd = TAKE_FD(fd);
@@ -137,7 +137,7 @@ int store_save_protector(struct store *s, const struct lk_protector *pr)
 /* Read index/<uid> and hand it to parse (the whole index, or only its
  * account line). -ENOENT when there is none; other errors are logged. */
 static int load_index_with(struct store *s, uid_t uid, int (*parse)(const char *buf, size_t len, void *ret),
-			   void *ret)
+                           void *ret)
 {
 	_cleanup_free_ char *buf = malloc(LK_INDEX_MAX_SIZE);
 	char name[16];
@@ -225,9 +225,11 @@ int store_load_kdf_target(struct store *s, struct lk_kdf_params *ret)
 		return r;
 	buf[len] = '\0';
 	if (strncmp(buf, KDF_TARGET_HEADER, strlen(KDF_TARGET_HEADER)) != 0 ||
-	    sscanf(buf + strlen(KDF_TARGET_HEADER), "%u %u %u\n%n", &k.t_cost, &k.m_cost_kib, &k.parallelism, &n) != 3 ||
+	    sscanf(buf + strlen(KDF_TARGET_HEADER), "%u %u %u\n%n", &k.t_cost, &k.m_cost_kib, &k.parallelism,
+	           &n) != 3 ||
 	    (size_t)n != len - strlen(KDF_TARGET_HEADER) || lk_kdf_params_check(&k) < 0)
-		return log_error_errno(-EBADMSG, "%s is corrupt; it is rewritten at the next enrolment", KDF_TARGET_FILE);
+		return log_error_errno(-EBADMSG, "%s is corrupt; it is rewritten at the next enrolment",
+		                       KDF_TARGET_FILE);
 	*ret = k;
 	return 0;
 }
@@ -237,7 +239,8 @@ int store_save_kdf_target(struct store *s, const struct lk_kdf_params *kdf)
 	char buf[128];
 	int n;
 
-	n = snprintf(buf, sizeof(buf), KDF_TARGET_HEADER "%u %u %u\n", kdf->t_cost, kdf->m_cost_kib, kdf->parallelism);
+	n = snprintf(buf, sizeof(buf), KDF_TARGET_HEADER "%u %u %u\n", kdf->t_cost, kdf->m_cost_kib,
+	             kdf->parallelism);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -EINVAL;
 	return lk_write_file_atomic_at(s->dir_fd, KDF_TARGET_FILE, buf, (size_t)n, 0600);

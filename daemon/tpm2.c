@@ -93,19 +93,23 @@ static int tpm_open(const char *tcti, bool with_primary, struct tpm *t)
 	/* The storage primary: ECC P-256, AES-128-CFB, restricted decrypt. Fixed,
 	 * so the same key comes back from the owner seed every time. */
 	static const TPM2B_PUBLIC primary_template = {
-	    .publicArea = {
-		.type = TPM2_ALG_ECC,
-		.nameAlg = TPM2_ALG_SHA256,
-		.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-				    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
-				    TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT | TPMA_OBJECT_NODA,
-		.parameters.eccDetail = {
-		    .symmetric = {.algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB},
-		    .scheme = {.scheme = TPM2_ALG_NULL},
-		    .curveID = TPM2_ECC_NIST_P256,
-		    .kdf = {.scheme = TPM2_ALG_NULL},
-		},
-	    },
+	    .publicArea =
+	        {
+	            .type = TPM2_ALG_ECC,
+	            .nameAlg = TPM2_ALG_SHA256,
+	            .objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+	                                TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+	                                TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT | TPMA_OBJECT_NODA,
+	            .parameters.eccDetail =
+	                {
+	                    .symmetric = {.algorithm = TPM2_ALG_AES,
+	                                  .keyBits.aes = 128,
+	                                  .mode.aes = TPM2_ALG_CFB},
+	                    .scheme = {.scheme = TPM2_ALG_NULL},
+	                    .curveID = TPM2_ECC_NIST_P256,
+	                    .kdf = {.scheme = TPM2_ALG_NULL},
+	                },
+	        },
 	};
 	TSS2_RC rc;
 
@@ -124,8 +128,8 @@ static int tpm_open(const char *tcti, bool with_primary, struct tpm *t)
 	if (!with_primary)
 		return 0;
 	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-				&empty_sensitive, &primary_template, &no_outside_info, &no_pcrs, &t->primary, NULL,
-				NULL, NULL, NULL);
+	                        &empty_sensitive, &primary_template, &no_outside_info, &no_pcrs, &t->primary,
+	                        NULL, NULL, NULL, NULL);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_fail("CreatePrimary", rc);
 	return 0;
@@ -135,11 +139,12 @@ static int tpm_open(const char *tcti, bool with_primary, struct tpm *t)
  * parameter and the first response parameter with AES-128-CFB. */
 static int start_salted_session(struct tpm *t, TPM2_SE type, TPMA_SESSION attrs, ESYS_TR *ret)
 {
-	static const TPMT_SYM_DEF aes_cfb = {.algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB};
+	static const TPMT_SYM_DEF aes_cfb = {
+	    .algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB};
 	TSS2_RC rc;
 
-	rc = Esys_StartAuthSession(t->esys, t->primary, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-				   NULL, type, &aes_cfb, TPM2_ALG_SHA256, ret);
+	rc = Esys_StartAuthSession(t->esys, t->primary, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+	                           ESYS_TR_NONE, NULL, type, &aes_cfb, TPM2_ALG_SHA256, ret);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_fail("StartAuthSession", rc);
 	rc = Esys_TRSess_SetAttributes(t->esys, *ret, attrs | TPMA_SESSION_CONTINUESESSION, 0xff);
@@ -159,7 +164,8 @@ static void pcr_selection(uint16_t bank, uint32_t mask, TPML_PCR_SELECTION *sel)
 /* PolicyPCR then PolicyAuthValue. pcr_digest: the expected values' digest;
  * empty for the TPM's current values (in a trial session: what a policy
  * sealed now expects). */
-static int run_policy(struct tpm *t, ESYS_TR session, uint16_t bank, uint32_t mask, const TPM2B_DIGEST *pcr_digest)
+static int run_policy(struct tpm *t, ESYS_TR session, uint16_t bank, uint32_t mask,
+                      const TPM2B_DIGEST *pcr_digest)
 {
 	TPML_PCR_SELECTION sel;
 	TSS2_RC rc;
@@ -184,7 +190,7 @@ static void or_list(const struct tpm2_sealed *s, TPML_DIGEST *ret)
 /* The digest of one branch (or, with or_of, of the PolicyOR of or_of's
  * branches), from a trial session. */
 static int policy_digest(struct tpm *t, uint16_t bank, uint32_t mask, const TPM2B_DIGEST *pcr_digest,
-			 const struct tpm2_sealed *or_of, TPM2B_DIGEST *ret)
+                         const struct tpm2_sealed *or_of, TPM2B_DIGEST *ret)
 {
 	static const TPMT_SYM_DEF no_sym = {.algorithm = TPM2_ALG_NULL};
 	TPM2B_DIGEST *digest = NULL;
@@ -192,8 +198,8 @@ static int policy_digest(struct tpm *t, uint16_t bank, uint32_t mask, const TPM2
 	TSS2_RC rc;
 	int r;
 
-	rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-				   NULL, TPM2_SE_TRIAL, &no_sym, TPM2_ALG_SHA256, &trial);
+	rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+	                           ESYS_TR_NONE, NULL, TPM2_SE_TRIAL, &no_sym, TPM2_ALG_SHA256, &trial);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_fail("StartAuthSession (trial)", rc);
 	if (or_of) {
@@ -217,8 +223,9 @@ static int policy_digest(struct tpm *t, uint16_t bank, uint32_t mask, const TPM2
 /* The policy to seal under: one branch, or the PolicyOR of the current
  * values' branch and the predicted ones' (their digests kept in *s, which
  * unsealing needs). */
-static int seal_policy(struct tpm *t, uint16_t bank, uint32_t mask, const uint8_t (*predicted)[LK_TPM_DIGEST_SIZE],
-		       unsigned n_predicted, struct tpm2_sealed *s, TPM2B_DIGEST *ret)
+static int seal_policy(struct tpm *t, uint16_t bank, uint32_t mask,
+                       const uint8_t (*predicted)[LK_TPM_DIGEST_SIZE], unsigned n_predicted,
+                       struct tpm2_sealed *s, TPM2B_DIGEST *ret)
 {
 	static const TPM2B_DIGEST current_values = {};
 	TPM2B_DIGEST pcr_digest = {.size = LK_TPM_DIGEST_SIZE}, branch;
@@ -243,21 +250,22 @@ static int seal_policy(struct tpm *t, uint16_t bank, uint32_t mask, const uint8_
 }
 
 int tpm2_seal(const char *tcti, uint16_t pcr_bank, uint32_t pcr_mask,
-	      const uint8_t (*predicted)[LK_TPM_DIGEST_SIZE], unsigned n_predicted,
-	      const uint8_t auth[LK_TPM_SECRET_SIZE], const uint8_t secret[LK_TPM_SECRET_SIZE],
-	      struct tpm2_sealed *ret)
+              const uint8_t (*predicted)[LK_TPM_DIGEST_SIZE], unsigned n_predicted,
+              const uint8_t auth[LK_TPM_SECRET_SIZE], const uint8_t secret[LK_TPM_SECRET_SIZE],
+              struct tpm2_sealed *ret)
 {
 	static const TPM2B_DATA no_outside_info = {};
 	static const TPML_PCR_SELECTION no_pcrs = {};
 	TPM2B_PUBLIC template = {
-	    .publicArea = {
-		.type = TPM2_ALG_KEYEDHASH,
-		.nameAlg = TPM2_ALG_SHA256,
-		/* No userWithAuth: only the policy opens it. No noDA: wrong
-		 * auth values count towards the TPM's lockout. */
-		.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT,
-		.parameters.keyedHashDetail.scheme.scheme = TPM2_ALG_NULL,
-	    },
+	    .publicArea =
+	        {
+	            .type = TPM2_ALG_KEYEDHASH,
+	            .nameAlg = TPM2_ALG_SHA256,
+	            /* No userWithAuth: only the policy opens it. No noDA: wrong
+	             * auth values count towards the TPM's lockout. */
+	            .objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT,
+	            .parameters.keyedHashDetail.scheme.scheme = TPM2_ALG_NULL,
+	        },
 	};
 	struct lk_secret sens _cleanup_secret_ = {};
 	TPM2B_PRIVATE *priv = NULL;
@@ -280,12 +288,14 @@ int tpm2_seal(const char *tcti, uint16_t pcr_bank, uint32_t pcr_mask,
 
 	r = tpm_open(tcti, true, &t);
 	if (r == 0)
-		r = seal_policy(&t, pcr_bank, pcr_mask, predicted, n_predicted, &out, &template.publicArea.authPolicy);
+		r = seal_policy(&t, pcr_bank, pcr_mask, predicted, n_predicted, &out,
+		                &template.publicArea.authPolicy);
 	if (r == 0)
-		r = start_salted_session(&t, TPM2_SE_HMAC, TPMA_SESSION_DECRYPT | TPMA_SESSION_ENCRYPT, &t.session);
+		r = start_salted_session(&t, TPM2_SE_HMAC, TPMA_SESSION_DECRYPT | TPMA_SESSION_ENCRYPT,
+		                         &t.session);
 	if (r == 0) {
 		rc = Esys_Create(t.esys, t.primary, t.session, ESYS_TR_NONE, ESYS_TR_NONE, in, &template,
-				 &no_outside_info, &no_pcrs, &priv, &pub, NULL, NULL, NULL);
+		                 &no_outside_info, &no_pcrs, &priv, &pub, NULL, NULL, NULL);
 		r = rc == TSS2_RC_SUCCESS ? 0 : tpm_fail("Create", rc);
 	}
 	off = 0;
@@ -293,7 +303,8 @@ int tpm2_seal(const char *tcti, uint16_t pcr_bank, uint32_t pcr_mask,
 		r = -EOVERFLOW;
 	out.pub_len = off;
 	off = 0;
-	if (r == 0 && Tss2_MU_TPM2B_PRIVATE_Marshal(priv, out.priv, sizeof(out.priv), &off) != TSS2_RC_SUCCESS)
+	if (r == 0 &&
+	    Tss2_MU_TPM2B_PRIVATE_Marshal(priv, out.priv, sizeof(out.priv), &off) != TSS2_RC_SUCCESS)
 		r = -EOVERFLOW;
 	out.priv_len = off;
 	Esys_Free(priv);
@@ -305,7 +316,7 @@ int tpm2_seal(const char *tcti, uint16_t pcr_bank, uint32_t pcr_mask,
 }
 
 int tpm2_unseal(const char *tcti, const struct tpm2_sealed *s, const uint8_t auth[LK_TPM_SECRET_SIZE],
-		uint8_t secret_out[LK_TPM_SECRET_SIZE])
+                uint8_t secret_out[LK_TPM_SECRET_SIZE])
 {
 	static const TPM2B_DIGEST current_values = {};
 	struct lk_secret authv _cleanup_secret_ = {};
@@ -318,7 +329,8 @@ int tpm2_unseal(const char *tcti, const struct tpm2_sealed *s, const uint8_t aut
 	int r;
 
 	off = 0;
-	if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(s->pub, s->pub_len, &off, &pub) != TSS2_RC_SUCCESS || off != s->pub_len)
+	if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(s->pub, s->pub_len, &off, &pub) != TSS2_RC_SUCCESS ||
+	    off != s->pub_len)
 		return -EBADMSG;
 	off = 0;
 	if (Tss2_MU_TPM2B_PRIVATE_Unmarshal(s->priv, s->priv_len, &off, &priv) != TSS2_RC_SUCCESS ||
@@ -332,7 +344,8 @@ int tpm2_unseal(const char *tcti, const struct tpm2_sealed *s, const uint8_t aut
 
 	r = tpm_open(tcti, true, &t);
 	if (r == 0) {
-		rc = Esys_Load(t.esys, t.primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &t.object);
+		rc = Esys_Load(t.esys, t.primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub,
+		               &t.object);
 		/* Another TPM's object fails its integrity check here. */
 		r = rc == TSS2_RC_SUCCESS ? 0 : tpm_fail("Load", rc);
 	}
@@ -346,7 +359,9 @@ int tpm2_unseal(const char *tcti, const struct tpm2_sealed *s, const uint8_t aut
 		rc = Esys_PolicyOR(t.esys, t.session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &list);
 		/* The current values are in none of the branches: as a PCR
 		 * mismatch of a one-branch policy. */
-		r = rc == TSS2_RC_SUCCESS ? 0 : (rc & 0xbfu) == TPM2_RC_VALUE ? -EPERM : tpm_fail("PolicyOR", rc);
+		r = rc == TSS2_RC_SUCCESS           ? 0
+		    : (rc & 0xbfu) == TPM2_RC_VALUE ? -EPERM
+		                                    : tpm_fail("PolicyOR", rc);
 	}
 	if (r == 0) {
 		rc = Esys_TR_SetAuth(t.esys, t.object, authv.ptr);
@@ -386,7 +401,7 @@ int tpm2_lockout_status(const char *tcti, struct tpm2_lockout *ret)
 	/* Unauthenticated: these properties are public, and reading them
 	 * counts for nothing. */
 	rc = Esys_GetCapability(t.esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_TPM_PROPERTIES,
-				TPM2_PT_LOCKOUT_COUNTER, 4, &more, &data);
+	                        TPM2_PT_LOCKOUT_COUNTER, 4, &more, &data);
 	if (rc != TSS2_RC_SUCCESS) {
 		r = tpm_fail("GetCapability", rc);
 		goto out;

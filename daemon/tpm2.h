@@ -9,11 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LK_TPM_SECRET_SIZE 32
-#define LK_TPM_PUB_MAX     256
-#define LK_TPM_PRIV_MAX    512
-#define LK_TPM_DIGEST_SIZE 32 /* SHA-256: the policy sessions' hash */
-#define LK_TPM_BRANCHES_MAX 8 /* PolicyOR takes 2 to 8 */
+#define LK_TPM_SECRET_SIZE  32
+#define LK_TPM_PUB_MAX      256
+#define LK_TPM_PRIV_MAX     512
+#define LK_TPM_DIGEST_SIZE  32 /* SHA-256: the policy sessions' hash */
+#define LK_TPM_BRANCHES_MAX 8  /* PolicyOR takes 2 to 8 */
 
 struct tpm2_sealed {
 	uint16_t pcr_bank; /* TPM2_ALG_* */
@@ -35,16 +35,16 @@ struct tpm2_sealed {
  * the PolicyOR of the current values' branch and one branch for each: the
  * object opens now and after the planned change. */
 int tpm2_seal(const char *tcti, uint16_t pcr_bank, uint32_t pcr_mask,
-	      const uint8_t (*predicted)[LK_TPM_DIGEST_SIZE], unsigned n_predicted,
-	      const uint8_t auth[LK_TPM_SECRET_SIZE], const uint8_t secret[LK_TPM_SECRET_SIZE],
-	      struct tpm2_sealed *ret);
+              const uint8_t (*predicted)[LK_TPM_DIGEST_SIZE], unsigned n_predicted,
+              const uint8_t auth[LK_TPM_SECRET_SIZE], const uint8_t secret[LK_TPM_SECRET_SIZE],
+              struct tpm2_sealed *ret);
 
 /* Unseal into secret_out (written only on success). Errors: -EACCES wrong
  * auth value (counted by the TPM), -EPERM the PCRs differ from sealing time
  * or the object is not this TPM's, -EAGAIN lockout, -ENODEV no TPM at tcti,
  * -EIO other TPM or TSS failure. */
 int tpm2_unseal(const char *tcti, const struct tpm2_sealed *s, const uint8_t auth[LK_TPM_SECRET_SIZE],
-		uint8_t secret_out[LK_TPM_SECRET_SIZE]);
+                uint8_t secret_out[LK_TPM_SECRET_SIZE]);
 
 /* The dictionary-attack state (public, read without authorisation): failed
  * tries counted, tries allowed before lockout, and seconds until the count

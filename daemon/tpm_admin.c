@@ -8,9 +8,10 @@
 #include "tpm_admin.h"
 #include "tpm_slot.h"
 
-#define NO_SUPPORT_TEXT "this latchkeyd was built without TPM2 support (libtss2-esys): there is no TPM2 slot kind"
-#define NOT_BOUND_TEXT  "not bound to the TPM: use 'latchkeyctl tpm bind USER'"
-#define WRITE_TEXT      "cannot write the protector file"
+#define NO_SUPPORT_TEXT                                                                                      \
+	"this latchkeyd was built without TPM2 support (libtss2-esys): there is no TPM2 slot kind"
+#define NOT_BOUND_TEXT "not bound to the TPM: use 'latchkeyctl tpm bind USER'"
+#define WRITE_TEXT     "cannot write the protector file"
 
 /* A TPM failure as the client hears it: -ENODEV, with what the TPM said. */
 static int tpm_failed(int r, const char **why)
@@ -30,19 +31,25 @@ int tpm_bind(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_
 	if (!tpm_slot_supported())
 		return *why = NO_SUPPORT_TEXT, -ENODEV;
 	if (d->config.tpm.mode == LK_TPM_OFF)
-		return *why = "tpm = off in latchkey.conf: set tpm = preferred or required, then reload", -EINVAL;
+		return *why = "tpm = off in latchkey.conf: set tpm = preferred or required, then reload",
+		       -EINVAL;
 	if (lk_protector_find_kind(&next, LK_SLOT_TPM2) >= 0)
-		return *why = "already bound to the TPM: 'latchkeyctl tpm reseal USER' seals it anew", -EEXIST;
-	if (lk_protector_find_kind(&next, LK_SLOT_RECOVERY) < 0 && lk_protector_find_kind(&next, LK_SLOT_ESCROW) < 0)
-		return *why = "a TPM2 slot must never be the only way in (a new TPM, a firmware update or a cleared "
-		              "TPM would lock the user out): create a recovery code ('latchkeyctl recovery create "
+		return *why = "already bound to the TPM: 'latchkeyctl tpm reseal USER' seals it anew",
+		       -EEXIST;
+	if (lk_protector_find_kind(&next, LK_SLOT_RECOVERY) < 0 &&
+	    lk_protector_find_kind(&next, LK_SLOT_ESCROW) < 0)
+		return *why = "a TPM2 slot must never be the only way in (a new TPM, a firmware update or a "
+		              "cleared "
+		              "TPM would lock the user out): create a recovery code ('latchkeyctl recovery "
+		              "create "
 		              "USER') or an escrow slot ('latchkeyctl escrow add USER') first",
 		       -EINVAL;
 	i = tpm_slot_login_kdf_index(&next);
 	r = i < 0 ? -ENOENT : tpm_slot_add(d, &next, &next.slots[i].kdf, w, p, &id);
 	if (r < 0)
 		return tpm_failed(r, why);
-	while (d->config.tpm.mode == LK_TPM_REQUIRED && (i = lk_protector_find_kind(&next, LK_SLOT_LOGIN)) >= 0) {
+	while (d->config.tpm.mode == LK_TPM_REQUIRED &&
+	       (i = lk_protector_find_kind(&next, LK_SLOT_LOGIN)) >= 0) {
 		n_removed++;
 		(void)lk_protector_remove_slot(&next, next.slots[i].slot_id);
 	}
@@ -99,6 +106,7 @@ int tpm_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRA
 		return *why = NOT_BOUND_TEXT, -ENOENT;
 	r = tpm_slot_reseal_to(d, pr, w, p, predicted);
 	if (r == -EDOM)
-		return *why = "the predicted values are not for the PCRs of tpm_pcrs in latchkey.conf", -EINVAL;
+		return *why = "the predicted values are not for the PCRs of tpm_pcrs in latchkey.conf",
+		       -EINVAL;
 	return r < 0 ? tpm_failed(r, why) : 0;
 }

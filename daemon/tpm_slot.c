@@ -24,7 +24,7 @@
 #include "tpm2.h"
 #endif
 
-#define TPM_DIR "tpm"
+#define TPM_DIR         "tpm"
 #define LOG_INTERVAL_MS (60 * 1000)
 
 int tpm_slot_login_kdf_index(const struct lk_protector *pr)
@@ -64,9 +64,11 @@ const char *tpm_slot_strerror(int r)
 	case -EACCES:
 		return "wrong passphrase (counted by the TPM's dictionary-attack protection)";
 	case -EPERM:
-		return "PCR values differ from when the slot was sealed (firmware or boot change), or another TPM";
+		return "PCR values differ from when the slot was sealed (firmware or boot change), or "
+		       "another TPM";
 	case -EAGAIN:
-		return "the TPM is in dictionary-attack lockout; wait for it to clear or clear it as the admin "
+		return "the TPM is in dictionary-attack lockout; wait for it to clear or clear it as the "
+		       "admin "
 		       "(tpm2_dictionarylockout --clear-lockout)";
 	case -ENODEV:
 		return "no TPM reachable at the configured TCTI";
@@ -106,7 +108,6 @@ static uint32_t get32(const uint8_t *b)
 {
 	return get16(b) | (uint32_t)get16(b + 2) << 16;
 }
-
 
 static int save_blob(struct daemon *d, uint32_t uid, uint32_t slot_id, const struct tpm2_sealed *s)
 {
@@ -191,7 +192,7 @@ static int load_blob(struct daemon *d, uint32_t uid, uint32_t slot_id, struct tp
 }
 
 static int auth_value(uint32_t uid, uint32_t slot_id, const uint8_t w[LK_WRAP_KEY_SIZE],
-		      uint8_t out[LK_TPM_SECRET_SIZE])
+                      uint8_t out[LK_TPM_SECRET_SIZE])
 {
 	uint8_t info[sizeof(LK_INFO_TPM_AUTH) - 1 + 8];
 	size_t n = sizeof(LK_INFO_TPM_AUTH) - 1;
@@ -220,18 +221,21 @@ static void log_fallback(struct daemon *d, int r, uint32_t uid)
 	/* How long a lockout lasts is the TPM's to say: its counter drops by
 	 * one every interval, and one try is allowed again below the limit. */
 	if (r == -EAGAIN && tpm2_lockout_status(d->config.tpm.tcti, &l) == 0) {
-		uint64_t wait_s = (uint64_t)(l.counter >= l.max_tries ? l.counter - l.max_tries + 1 : 1) * l.interval_s;
-		snprintf(lockout, sizeof(lockout), " (%u failed tries counted, %u allowed: one try again within %llu s)",
-			 l.counter, l.max_tries, (unsigned long long)wait_s);
+		uint64_t wait_s =
+		    (uint64_t)(l.counter >= l.max_tries ? l.counter - l.max_tries + 1 : 1) * l.interval_s;
+		snprintf(lockout, sizeof(lockout),
+		         " (%u failed tries counted, %u allowed: one try again within %llu s)", l.counter,
+		         l.max_tries, (unsigned long long)wait_s);
 	}
-	log_warning("TPM2 slot of uid %u not opened: %s%s; falling back to the other login slots%s", (unsigned)uid,
-		    tpm_slot_strerror(r), lockout, held[k] ? " (same for earlier logins, not logged)" : "");
+	log_warning("TPM2 slot of uid %u not opened: %s%s; falling back to the other login slots%s",
+	            (unsigned)uid, tpm_slot_strerror(r), lockout,
+	            held[k] ? " (same for earlier logins, not logged)" : "");
 	last_ms[k] = now;
 	held[k] = 0;
 }
 
 int tpm_slot_open(struct daemon *d, const struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
-		  uint8_t p_out[LK_PROTECTOR_KEY_SIZE])
+                  uint8_t p_out[LK_PROTECTOR_KEY_SIZE])
 {
 	struct lk_secret auth _cleanup_secret_ = {};
 	struct lk_secret s _cleanup_secret_ = {};
@@ -245,8 +249,11 @@ int tpm_slot_open(struct daemon *d, const struct lk_protector *pr, const uint8_t
 			continue;
 		r = load_blob(d, pr->uid, slot->slot_id, &sealed);
 		if (r < 0) {
-			log_warning_errno(r, "TPM2 slot %u of uid %u: sealed object unreadable; falling back to the "
-					  "other login slots", (unsigned)slot->slot_id, (unsigned)pr->uid);
+			log_warning_errno(
+			    r,
+			    "TPM2 slot %u of uid %u: sealed object unreadable; falling back to the "
+			    "other login slots",
+			    (unsigned)slot->slot_id, (unsigned)pr->uid);
 			continue;
 		}
 		if ((r = lk_secret_new(&auth, LK_TPM_SECRET_SIZE)) < 0 ||
@@ -258,7 +265,8 @@ int tpm_slot_open(struct daemon *d, const struct lk_protector *pr, const uint8_t
 			r = lk_protector_open_slot(pr, i, s.ptr, p_out);
 			if (r < 0)
 				log_warning("TPM2 slot %u of uid %u: the TPM's secret does not open the slot "
-					    "(object file swapped?)", (unsigned)slot->slot_id, (unsigned)pr->uid);
+				            "(object file swapped?)",
+				            (unsigned)slot->slot_id, (unsigned)pr->uid);
 			return r;
 		}
 		if (r == -EACCES)
@@ -270,8 +278,9 @@ int tpm_slot_open(struct daemon *d, const struct lk_protector *pr, const uint8_t
 }
 
 static int add_sealed(struct daemon *d, struct lk_protector *pr, const struct lk_kdf_params *kdf,
-		      const uint8_t w[LK_WRAP_KEY_SIZE], const uint8_t p[LK_PROTECTOR_KEY_SIZE],
-		      const uint8_t (*predicted)[LK_TPM_DIGEST_SIZE], unsigned n_predicted, uint32_t *ret_slot_id)
+                      const uint8_t w[LK_WRAP_KEY_SIZE], const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+                      const uint8_t (*predicted)[LK_TPM_DIGEST_SIZE], unsigned n_predicted,
+                      uint32_t *ret_slot_id)
 {
 	struct lk_secret auth _cleanup_secret_ = {};
 	struct lk_secret s _cleanup_secret_ = {};
@@ -280,7 +289,8 @@ static int add_sealed(struct daemon *d, struct lk_protector *pr, const struct lk
 	uint32_t id;
 	int r;
 
-	if ((r = lk_secret_new(&auth, LK_TPM_SECRET_SIZE)) < 0 || (r = lk_secret_new(&s, LK_TPM_SECRET_SIZE)) < 0 ||
+	if ((r = lk_secret_new(&auth, LK_TPM_SECRET_SIZE)) < 0 ||
+	    (r = lk_secret_new(&s, LK_TPM_SECRET_SIZE)) < 0 ||
 	    (r = lk_random_bytes(s.ptr, LK_TPM_SECRET_SIZE)) < 0)
 		return r;
 	r = lk_protector_add_slot(&next, LK_SLOT_TPM2, kdf, s.ptr, p, &id);
@@ -289,8 +299,8 @@ static int add_sealed(struct daemon *d, struct lk_protector *pr, const struct lk
 	r = auth_value(pr->uid, id, w, auth.ptr);
 	if (r < 0)
 		return r;
-	r = tpm2_seal(d->config.tpm.tcti, d->config.tpm.pcr_bank, d->config.tpm.pcr_mask, predicted, n_predicted,
-		      auth.ptr, s.ptr, &sealed);
+	r = tpm2_seal(d->config.tpm.tcti, d->config.tpm.pcr_bank, d->config.tpm.pcr_mask, predicted,
+	              n_predicted, auth.ptr, s.ptr, &sealed);
 	if (r < 0)
 		return r;
 	/* The object file first: a crash before the protector is saved leaves
@@ -305,7 +315,8 @@ static int add_sealed(struct daemon *d, struct lk_protector *pr, const struct lk
 }
 
 int tpm_slot_add(struct daemon *d, struct lk_protector *pr, const struct lk_kdf_params *kdf,
-		 const uint8_t w[LK_WRAP_KEY_SIZE], const uint8_t p[LK_PROTECTOR_KEY_SIZE], uint32_t *ret_slot_id)
+                 const uint8_t w[LK_WRAP_KEY_SIZE], const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+                 uint32_t *ret_slot_id)
 {
 	return add_sealed(d, pr, kdf, w, p, NULL, 0, ret_slot_id);
 }
@@ -313,8 +324,8 @@ int tpm_slot_add(struct daemon *d, struct lk_protector *pr, const struct lk_kdf_
 /* Replace pr's TPM2 slots with one new slot, save pr, remove the old object
  * files. pr is updated only on success. */
 static int reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
-		  const uint8_t p[LK_PROTECTOR_KEY_SIZE], bool drop_password_slot,
-		  const uint8_t (*predicted)[LK_TPM_DIGEST_SIZE], unsigned n_predicted, uint32_t *ret_id)
+                  const uint8_t p[LK_PROTECTOR_KEY_SIZE], bool drop_password_slot,
+                  const uint8_t (*predicted)[LK_TPM_DIGEST_SIZE], unsigned n_predicted, uint32_t *ret_id)
 {
 	struct lk_protector next = *pr;
 	uint32_t old[LK_MAX_SLOTS], id;
@@ -344,7 +355,7 @@ static int reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_
 }
 
 void tpm_slot_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
-		     const uint8_t p[LK_PROTECTOR_KEY_SIZE], bool drop_password_slot)
+                     const uint8_t p[LK_PROTECTOR_KEY_SIZE], bool drop_password_slot)
 {
 	uint32_t id;
 	int r;
@@ -352,27 +363,29 @@ void tpm_slot_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[
 	r = reseal(d, pr, w, p, drop_password_slot, NULL, 0, &id);
 	if (r < 0) {
 		log_warning("TPM2 slot of uid %u not resealed: %s", (unsigned)pr->uid,
-			    r == -ENOENT ? "no login slot" : tpm_slot_strerror(r));
+		            r == -ENOENT ? "no login slot" : tpm_slot_strerror(r));
 		return;
 	}
 	log_info("TPM2 slot of uid %u resealed to this TPM's current PCR values and login key (slot %u)%s",
-		 (unsigned)pr->uid, (unsigned)id, drop_password_slot ? "; password-only slot removed" : "");
+	         (unsigned)pr->uid, (unsigned)id, drop_password_slot ? "; password-only slot removed" : "");
 }
 
 int tpm_slot_reseal_to(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
-			      const uint8_t p[LK_PROTECTOR_KEY_SIZE], const struct lk_pcr_prediction *predicted)
+                       const uint8_t p[LK_PROTECTOR_KEY_SIZE], const struct lk_pcr_prediction *predicted)
 {
 	uint32_t id;
 	int r;
 
-	if (predicted && (predicted->bank != d->config.tpm.pcr_bank || predicted->mask != d->config.tpm.pcr_mask))
+	if (predicted &&
+	    (predicted->bank != d->config.tpm.pcr_bank || predicted->mask != d->config.tpm.pcr_mask))
 		return -EDOM;
 	r = reseal(d, pr, w, p, false, predicted ? &predicted->digest : NULL, predicted ? 1 : 0, &id);
 	if (r < 0)
 		return r;
 	log_info("TPM2 slot of uid %u resealed to %s (slot %u)", (unsigned)pr->uid,
-		 predicted ? "the current PCR values or the predicted ones (PolicyOR)" : "the current PCR values",
-		 (unsigned)id);
+	         predicted ? "the current PCR values or the predicted ones (PolicyOR)"
+	                   : "the current PCR values",
+	         (unsigned)id);
 	return 0;
 }
 
@@ -384,7 +397,7 @@ bool tpm_slot_supported(void)
 }
 
 int tpm_slot_open(struct daemon *d, const struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
-		  uint8_t p_out[LK_PROTECTOR_KEY_SIZE])
+                  uint8_t p_out[LK_PROTECTOR_KEY_SIZE])
 {
 	static bool logged;
 
@@ -392,24 +405,26 @@ int tpm_slot_open(struct daemon *d, const struct lk_protector *pr, const uint8_t
 		return -ENOENT;
 	if (!logged)
 		log_warning("uid %u has a TPM2 slot, but this latchkeyd was built without TPM2 support "
-			    "(libtss2-esys); falling back to the other login slots", (unsigned)pr->uid);
+		            "(libtss2-esys); falling back to the other login slots",
+		            (unsigned)pr->uid);
 	logged = true;
 	return -EOPNOTSUPP;
 }
 
 int tpm_slot_add(struct daemon *d, struct lk_protector *pr, const struct lk_kdf_params *kdf,
-		 const uint8_t w[LK_WRAP_KEY_SIZE], const uint8_t p[LK_PROTECTOR_KEY_SIZE], uint32_t *ret_slot_id)
+                 const uint8_t w[LK_WRAP_KEY_SIZE], const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+                 uint32_t *ret_slot_id)
 {
 	return -EOPNOTSUPP;
 }
 
 void tpm_slot_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
-		     const uint8_t p[LK_PROTECTOR_KEY_SIZE], bool drop_password_slot)
+                     const uint8_t p[LK_PROTECTOR_KEY_SIZE], bool drop_password_slot)
 {
 }
 
 int tpm_slot_reseal_to(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
-			      const uint8_t p[LK_PROTECTOR_KEY_SIZE], const struct lk_pcr_prediction *predicted)
+                       const uint8_t p[LK_PROTECTOR_KEY_SIZE], const struct lk_pcr_prediction *predicted)
 {
 	return -EOPNOTSUPP;
 }

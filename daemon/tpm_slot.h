@@ -21,13 +21,14 @@ bool tpm_slot_supported(void);
  * no TPM, lockout, ...): one rate-limited log line says why and the caller
  * falls back to the other login slots. */
 int tpm_slot_open(struct daemon *d, const struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
-		  uint8_t p_out[LK_PROTECTOR_KEY_SIZE]);
+                  uint8_t p_out[LK_PROTECTOR_KEY_SIZE]);
 
 /* Seal a fresh S to this TPM (tpm_pcrs of latchkey.conf), write its object
  * file, and add the slot to pr (not saved: the caller saves pr). kdf is the
  * login slot's, whose W is given. -EOPNOTSUPP without TPM2 support. */
 int tpm_slot_add(struct daemon *d, struct lk_protector *pr, const struct lk_kdf_params *kdf,
-		 const uint8_t w[LK_WRAP_KEY_SIZE], const uint8_t p[LK_PROTECTOR_KEY_SIZE], uint32_t *ret_slot_id);
+                 const uint8_t w[LK_WRAP_KEY_SIZE], const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+                 uint32_t *ret_slot_id);
 
 /* Seal a new TPM2 slot of pr to the current PCR values and the login's W,
  * drop the old TPM2 slots (and, with drop_password_slot, the login slots),
@@ -35,7 +36,7 @@ int tpm_slot_add(struct daemon *d, struct lk_protector *pr, const struct lk_kdf_
  * refused the PCR policy, and after a password change. Failures are
  * logged; pr is updated only on success. */
 void tpm_slot_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
-		     const uint8_t p[LK_PROTECTOR_KEY_SIZE], bool drop_password_slot);
+                     const uint8_t p[LK_PROTECTOR_KEY_SIZE], bool drop_password_slot);
 
 /* latchkeyctl tpm reseal: replace pr's TPM2 slots with one sealed to the
  * current PCR values, or (predicted, for a planned update) to the PolicyOR
@@ -44,7 +45,7 @@ void tpm_slot_reseal(struct daemon *d, struct lk_protector *pr, const uint8_t w[
  * as tpm_slot_add. A PolicyOR object opens under both until the next reseal
  * (a password change, or tpm reseal without a prediction). */
 int tpm_slot_reseal_to(struct daemon *d, struct lk_protector *pr, const uint8_t w[LK_WRAP_KEY_SIZE],
-		       const uint8_t p[LK_PROTECTOR_KEY_SIZE], const struct lk_pcr_prediction *predicted);
+                       const uint8_t p[LK_PROTECTOR_KEY_SIZE], const struct lk_pcr_prediction *predicted);
 
 /* Remove the object file of a slot no longer in the protector file. */
 void tpm_slot_forget(struct daemon *d, uint32_t uid, uint32_t slot_id);

@@ -112,7 +112,7 @@ int user_set_pending(struct user *u, sd_event *e, const uint8_t p[LK_PROTECTOR_K
 
 	if (!u->pending_timer) {
 		r = sd_event_add_time_relative(e, &u->pending_timer, CLOCK_MONOTONIC, ttl * 1000, 0,
-					       on_pending_expired, u);
+		                               on_pending_expired, u);
 		if (r < 0)
 			return r;
 	} else {

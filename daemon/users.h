@@ -16,15 +16,15 @@
 
 struct user {
 	uid_t uid;
-	unsigned sessions;      /* live session connections */
-	uint8_t *p;             /* secret page: P while unlocked, else NULL */
-	uint8_t *pending;       /* secret page: P from auth, claimed by open_session */
+	unsigned sessions; /* live session connections */
+	uint8_t *p;        /* secret page: P while unlocked, else NULL */
+	uint8_t *pending;  /* secret page: P from auth, claimed by open_session */
 	uint64_t pending_expiry_ms;
 	sd_event_source *pending_timer; /* wipes pending at its expiry */
-	unsigned failures;      /* consecutive failed unwraps by non-root peers */
+	unsigned failures;              /* consecutive failed unwraps by non-root peers */
 	uint64_t throttle_until_ms;
-	bool lock_incomplete;   /* files were busy at the last lock: retrying */
-	bool logind_watch;      /* keys kept after a restart while logind reports sessions */
+	bool lock_incomplete; /* files were busy at the last lock: retrying */
+	bool logind_watch;    /* keys kept after a restart while logind reports sessions */
 	struct user *next;
 };
 

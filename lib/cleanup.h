@@ -19,14 +19,14 @@
 /* Defines NAME(type *p) calling func(*p) when *p is not empty. func's own
  * return value is ignored; errno is kept so that a cleanup running on an
  * error path does not change what the caller reports. */
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, name, func) \
-	static inline void name(type *p)              \
-	{                                             \
-		if (*p) {                             \
-			int _saved = errno;           \
-			(void)func(*p);               \
-			errno = _saved;               \
-		}                                     \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, name, func)                                                        \
+	static inline void name(type *p)                                                                     \
+	{                                                                                                    \
+		if (*p) {                                                                                    \
+			int _saved = errno;                                                                  \
+			(void)func(*p);                                                                      \
+			errno = _saved;                                                                      \
+		}                                                                                            \
 	}
 
 static inline void freep(void *p)
@@ -70,17 +70,17 @@ static inline void erase_and_freep(char **p)
 #define _cleanup_erase_free_ _cleanup_(erase_and_freep)
 
 /* Hand ownership out of a cleanup-scoped variable. */
-#define TAKE_PTR(p)                               \
-	({                                        \
-		__typeof__(p) _tp = (p);          \
-		(p) = NULL;                       \
-		_tp;                              \
+#define TAKE_PTR(p)                                                                                          \
+	({                                                                                                   \
+		__typeof__(p) _tp = (p);                                                                     \
+		(p) = NULL;                                                                                  \
+		_tp;                                                                                         \
 	})
-#define TAKE_FD(fd)                               \
-	({                                        \
-		int _tfd = (fd);                  \
-		(fd) = -1;                        \
-		_tfd;                             \
+#define TAKE_FD(fd)                                                                                          \
+	({                                                                                                   \
+		int _tfd = (fd);                                                                             \
+		(fd) = -1;                                                                                   \
+		_tfd;                                                                                        \
 	})
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))

@@ -198,8 +198,8 @@ int lk_client_call(int fd, const struct lk_msg *req, struct lk_msg *rep, uint64_
 }
 
 int lk_client_fresh_key(const struct lk_client_io *io, uint32_t uid, uint8_t kind, const char *secret,
-			size_t len, struct lk_msg *req, struct lk_msg *rep, struct lk_kdf_params *ret_kdf,
-			uint8_t ret_key[LK_WRAP_KEY_SIZE])
+                        size_t len, struct lk_msg *req, struct lk_msg *rep, struct lk_kdf_params *ret_kdf,
+                        uint8_t ret_key[LK_WRAP_KEY_SIZE])
 {
 	int r;
 
@@ -213,11 +213,12 @@ int lk_client_fresh_key(const struct lk_client_io *io, uint32_t uid, uint8_t kin
 		return r;
 	if (rep->type == LK_REP_ERROR)
 		return 1;
-	if (rep->type != LK_REP_KDF_PARAMS || !lk_msg_has(rep, LK_T_KDF) || lk_kdf_params_check(&rep->kdf) < 0)
+	if (rep->type != LK_REP_KDF_PARAMS || !lk_msg_has(rep, LK_T_KDF) ||
+	    lk_kdf_params_check(&rep->kdf) < 0)
 		return -EBADMSG;
 	*ret_kdf = rep->kdf;
 	r = io->derive ? io->derive(io->userdata, ret_kdf, secret, len, ret_key)
-		       : lk_kdf_derive(ret_kdf, secret, len, ret_key);
+	               : lk_kdf_derive(ret_kdf, secret, len, ret_key);
 	if (r < 0) {
 		lk_wipe(ret_key, LK_WRAP_KEY_SIZE);
 		return r;
@@ -226,8 +227,8 @@ int lk_client_fresh_key(const struct lk_client_io *io, uint32_t uid, uint8_t kin
 }
 
 int lk_client_rewrap(const struct lk_client_io *io, uint32_t uid, uint8_t from_kind, const uint8_t *key,
-		     uint8_t to_kind, const struct lk_kdf_params *kdf, const uint8_t new_key[LK_WRAP_KEY_SIZE],
-		     struct lk_msg *req, struct lk_msg *rep)
+                     uint8_t to_kind, const struct lk_kdf_params *kdf,
+                     const uint8_t new_key[LK_WRAP_KEY_SIZE], struct lk_msg *req, struct lk_msg *rep)
 {
 	int r;
 

@@ -40,7 +40,7 @@ int lk_client_recv(int fd, struct lk_msg *m, uint64_t deadline_ms);
 struct lk_client_io {
 	int (*call)(void *userdata, struct lk_msg *req, struct lk_msg *rep);
 	int (*derive)(void *userdata, const struct lk_kdf_params *kdf, const char *secret, size_t len,
-		      uint8_t out[LK_WRAP_KEY_SIZE]);
+	              uint8_t out[LK_WRAP_KEY_SIZE]);
 	void *userdata;
 };
 
@@ -56,8 +56,8 @@ struct lk_client_io {
  * to enforce at REWRAP.
  */
 int lk_client_fresh_key(const struct lk_client_io *io, uint32_t uid, uint8_t kind, const char *secret,
-			size_t len, struct lk_msg *req, struct lk_msg *rep, struct lk_kdf_params *ret_kdf,
-			uint8_t ret_key[LK_WRAP_KEY_SIZE]);
+                        size_t len, struct lk_msg *req, struct lk_msg *rep, struct lk_kdf_params *ret_kdf,
+                        uint8_t ret_key[LK_WRAP_KEY_SIZE]);
 
 /*
  * REWRAP: the slots of kind to_kind replaced by one wrapping P under
@@ -68,8 +68,8 @@ int lk_client_fresh_key(const struct lk_client_io *io, uint32_t uid, uint8_t kin
  * reply, or the call's -errno.
  */
 int lk_client_rewrap(const struct lk_client_io *io, uint32_t uid, uint8_t from_kind, const uint8_t *key,
-		     uint8_t to_kind, const struct lk_kdf_params *kdf, const uint8_t new_key[LK_WRAP_KEY_SIZE],
-		     struct lk_msg *req, struct lk_msg *rep);
+                     uint8_t to_kind, const struct lk_kdf_params *kdf,
+                     const uint8_t new_key[LK_WRAP_KEY_SIZE], struct lk_msg *req, struct lk_msg *rep);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t lk_now_ms(void);

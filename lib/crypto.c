@@ -13,14 +13,15 @@
 #include "secret.h"
 
 static int hkdf(const char *digest, const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
-		const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
+                const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
 {
 	/* EVP_KDF_CTX_free cleanses the PRK it holds. */
 	_cleanup_(evp_kdf_ctx_freep) EVP_KDF_CTX *ctx = NULL;
 	_cleanup_(evp_kdf_freep) EVP_KDF *kdf = NULL;
 	OSSL_PARAM params[5], *q = params;
 
-	if (!ikm || ikm_len == 0 || !out || out_len == 0 || (salt_len > 0 && !salt) || (info_len > 0 && !info))
+	if (!ikm || ikm_len == 0 || !out || out_len == 0 || (salt_len > 0 && !salt) ||
+	    (info_len > 0 && !info))
 		return -EINVAL;
 
 	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
@@ -48,13 +49,13 @@ static int hkdf(const char *digest, const uint8_t *ikm, size_t ikm_len, const ui
 }
 
 int lk_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
-		   const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
+                   const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
 {
 	return hkdf("SHA256", ikm, ikm_len, salt, salt_len, info, info_len, out, out_len);
 }
 
 int lk_hkdf_sha512(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
-		   const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
+                   const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
 {
 	return hkdf("SHA512", ikm, ikm_len, salt, salt_len, info, info_len, out, out_len);
 }
@@ -64,8 +65,8 @@ int lk_hkdf_sha512(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size
  * to open (in = ct, out = pt). On failure *ret may hold a context for the
  * caller's cleanup to free. */
 static int aead_start(EVP_CIPHER_CTX **ret, int enc, const uint8_t key[32], const uint8_t *nonce,
-		      size_t nonce_len, const uint8_t *aad, size_t aad_len, const uint8_t *in, const uint8_t *out,
-		      size_t len, const uint8_t *tag, size_t tag_len)
+                      size_t nonce_len, const uint8_t *aad, size_t aad_len, const uint8_t *in,
+                      const uint8_t *out, size_t len, const uint8_t *tag, size_t tag_len)
 {
 	EVP_CIPHER_CTX *ctx;
 	int outl;
@@ -86,9 +87,8 @@ static int aead_start(EVP_CIPHER_CTX **ret, int enc, const uint8_t key[32], cons
 	return 0;
 }
 
-int lk_aead_seal_ex(const uint8_t key[32], const uint8_t *nonce, size_t nonce_len,
-		    const uint8_t *aad, size_t aad_len, const uint8_t *pt, size_t len,
-		    uint8_t *ct, uint8_t *tag, size_t tag_len)
+int lk_aead_seal_ex(const uint8_t key[32], const uint8_t *nonce, size_t nonce_len, const uint8_t *aad,
+                    size_t aad_len, const uint8_t *pt, size_t len, uint8_t *ct, uint8_t *tag, size_t tag_len)
 {
 	_cleanup_(evp_cipher_ctx_freep) EVP_CIPHER_CTX *ctx = NULL;
 	uint8_t scratch[16];
@@ -112,9 +112,9 @@ fail:
 	return -EIO;
 }
 
-int lk_aead_open_ex(const uint8_t key[32], const uint8_t *nonce, size_t nonce_len,
-		    const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t len,
-		    const uint8_t *tag, size_t tag_len, uint8_t *pt)
+int lk_aead_open_ex(const uint8_t key[32], const uint8_t *nonce, size_t nonce_len, const uint8_t *aad,
+                    size_t aad_len, const uint8_t *ct, size_t len, const uint8_t *tag, size_t tag_len,
+                    uint8_t *pt)
 {
 	_cleanup_(evp_cipher_ctx_freep) EVP_CIPHER_CTX *ctx = NULL;
 	uint8_t scratch[16];
@@ -143,13 +143,13 @@ fail:
 }
 
 int lk_aead_seal(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
-		 const uint8_t *pt, size_t len, uint8_t *ct, uint8_t tag[16])
+                 const uint8_t *pt, size_t len, uint8_t *ct, uint8_t tag[16])
 {
 	return lk_aead_seal_ex(key, nonce, 12, aad, aad_len, pt, len, ct, tag, 16);
 }
 
 int lk_aead_open(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
-		 const uint8_t *ct, size_t len, const uint8_t tag[16], uint8_t *pt)
+                 const uint8_t *ct, size_t len, const uint8_t tag[16], uint8_t *pt)
 {
 	return lk_aead_open_ex(key, nonce, 12, aad, aad_len, ct, len, tag, 16, pt);
 }
@@ -158,7 +158,7 @@ int lk_fscrypt_key_identifier(const uint8_t *key, size_t key_len, uint8_t out[16
 {
 	/* fs/crypto/hkdf.c: info = "fscrypt\0" || context byte, with
 	 * HKDF_CONTEXT_KEY_IDENTIFIER = 1 and an empty application info. */
-	static const uint8_t info[9] = { 'f', 's', 'c', 'r', 'y', 'p', 't', '\0', 0x01 };
+	static const uint8_t info[9] = {'f', 's', 'c', 'r', 'y', 'p', 't', '\0', 0x01};
 
 	return lk_hkdf_sha512(key, key_len, NULL, 0, info, sizeof(info), out, 16);
 }

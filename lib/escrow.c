@@ -47,7 +47,7 @@ int lk_escrow_keygen(uint8_t priv[LK_ESCROW_KEY_SIZE], uint8_t pub[LK_ESCROW_KEY
 }
 
 int lk_escrow_x25519(const uint8_t priv[LK_ESCROW_KEY_SIZE], const uint8_t peer[LK_ESCROW_KEY_SIZE],
-		     uint8_t shared[LK_ESCROW_KEY_SIZE])
+                     uint8_t shared[LK_ESCROW_KEY_SIZE])
 {
 	static const uint8_t zero[LK_ESCROW_KEY_SIZE];
 	_cleanup_(evp_pkey_ctx_freep) EVP_PKEY_CTX *ctx = NULL;
@@ -82,8 +82,9 @@ out:
 	return r;
 }
 
-#define ESCROW_INFO_MAX \
-	(sizeof(LK_INFO_ESCROW_V2) - 1 + 2 * LK_ESCROW_KEY_SIZE + 4 + 1 + LK_BOUND_NAME_MAX + LK_MACHINE_ID_SIZE)
+#define ESCROW_INFO_MAX                                                                                      \
+	(sizeof(LK_INFO_ESCROW_V2) - 1 + 2 * LK_ESCROW_KEY_SIZE + 4 + 1 + LK_BOUND_NAME_MAX +                \
+	 LK_MACHINE_ID_SIZE)
 
 bool lk_escrow_binding_is_valid(const struct lk_escrow_binding *b)
 {
@@ -102,7 +103,7 @@ bool lk_escrow_binding_is_valid(const struct lk_escrow_binding *b)
  * then no key to any other user's or machine's slot.
  */
 static int escrow_w(const uint8_t shared[LK_ESCROW_KEY_SIZE], const uint8_t E[LK_ESCROW_KEY_SIZE],
-		    const uint8_t R[LK_ESCROW_KEY_SIZE], const struct lk_escrow_binding *b, uint8_t W[32])
+                    const uint8_t R[LK_ESCROW_KEY_SIZE], const struct lk_escrow_binding *b, uint8_t W[32])
 {
 	const char *label = b ? LK_INFO_ESCROW_V2 : LK_INFO_ESCROW;
 	uint8_t info[ESCROW_INFO_MAX];
@@ -132,8 +133,8 @@ static int escrow_w(const uint8_t shared[LK_ESCROW_KEY_SIZE], const uint8_t E[LK
 
 /* X25519(priv, peer), then W over E, R and the binding, with the shared secret in secret memory. */
 static int derive_w(const uint8_t priv[LK_ESCROW_KEY_SIZE], const uint8_t peer[LK_ESCROW_KEY_SIZE],
-		    const uint8_t E[LK_ESCROW_KEY_SIZE], const uint8_t R[LK_ESCROW_KEY_SIZE],
-		    const struct lk_escrow_binding *b, uint8_t W[32])
+                    const uint8_t E[LK_ESCROW_KEY_SIZE], const uint8_t R[LK_ESCROW_KEY_SIZE],
+                    const struct lk_escrow_binding *b, uint8_t W[32])
 {
 	struct lk_secret shared _cleanup_secret_ = {};
 	int r;
@@ -148,7 +149,7 @@ static int derive_w(const uint8_t priv[LK_ESCROW_KEY_SIZE], const uint8_t peer[L
 }
 
 int lk_escrow_seal_bound_with(const uint8_t e[LK_ESCROW_KEY_SIZE], const uint8_t R[LK_ESCROW_KEY_SIZE],
-			      const struct lk_escrow_binding *b, uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32])
+                              const struct lk_escrow_binding *b, uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32])
 {
 	uint8_t pubE[LK_ESCROW_KEY_SIZE];
 	int r;
@@ -166,7 +167,7 @@ int lk_escrow_seal_bound_with(const uint8_t e[LK_ESCROW_KEY_SIZE], const uint8_t
 }
 
 int lk_escrow_seal_with(const uint8_t e[LK_ESCROW_KEY_SIZE], const uint8_t R[LK_ESCROW_KEY_SIZE],
-			uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32])
+                        uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32])
 {
 	return lk_escrow_seal_bound_with(e, R, NULL, E, W);
 }
@@ -177,7 +178,7 @@ int lk_escrow_seal(const uint8_t R[LK_ESCROW_KEY_SIZE], uint8_t E[LK_ESCROW_KEY_
 }
 
 int lk_escrow_seal_bound(const uint8_t R[LK_ESCROW_KEY_SIZE], const struct lk_escrow_binding *b,
-			 uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32])
+                         uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32])
 {
 	struct lk_secret e _cleanup_secret_ = {};
 	int r;
@@ -194,13 +195,14 @@ int lk_escrow_seal_bound(const uint8_t R[LK_ESCROW_KEY_SIZE], const struct lk_es
 	return lk_escrow_seal_bound_with(e.ptr, R, b, E, W);
 }
 
-int lk_escrow_open(const uint8_t r_priv[LK_ESCROW_KEY_SIZE], const uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32])
+int lk_escrow_open(const uint8_t r_priv[LK_ESCROW_KEY_SIZE], const uint8_t E[LK_ESCROW_KEY_SIZE],
+                   uint8_t W[32])
 {
 	return lk_escrow_open_bound(r_priv, E, NULL, W);
 }
 
 int lk_escrow_open_bound(const uint8_t r_priv[LK_ESCROW_KEY_SIZE], const uint8_t E[LK_ESCROW_KEY_SIZE],
-			 const struct lk_escrow_binding *b, uint8_t W[32])
+                         const struct lk_escrow_binding *b, uint8_t W[32])
 {
 	uint8_t R[LK_ESCROW_KEY_SIZE];
 	int r;
@@ -235,7 +237,7 @@ static int bio_to_string(BIO *b, char *out, size_t cap, size_t *ret_len)
 /* PKCS#8 for a private key (in a "secure memory" BIO, which OpenSSL
  * cleanses when freed), SubjectPublicKeyInfo for a public one. */
 static int key_to_pem(const uint8_t key[LK_ESCROW_KEY_SIZE], bool private, char *out, size_t cap,
-		      size_t *ret_len)
+                      size_t *ret_len)
 {
 	_cleanup_(evp_pkey_freep) EVP_PKEY *k = NULL;
 	_cleanup_(bio_freep) BIO *b = NULL;
@@ -243,11 +245,12 @@ static int key_to_pem(const uint8_t key[LK_ESCROW_KEY_SIZE], bool private, char 
 	if (!key || !out)
 		return -EINVAL;
 	k = private ? EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, key, LK_ESCROW_KEY_SIZE)
-		    : EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, key, LK_ESCROW_KEY_SIZE);
+	            : EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, key, LK_ESCROW_KEY_SIZE);
 	b = BIO_new(private ? BIO_s_secmem() : BIO_s_mem());
 	if (!k || !b)
 		return -ENOMEM;
-	if ((private ? PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) : PEM_write_bio_PUBKEY(b, k)) != 1)
+	if ((private ? PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL)
+	             : PEM_write_bio_PUBKEY(b, k)) != 1)
 		return -EIO;
 	return bio_to_string(b, out, cap, ret_len);
 }

@@ -24,8 +24,8 @@
 
 #include "latchkey/format.h"
 
-#define LK_ESCROW_KEY_SIZE 32 /* X25519 private key, public key, shared secret */
-#define LK_ESCROW_PEM_MAX  1024 /* either PEM form is ~120 bytes; room for comments */
+#define LK_ESCROW_KEY_SIZE         32           /* X25519 private key, public key, shared secret */
+#define LK_ESCROW_PEM_MAX          1024         /* either PEM form is ~120 bytes; room for comments */
 #define LK_ESCROW_FINGERPRINT_SIZE (2 * 32 + 1) /* hex SHA-256 of the raw public key */
 
 /* A fresh private key (random bytes; X25519 clamps them) and its public key. */
@@ -37,7 +37,7 @@ int lk_escrow_public_from_private(const uint8_t priv[LK_ESCROW_KEY_SIZE], uint8_
 /* shared = X25519(priv, peer). -EINVAL when the result is all zero (peer is a
  * low-order point: an attacker's E or R that would make W predictable). */
 int lk_escrow_x25519(const uint8_t priv[LK_ESCROW_KEY_SIZE], const uint8_t peer[LK_ESCROW_KEY_SIZE],
-		     uint8_t shared[LK_ESCROW_KEY_SIZE]);
+                     uint8_t shared[LK_ESCROW_KEY_SIZE]);
 
 /* What a V2 escrow slot's W is bound to (format.h): the offline holder sees
  * these on the request line and confirms them. */
@@ -50,11 +50,12 @@ bool lk_escrow_binding_is_valid(const struct lk_escrow_binding *b);
 
 /* V2: as below, with W bound to b (uid, user name, machine id). */
 int lk_escrow_seal_bound(const uint8_t R[LK_ESCROW_KEY_SIZE], const struct lk_escrow_binding *b,
-			 uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32]);
+                         uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32]);
 int lk_escrow_seal_bound_with(const uint8_t e[LK_ESCROW_KEY_SIZE], const uint8_t R[LK_ESCROW_KEY_SIZE],
-			      const struct lk_escrow_binding *b, uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32]);
+                              const struct lk_escrow_binding *b, uint8_t E[LK_ESCROW_KEY_SIZE],
+                              uint8_t W[32]);
 int lk_escrow_open_bound(const uint8_t r[LK_ESCROW_KEY_SIZE], const uint8_t E[LK_ESCROW_KEY_SIZE],
-			 const struct lk_escrow_binding *b, uint8_t W[32]);
+                         const struct lk_escrow_binding *b, uint8_t W[32]);
 
 /* V1 (unbound; still opens the V1 slots made before): seal to recipient R
  * with a fresh ephemeral key: E (public) and W (secret). */
@@ -62,7 +63,7 @@ int lk_escrow_seal(const uint8_t R[LK_ESCROW_KEY_SIZE], uint8_t E[LK_ESCROW_KEY_
 
 /* The same with a given ephemeral private key e: for known-answer tests. */
 int lk_escrow_seal_with(const uint8_t e[LK_ESCROW_KEY_SIZE], const uint8_t R[LK_ESCROW_KEY_SIZE],
-			uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32]);
+                        uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32]);
 
 /* W for the slot whose salt is E, with the recipient's private key r. */
 int lk_escrow_open(const uint8_t r[LK_ESCROW_KEY_SIZE], const uint8_t E[LK_ESCROW_KEY_SIZE], uint8_t W[32]);

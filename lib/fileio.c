@@ -39,7 +39,8 @@ static int fail_at(const char *step)
 
 static bool name_is_plain(const char *name)
 {
-	return name && name[0] != '\0' && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+	return name && name[0] != '\0' && !strchr(name, '/') && strcmp(name, ".") != 0 &&
+	       strcmp(name, "..") != 0;
 }
 
 static int fsync_dir(int dirfd)
@@ -55,7 +56,7 @@ static int fsync_dir(int dirfd)
 }
 
 int lk_read_file_at(int dirfd, const char *name, uid_t expected_uid, size_t max_size, uint8_t *buf,
-		    size_t *ret_len)
+                    size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
 	struct stat st;
@@ -118,7 +119,8 @@ static int make_temp_name(const char *name, char *out, size_t cap)
 	size_t len = strlen(name);
 	int r;
 
-	if (len + strlen(TMP_INFIX) + TMP_SUFFIX_LEN > NAME_MAX || len + strlen(TMP_INFIX) + TMP_SUFFIX_LEN >= cap)
+	if (len + strlen(TMP_INFIX) + TMP_SUFFIX_LEN > NAME_MAX ||
+	    len + strlen(TMP_INFIX) + TMP_SUFFIX_LEN >= cap)
 		return -ENAMETOOLONG;
 	r = lk_random_bytes(rnd, sizeof(rnd));
 	if (r < 0)
@@ -166,7 +168,8 @@ int lk_write_file_atomic_at(int dirfd, const char *name, const void *data, size_
 		r = make_temp_name(name, tmp, sizeof(tmp));
 		if (r < 0)
 			return r;
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode);
+		fd =
+		    openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode);
 		if (fd >= 0)
 			break;
 		if (errno != EEXIST || attempt >= 16)

@@ -16,7 +16,7 @@
  * too large, wrong owner).
  */
 int lk_read_file_at(int dirfd, const char *name, uid_t expected_uid, size_t max_size, uint8_t *buf,
-		    size_t *ret_len);
+                    size_t *ret_len);
 
 /*
  * Atomically replace dirfd/name with data: create "name.tmp-XXXXXX" with

@@ -34,7 +34,7 @@ void lk_fscrypt_policy_default(struct lk_fscrypt_policy *p, const uint8_t key_id
 }
 
 void lk_fscrypt_policy_default_v1(struct lk_fscrypt_policy *p,
-				  const uint8_t descriptor[FSCRYPT_KEY_DESCRIPTOR_SIZE])
+                                  const uint8_t descriptor[FSCRYPT_KEY_DESCRIPTOR_SIZE])
 {
 	*p = (struct lk_fscrypt_policy){
 	    .version = 1,

@@ -36,11 +36,11 @@ int lk_fscrypt_add_key(int fd, const uint8_t *key, size_t key_len, uint8_t ret_k
  * reported FILES_BUSY (key now incompletely removed); *ret_other_users when
  * other users' claims remain. -ENOKEY if the key was not present. */
 int lk_fscrypt_remove_key(int fd, const uint8_t key_id[LK_KEY_ID_SIZE], bool all_users, bool *ret_busy,
-			  bool *ret_other_users);
+                          bool *ret_other_users);
 
 /* FS_IOC_GET_ENCRYPTION_KEY_STATUS: *ret_state is enum lk_key_state. */
 int lk_fscrypt_key_status(int fd, const uint8_t key_id[LK_KEY_ID_SIZE], uint32_t *ret_state,
-			  uint32_t *ret_user_count);
+                          uint32_t *ret_user_count);
 
 /* FS_IOC_GET_ENCRYPTION_POLICY_EX (no key needed), falling back to the
  * v1-only FS_IOC_GET_ENCRYPTION_POLICY on kernels before 5.4 (ENOTTY).

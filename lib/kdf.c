@@ -15,10 +15,11 @@
 #include "kdf.h"
 #include "secret.h"
 
-#define LK_KDF_FLOOR_T ((unsigned)LK_KDF_NEW_T_MIN)
+#define LK_KDF_FLOOR_T    ((unsigned)LK_KDF_NEW_T_MIN)
 #define LK_KDF_TUNE_T_MAX 10u
 
-_Static_assert(crypto_pwhash_argon2id_SALTBYTES == LK_SALT_MIN, "libsodium's Argon2id salt is LK_SALT_MIN bytes");
+_Static_assert(crypto_pwhash_argon2id_SALTBYTES == LK_SALT_MIN,
+               "libsodium's Argon2id salt is LK_SALT_MIN bytes");
 _Static_assert(LK_WRAP_KEY_SIZE >= crypto_pwhash_argon2id_BYTES_MIN, "libsodium's minimum Argon2id output");
 
 int lk_kdf_params_check_new(const struct lk_kdf_params *p)
@@ -70,8 +71,8 @@ static int argon2_to_errno(int rc)
  * so the caller's buffer is written only on success. pwd must be OUR copy:
  * it is cleared by libargon2 (ARGON2_FLAG_CLEAR_PASSWORD). */
 static int run_argon2(argon2_type type, uint32_t t, uint32_t m_kib, uint32_t p, uint8_t *pwd, size_t pwd_len,
-		      const uint8_t *salt, size_t salt_len, const uint8_t *secret, size_t secret_len,
-		      const uint8_t *ad, size_t ad_len, uint8_t *out, size_t out_len)
+                      const uint8_t *salt, size_t salt_len, const uint8_t *secret, size_t secret_len,
+                      const uint8_t *ad, size_t ad_len, uint8_t *out, size_t out_len)
 {
 	struct lk_secret tmp _cleanup_secret_ = {};
 	argon2_context ctx = {};
@@ -117,7 +118,7 @@ bool lk_kdf_uses_libsodium(uint32_t parallelism, size_t salt_len)
 }
 
 int lk_argon2id_sodium(uint32_t t, uint32_t m_kib, const uint8_t *pwd, size_t pwd_len,
-		       const uint8_t salt[LK_SALT_MIN], uint8_t *out, size_t out_len)
+                       const uint8_t salt[LK_SALT_MIN], uint8_t *out, size_t out_len)
 {
 	struct lk_secret tmp _cleanup_secret_ = {};
 	int r;
@@ -141,20 +142,21 @@ int lk_argon2id_sodium(uint32_t t, uint32_t m_kib, const uint8_t *pwd, size_t pw
 	errno = 0;
 	/* libsodium declares the password non-null even when it is empty. */
 	if (crypto_pwhash_argon2id(tmp.ptr, out_len, pwd_len ? (const char *)pwd : "", pwd_len, salt, t,
-				   (size_t)m_kib * 1024u, crypto_pwhash_argon2id_ALG_ARGON2ID13) != 0)
+	                           (size_t)m_kib * 1024u, crypto_pwhash_argon2id_ALG_ARGON2ID13) != 0)
 		return errno == ENOMEM ? -ENOMEM : -EIO;
 	memcpy(out, tmp.ptr, out_len);
 	return 0;
 }
 
 static int derive_unchecked(uint32_t t, uint32_t m_kib, uint32_t p, const uint8_t *salt, size_t salt_len,
-			    const char *passphrase, size_t passphrase_len, uint8_t *out, size_t out_len)
+                            const char *passphrase, size_t passphrase_len, uint8_t *out, size_t out_len)
 {
 	struct lk_secret pwd _cleanup_secret_ = {};
 	int r;
 
 	if (lk_kdf_uses_libsodium(p, salt_len))
-		return lk_argon2id_sodium(t, m_kib, (const uint8_t *)passphrase, passphrase_len, salt, out, out_len);
+		return lk_argon2id_sodium(t, m_kib, (const uint8_t *)passphrase, passphrase_len, salt, out,
+		                          out_len);
 
 	/* A legacy slot (several lanes, or a 32-byte salt) goes to libargon2.
 	 * Never hand it the caller's buffer: with CLEAR_PASSWORD it would wipe
@@ -164,12 +166,12 @@ static int derive_unchecked(uint32_t t, uint32_t m_kib, uint32_t p, const uint8_
 		return r;
 	if (passphrase_len > 0)
 		memcpy(pwd.ptr, passphrase, passphrase_len);
-	return run_argon2(Argon2_id, t, m_kib, p, pwd.ptr, passphrase_len, salt, salt_len, NULL, 0, NULL, 0, out,
-			  out_len);
+	return run_argon2(Argon2_id, t, m_kib, p, pwd.ptr, passphrase_len, salt, salt_len, NULL, 0, NULL, 0,
+	                  out, out_len);
 }
 
 int lk_kdf_derive(const struct lk_kdf_params *p, const char *passphrase, size_t passphrase_len,
-		  uint8_t out[LK_WRAP_KEY_SIZE])
+                  uint8_t out[LK_WRAP_KEY_SIZE])
 {
 	int r;
 
@@ -181,12 +183,12 @@ int lk_kdf_derive(const struct lk_kdf_params *p, const char *passphrase, size_t 
 	if (!out || (passphrase_len > 0 && !passphrase))
 		return -EINVAL;
 	return derive_unchecked(p->t_cost, p->m_cost_kib, p->parallelism, p->salt, p->salt_len, passphrase,
-				passphrase_len, out, LK_WRAP_KEY_SIZE);
+	                        passphrase_len, out, LK_WRAP_KEY_SIZE);
 }
 
 int lk_argon2_raw(int type, uint32_t t, uint32_t m_kib, uint32_t p, const uint8_t *pwd, size_t pwd_len,
-		  const uint8_t *salt, size_t salt_len, const uint8_t *secret, size_t secret_len,
-		  const uint8_t *ad, size_t ad_len, uint8_t *out, size_t out_len)
+                  const uint8_t *salt, size_t salt_len, const uint8_t *secret, size_t secret_len,
+                  const uint8_t *ad, size_t ad_len, uint8_t *out, size_t out_len)
 {
 	struct lk_secret copy _cleanup_secret_ = {};
 	int r;
@@ -198,18 +200,18 @@ int lk_argon2_raw(int type, uint32_t t, uint32_t m_kib, uint32_t p, const uint8_
 		return r;
 	if (pwd_len > 0)
 		memcpy(copy.ptr, pwd, pwd_len);
-	return run_argon2((argon2_type)type, t, m_kib, p, copy.ptr, pwd_len, salt, salt_len, secret, secret_len,
-			  ad, ad_len, out, out_len);
+	return run_argon2((argon2_type)type, t, m_kib, p, copy.ptr, pwd_len, salt, salt_len, secret,
+	                  secret_len, ad, ad_len, out, out_len);
 }
 
 int lk_kdf_floor(struct lk_kdf_params *ret)
 {
 	struct lk_kdf_params p = {
-		.alg = LK_KDF_ARGON2ID,
-		.salt_len = LK_SALT_MIN,
-		.t_cost = LK_KDF_FLOOR_T,
-		.m_cost_kib = LK_KDF_M_MIN_KIB,
-		.parallelism = 1,
+	    .alg = LK_KDF_ARGON2ID,
+	    .salt_len = LK_SALT_MIN,
+	    .t_cost = LK_KDF_FLOOR_T,
+	    .m_cost_kib = LK_KDF_M_MIN_KIB,
+	    .parallelism = 1,
 	};
 	int r;
 
@@ -275,7 +277,8 @@ static int time_one_pass(uint32_t m_kib, uint32_t p, const uint8_t *salt, size_t
 	if (r < 0)
 		return r;
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	r = derive_unchecked(1, m_kib, p, salt, salt_len, probe, sizeof(probe) - 1, out.ptr, LK_WRAP_KEY_SIZE);
+	r = derive_unchecked(1, m_kib, p, salt, salt_len, probe, sizeof(probe) - 1, out.ptr,
+	                     LK_WRAP_KEY_SIZE);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	if (r < 0)
 		return r;

@@ -45,7 +45,7 @@ int lk_kdf_params_check_new(const struct lk_kdf_params *p);
  * Returns 0, -EINVAL (bad parameters), -ENOMEM, or -EIO.
  */
 int lk_kdf_derive(const struct lk_kdf_params *p, const char *passphrase, size_t passphrase_len,
-		  uint8_t out[LK_WRAP_KEY_SIZE]);
+                  uint8_t out[LK_WRAP_KEY_SIZE]);
 
 /* true if a slot with these parameters is derived by libsodium. */
 bool lk_kdf_uses_libsodium(uint32_t parallelism, size_t salt_len);
@@ -64,12 +64,12 @@ int lk_kdf_floor(struct lk_kdf_params *ret);
 
 /* Raw Argon2 for known-answer tests: type 0=d 1=i 2=id, version 0x13. */
 int lk_argon2_raw(int type, uint32_t t, uint32_t m_kib, uint32_t p, const uint8_t *pwd, size_t pwd_len,
-		  const uint8_t *salt, size_t salt_len, const uint8_t *secret, size_t secret_len,
-		  const uint8_t *ad, size_t ad_len, uint8_t *out, size_t out_len);
+                  const uint8_t *salt, size_t salt_len, const uint8_t *secret, size_t secret_len,
+                  const uint8_t *ad, size_t ad_len, uint8_t *out, size_t out_len);
 
 /* Raw one-lane Argon2id v1.3 through libsodium (for the equal-output tests):
  * m_kib >= 8, t >= 1, out_len >= 16. */
 int lk_argon2id_sodium(uint32_t t, uint32_t m_kib, const uint8_t *pwd, size_t pwd_len,
-		       const uint8_t salt[LK_SALT_MIN], uint8_t *out, size_t out_len);
+                       const uint8_t salt[LK_SALT_MIN], uint8_t *out, size_t out_len);
 
 #endif

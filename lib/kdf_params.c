@@ -12,8 +12,9 @@ int lk_kdf_params_check(const struct lk_kdf_params *p)
 		return -EINVAL;
 	if (p->alg == LK_KDF_X25519)
 		/* An escrow slot: no passphrase KDF, the salt is a public key. */
-		return p->salt_len == 32 && p->t_cost == 0 && p->m_cost_kib == 0 && p->parallelism == 0 ? 0
-													 : -EINVAL;
+		return p->salt_len == 32 && p->t_cost == 0 && p->m_cost_kib == 0 && p->parallelism == 0
+		           ? 0
+		           : -EINVAL;
 	if (p->alg != LK_KDF_ARGON2ID)
 		return -EINVAL;
 	if (p->salt_len < LK_SALT_MIN || p->salt_len > LK_SALT_MAX)

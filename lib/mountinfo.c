@@ -93,7 +93,8 @@ int lk_mountinfo_parse_line(const char *line, struct lk_mount *ret)
 	fstype = next_field(&p);
 	if (!fstype || strlen(fstype) >= sizeof(ret->fstype))
 		return -EBADMSG;
-	if (parse_dev(dev, &ret->major, &ret->minor) < 0 || unescape(root, ret->root, sizeof(ret->root)) < 0 ||
+	if (parse_dev(dev, &ret->major, &ret->minor) < 0 ||
+	    unescape(root, ret->root, sizeof(ret->root)) < 0 ||
 	    unescape(point, ret->point, sizeof(ret->point)) < 0)
 		return -EBADMSG;
 	strcpy(ret->fstype, fstype);

@@ -8,9 +8,9 @@
 #include <stdio.h>
 
 struct lk_mount {
-	uint32_t major, minor;   /* st_dev of the filesystem */
-	char root[PATH_MAX];     /* the directory of the filesystem mounted here */
-	char point[PATH_MAX];    /* where, relative to our root */
+	uint32_t major, minor; /* st_dev of the filesystem */
+	char root[PATH_MAX];   /* the directory of the filesystem mounted here */
+	char point[PATH_MAX];  /* where, relative to our root */
 	char fstype[64];
 };
 

@@ -41,7 +41,8 @@ static bool all_zero(const uint8_t *b, size_t len)
 
 static bool slot_kind_is_valid(uint8_t kind)
 {
-	return kind == LK_SLOT_LOGIN || kind == LK_SLOT_RECOVERY || kind == LK_SLOT_ESCROW || kind == LK_SLOT_TPM2;
+	return kind == LK_SLOT_LOGIN || kind == LK_SLOT_RECOVERY || kind == LK_SLOT_ESCROW ||
+	       kind == LK_SLOT_TPM2;
 }
 
 /* Escrow slots, and only they, are opened by an X25519-derived key. */
@@ -50,8 +51,8 @@ static bool slot_kdf_matches_kind(uint8_t kind, const struct lk_kdf_params *kdf)
 	return (kind == LK_SLOT_ESCROW) == (kdf->alg == LK_KDF_X25519);
 }
 
-static void header_encode(uint8_t hdr[LK_PROTECTOR_HDR_SIZE], uint16_t version, uint16_t n_slots, uint32_t uid,
-			  uint32_t next_id)
+static void header_encode(uint8_t hdr[LK_PROTECTOR_HDR_SIZE], uint16_t version, uint16_t n_slots,
+                          uint32_t uid, uint32_t next_id)
 {
 	memset(hdr, 0, LK_PROTECTOR_HDR_SIZE);
 	put32(hdr, LK_PROTECTOR_MAGIC);
@@ -99,12 +100,12 @@ static bool slot_is_bound(const struct lk_slot *s)
  * -EINVAL when a bound slot has no binding to use.
  */
 static int slot_aad(const struct lk_protector *pr, const struct lk_slot *s, uint8_t aad[SLOT_AAD_MAX],
-		    size_t *ret_len)
+                    size_t *ret_len)
 {
 	size_t len = LK_PROTECTOR_HDR_SIZE + LK_SLOT_AAD_SIZE, n;
 
-	header_encode(aad, s->derivation == LK_SLOT_DERIV_V1 ? LK_PROTECTOR_VERSION_V1 : LK_PROTECTOR_VERSION, 0,
-		      pr->uid, 0);
+	header_encode(aad, s->derivation == LK_SLOT_DERIV_V1 ? LK_PROTECTOR_VERSION_V1 : LK_PROTECTOR_VERSION,
+	              0, pr->uid, 0);
 	slot_encode_aad_part(s, aad + LK_PROTECTOR_HDR_SIZE);
 	if (slot_is_bound(s)) {
 		if (!pr->have_binding)
@@ -168,7 +169,8 @@ int lk_protector_parse(const uint8_t *buf, size_t len, struct lk_protector *ret)
 	if (len < LK_PROTECTOR_HDR_SIZE || len > LK_PROTECTOR_MAX_SIZE)
 		return -EBADMSG;
 	version = get16(buf + 4);
-	if (get32(buf) != LK_PROTECTOR_MAGIC || (version != LK_PROTECTOR_VERSION && version != LK_PROTECTOR_VERSION_V1))
+	if (get32(buf) != LK_PROTECTOR_MAGIC ||
+	    (version != LK_PROTECTOR_VERSION && version != LK_PROTECTOR_VERSION_V1))
 		return -EBADMSG;
 	if (version == LK_PROTECTOR_VERSION_V1 && get32(buf + 12) != 0)
 		return -EBADMSG;
@@ -235,14 +237,15 @@ int lk_protector_serialize(const struct lk_protector *pr, uint8_t *buf, size_t c
 
 /* V2: the info names the slot's kind and uid, so a KEK is never shared
  * between kinds or users even if a W were (defence in depth beside the AAD). */
-static int slot_kek(uint32_t uid, const struct lk_slot *s, const uint8_t wrap_key[LK_WRAP_KEY_SIZE], uint8_t kek[32])
+static int slot_kek(uint32_t uid, const struct lk_slot *s, const uint8_t wrap_key[LK_WRAP_KEY_SIZE],
+                    uint8_t kek[32])
 {
 	uint8_t info[sizeof(LK_INFO_SLOT_V2) - 1 + 1 + 4];
 	size_t n = sizeof(LK_INFO_SLOT_V2) - 1;
 
 	if (s->derivation == LK_SLOT_DERIV_V1)
 		return lk_hkdf_sha256(wrap_key, LK_WRAP_KEY_SIZE, NULL, 0, (const uint8_t *)LK_INFO_SLOT,
-				      strlen(LK_INFO_SLOT), kek, 32);
+		                      strlen(LK_INFO_SLOT), kek, 32);
 	memcpy(info, LK_INFO_SLOT_V2, n);
 	info[n] = s->kind;
 	put32(info + n + 1, uid);
@@ -250,7 +253,7 @@ static int slot_kek(uint32_t uid, const struct lk_slot *s, const uint8_t wrap_ke
 }
 
 int lk_protector_set_binding(struct lk_protector *pr, const char *user,
-			     const uint8_t machine_id[LK_MACHINE_ID_SIZE])
+                             const uint8_t machine_id[LK_MACHINE_ID_SIZE])
 {
 	size_t n;
 
@@ -266,8 +269,8 @@ int lk_protector_set_binding(struct lk_protector *pr, const char *user,
 }
 
 int lk_protector_add_slot(struct lk_protector *pr, uint8_t kind, const struct lk_kdf_params *kdf,
-			  const uint8_t wrap_key[LK_WRAP_KEY_SIZE], const uint8_t p[LK_PROTECTOR_KEY_SIZE],
-			  uint32_t *ret_slot_id)
+                          const uint8_t wrap_key[LK_WRAP_KEY_SIZE], const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+                          uint32_t *ret_slot_id)
 {
 	uint8_t aad[SLOT_AAD_MAX];
 	struct lk_secret kek _cleanup_secret_ = {};
@@ -321,7 +324,7 @@ int lk_protector_add_slot(struct lk_protector *pr, uint8_t kind, const struct lk
 }
 
 int lk_protector_open_slot(const struct lk_protector *pr, unsigned index,
-			   const uint8_t wrap_key[LK_WRAP_KEY_SIZE], uint8_t p_out[LK_PROTECTOR_KEY_SIZE])
+                           const uint8_t wrap_key[LK_WRAP_KEY_SIZE], uint8_t p_out[LK_PROTECTOR_KEY_SIZE])
 {
 	uint8_t aad[SLOT_AAD_MAX];
 	struct lk_secret kek _cleanup_secret_ = {};
@@ -356,7 +359,7 @@ int lk_protector_open_slot(const struct lk_protector *pr, unsigned index,
 }
 
 int lk_protector_open(const struct lk_protector *pr, uint8_t kind, const uint8_t wrap_key[LK_WRAP_KEY_SIZE],
-		      uint8_t p_out[LK_PROTECTOR_KEY_SIZE], unsigned *ret_index)
+                      uint8_t p_out[LK_PROTECTOR_KEY_SIZE], unsigned *ret_index)
 {
 	if (!pr || !wrap_key || !p_out || pr->n_slots > LK_MAX_SLOTS)
 		return -EINVAL;

@@ -12,7 +12,7 @@
 #include "latchkey/format.h"
 
 struct lk_slot {
-	uint8_t kind; /* enum lk_slot_kind */
+	uint8_t kind;       /* enum lk_slot_kind */
 	uint8_t derivation; /* LK_SLOT_DERIV_* */
 	uint32_t slot_id;
 	struct lk_kdf_params kdf;
@@ -47,7 +47,7 @@ int lk_protector_serialize(const struct lk_protector *pr, uint8_t *buf, size_t c
 /* Bind V2 escrow slots of pr to this user name and machine. -EINVAL if the
  * name is empty or longer than LK_BOUND_NAME_MAX. */
 int lk_protector_set_binding(struct lk_protector *pr, const char *user,
-			     const uint8_t machine_id[LK_MACHINE_ID_SIZE]);
+                             const uint8_t machine_id[LK_MACHINE_ID_SIZE]);
 
 /*
  * Append a slot of the given kind wrapping P under W (= Argon2id output
@@ -56,19 +56,19 @@ int lk_protector_set_binding(struct lk_protector *pr, const char *user,
  * grows. -ENOSPC when full.
  */
 int lk_protector_add_slot(struct lk_protector *pr, uint8_t kind, const struct lk_kdf_params *kdf,
-			  const uint8_t wrap_key[LK_WRAP_KEY_SIZE], const uint8_t p[LK_PROTECTOR_KEY_SIZE],
-			  uint32_t *ret_slot_id);
+                          const uint8_t wrap_key[LK_WRAP_KEY_SIZE], const uint8_t p[LK_PROTECTOR_KEY_SIZE],
+                          uint32_t *ret_slot_id);
 
 /* Unwrap one slot with W. 0 or -EBADMSG (wrong key or tampered, or a V2
  * escrow slot without the binding it was made with). */
 int lk_protector_open_slot(const struct lk_protector *pr, unsigned index,
-			   const uint8_t wrap_key[LK_WRAP_KEY_SIZE], uint8_t p_out[LK_PROTECTOR_KEY_SIZE]);
+                           const uint8_t wrap_key[LK_WRAP_KEY_SIZE], uint8_t p_out[LK_PROTECTOR_KEY_SIZE]);
 
 /* Try every slot of the given kind (0 = any) with W; on success sets
  * *ret_index. -EBADMSG if none opens; another -errno (-ENOMEM) when a slot
  * could not be tried. */
 int lk_protector_open(const struct lk_protector *pr, uint8_t kind, const uint8_t wrap_key[LK_WRAP_KEY_SIZE],
-		      uint8_t p_out[LK_PROTECTOR_KEY_SIZE], unsigned *ret_index);
+                      uint8_t p_out[LK_PROTECTOR_KEY_SIZE], unsigned *ret_index);
 
 /* Remove the slot with this id. -ENOENT if absent, -EBUSY if it is the last one. */
 int lk_protector_remove_slot(struct lk_protector *pr, uint32_t slot_id);

@@ -74,7 +74,8 @@ static int codeword_is_valid(const uint8_t sym[LK_RECOVERY_CODE_SYMBOLS])
 	return bad == 0;
 }
 
-void lk_recovery_code_format(const char canon[LK_RECOVERY_CODE_SYMBOLS + 1], char out[LK_RECOVERY_CODE_PRINTED + 1])
+void lk_recovery_code_format(const char canon[LK_RECOVERY_CODE_SYMBOLS + 1],
+                             char out[LK_RECOVERY_CODE_PRINTED + 1])
 {
 	size_t o = 0;
 
@@ -131,7 +132,7 @@ static int is_separator(char c)
 }
 
 int lk_recovery_code_normalise(const char *in, size_t len, char out[LK_RECOVERY_CODE_SYMBOLS + 1],
-			       size_t *ret_bad_pos)
+                               size_t *ret_bad_pos)
 {
 	uint8_t sym[LK_RECOVERY_CODE_SYMBOLS];
 	size_t n = 0, bad_pos = 0;

@@ -29,7 +29,8 @@
 #define LK_RECOVERY_CODE_DATA    26
 #define LK_RECOVERY_CODE_GROUP   5
 /* Printed length without the NUL: 30 symbols and 5 dashes. */
-#define LK_RECOVERY_CODE_PRINTED (LK_RECOVERY_CODE_SYMBOLS + LK_RECOVERY_CODE_SYMBOLS / LK_RECOVERY_CODE_GROUP - 1)
+#define LK_RECOVERY_CODE_PRINTED                                                                             \
+	(LK_RECOVERY_CODE_SYMBOLS + LK_RECOVERY_CODE_SYMBOLS / LK_RECOVERY_CODE_GROUP - 1)
 
 /* A fresh code in printed form, NUL-terminated (out: secret memory). */
 int lk_recovery_code_generate(char out[LK_RECOVERY_CODE_PRINTED + 1]);
@@ -42,9 +43,10 @@ int lk_recovery_code_generate(char out[LK_RECOVERY_CODE_PRINTED + 1]);
  * symbols do not match: a typo). out is written only on success.
  */
 int lk_recovery_code_normalise(const char *in, size_t len, char out[LK_RECOVERY_CODE_SYMBOLS + 1],
-			       size_t *ret_bad_pos);
+                               size_t *ret_bad_pos);
 
 /* Printed form (groups and dashes) of a canonical code. */
-void lk_recovery_code_format(const char canon[LK_RECOVERY_CODE_SYMBOLS + 1], char out[LK_RECOVERY_CODE_PRINTED + 1]);
+void lk_recovery_code_format(const char canon[LK_RECOVERY_CODE_SYMBOLS + 1],
+                             char out[LK_RECOVERY_CODE_PRINTED + 1]);
 
 #endif

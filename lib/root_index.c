@@ -219,14 +219,15 @@ static int parse_entry_v2(const char *line, size_t len, struct lk_index_entry *e
 /* The account line of a version 2 index at buf + pos (the header's end),
  * into account ("" when there is none); *ret_pos after it. */
 static int parse_account(const char *buf, size_t len, size_t pos, char account[LK_ACCOUNT_MAX + 1],
-			 size_t *ret_pos)
+                         size_t *ret_pos)
 {
 	const char *a, *nl;
 	size_t alen;
 
 	account[0] = '\0';
 	*ret_pos = pos;
-	if (len - pos <= strlen(ACCOUNT_PREFIX) || memcmp(buf + pos, ACCOUNT_PREFIX, strlen(ACCOUNT_PREFIX)) != 0)
+	if (len - pos <= strlen(ACCOUNT_PREFIX) ||
+	    memcmp(buf + pos, ACCOUNT_PREFIX, strlen(ACCOUNT_PREFIX)) != 0)
 		return 0;
 	a = buf + pos + strlen(ACCOUNT_PREFIX);
 	nl = memchr(a, '\n', len - (size_t)(a - buf));
@@ -311,7 +312,7 @@ int lk_index_parse(const char *buf, size_t len, struct lk_index *ret)
 			return -EBADMSG;
 		llen = (size_t)(nl - (buf + pos));
 		r = ix->version == 2 ? parse_entry_v2(buf + pos, llen, &ix->e[ix->n])
-				     : parse_entry_v1(buf + pos, llen, &ix->e[ix->n]);
+		                     : parse_entry_v1(buf + pos, llen, &ix->e[ix->n]);
 		if (r < 0)
 			return r;
 		if (index_find(ix, ix->e[ix->n].path) >= 0)
@@ -324,8 +325,8 @@ int lk_index_parse(const char *buf, size_t len, struct lk_index *ret)
 }
 
 /* The longest line: every field at its maximum, separators and newline. */
-#define ENTRY_MAX                                                                                          \
-	(2 * LK_KEY_ID_SIZE + 1 + 2 * LK_FS_UUID_SIZE + 1 + 21 + 1 + 10 + 1 + 2 * LK_HANDLE_MAX + 1 + 4 + \
+#define ENTRY_MAX                                                                                            \
+	(2 * LK_KEY_ID_SIZE + 1 + 2 * LK_FS_UUID_SIZE + 1 + 21 + 1 + 10 + 1 + 2 * LK_HANDLE_MAX + 1 + 4 +    \
 	 1 + LK_PATH_MAX + 1)
 
 static size_t put_entry(char *out, const struct lk_index_entry *e)
@@ -378,8 +379,8 @@ int lk_index_serialize(const struct lk_index *ix, char **ret, size_t *ret_len)
 
 		/* Write only what we would parse back. */
 		if (lk_path_is_valid(e->path) < 0 ||
-		    (e->id.has_handle && (e->id.handle_len == 0 || e->id.handle_len > LK_HANDLE_MAX ||
-					  e->id.handle_type < 0)))
+		    (e->id.has_handle &&
+		     (e->id.handle_len == 0 || e->id.handle_len > LK_HANDLE_MAX || e->id.handle_type < 0)))
 			return -EINVAL;
 		pos += put_entry(out + pos, e);
 	}

@@ -30,12 +30,12 @@ struct lk_root_identity {
 struct lk_index_entry {
 	uint8_t key_id[LK_KEY_ID_SIZE];
 	struct lk_root_identity id;
-	bool gone; /* the directory was found deleted (reported once) */
+	bool gone;                  /* the directory was found deleted (reported once) */
 	char path[LK_PATH_MAX + 1]; /* where it was last seen: a hint */
 };
 
 struct lk_index {
-	unsigned version; /* as parsed: 1 or 2; serialising always writes 2 */
+	unsigned version;                 /* as parsed: 1 or 2; serialising always writes 2 */
 	char account[LK_ACCOUNT_MAX + 1]; /* the account name the uid had; "" if unknown */
 	unsigned n;
 	struct lk_index_entry e[LK_MAX_INDEX_ENTRIES];

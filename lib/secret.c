@@ -107,17 +107,18 @@ void lk_wipe(void *p, size_t len)
 }
 
 #if defined(__x86_64__)
-#define XMM0_15 "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", \
-		"xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"
+#define XMM0_15                                                                                              \
+	"xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",    \
+	    "xmm12", "xmm13", "xmm14", "xmm15"
 
 /* zmm16-31 exist only with AVX-512 (glibc's EVEX memcpy uses them); VZEROALL does not reach them. */
 __attribute__((target("avx512f"), noinline)) static void wipe_avx512_high(void)
 {
 	__asm__ volatile(".irp r,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n\t"
-			 "vpxord %%zmm\\r, %%zmm\\r, %%zmm\\r\n\t"
-			 ".endr"
-			 ::: "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23",
-			     "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
+	                 "vpxord %%zmm\\r, %%zmm\\r, %%zmm\\r\n\t"
+	                 ".endr" ::
+	                     : "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23",
+	                       "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
 }
 #endif
 
@@ -130,8 +131,9 @@ void lk_wipe_cpu_registers(void)
 		__asm__ volatile("vzeroall" ::: XMM0_15);
 	else
 		__asm__ volatile(".irp r,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n\t"
-				 "pxor %%xmm\\r, %%xmm\\r\n\t"
-				 ".endr" ::: XMM0_15);
+		                 "pxor %%xmm\\r, %%xmm\\r\n\t"
+		                 ".endr" ::
+		                     : XMM0_15);
 #endif
 }
 

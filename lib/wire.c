@@ -20,11 +20,11 @@ void lk_msg_wipe(struct lk_msg *m)
 	lk_wipe(m, sizeof(*m));
 }
 
-#define SETTER(name, field, tag, ctype)                         \
-	void lk_msg_set_##name(struct lk_msg *m, ctype v)       \
-	{                                                       \
-		m->field = v;                                   \
-		m->fields |= LK_F(tag);                         \
+#define SETTER(name, field, tag, ctype)                                                                      \
+	void lk_msg_set_##name(struct lk_msg *m, ctype v)                                                    \
+	{                                                                                                    \
+		m->field = v;                                                                                \
+		m->fields |= LK_F(tag);                                                                      \
 	}
 SETTER(uid, uid, LK_T_UID, uint32_t)
 SETTER(status, status, LK_T_STATUS, uint32_t)
@@ -382,23 +382,23 @@ int lk_msg_decode(const uint8_t *buf, size_t len, struct lk_msg *ret)
 const char *lk_status_to_string(uint32_t status)
 {
 	static const char *const names[_LK_STATUS_MAX] = {
-		[LK_OK] = "success",
-		[LK_E_PROTOCOL] = "protocol error",
-		[LK_E_PERM] = "permission denied",
-		[LK_E_NOT_ENROLLED] = "user not enrolled",
-		[LK_E_BAD_KEY] = "authentication failed (wrong passphrase?)",
-		[LK_E_NO_CREDENTIAL] = "no credential from login",
-		[LK_E_NEED_PASSPHRASE] = "passphrase needed",
-		[LK_E_INVALID] = "invalid argument",
-		[LK_E_EXISTS] = "already exists",
-		[LK_E_NOT_FOUND] = "not found",
-		[LK_E_UNSUPPORTED] = "not supported by this filesystem or kernel",
-		[LK_E_BUSY] = "files still in use",
-		[LK_E_THROTTLED] = "too many failed attempts, try again later",
-		[LK_E_INTERNAL] = "internal error in latchkeyd",
-		[LK_E_PARTIAL] = "partly done",
-		[LK_E_OTHER_ACCOUNT] = "the uid's latchkey state belongs to a former account",
-		[LK_E_TPM] = "the TPM is unavailable or refused",
+	    [LK_OK] = "success",
+	    [LK_E_PROTOCOL] = "protocol error",
+	    [LK_E_PERM] = "permission denied",
+	    [LK_E_NOT_ENROLLED] = "user not enrolled",
+	    [LK_E_BAD_KEY] = "authentication failed (wrong passphrase?)",
+	    [LK_E_NO_CREDENTIAL] = "no credential from login",
+	    [LK_E_NEED_PASSPHRASE] = "passphrase needed",
+	    [LK_E_INVALID] = "invalid argument",
+	    [LK_E_EXISTS] = "already exists",
+	    [LK_E_NOT_FOUND] = "not found",
+	    [LK_E_UNSUPPORTED] = "not supported by this filesystem or kernel",
+	    [LK_E_BUSY] = "files still in use",
+	    [LK_E_THROTTLED] = "too many failed attempts, try again later",
+	    [LK_E_INTERNAL] = "internal error in latchkeyd",
+	    [LK_E_PARTIAL] = "partly done",
+	    [LK_E_OTHER_ACCOUNT] = "the uid's latchkey state belongs to a former account",
+	    [LK_E_TPM] = "the TPM is unavailable or refused",
 	};
 	if (status < _LK_STATUS_MAX && names[status])
 		return names[status];

@@ -41,7 +41,7 @@ static void put16(uint8_t *b, uint16_t v)
 static int policy_kek(const uint8_t p[LK_PROTECTOR_KEY_SIZE], uint8_t kek[32])
 {
 	return lk_hkdf_sha256(p, LK_PROTECTOR_KEY_SIZE, NULL, 0, (const uint8_t *)LK_INFO_POLICY,
-			      strlen(LK_INFO_POLICY), kek, 32);
+	                      strlen(LK_INFO_POLICY), kek, 32);
 }
 
 int lk_fscrypt_v1_descriptor(const uint8_t *key, size_t key_len, uint8_t out[LK_V1_DESCRIPTOR_SIZE])
@@ -93,13 +93,13 @@ bool lk_key_id_is_v1(const uint8_t key_id[LK_KEY_ID_SIZE])
 }
 
 int lk_wrapped_key_seal(uint32_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
-			const uint8_t k[LK_MASTER_KEY_SIZE], uint8_t out[LK_WRAPPED_KEY_SIZE])
+                        const uint8_t k[LK_MASTER_KEY_SIZE], uint8_t out[LK_WRAPPED_KEY_SIZE])
 {
 	return lk_wrapped_key_seal_kind(LK_WRAPPED_FSCRYPT_V2, uid, p, k, out);
 }
 
 int lk_wrapped_key_seal_kind(uint16_t kind, uint32_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
-			     const uint8_t k[LK_MASTER_KEY_SIZE], uint8_t out[LK_WRAPPED_KEY_SIZE])
+                             const uint8_t k[LK_MASTER_KEY_SIZE], uint8_t out[LK_WRAPPED_KEY_SIZE])
 {
 	struct lk_secret kek _cleanup_secret_ = {};
 	uint8_t blob[LK_WRAPPED_KEY_SIZE] = {};
@@ -126,7 +126,7 @@ int lk_wrapped_key_seal_kind(uint16_t kind, uint32_t uid, const uint8_t p[LK_PRO
 	if (r < 0)
 		return r;
 	r = lk_aead_seal(kek.ptr, blob + OFF_NONCE, blob, LK_WRAPPED_KEY_AAD_SIZE, k, LK_MASTER_KEY_SIZE,
-			 blob + OFF_CT, blob + OFF_TAG);
+	                 blob + OFF_CT, blob + OFF_TAG);
 	if (r < 0)
 		return r;
 	memcpy(out, blob, sizeof(blob));
@@ -148,7 +148,8 @@ int lk_wrapped_key_kind(const uint8_t *blob, size_t len)
 	return kind;
 }
 
-int lk_wrapped_key_peek(const uint8_t *blob, size_t len, uint32_t *ret_uid, uint8_t ret_key_id[LK_KEY_ID_SIZE])
+int lk_wrapped_key_peek(const uint8_t *blob, size_t len, uint32_t *ret_uid,
+                        uint8_t ret_key_id[LK_KEY_ID_SIZE])
 {
 	int r = lk_wrapped_key_kind(blob, len);
 
@@ -162,8 +163,8 @@ int lk_wrapped_key_peek(const uint8_t *blob, size_t len, uint32_t *ret_uid, uint
 }
 
 int lk_wrapped_key_open(const uint8_t *blob, size_t len, uint32_t expected_uid,
-			const uint8_t p[LK_PROTECTOR_KEY_SIZE], uint8_t k_out[LK_MASTER_KEY_SIZE],
-			uint8_t key_id_out[LK_KEY_ID_SIZE])
+                        const uint8_t p[LK_PROTECTOR_KEY_SIZE], uint8_t k_out[LK_MASTER_KEY_SIZE],
+                        uint8_t key_id_out[LK_KEY_ID_SIZE])
 {
 	struct lk_secret kek _cleanup_secret_ = {};
 	struct lk_secret k _cleanup_secret_ = {};
@@ -192,7 +193,7 @@ int lk_wrapped_key_open(const uint8_t *blob, size_t len, uint32_t expected_uid,
 	if (r < 0)
 		return r;
 	r = lk_aead_open(kek.ptr, blob + OFF_NONCE, blob, LK_WRAPPED_KEY_AAD_SIZE, blob + OFF_CT,
-			 LK_MASTER_KEY_SIZE, blob + OFF_TAG, k.ptr);
+	                 LK_MASTER_KEY_SIZE, blob + OFF_TAG, k.ptr);
 	if (r < 0)
 		return r;
 

@@ -29,10 +29,10 @@ bool lk_key_id_is_v1(const uint8_t key_id[LK_KEY_ID_SIZE]);
 
 /* Wrap K (a v2 master key) for uid under P; the header gets K's identifier. */
 int lk_wrapped_key_seal(uint32_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
-			const uint8_t k[LK_MASTER_KEY_SIZE], uint8_t out[LK_WRAPPED_KEY_SIZE]);
+                        const uint8_t k[LK_MASTER_KEY_SIZE], uint8_t out[LK_WRAPPED_KEY_SIZE]);
 /* The same for either kind (LK_WRAPPED_FSCRYPT_V1 or _V2). */
 int lk_wrapped_key_seal_kind(uint16_t kind, uint32_t uid, const uint8_t p[LK_PROTECTOR_KEY_SIZE],
-			     const uint8_t k[LK_MASTER_KEY_SIZE], uint8_t out[LK_WRAPPED_KEY_SIZE]);
+                             const uint8_t k[LK_MASTER_KEY_SIZE], uint8_t out[LK_WRAPPED_KEY_SIZE]);
 
 /*
  * Parse and unwrap either kind. Checks magic, version, kind, exact size, that
@@ -43,11 +43,12 @@ int lk_wrapped_key_seal_kind(uint16_t kind, uint32_t uid, const uint8_t p[LK_PRO
  * -EBADMSG (malformed, tampered, wrong P, wrong uid), -EINVAL.
  */
 int lk_wrapped_key_open(const uint8_t *blob, size_t len, uint32_t expected_uid,
-			const uint8_t p[LK_PROTECTOR_KEY_SIZE], uint8_t k_out[LK_MASTER_KEY_SIZE],
-			uint8_t key_id_out[LK_KEY_ID_SIZE]);
+                        const uint8_t p[LK_PROTECTOR_KEY_SIZE], uint8_t k_out[LK_MASTER_KEY_SIZE],
+                        uint8_t key_id_out[LK_KEY_ID_SIZE]);
 
 /* Header-only parse (no key needed): uid and key id. -EBADMSG if malformed. */
-int lk_wrapped_key_peek(const uint8_t *blob, size_t len, uint32_t *ret_uid, uint8_t ret_key_id[LK_KEY_ID_SIZE]);
+int lk_wrapped_key_peek(const uint8_t *blob, size_t len, uint32_t *ret_uid,
+                        uint8_t ret_key_id[LK_KEY_ID_SIZE]);
 
 /* The kind in a well-formed header (LK_WRAPPED_FSCRYPT_*), or -EBADMSG. */
 int lk_wrapped_key_kind(const uint8_t *blob, size_t len);

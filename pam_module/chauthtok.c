@@ -52,9 +52,9 @@ int lk_pam_do_chauthtok(pam_handle_t *pamh, int flags, const struct lk_pam_optio
 	new = item_string(pamh, PAM_AUTHTOK);
 	if (!new) {
 		pam_syslog(pamh, LOG_NOTICE,
-			   "no new password for %s from an earlier module (pam_latchkey must follow pam_unix "
-			   "in the password stack); %s",
-			   l.u.name, KEPT);
+		           "no new password for %s from an earlier module (pam_latchkey must follow pam_unix "
+		           "in the password stack); %s",
+		           l.u.name, KEPT);
 		return LK_PAM_SKIP;
 	}
 	old = item_string(pamh, PAM_OLDAUTHTOK);
@@ -73,45 +73,47 @@ int lk_pam_do_chauthtok(pam_handle_t *pamh, int flags, const struct lk_pam_optio
 		/* Logged where it failed. The daemon has answered for this
 		 * (so enrolled) user before: the user needs to know. */
 		lk_pam_tell(pamh, flags,
-			    "latchkey: your encrypted files still use your old password; "
-			    "the next login will ask for it once.");
+		            "latchkey: your encrypted files still use your old password; "
+		            "the next login will ask for it once.");
 	if (r != 0)
 		return r;
 
 	switch (st) {
 	case LK_OK:
-		pam_syslog(pamh, LOG_INFO, "the login key of %s was rewrapped to the new password%s", l.u.name,
-			   old ? "" : " (admin reset: from the key of a live session)");
+		pam_syslog(pamh, LOG_INFO, "the login key of %s was rewrapped to the new password%s",
+		           l.u.name, old ? "" : " (admin reset: from the key of a live session)");
 		return 0;
 	case LK_E_NEED_PASSPHRASE:
-		pam_syslog(pamh, LOG_NOTICE,
-			   "password of %s set without the old one and no session of %s is live; the encrypted "
-			   "files keep the previous password until the next login, which asks for it",
-			   l.u.name, l.u.name);
+		pam_syslog(
+		    pamh, LOG_NOTICE,
+		    "password of %s set without the old one and no session of %s is live; the encrypted "
+		    "files keep the previous password until the next login, which asks for it",
+		    l.u.name, l.u.name);
 		lk_pam_tell(pamh, flags,
-			    "latchkey: the encrypted files of %s still use the previous password; "
-			    "the next login will ask for it once.",
-			    l.u.name);
+		            "latchkey: the encrypted files of %s still use the previous password; "
+		            "the next login will ask for it once.",
+		            l.u.name);
 		return -ENOKEY;
 	case LK_E_BAD_KEY:
-		pam_syslog(pamh, LOG_NOTICE,
-			   "the old password of %s does not open its latchkey protector (it was already out of "
-			   "sync); the encrypted files keep the password they had, which the next login asks for",
-			   l.u.name);
+		pam_syslog(
+		    pamh, LOG_NOTICE,
+		    "the old password of %s does not open its latchkey protector (it was already out of "
+		    "sync); the encrypted files keep the password they had, which the next login asks for",
+		    l.u.name);
 		lk_pam_tell(pamh, flags,
-			    "latchkey: your encrypted files did not use your old password; "
-			    "the next login will ask for the password they still use.");
+		            "latchkey: your encrypted files did not use your old password; "
+		            "the next login will ask for the password they still use.");
 		return -EKEYREJECTED;
 	case LK_E_NOT_ENROLLED:
 		if (o->debug)
 			pam_syslog(pamh, LOG_DEBUG, "user %s is not enrolled", l.u.name);
 		return LK_PAM_SKIP;
 	default:
-		pam_syslog(pamh, LOG_WARNING, "latchkeyd could not rewrap the login key of %s: %s; %s", l.u.name,
-			   lk_pam_error_reason(&l.b->rep), KEPT);
+		pam_syslog(pamh, LOG_WARNING, "latchkeyd could not rewrap the login key of %s: %s; %s",
+		           l.u.name, lk_pam_error_reason(&l.b->rep), KEPT);
 		lk_pam_tell(pamh, flags,
-			    "latchkey: your encrypted files still use your old password; "
-			    "the next login will ask for it once.");
+		            "latchkey: your encrypted files still use your old password; "
+		            "the next login will ask for it once.");
 		return lk_pam_status_to_errno(st) ?: -EIO;
 	}
 }

@@ -42,7 +42,7 @@ int lk_pam_resolve_user(pam_handle_t *pamh, const struct lk_pam_options *o, stru
 	 * ours: upper case and other names useradd accepts are looked up. */
 	if (strnlen(name, LK_ACCOUNT_MAX + 1) > LK_ACCOUNT_MAX) {
 		pam_syslog(pamh, LOG_WARNING, "user name longer than %d bytes: latchkey leaves it alone",
-			   LK_ACCOUNT_MAX);
+		           LK_ACCOUNT_MAX);
 		return LK_PAM_SKIP;
 	}
 
@@ -62,14 +62,16 @@ int lk_pam_resolve_user(pam_handle_t *pamh, const struct lk_pam_options *o, stru
 	for (const char *c = name; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
 			pam_syslog(pamh, LOG_WARNING,
-				   "the account of uid %u has control characters in its name: latchkey leaves it alone",
-				   (unsigned)p.pw.pw_uid);
+			           "the account of uid %u has control characters in its name: latchkey "
+			           "leaves it alone",
+			           (unsigned)p.pw.pw_uid);
 			return LK_PAM_SKIP;
 		}
 	if (p.pw.pw_uid == 0 || p.pw.pw_uid < o->min_uid) {
 		if (o->debug)
-			pam_syslog(pamh, LOG_DEBUG, "user %s has uid %u, below min_uid=%u or root: nothing to do",
-				   name, (unsigned)p.pw.pw_uid, (unsigned)o->min_uid);
+			pam_syslog(pamh, LOG_DEBUG,
+			           "user %s has uid %u, below min_uid=%u or root: nothing to do", name,
+			           (unsigned)p.pw.pw_uid, (unsigned)o->min_uid);
 		return LK_PAM_SKIP;
 	}
 
@@ -83,28 +85,29 @@ int lk_pam_connect(pam_handle_t *pamh, const struct lk_pam_options *o, uint64_t 
 	int fd = lk_client_connect(o->socket_path, 1, deadline);
 
 	if (fd == -EPERM)
-		pam_syslog(pamh, LOG_ERR, "refusing the server at %s: it does not run as root; %s", o->socket_path,
-			   outcome);
+		pam_syslog(pamh, LOG_ERR, "refusing the server at %s: it does not run as root; %s",
+		           o->socket_path, outcome);
 	else if (fd < 0) {
 		errno = -fd;
-		pam_syslog(pamh, LOG_WARNING, "latchkeyd not reachable at %s: %m; %s", o->socket_path, outcome);
+		pam_syslog(pamh, LOG_WARNING, "latchkeyd not reachable at %s: %m; %s", o->socket_path,
+		           outcome);
 	}
 	return fd;
 }
 
 int lk_pam_log_call_failed(pam_handle_t *pamh, const struct lk_pam_options *o, const char *what, int r,
-			   const char *outcome)
+                           const char *outcome)
 {
 	errno = -r;
-	pam_syslog(pamh, LOG_WARNING, "latchkeyd at %s did not answer the %s request: %m; %s", o->socket_path, what,
-		   outcome);
+	pam_syslog(pamh, LOG_WARNING, "latchkeyd at %s did not answer the %s request: %m; %s", o->socket_path,
+	           what, outcome);
 	return r;
 }
 
 int lk_pam_log_bad_reply(pam_handle_t *pamh, const char *what, const struct lk_msg *rep, const char *outcome)
 {
-	pam_syslog(pamh, LOG_WARNING, "unexpected %s reply to the %s request; %s", lk_msg_type_to_string(rep->type),
-		   what, outcome);
+	pam_syslog(pamh, LOG_WARNING, "unexpected %s reply to the %s request; %s",
+	           lk_msg_type_to_string(rep->type), what, outcome);
 	return -EBADMSG;
 }
 
@@ -167,7 +170,7 @@ void lk_pam_tell(pam_handle_t *pamh, int flags, const char *fmt, ...)
 }
 
 int lk_pam_link_init(struct lk_pam_link *l, pam_handle_t *pamh, const struct lk_pam_options *o,
-		     const char *outcome)
+                     const char *outcome)
 {
 	int r;
 
@@ -185,7 +188,8 @@ int lk_pam_link_init(struct lk_pam_link *l, pam_handle_t *pamh, const struct lk_
 	}
 	/* Unlike the daemon, we degrade: unlocked memory still beats a locked home. */
 	if (!l->sec.locked)
-		pam_syslog(pamh, LOG_WARNING, "cannot lock memory for the wrapping key (RLIMIT_MEMLOCK?); going on");
+		pam_syslog(pamh, LOG_WARNING,
+		           "cannot lock memory for the wrapping key (RLIMIT_MEMLOCK?); going on");
 	l->b = l->sec.ptr;
 	return 0;
 }
@@ -292,8 +296,8 @@ int lk_pam_kdf_params(struct lk_pam_link *l, struct lk_kdf_params *ret)
 		return LK_PAM_SKIP;
 	}
 	if (st != LK_OK) {
-		pam_syslog(l->pamh, LOG_WARNING, "latchkeyd refused the KDF parameters of %s: %s; %s", l->u.name,
-			   lk_pam_error_reason(rep), l->outcome);
+		pam_syslog(l->pamh, LOG_WARNING, "latchkeyd refused the KDF parameters of %s: %s; %s",
+		           l->u.name, lk_pam_error_reason(rep), l->outcome);
 		return lk_pam_status_to_errno(st);
 	}
 	if (rep->type != LK_REP_KDF_PARAMS || !lk_msg_has(rep, LK_T_KDF))
@@ -314,7 +318,8 @@ static int derive(struct lk_pam_link *l, const struct lk_kdf_params *kdf, const 
 	lk_pam_link_start_clock(l, t0);
 	if (r < 0) {
 		errno = -r;
-		pam_syslog(l->pamh, LOG_ERR, "deriving a wrapping key of %s failed: %m; %s", l->u.name, l->outcome);
+		pam_syslog(l->pamh, LOG_ERR, "deriving a wrapping key of %s failed: %m; %s", l->u.name,
+		           l->outcome);
 	}
 	return r;
 }
@@ -341,7 +346,7 @@ int lk_pam_submit(struct lk_pam_link *l)
 		return -EKEYREJECTED;
 	if (st != LK_OK) {
 		pam_syslog(l->pamh, LOG_WARNING, "latchkeyd refused the credential of %s: %s; %s", l->u.name,
-			   lk_pam_error_reason(rep), l->outcome);
+		           lk_pam_error_reason(rep), l->outcome);
 		return lk_pam_status_to_errno(st);
 	}
 	if (rep->type != LK_REP_OK)
@@ -359,7 +364,7 @@ static int io_call(void *userdata, struct lk_msg *req, struct lk_msg *rep)
 }
 
 static int io_derive(void *userdata, const struct lk_kdf_params *kdf, const char *secret, size_t len,
-		     uint8_t out[LK_WRAP_KEY_SIZE])
+                     uint8_t out[LK_WRAP_KEY_SIZE])
 {
 	return derive(userdata, kdf, secret, out);
 }
@@ -373,7 +378,7 @@ int lk_pam_rewrap(struct lk_pam_link *l, uint32_t from_kind, const char *new_pw,
 	int r;
 
 	r = lk_client_fresh_key(&io, l->u.uid, LK_SLOT_LOGIN, new_pw, strlen(new_pw), &l->b->req, rep, &fresh,
-				l->b->w_new);
+	                        l->b->w_new);
 	if (r == 1) {
 		st = lk_pam_reply_status(rep);
 		if (st == LK_E_NOT_ENROLLED) {
@@ -382,8 +387,8 @@ int lk_pam_rewrap(struct lk_pam_link *l, uint32_t from_kind, const char *new_pw,
 				pam_syslog(l->pamh, LOG_DEBUG, "user %s is not enrolled", l->u.name);
 			return LK_PAM_SKIP;
 		}
-		pam_syslog(l->pamh, LOG_WARNING, "latchkeyd refused the new KDF parameters of %s: %s; %s", l->u.name,
-			   lk_pam_error_reason(rep), l->outcome);
+		pam_syslog(l->pamh, LOG_WARNING, "latchkeyd refused the new KDF parameters of %s: %s; %s",
+		           l->u.name, lk_pam_error_reason(rep), l->outcome);
 		return lk_pam_status_to_errno(st);
 	}
 	if (r == -EBADMSG)
@@ -391,8 +396,8 @@ int lk_pam_rewrap(struct lk_pam_link *l, uint32_t from_kind, const char *new_pw,
 	if (r < 0)
 		return r; /* logged by the call or the derivation */
 
-	r = lk_client_rewrap(&io, l->u.uid, (uint8_t)from_kind, from_kind ? l->b->w : NULL, LK_SLOT_LOGIN, &fresh,
-			     l->b->w_new, &l->b->req, rep);
+	r = lk_client_rewrap(&io, l->u.uid, (uint8_t)from_kind, from_kind ? l->b->w : NULL, LK_SLOT_LOGIN,
+	                     &fresh, l->b->w_new, &l->b->req, rep);
 	lk_wipe(l->b->w_new, sizeof(l->b->w_new));
 	if (r == -EBADMSG)
 		return lk_pam_log_bad_reply(l->pamh, "rewrap", rep, l->outcome);

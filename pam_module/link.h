@@ -59,7 +59,7 @@ int lk_pam_resolve_user(pam_handle_t *pamh, const struct lk_pam_options *o, stru
 /* Resolve the user and allocate the secret buffers; not connected yet.
  * lk_pam_link_done() must follow whatever this returns. */
 int lk_pam_link_init(struct lk_pam_link *l, pam_handle_t *pamh, const struct lk_pam_options *o,
-		     const char *outcome);
+                     const char *outcome);
 /* Close the connection, wipe and free the buffers. */
 void lk_pam_link_done(struct lk_pam_link *l);
 
@@ -104,10 +104,11 @@ int lk_pam_rewrap(struct lk_pam_link *l, uint32_t from_kind, const char *new_pw,
 
 /* The parts for callers that hold no secret (sessions): a root-owned
  * server's fd or -errno, logged with outcome. */
-int lk_pam_connect(pam_handle_t *pamh, const struct lk_pam_options *o, uint64_t deadline, const char *outcome);
+int lk_pam_connect(pam_handle_t *pamh, const struct lk_pam_options *o, uint64_t deadline,
+                   const char *outcome);
 /* Log a failed call or an unexpected reply and return the -errno to pass on. */
 int lk_pam_log_call_failed(pam_handle_t *pamh, const struct lk_pam_options *o, const char *what, int r,
-			   const char *outcome);
+                           const char *outcome);
 int lk_pam_log_bad_reply(pam_handle_t *pamh, const char *what, const struct lk_msg *rep, const char *outcome);
 /* The status of a reply: LK_OK unless it is an ERROR (LK_E_INTERNAL if that lacks one). */
 uint32_t lk_pam_reply_status(const struct lk_msg *rep);

@@ -27,8 +27,8 @@
 #define SESSION_KEY_PREFIX "pam_latchkey:session:"
 
 /* The fd is stored in pam_set_data as fd + 1 so that fd 0 is not NULL and nothing is allocated. */
-#define FD_TO_PTR(fd)  ((void *)(intptr_t)((fd) + 1))
-#define PTR_TO_FD(p)   ((int)(intptr_t)(p) - 1)
+#define FD_TO_PTR(fd) ((void *)(intptr_t)((fd) + 1))
+#define PTR_TO_FD(p)  ((int)(intptr_t)(p)-1)
 
 #define LOCKED "home stays locked"
 /* pam_unix keeps each pam_sm_authenticate result under this name for its setcred. */
@@ -65,14 +65,15 @@ int lk_pam_do_authenticate(pam_handle_t *pamh, int flags, const struct lk_pam_op
 	 * that prompted and does not ask for the login password itself. */
 	if (pam_get_item(pamh, PAM_AUTHTOK, &item) != PAM_SUCCESS || !item || !*(const char *)item) {
 		if (o->debug)
-			pam_syslog(pamh, LOG_DEBUG, "no password for %s from an earlier module: nothing to submit",
-				   l.u.name);
+			pam_syslog(pamh, LOG_DEBUG,
+			           "no password for %s from an earlier module: nothing to submit", l.u.name);
 		return LK_PAM_SKIP;
 	}
 	authtok = item;
 	if (password_module_failed(pamh)) {
 		if (o->debug)
-			pam_syslog(pamh, LOG_DEBUG, "pam_unix rejected the password of %s: nothing to submit", l.u.name);
+			pam_syslog(pamh, LOG_DEBUG, "pam_unix rejected the password of %s: nothing to submit",
+			           l.u.name);
 		return LK_PAM_SKIP;
 	}
 
@@ -113,7 +114,7 @@ int lk_pam_session_key(const char *user, char *buf, size_t size)
 /* The user of a session and the pam_set_data key its connection is kept
  * under: open and close must agree on both. 0, LK_PAM_SKIP or -errno. */
 static int resolve_session(pam_handle_t *pamh, const struct lk_pam_options *o, struct lk_pam_user *ret_user,
-			   char *key, size_t key_size)
+                           char *key, size_t key_size)
 {
 	int r;
 
@@ -173,9 +174,10 @@ int lk_pam_do_open_session(pam_handle_t *pamh, int flags, const struct lk_pam_op
 				pam_syslog(pamh, LOG_DEBUG, "user %s is not enrolled", u.name);
 			return LK_PAM_SKIP;
 		}
-		pam_syslog(pamh, LOG_WARNING, "latchkeyd refused the session of %s: %s; home stays locked", u.name,
-			   lk_pam_error_reason(&rep));
-		lk_pam_tell(pamh, flags, "latchkey: your encrypted directories stay locked: the unlock service refused.");
+		pam_syslog(pamh, LOG_WARNING, "latchkeyd refused the session of %s: %s; home stays locked",
+		           u.name, lk_pam_error_reason(&rep));
+		lk_pam_tell(pamh, flags,
+		            "latchkey: your encrypted directories stay locked: the unlock service refused.");
 		return lk_pam_status_to_errno(st) ?: -EIO;
 	}
 	if (rep.type != LK_REP_UNLOCK_RESULT)
@@ -184,21 +186,24 @@ int lk_pam_do_open_session(pam_handle_t *pamh, int flags, const struct lk_pam_op
 	rflags = lk_msg_has(&rep, LK_T_FLAGS) ? rep.flags : 0;
 	st = lk_msg_status(&rep);
 	if (rflags & LK_RF_STILL_LOCKED) {
-		pam_syslog(pamh, LOG_NOTICE, "session of %s opened without a credential: directories stay locked",
-			   u.name);
-		lk_pam_tell(pamh, flags,
-			    "latchkey: your encrypted directories stay locked: no password was given at login.");
+		pam_syslog(pamh, LOG_NOTICE,
+		           "session of %s opened without a credential: directories stay locked", u.name);
+		lk_pam_tell(
+		    pamh, flags,
+		    "latchkey: your encrypted directories stay locked: no password was given at login.");
 	} else if ((rflags & LK_RF_SOME_FAILED) || (st != LK_OK && st != LK_E_PARTIAL)) {
 		pam_syslog(pamh, LOG_WARNING, "unlocking the directories of %s: %s (%u unlocked)", u.name,
-			   lk_status_to_string(st), lk_msg_has(&rep, LK_T_COUNT) ? rep.count : 0);
-		lk_pam_tell(pamh, flags, "latchkey: some of your encrypted directories could not be unlocked.");
+		           lk_status_to_string(st), lk_msg_has(&rep, LK_T_COUNT) ? rep.count : 0);
+		lk_pam_tell(pamh, flags,
+		            "latchkey: some of your encrypted directories could not be unlocked.");
 	} else if (st == LK_E_PARTIAL) {
 		pam_syslog(pamh, LOG_WARNING, "only some directories of %s were unlocked (%u)", u.name,
-			   lk_msg_has(&rep, LK_T_COUNT) ? rep.count : 0);
-		lk_pam_tell(pamh, flags, "latchkey: some of your encrypted directories could not be unlocked.");
+		           lk_msg_has(&rep, LK_T_COUNT) ? rep.count : 0);
+		lk_pam_tell(pamh, flags,
+		            "latchkey: some of your encrypted directories could not be unlocked.");
 	} else if (o->debug)
 		pam_syslog(pamh, LOG_DEBUG, "session of %s opened, %u directories unlocked", u.name,
-			   lk_msg_has(&rep, LK_T_COUNT) ? rep.count : 0);
+		           lk_msg_has(&rep, LK_T_COUNT) ? rep.count : 0);
 
 	/* The connection now is the session: it stays open in the login process
 	 * (CLOEXEC, so the user's shell does not inherit it) and the daemon sees
@@ -241,17 +246,20 @@ int lk_pam_do_close_session(pam_handle_t *pamh, int flags, const struct lk_pam_o
 
 	if (r < 0) {
 		errno = -r;
-		pam_syslog(pamh, LOG_WARNING, "latchkeyd did not confirm the end of the session of %s: %m", u.name);
+		pam_syslog(pamh, LOG_WARNING, "latchkeyd did not confirm the end of the session of %s: %m",
+		           u.name);
 	} else if (rep.type != LK_REP_OK)
 		pam_syslog(pamh, LOG_WARNING, "unexpected %s reply when closing the session of %s",
-			   lk_msg_type_to_string(rep.type), u.name);
+		           lk_msg_type_to_string(rep.type), u.name);
 	else if (lk_msg_has(&rep, LK_T_FLAGS) && (rep.flags & LK_RF_BUSY)) {
-		pam_syslog(pamh, LOG_NOTICE,
-			   "session of %s closed; files still in use keep its directories incompletely locked "
-			   "until they are closed",
-			   u.name);
-		lk_pam_tell(pamh, flags, "latchkey: files still in use keep your encrypted directories readable "
-					 "until they are closed.");
+		pam_syslog(
+		    pamh, LOG_NOTICE,
+		    "session of %s closed; files still in use keep its directories incompletely locked "
+		    "until they are closed",
+		    u.name);
+		lk_pam_tell(pamh, flags,
+		            "latchkey: files still in use keep your encrypted directories readable "
+		            "until they are closed.");
 	} else if (o->debug)
 		pam_syslog(pamh, LOG_DEBUG, "session of %s closed", u.name);
 	return 0;

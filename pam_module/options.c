@@ -19,10 +19,10 @@ static const char *startswith(const char *s, const char *prefix)
 void lk_pam_options_parse(pam_handle_t *pamh, int argc, const char **argv, struct lk_pam_options *ret)
 {
 	struct lk_pam_options o = {
-		.debug = false,
-		.socket_path = LK_SOCKET_PATH,
-		.min_uid = LK_PAM_DEFAULT_MIN_UID,
-		.timeout_ms = LK_PAM_DEFAULT_TIMEOUT_MS,
+	    .debug = false,
+	    .socket_path = LK_SOCKET_PATH,
+	    .min_uid = LK_PAM_DEFAULT_MIN_UID,
+	    .timeout_ms = LK_PAM_DEFAULT_TIMEOUT_MS,
 	};
 
 	for (int i = 0; i < argc; i++) {
@@ -38,7 +38,8 @@ void lk_pam_options_parse(pam_handle_t *pamh, int argc, const char **argv, struc
 		else if ((v = startswith(a, "socket="))) {
 			/* sun_path holds 108 bytes including the NUL. */
 			if (v[0] != '/' || strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-				pam_syslog(pamh, LOG_ERR, "ignoring socket=: not an absolute path of usable length");
+				pam_syslog(pamh, LOG_ERR,
+				           "ignoring socket=: not an absolute path of usable length");
 			else
 				o.socket_path = v;
 		} else if ((v = startswith(a, "min_uid="))) {
@@ -49,7 +50,7 @@ void lk_pam_options_parse(pam_handle_t *pamh, int argc, const char **argv, struc
 		} else if ((v = startswith(a, "timeout_ms="))) {
 			if (lk_parse_uint(v, 1, LK_PAM_MAX_TIMEOUT_MS, &n) < 0)
 				pam_syslog(pamh, LOG_ERR, "ignoring timeout_ms=%s: must be 1..%u", v,
-					   LK_PAM_MAX_TIMEOUT_MS);
+				           LK_PAM_MAX_TIMEOUT_MS);
 			else
 				o.timeout_ms = (unsigned)n;
 		} else

@@ -23,8 +23,9 @@ static char *ask_previous(struct lk_pam_link *l, const char *authtok)
 
 	r = pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, &prev, "%s", PREVIOUS_PROMPT);
 	if (r != PAM_SUCCESS || !prev || !*prev) {
-		pam_syslog(l->pamh, LOG_NOTICE, OUT_OF_SYNC " and the previous password could not be asked for (%s); %s",
-			   l->u.name, r != PAM_SUCCESS ? pam_strerror(l->pamh, r) : "no answer", l->outcome);
+		pam_syslog(l->pamh, LOG_NOTICE,
+		           OUT_OF_SYNC " and the previous password could not be asked for (%s); %s",
+		           l->u.name, r != PAM_SUCCESS ? pam_strerror(l->pamh, r) : "no answer", l->outcome);
 		return NULL;
 	}
 	/* sshd's password authentication answers every prompt with the login
@@ -32,9 +33,9 @@ static char *ask_previous(struct lk_pam_link *l, const char *authtok)
 	n = strlen(prev);
 	if (n == strlen(authtok) && lk_secret_equal(prev, authtok, n)) {
 		pam_syslog(l->pamh, LOG_NOTICE,
-			   OUT_OF_SYNC " and the conversation answered the previous-password prompt with the "
-				       "login password (sshd password authentication does); %s",
-			   l->u.name, l->outcome);
+		           OUT_OF_SYNC " and the conversation answered the previous-password prompt with the "
+		                       "login password (sshd password authentication does); %s",
+		           l->u.name, l->outcome);
 		return NULL;
 	}
 	return TAKE_PTR(prev);
@@ -49,9 +50,10 @@ int lk_pam_resync(struct lk_pam_link *l, int flags, const struct lk_kdf_params *
 
 	if (l->o->no_prompt || (flags & PAM_SILENT)) {
 		pam_syslog(l->pamh, LOG_NOTICE, OUT_OF_SYNC "; not asking for the previous password (%s); %s",
-			   l->u.name, l->o->no_prompt ? "no_prompt" : "PAM_SILENT", l->outcome);
-		lk_pam_tell(l->pamh, flags, "latchkey: your encrypted files still use a previous password and stay "
-					    "locked.");
+		           l->u.name, l->o->no_prompt ? "no_prompt" : "PAM_SILENT", l->outcome);
+		lk_pam_tell(l->pamh, flags,
+		            "latchkey: your encrypted files still use a previous password and stay "
+		            "locked.");
 		return -EKEYREJECTED;
 	}
 
@@ -72,10 +74,11 @@ int lk_pam_resync(struct lk_pam_link *l, int flags, const struct lk_kdf_params *
 		return r;
 	r = lk_pam_submit(l);
 	if (r == -EKEYREJECTED) {
-		pam_syslog(l->pamh, LOG_NOTICE, OUT_OF_SYNC ", nor does the previous password given; %s", l->u.name,
-			   l->outcome);
-		lk_pam_tell(l->pamh, flags,
-			    "latchkey: that password does not unlock your encrypted files either; they stay locked.");
+		pam_syslog(l->pamh, LOG_NOTICE, OUT_OF_SYNC ", nor does the previous password given; %s",
+		           l->u.name, l->outcome);
+		lk_pam_tell(
+		    l->pamh, flags,
+		    "latchkey: that password does not unlock your encrypted files either; they stay locked.");
 		return r;
 	}
 	if (r < 0)
@@ -85,17 +88,19 @@ int lk_pam_resync(struct lk_pam_link *l, int flags, const struct lk_kdf_params *
 	l->outcome = "the encrypted files keep the previous password";
 	r = lk_pam_rewrap(l, LK_SLOT_LOGIN, authtok, &st);
 	if (r == 0 && st != LK_OK) {
-		pam_syslog(l->pamh, LOG_WARNING, "latchkeyd could not rewrap the login key of %s: %s; %s", l->u.name,
-			   lk_pam_error_reason(&l->b->rep), l->outcome);
+		pam_syslog(l->pamh, LOG_WARNING, "latchkeyd could not rewrap the login key of %s: %s; %s",
+		           l->u.name, lk_pam_error_reason(&l->b->rep), l->outcome);
 		r = lk_pam_status_to_errno(st);
 	}
 	if (r != 0) {
-		lk_pam_tell(l->pamh, flags, "latchkey: your encrypted files are unlocked but still use your previous "
-					    "password.");
+		lk_pam_tell(l->pamh, flags,
+		            "latchkey: your encrypted files are unlocked but still use your previous "
+		            "password.");
 		return 0;
 	}
-	pam_syslog(l->pamh, LOG_INFO, "the login key of %s was rewrapped from the previous password to the current one",
-		   l->u.name);
+	pam_syslog(l->pamh, LOG_INFO,
+	           "the login key of %s was rewrapped from the previous password to the current one",
+	           l->u.name);
 	lk_pam_tell(l->pamh, flags, "latchkey: your encrypted files now use your new password.");
 	return 0;
 }

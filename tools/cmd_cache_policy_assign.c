@@ -242,7 +242,8 @@ int cache_policy_assign(struct ctl *ctl, int argc, char **argv)
 	(void)lk_cache_policy_init(&p, name); /* valid by construction */
 	values[LK_POLICY_KEY_ROOT] = dir;
 	for (int k = 0; k < LK_POLICY_KEY_COUNT; k++)
-		if (values[k] && (r = cache_policy_set_option(OP, &p, lk_cache_policy_keys[k], values[k])) != 0)
+		if (values[k] &&
+		    (r = cache_policy_set_option(OP, &p, lk_cache_policy_keys[k], values[k])) != 0)
 			return r;
 	if (lk_cache_policy_check(&p, why, sizeof(why)) < 0)
 		return ctl_usage_error(OP, "%s", why);
@@ -337,7 +338,8 @@ int cache_policy_assign(struct ctl *ctl, int argc, char **argv)
 	if (ctl->json) {
 		struct json_object *doc = json_object_new_object();
 
-		json_object_object_add(doc, "policy", cache_policy_to_json(&c.cache_policies[c.n_cache_policies - 1]));
+		json_object_object_add(doc, "policy",
+		                       cache_policy_to_json(&c.cache_policies[c.n_cache_policies - 1]));
 		json_out_add_string(doc, "file", path);
 		json_out_add_string(doc, "daemon", daemon);
 		(void)json_out_print(doc);

@@ -21,7 +21,8 @@
 
 static void enroll_help(void)
 {
-	printf("Usage: latchkeyctl enroll USER [--kdf-time MS] [--tpm] [--passphrase-stdin] [--config-dir DIR] [--json]\n"
+	printf("Usage: latchkeyctl enroll USER [--kdf-time MS] [--tpm] [--passphrase-stdin] [--config-dir "
+	       "DIR] [--json]\n"
 	       "\n"
 	       "Set USER's latchkey passphrase (normally their login password). Argon2id is\n"
 	       "tuned on this machine so that one derivation takes about MS milliseconds,\n"
@@ -42,8 +43,8 @@ static void enroll_help(void)
 }
 
 /* Right after enrolment, with the W just enrolled: an escrow slot sealed to R. */
-static int enroll_escrow(const struct ctl *ctl, uid_t uid, const char *user, const uint8_t R[LK_ESCROW_KEY_SIZE],
-                         const uint8_t w[LK_WRAP_KEY_SIZE])
+static int enroll_escrow(const struct ctl *ctl, uid_t uid, const char *user,
+                         const uint8_t R[LK_ESCROW_KEY_SIZE], const uint8_t w[LK_WRAP_KEY_SIZE])
 {
 	struct lk_secret w_esc _cleanup_secret_ = {};
 	struct lk_msg *rep _cleanup_msg_ = ctl_msg_new();
@@ -54,8 +55,8 @@ static int enroll_escrow(const struct ctl *ctl, uid_t uid, const char *user, con
 		return CTL_EXIT_FAILED;
 	r = ctl_escrow_seal("enroll", R, uid, &kdf, &w_esc);
 	if (r == 0)
-		r = ctl_rewrap(ctl, "enroll", uid, LK_RW_FLAGS(LK_SLOT_LOGIN, LK_SLOT_ESCROW), w, w_esc.ptr, &kdf,
-		               rep);
+		r = ctl_rewrap(ctl, "enroll", uid, LK_RW_FLAGS(LK_SLOT_LOGIN, LK_SLOT_ESCROW), w, w_esc.ptr,
+		               &kdf, rep);
 	if (r == 0 && rep->type != LK_REP_OK)
 		r = ctl_reply_error("enroll", rep);
 	if (r != 0)
@@ -83,9 +84,10 @@ static int enroll_tpm(const struct ctl *ctl, uid_t uid, const char *user, const 
 	if (r == 0 && rep->type != LK_REP_OK)
 		r = ctl_reply_error("enroll", rep);
 	if (r != 0)
-		return ctl_fail(CTL_EXIT_FAILED, "enroll",
-		                "%s is enrolled, but without the TPM2 slot; add it with 'latchkeyctl tpm bind %s'",
-		                user, user);
+		return ctl_fail(
+		    CTL_EXIT_FAILED, "enroll",
+		    "%s is enrolled, but without the TPM2 slot; add it with 'latchkeyctl tpm bind %s'", user,
+		    user);
 	return 0;
 }
 
@@ -162,10 +164,11 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 	/* A TPM2 slot is never the only slot: a new user has no recovery code
 	 * yet, so the escrow slot made here is what stands beside it. */
 	if (tpm && !escrow)
-		return ctl_fail(CTL_EXIT_USAGE, "enroll",
-		                "--tpm needs escrow (%s/%s), so that the TPM2 slot is not the only way in; "
-		                "or enroll, then 'latchkeyctl recovery create %s' and 'latchkeyctl tpm bind %s'",
-		                config_dir, CTL_ESCROW_PUB_NAME, user, user);
+		return ctl_fail(
+		    CTL_EXIT_USAGE, "enroll",
+		    "--tpm needs escrow (%s/%s), so that the TPM2 slot is not the only way in; "
+		    "or enroll, then 'latchkeyctl recovery create %s' and 'latchkeyctl tpm bind %s'",
+		    config_dir, CTL_ESCROW_PUB_NAME, user, user);
 
 	/* Fail now rather than after the passphrase prompt and seconds of tuning. */
 	{
@@ -197,8 +200,8 @@ int cmd_enroll(struct ctl *ctl, int argc, char **argv)
 		return ctl_fail(CTL_EXIT_FAILED, "enroll", "key derivation failed: %s", strerror(-r));
 
 	if (lk_kdf_params_check_new(&kdf) < 0)
-		return ctl_fail(CTL_EXIT_FAILED, "enroll", "refusing Argon2id t=%u: the floor is t=%u", kdf.t_cost,
-		                LK_KDF_NEW_T_MIN);
+		return ctl_fail(CTL_EXIT_FAILED, "enroll", "refusing Argon2id t=%u: the floor is t=%u",
+		                kdf.t_cost, LK_KDF_NEW_T_MIN);
 	r = ctl_msgs_new(&req, &rep, LK_REQ_ENROLL, uid);
 	if (r != 0)
 		return r;

@@ -157,9 +157,10 @@ static int parse(struct ctl *ctl, const char *op, int argc, char **argv, const c
 		}
 	}
 	if (argc - optind != (positional == ARG_NONE ? 0 : 1))
-		return ctl_usage_error("escrow", positional == ARG_USER ? "%s: expected exactly one USER"
-		                                 : positional == ARG_FILE ? "%s: expected exactly one FILE"
-		                                                          : "%s: takes no arguments",
+		return ctl_usage_error("escrow",
+		                       positional == ARG_USER   ? "%s: expected exactly one USER"
+		                       : positional == ARG_FILE ? "%s: expected exactly one FILE"
+		                                                : "%s: takes no arguments",
 		                       op);
 	if (positional == ARG_FILE)
 		a->file = argv[optind];
@@ -191,8 +192,8 @@ static int read_key_file(const char *op, const char *path, char *buf, size_t cap
 	if (fstat(fd, &st) < 0)
 		return ctl_fail(CTL_EXIT_FAILED, op, "%s: %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode) || st.st_size <= 0 || (size_t)st.st_size >= cap)
-		return ctl_fail(CTL_EXIT_FAILED, op, "%s: not a key file (a regular file under %zu bytes)", path,
-		                cap);
+		return ctl_fail(CTL_EXIT_FAILED, op, "%s: not a key file (a regular file under %zu bytes)",
+		                path, cap);
 	while (len < cap - 1) {
 		ssize_t n = read(fd, buf + len, cap - 1 - len);
 
@@ -291,10 +292,11 @@ static int escrow_enable(struct ctl *ctl, int argc, char **argv)
 		if (lk_secret_new(&scratch, LK_ESCROW_KEY_SIZE) == 0 &&
 		    lk_escrow_private_from_pem(in, len, scratch.ptr) == 0) {
 			lk_wipe(in, sizeof(in));
-			return ctl_fail(CTL_EXIT_FAILED, op,
-			                "%s is a PRIVATE key: it must never be on this machine. Delete it here and "
-			                "give the public key ('escrow keygen' printed it)",
-			                a.file);
+			return ctl_fail(
+			    CTL_EXIT_FAILED, op,
+			    "%s is a PRIVATE key: it must never be on this machine. Delete it here and "
+			    "give the public key ('escrow keygen' printed it)",
+			    a.file);
 		}
 		return ctl_fail(CTL_EXIT_FAILED, op, "%s is not an X25519 public key in PEM form", a.file);
 	}
@@ -316,8 +318,8 @@ static int escrow_enable(struct ctl *ctl, int argc, char **argv)
 		return ctl_fail(CTL_EXIT_FAILED, op, "%s: %s", a.config_dir, strerror(errno));
 	r = lk_write_file_atomic_at(dfd, CTL_ESCROW_PUB_NAME, pem, len, 0644);
 	if (r < 0)
-		return ctl_fail(CTL_EXIT_FAILED, op, "cannot write %s/%s: %s", a.config_dir, CTL_ESCROW_PUB_NAME,
-		                strerror(-r));
+		return ctl_fail(CTL_EXIT_FAILED, op, "cannot write %s/%s: %s", a.config_dir,
+		                CTL_ESCROW_PUB_NAME, strerror(-r));
 
 	if (ctl->json) {
 		char path[LK_PATH_MAX + sizeof(CTL_ESCROW_PUB_NAME) + 1];
@@ -330,7 +332,8 @@ static int escrow_enable(struct ctl *ctl, int argc, char **argv)
 		(void)json_out_print(doc);
 		return CTL_EXIT_OK;
 	}
-	printf("Escrow enabled: %s/%s\nKey fingerprint (SHA-256): %s\n", a.config_dir, CTL_ESCROW_PUB_NAME, fp);
+	printf("Escrow enabled: %s/%s\nKey fingerprint (SHA-256): %s\n", a.config_dir, CTL_ESCROW_PUB_NAME,
+	       fp);
 	if (had_old && memcmp(old, R, sizeof(R)) != 0)
 		printf("This replaced another escrow key. Slots sealed to it still need its private key;\n"
 		       "reseal them to this one with 'latchkeyctl escrow add USER'.\n");
@@ -393,7 +396,8 @@ static int current_escrow_E(const struct ctl *ctl, const char *op, uid_t uid, ui
 		return r;
 	*ret_bound = rflags & LK_KDF_RF_BOUND;
 	if (kdf.alg != LK_KDF_X25519 || kdf.salt_len != LK_ESCROW_KEY_SIZE)
-		return ctl_fail(CTL_EXIT_FAILED, op, "latchkeyd answered with parameters that are not an escrow slot's");
+		return ctl_fail(CTL_EXIT_FAILED, op,
+		                "latchkeyd answered with parameters that are not an escrow slot's");
 	memcpy(E, kdf.salt, LK_ESCROW_KEY_SIZE);
 	return 0;
 }
@@ -444,18 +448,22 @@ static int confirm_request(const char *op, const struct escrow_line *l, bool yes
 
 	if (l->version == 2) {
 		lk_hex(l->machine_id, sizeof(l->machine_id), m);
-		fprintf(stderr, "Request for user %s (uid %u) on machine %s.\n", l->user, (unsigned)l->uid, m);
+		fprintf(stderr, "Request for user %s (uid %u) on machine %s.\n", l->user, (unsigned)l->uid,
+		        m);
 	} else {
-		fprintf(stderr, "Version 1 request for uid %u: its slot is bound to no user name and no machine, so\n"
-		                "the answer opens that slot whoever presents it. Check the uid and where the\n"
-		                "request came from.\n", (unsigned)l->uid);
+		fprintf(stderr,
+		        "Version 1 request for uid %u: its slot is bound to no user name and no machine, so\n"
+		        "the answer opens that slot whoever presents it. Check the uid and where the\n"
+		        "request came from.\n",
+		        (unsigned)l->uid);
 	}
 	if (yes)
 		return 0;
 	/* stdin carries the request; the confirmation comes from the holder. */
 	tty = fopen("/dev/tty", "re");
 	if (!tty)
-		return ctl_fail(CTL_EXIT_USAGE, op, "no terminal to confirm on; check the request and pass --yes");
+		return ctl_fail(CTL_EXIT_USAGE, op,
+		                "no terminal to confirm on; check the request and pass --yes");
 	fputs("Answer it? [y/N] ", stderr);
 	confirmed = fgets(reply, sizeof(reply), tty) && (reply[0] == 'y' || reply[0] == 'Y');
 	fclose(tty);
@@ -498,7 +506,8 @@ static int escrow_answer(struct ctl *ctl, int argc, char **argv)
 		return ctl_fail(CTL_EXIT_USAGE, op, "that is an answer line; give the request line");
 	if (r < 0)
 		return ctl_fail(CTL_EXIT_USAGE, op,
-		                "not an escrow request line (expected '%s 2 uid=UID user=NAME machine=<32 hex> E=<64 hex>')",
+		                "not an escrow request line (expected '%s 2 uid=UID user=NAME machine=<32 "
+		                "hex> E=<64 hex>')",
 		                ESCROW_REQUEST_TAG);
 	r = confirm_request(op, l, a.yes);
 	if (r != 0)
@@ -508,8 +517,8 @@ static int escrow_answer(struct ctl *ctl, int argc, char **argv)
 	if (r != 0)
 		return r;
 	if (mode & 077)
-		fprintf(stderr, "latchkeyctl: %s: warning: %s can be read by other users (mode %04o)\n", op, a.file,
-		        (unsigned)mode);
+		fprintf(stderr, "latchkeyctl: %s: warning: %s can be read by other users (mode %04o)\n", op,
+		        a.file, (unsigned)mode);
 	r = lk_escrow_private_from_pem(pem.ptr, len, priv.ptr);
 	if (r == -ENOKEY)
 		return ctl_fail(CTL_EXIT_FAILED, op,
@@ -525,7 +534,8 @@ static int escrow_answer(struct ctl *ctl, int argc, char **argv)
 	} else
 		r = lk_escrow_open(priv.ptr, l->E, l->W);
 	if (r == -EINVAL)
-		return ctl_fail(CTL_EXIT_FAILED, op, "the request's E is not a usable public key (damaged line?)");
+		return ctl_fail(CTL_EXIT_FAILED, op,
+		                "the request's E is not a usable public key (damaged line?)");
 	if (r < 0)
 		return ctl_fail(CTL_EXIT_FAILED, op, "cannot compute the answer: %s", strerror(-r));
 
@@ -550,22 +560,27 @@ static int check_answer_binding(const char *op, const struct escrow_line *l, uid
 	int r;
 
 	if (l->uid != (uint32_t)uid)
-		return ctl_fail(CTL_EXIT_USAGE, op, "this answer is for uid %u, not %s (uid %u)", (unsigned)l->uid, user,
-		                (unsigned)uid);
+		return ctl_fail(CTL_EXIT_USAGE, op, "this answer is for uid %u, not %s (uid %u)",
+		                (unsigned)l->uid, user, (unsigned)uid);
 	if (!bound)
 		return l->version == 1 ? 0
-		                       : ctl_fail(CTL_EXIT_AUTH, op, "%s's escrow slot is a version 1 one; this "
-		                                                     "answer is for another slot", user);
+		                       : ctl_fail(CTL_EXIT_AUTH, op,
+		                                  "%s's escrow slot is a version 1 one; this "
+		                                  "answer is for another slot",
+		                                  user);
 	if (l->version != 2)
-		return ctl_fail(CTL_EXIT_AUTH, op, "a version 1 answer cannot open %s's escrow slot (bound to user "
-		                                   "and machine); make a new request", user);
+		return ctl_fail(CTL_EXIT_AUTH, op,
+		                "a version 1 answer cannot open %s's escrow slot (bound to user "
+		                "and machine); make a new request",
+		                user);
 	r = ctl_escrow_binding(op, uid, name, &b);
 	if (r != 0)
 		return r;
 	if (strcmp(l->user, name) != 0)
 		return ctl_fail(CTL_EXIT_AUTH, op, "this answer is for user %s, not %s", l->user, name);
 	if (memcmp(l->machine_id, b.machine_id, sizeof(b.machine_id)) != 0)
-		return ctl_fail(CTL_EXIT_AUTH, op, "this answer is for another machine (see %s)", LK_MACHINE_ID_PATH);
+		return ctl_fail(CTL_EXIT_AUTH, op, "this answer is for another machine (see %s)",
+		                LK_MACHINE_ID_PATH);
 	return 0;
 }
 
@@ -596,11 +611,13 @@ static int escrow_recover(struct ctl *ctl, int argc, char **argv)
 	r = escrow_line_parse(in.buf.ptr, in.len, true, l);
 	passphrase_release(&in);
 	if (r == -EBADRQC)
-		return ctl_fail(CTL_EXIT_USAGE, op,
-		                "that is the request line; give the answer that 'escrow answer' printed for it");
+		return ctl_fail(
+		    CTL_EXIT_USAGE, op,
+		    "that is the request line; give the answer that 'escrow answer' printed for it");
 	if (r < 0)
-		return ctl_fail(CTL_EXIT_USAGE, op, "not an escrow answer line (expected '%s 2 uid=UID user=NAME "
-		                                    "machine=... E=... W=...')",
+		return ctl_fail(CTL_EXIT_USAGE, op,
+		                "not an escrow answer line (expected '%s 2 uid=UID user=NAME "
+		                "machine=... E=... W=...')",
 		                ESCROW_ANSWER_TAG);
 
 	r = current_escrow_E(ctl, op, a.uid, E, &bound);
@@ -610,10 +627,11 @@ static int escrow_recover(struct ctl *ctl, int argc, char **argv)
 	if (r != 0)
 		return r;
 	if (!lk_secret_equal(E, l->E, sizeof(E)))
-		return ctl_fail(CTL_EXIT_AUTH, op,
-		                "this answer is for an escrow slot %s no longer has (used, or replaced since); "
-		                "make a new one with 'latchkeyctl escrow request %s'",
-		                a.user, a.user);
+		return ctl_fail(
+		    CTL_EXIT_AUTH, op,
+		    "this answer is for an escrow slot %s no longer has (used, or replaced since); "
+		    "make a new one with 'latchkeyctl escrow request %s'",
+		    a.user, a.user);
 
 	r = ctl_new_login_key(ctl, op, a.uid, a.user, &kdf_new, &w_new);
 	if (r != 0)
@@ -622,9 +640,10 @@ static int escrow_recover(struct ctl *ctl, int argc, char **argv)
 	 * wrapped key is resealed, a fresh escrow slot (latchkeyd seals it to
 	 * escrow.pub): the used answer opens nothing now, not even with an old
 	 * copy of the protector file. */
-	snprintf(bad, sizeof(bad),
-	         "the answer does not open %s's escrow slot (made with another escrow key?); nothing was changed",
-	         a.user);
+	snprintf(
+	    bad, sizeof(bad),
+	    "the answer does not open %s's escrow slot (made with another escrow key?); nothing was changed",
+	    a.user);
 	r = ctl_rotate(ctl, op, a.uid, a.user, LK_SLOT_ESCROW, l->W, w_new.ptr, &kdf_new, bad);
 	if (r != 0)
 		return r;
@@ -638,7 +657,7 @@ int cmd_escrow(struct ctl *ctl, int argc, char **argv)
 		const char *name;
 		int (*run)(struct ctl *ctl, int argc, char **argv);
 	} subs[] = {
-	    {"keygen", escrow_keygen}, {"enable", escrow_enable},   {"add", escrow_add},
+	    {"keygen", escrow_keygen},   {"enable", escrow_enable}, {"add", escrow_add},
 	    {"request", escrow_request}, {"answer", escrow_answer}, {"recover", escrow_recover},
 	};
 

@@ -26,7 +26,8 @@ static void forget_help(void)
 	       "are not touched. Must be run as root.\n"
 	       "\n"
 	       "Options:\n"
-	       "  --json      print {\"schema_version\",\"forgotten\":[{\"user\",\"uid\",\"path\",\"key_id\"}]}\n"
+	       "  --json      print "
+	       "{\"schema_version\",\"forgotten\":[{\"user\",\"uid\",\"path\",\"key_id\"}]}\n"
 	       "  -h, --help  show this help\n");
 }
 
@@ -144,15 +145,16 @@ int cmd_forget(struct ctl *ctl, int argc, char **argv)
 		} else {
 			fputs("Forgot ", stdout);
 			text_print_escaped(stdout, roots[i].path);
-			printf(" (uid %u, key %s): locked and dropped from the index.\n", (unsigned)roots[i].uid,
-			       key_id);
+			printf(" (uid %u, key %s): locked and dropped from the index.\n",
+			       (unsigned)roots[i].uid, key_id);
 		}
 		done++;
 	}
 	if (done == 0) {
 		fprintf(stderr, "latchkeyctl: forget: ");
 		text_print_escaped(stderr, dir);
-		fputs(" is not an encrypted directory latchkeyd knows ('latchkeyctl status' lists them)\n", stderr);
+		fputs(" is not an encrypted directory latchkeyd knows ('latchkeyctl status' lists them)\n",
+		      stderr);
 		return ctl_fail(CTL_EXIT_FAILED, "forget", "no such directory in any index");
 	}
 	if (ctl->json) {
@@ -186,7 +188,8 @@ static int unenroll_target(const struct ctl *ctl, const char *user, uid_t *ret_u
 			*ret_uid = users[i].uid;
 			return 0;
 		}
-	return ctl_fail(CTL_EXIT_FAILED, "unenroll", "no account and no latchkey state of that name; give --uid UID");
+	return ctl_fail(CTL_EXIT_FAILED, "unenroll",
+	                "no account and no latchkey state of that name; give --uid UID");
 }
 
 /* yes/no on the terminal. */
@@ -199,9 +202,9 @@ static bool confirm(const char *user, uid_t uid)
 	if (!tty)
 		return false;
 	fprintf(tty,
-		"Remove all latchkey state of %s (uid %u)? Its encrypted directories stay, but nothing will\n"
-		"unlock them again: copy out what you need first. Type 'yes' to go on: ",
-		user, (unsigned)uid);
+	        "Remove all latchkey state of %s (uid %u)? Its encrypted directories stay, but nothing will\n"
+	        "unlock them again: copy out what you need first. Type 'yes' to go on: ",
+	        user, (unsigned)uid);
 	fflush(tty);
 	ok = fgets(line, sizeof(line), tty) && strcmp(line, "yes\n") == 0;
 	fclose(tty);
@@ -261,7 +264,8 @@ int cmd_unenroll(struct ctl *ctl, int argc, char **argv)
 		user = uidbuf;
 	}
 	if (!yes && !confirm(user, uid))
-		return ctl_fail(CTL_EXIT_USAGE, "unenroll", "not confirmed (give --yes when there is no terminal)");
+		return ctl_fail(CTL_EXIT_USAGE, "unenroll",
+		                "not confirmed (give --yes when there is no terminal)");
 
 	r = ctl_msgs_new(&req, &rep, LK_REQ_UNENROLL, uid);
 	if (r != 0)
@@ -277,7 +281,8 @@ int cmd_unenroll(struct ctl *ctl, int argc, char **argv)
 		json_out_add_uint(doc, "locked", rep->count);
 		(void)json_out_print(doc);
 	} else {
-		printf("Unenrolled %s (uid %u): %u director%s locked; its login, recovery and escrow slots and its\n"
+		printf("Unenrolled %s (uid %u): %u director%s locked; its login, recovery and escrow slots "
+		       "and its\n"
 		       "index are removed.\n",
 		       user, (unsigned)uid, rep->count, rep->count == 1 ? "y" : "ies");
 	}

@@ -91,7 +91,8 @@ static int parse(struct ctl *ctl, int argc, char **argv, bool is_unlock, const c
 		return 0;
 	}
 	if (argc - optind != 1)
-		return ctl_usage_error(cmd, is_unlock ? "expected exactly one USER" : "expected exactly one USER, or --all");
+		return ctl_usage_error(cmd, is_unlock ? "expected exactly one USER"
+		                                      : "expected exactly one USER, or --all");
 	*ret_user = argv[optind];
 	r = ctl_resolve_user(cmd, *ret_user, ret_uid);
 	if (r != 0)
@@ -126,8 +127,8 @@ static void print_result(const struct ctl *ctl, const char *user, uid_t uid, con
 		       count == 1 ? "y" : "ies", user);
 	}
 	if (!ctl->json && (flags & LK_RF_GONE))
-		printf("Some of %s's directories no longer exist; 'latchkeyctl status %s' lists them.\n", user,
-		       user);
+		printf("Some of %s's directories no longer exist; 'latchkeyctl status %s' lists them.\n",
+		       user, user);
 }
 
 /* LOCK{uid}; prints the result, or with --json and a list, appends it

@@ -40,7 +40,8 @@ static void prune_help(void)
 	       "  --jobs N            threads for looking at and deleting files, 1 to 16\n"
 	       "                      (default: the number of CPUs, at most 4)\n"
 	       "  --json              print {\"dry_run\",\"mode\",\"target\",\"users\":[{\"user\",\"uid\",\n"
-	       "                      \"dir\",\"state\",\"files\",\"bytes\"}],\"files\",\"bytes\",\"satisfied\"}\n"
+	       "                      "
+	       "\"dir\",\"state\",\"files\",\"bytes\"}],\"files\",\"bytes\",\"satisfied\"}\n"
 	       "  -h, --help          show this help\n"
 	       "\n"
 	       "SIZE: a number of bytes, or with K, M, G, T (or KiB, MiB, GiB, TiB; 1024-based).\n"
@@ -201,7 +202,7 @@ static int set_target(struct prune_options *o, bool *have, enum prune_mode mode,
 	if (r < 0)
 		return ctl_usage_error("prune", "--%s: invalid %s '%s'%s", mode_name(mode),
 		                       mode == PRUNE_MAX_AGE ? "age" : "size", arg,
-		                       r == -ERANGE ? " (too large)"
+		                       r == -ERANGE            ? " (too large)"
 		                       : mode == PRUNE_MAX_AGE ? " (use e.g. 90s, 30m, 12h, 7d, 2w)"
 		                                               : " (use e.g. 512M, 10G or 10GiB)");
 	return 0;
@@ -209,7 +210,15 @@ static int set_target(struct prune_options *o, bool *have, enum prune_mode mode,
 
 int cmd_prune(struct ctl *ctl, int argc, char **argv)
 {
-	enum { OPT_FREE = 0x100, OPT_MAX_SIZE, OPT_MAX_AGE, OPT_INCLUDE_UNLOCKED, OPT_DRY_RUN, OPT_JOBS, OPT_JSON };
+	enum {
+		OPT_FREE = 0x100,
+		OPT_MAX_SIZE,
+		OPT_MAX_AGE,
+		OPT_INCLUDE_UNLOCKED,
+		OPT_DRY_RUN,
+		OPT_JOBS,
+		OPT_JSON
+	};
 	static const struct option options[] = {
 	    {"free", required_argument, NULL, OPT_FREE},
 	    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
@@ -223,7 +232,9 @@ int cmd_prune(struct ctl *ctl, int argc, char **argv)
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	struct prune_options o = {
-	    .jobs = cpus < 1 ? 1 : cpus > PRUNE_JOBS_DEFAULT_MAX ? PRUNE_JOBS_DEFAULT_MAX : (unsigned)cpus,
+	    .jobs = cpus < 1                        ? 1
+	            : cpus > PRUNE_JOBS_DEFAULT_MAX ? PRUNE_JOBS_DEFAULT_MAX
+	                                            : (unsigned)cpus,
 	};
 	uint64_t jobs;
 	struct prune p = {.opts = &o, .root_fd = -1};
@@ -236,7 +247,9 @@ int cmd_prune(struct ctl *ctl, int argc, char **argv)
 		case OPT_MAX_SIZE:
 		case OPT_MAX_AGE:
 			r = set_target(&o, &have_target,
-			               c == OPT_FREE ? PRUNE_FREE : c == OPT_MAX_SIZE ? PRUNE_MAX_SIZE : PRUNE_MAX_AGE,
+			               c == OPT_FREE       ? PRUNE_FREE
+			               : c == OPT_MAX_SIZE ? PRUNE_MAX_SIZE
+			                                   : PRUNE_MAX_AGE,
 			               optarg);
 			if (r != 0)
 				return r;
@@ -291,7 +304,8 @@ int cmd_prune(struct ctl *ctl, int argc, char **argv)
 			print_text(&p);
 		fflush(stdout);
 		if (p.errors)
-			r = ctl_fail(CTL_EXIT_FAILED, "prune", "%llu files or directories could not be handled",
+			r = ctl_fail(CTL_EXIT_FAILED, "prune",
+			             "%llu files or directories could not be handled",
 			             (unsigned long long)p.errors);
 		else
 			r = p.satisfied ? CTL_EXIT_OK : CTL_EXIT_FAILED;

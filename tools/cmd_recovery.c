@@ -43,8 +43,8 @@ static void recovery_help(void)
 /* Options of both subcommands: one USER, --json, and for create
  * --passphrase-stdin. 0 to go on, or the exit status to return: a
  * failure's, or CTL_EXIT_OK after --help (*ret_done). */
-static int parse(struct ctl *ctl, const char *op, bool is_create, int argc, char **argv, const char **ret_user,
-                 uid_t *ret_uid, bool *ret_stdin, bool *ret_done)
+static int parse(struct ctl *ctl, const char *op, bool is_create, int argc, char **argv,
+                 const char **ret_user, uid_t *ret_uid, bool *ret_stdin, bool *ret_done)
 {
 	enum { OPT_STDIN = 0x100, OPT_JSON };
 	static const struct option create_options[] = {
@@ -152,9 +152,10 @@ static int recovery_create(struct ctl *ctl, int argc, char **argv)
 	if (r < 0)
 		/* The new slot exists and any older code is retired; a code
 		 * nobody saw is no use, so say how to get another. */
-		return ctl_fail(CTL_EXIT_FAILED, op,
-		                "could not print the new code (%s); run 'latchkeyctl recovery create %s' again",
-		                strerror(-r), user);
+		return ctl_fail(
+		    CTL_EXIT_FAILED, op,
+		    "could not print the new code (%s); run 'latchkeyctl recovery create %s' again",
+		    strerror(-r), user);
 	return CTL_EXIT_OK;
 }
 
@@ -162,10 +163,11 @@ static int code_error(const char *op, int r, size_t bad_pos)
 {
 	switch (r) {
 	case -EMSGSIZE:
-		return ctl_fail(CTL_EXIT_AUTH, op,
-		                "a recovery code has %d characters in groups of %d; this one has another number "
-		                "(a group left out or typed twice?)",
-		                LK_RECOVERY_CODE_SYMBOLS, LK_RECOVERY_CODE_GROUP);
+		return ctl_fail(
+		    CTL_EXIT_AUTH, op,
+		    "a recovery code has %d characters in groups of %d; this one has another number "
+		    "(a group left out or typed twice?)",
+		    LK_RECOVERY_CODE_SYMBOLS, LK_RECOVERY_CODE_GROUP);
 	case -EILSEQ:
 		return ctl_fail(CTL_EXIT_AUTH, op,
 		                "character %zu of the recovery code is not used in codes "
@@ -228,7 +230,8 @@ static int recovery_reset(struct ctl *ctl, int argc, char **argv)
 	 * recovery slot retired, so neither the code nor an old copy of the
 	 * protector file opens what the disk holds now. */
 	snprintf(bad, sizeof(bad),
-	         "wrong recovery code for %s (or one that a newer 'recovery create' replaced); nothing was changed",
+	         "wrong recovery code for %s (or one that a newer 'recovery create' replaced); nothing was "
+	         "changed",
 	         user);
 	r = ctl_rotate(ctl, op, uid, user, LK_SLOT_RECOVERY, w_code.ptr, w_new.ptr, &kdf_new, bad);
 	if (r != 0)

@@ -116,8 +116,8 @@ static struct json_object *json_user(const struct ctl_user *u, const struct ctl_
 	return o;
 }
 
-static void print_json(const struct ctl_user *users, size_t n_users, const struct ctl_root *roots, size_t n_roots,
-		       const bool *shown, const char *plain_home)
+static void print_json(const struct ctl_user *users, size_t n_users, const struct ctl_root *roots,
+                       size_t n_roots, const bool *shown, const char *plain_home)
 {
 	struct json_object *doc = json_out_versioned(), *list = json_object_new_array(),
 	                   *policies = json_object_new_array();
@@ -163,14 +163,15 @@ static void print_slots(const struct ctl_user *u)
 		if (sl->kdf.alg == LK_KDF_X25519)
 			printf("%s%s(x25519)", s ? " " : "", lk_slot_kind_to_string(sl->kind));
 		else
-			printf("%s%s(argon2id t=%u m=%uMiB p=%u)", s ? " " : "", lk_slot_kind_to_string(sl->kind),
-			       sl->kdf.t_cost, sl->kdf.m_cost_kib / 1024, sl->kdf.parallelism);
+			printf("%s%s(argon2id t=%u m=%uMiB p=%u)", s ? " " : "",
+			       lk_slot_kind_to_string(sl->kind), sl->kdf.t_cost, sl->kdf.m_cost_kib / 1024,
+			       sl->kdf.parallelism);
 	}
 	putchar('\n');
 }
 
-static void print_text(const struct ctl_user *users, size_t n_users, const struct ctl_root *roots, size_t n_roots,
-		       const bool *shown)
+static void print_text(const struct ctl_user *users, size_t n_users, const struct ctl_root *roots,
+                       size_t n_roots, const bool *shown)
 {
 	char key_id[2 * LK_KEY_ID_SIZE + 1];
 	unsigned n_shown = 0;
@@ -293,7 +294,8 @@ int cmd_status(struct ctl *ctl, int argc, char **argv)
 	if (dir)
 		n_users = kept;
 
-	plain_home = uid != LK_UID_NONE && !dir && status_plain_home(uid, home, sizeof(home), name, sizeof(name));
+	plain_home =
+	    uid != LK_UID_NONE && !dir && status_plain_home(uid, home, sizeof(home), name, sizeof(name));
 	if (ctl->json) {
 		print_json(users, n_users, roots, n_roots, shown, plain_home ? home : NULL);
 	} else {
@@ -308,6 +310,7 @@ int cmd_status(struct ctl *ctl, int argc, char **argv)
 		}
 	}
 	if (!ctl->json && n_shown == 0 && !plain_home)
-		fputs(dir ? "No encrypted directory contains this path.\n" : "No encrypted directories.\n", stdout);
+		fputs(dir ? "No encrypted directory contains this path.\n" : "No encrypted directories.\n",
+		      stdout);
 	return CTL_EXIT_OK;
 }

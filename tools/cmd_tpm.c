@@ -64,7 +64,8 @@ static int read_prediction(const char *path, struct lk_pcr_prediction *ret)
 	if (n < 0)
 		return ctl_fail(CTL_EXIT_FAILED, "tpm reseal", "cannot read %s: %s", path, strerror(errno));
 	if (len == PREDICTION_FILE_MAX)
-		return ctl_fail(CTL_EXIT_FAILED, "tpm reseal", "%s: larger than %d bytes", path, PREDICTION_FILE_MAX);
+		return ctl_fail(CTL_EXIT_FAILED, "tpm reseal", "%s: larger than %d bytes", path,
+		                PREDICTION_FILE_MAX);
 	if (pcr_prediction_parse(buf, len, ret, why, sizeof(why)) < 0)
 		return ctl_fail(CTL_EXIT_USAGE, "tpm reseal", "%s: %s", path, why);
 	return 0;
@@ -105,7 +106,8 @@ int cmd_tpm(struct ctl *ctl, int argc, char **argv)
 		type = LK_REQ_TPM_RESEAL;
 		op = "tpm reseal";
 	} else
-		return ctl_usage_error("tpm", "unknown subcommand '%s'; expected bind, unbind or reseal", verb);
+		return ctl_usage_error("tpm", "unknown subcommand '%s'; expected bind, unbind or reseal",
+		                       verb);
 	/* getopt sees the subcommand as argv[0]. */
 	argc--;
 	argv++;
@@ -149,7 +151,8 @@ int cmd_tpm(struct ctl *ctl, int argc, char **argv)
 		return r;
 	if (rep->type != LK_REP_OK) {
 		if (lk_msg_status(rep) == LK_E_BAD_KEY)
-			return ctl_fail(CTL_EXIT_AUTH, op, "wrong passphrase for %s; nothing was changed", user);
+			return ctl_fail(CTL_EXIT_AUTH, op, "wrong passphrase for %s; nothing was changed",
+			                user);
 		return ctl_reply_error(op, rep);
 	}
 	if (type == LK_REQ_TPM_BIND)
@@ -157,7 +160,8 @@ int cmd_tpm(struct ctl *ctl, int argc, char **argv)
 	else if (type == LK_REQ_TPM_UNBIND)
 		printf("%s's TPM2 slot was removed; the login passphrase alone opens the protector.\n", user);
 	else if (predict)
-		printf("%s's TPM2 slot opens with the current PCR values and with those in %s; after the change, "
+		printf("%s's TPM2 slot opens with the current PCR values and with those in %s; after the "
+		       "change, "
 		       "'latchkeyctl tpm reseal %s' drops the old ones.\n",
 		       user, predict, user);
 	else

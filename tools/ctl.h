@@ -123,10 +123,11 @@ int ctl_read_passphrase(const char *op, const char *prompt, bool confirm, bool f
 /* KDF_PARAMS{uid, flags} (flags 0: none sent): the parameters of a slot,
  * checked against the bounds. 0, or an exit code after printing. */
 struct lk_kdf_params;
-int ctl_kdf_params(const struct ctl *ctl, const char *op, uid_t uid, uint32_t flags, struct lk_kdf_params *ret);
+int ctl_kdf_params(const struct ctl *ctl, const char *op, uid_t uid, uint32_t flags,
+                   struct lk_kdf_params *ret);
 /* The same, with the reply's flags (LK_KDF_RF_*) in *ret_flags (if not NULL). */
-int ctl_kdf_params_flags(const struct ctl *ctl, const char *op, uid_t uid, uint32_t flags, struct lk_kdf_params *ret,
-                         uint32_t *ret_flags);
+int ctl_kdf_params_flags(const struct ctl *ctl, const char *op, uid_t uid, uint32_t flags,
+                         struct lk_kdf_params *ret, uint32_t *ret_flags);
 
 /* Allocate w (secret memory, LK_WRAP_KEY_SIZE), read the passphrase of uid
  * and derive W into it with the daemon's KDF parameters. 0 or an exit code

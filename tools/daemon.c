@@ -26,7 +26,8 @@ static struct {
 	char message[512];
 } first_error;
 
-static void record_error(const char *status, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void record_error(const char *status, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 static void record_error(const char *status, const char *fmt, va_list ap)
 {
 	if (first_error.set)
@@ -120,15 +121,15 @@ int ctl_connect(const struct ctl *ctl, const char *op, int *ret_fd)
 	}
 	if (fd == -EACCES)
 		return ctl_fail(CTL_EXIT_PERM, op, "cannot connect to latchkeyd at %s: %s", ctl->socket_path,
-		                 strerror(-fd));
+		                strerror(-fd));
 	if (fd == -EPERM)
 		/* Someone other than root is listening there: never talk to it. */
 		return ctl_fail(CTL_EXIT_UNREACHABLE, op,
-		                 "refusing to talk to %s: the listening process is not root",
-		                 ctl->socket_path);
+		                "refusing to talk to %s: the listening process is not root",
+		                ctl->socket_path);
 	return ctl_fail(CTL_EXIT_UNREACHABLE, op,
-	                 "cannot reach latchkeyd at %s: %s (is latchkeyd.socket running?)", ctl->socket_path,
-	                 strerror(-fd));
+	                "cannot reach latchkeyd at %s: %s (is latchkeyd.socket running?)", ctl->socket_path,
+	                strerror(-fd));
 }
 
 int ctl_request(const struct ctl *ctl, const char *op, const struct lk_msg *req, struct lk_msg *rep)
@@ -185,9 +186,9 @@ int ctl_reply_error(const char *op, const struct lk_msg *rep)
 	/* The daemon's text never holds secrets (protocol.h); the errno
 	 * detail is a fallback when it sent no text. */
 	record_errorf(lk_status_to_string(status), "%s",
-		      lk_msg_has(rep, LK_T_TEXT) && rep->text[0] ? rep->text
-		      : lk_msg_has(rep, LK_T_ERROR) && rep->error > 0 ? strerror(rep->error)
-								      : lk_status_to_string(status));
+	              lk_msg_has(rep, LK_T_TEXT) && rep->text[0]      ? rep->text
+	              : lk_msg_has(rep, LK_T_ERROR) && rep->error > 0 ? strerror(rep->error)
+	                                                              : lk_status_to_string(status));
 	fprintf(stderr, "latchkeyctl: %s: %s", op, lk_status_to_string(status));
 	if (lk_msg_has(rep, LK_T_TEXT) && rep->text[0]) {
 		fputs(": ", stderr);
@@ -278,13 +279,14 @@ int ctl_read_passphrase(const char *op, const char *prompt, bool confirm, bool f
 	return 0;
 }
 
-int ctl_kdf_params(const struct ctl *ctl, const char *op, uid_t uid, uint32_t flags, struct lk_kdf_params *ret)
+int ctl_kdf_params(const struct ctl *ctl, const char *op, uid_t uid, uint32_t flags,
+                   struct lk_kdf_params *ret)
 {
 	return ctl_kdf_params_flags(ctl, op, uid, flags, ret, NULL);
 }
 
-int ctl_kdf_params_flags(const struct ctl *ctl, const char *op, uid_t uid, uint32_t flags, struct lk_kdf_params *ret,
-                         uint32_t *ret_flags)
+int ctl_kdf_params_flags(const struct ctl *ctl, const char *op, uid_t uid, uint32_t flags,
+                         struct lk_kdf_params *ret, uint32_t *ret_flags)
 {
 	struct lk_msg *req _cleanup_msg_ = NULL;
 	struct lk_msg *rep _cleanup_msg_ = NULL;
@@ -298,12 +300,12 @@ int ctl_kdf_params_flags(const struct ctl *ctl, const char *op, uid_t uid, uint3
 	r = ctl_request(ctl, op, req, rep);
 	if (r != 0)
 		return r;
-	if (lk_msg_is_error(rep, LK_E_NOT_FOUND) &&
-	    LK_KDF_F_KIND(flags) == LK_SLOT_RECOVERY)
-		return ctl_fail(CTL_EXIT_FAILED, op, "the user has no recovery code (see 'latchkeyctl recovery create')");
-	if (lk_msg_is_error(rep, LK_E_NOT_FOUND) &&
-	    LK_KDF_F_KIND(flags) == LK_SLOT_ESCROW)
-		return ctl_fail(CTL_EXIT_FAILED, op, "the user has no escrow slot (see 'latchkeyctl escrow add')");
+	if (lk_msg_is_error(rep, LK_E_NOT_FOUND) && LK_KDF_F_KIND(flags) == LK_SLOT_RECOVERY)
+		return ctl_fail(CTL_EXIT_FAILED, op,
+		                "the user has no recovery code (see 'latchkeyctl recovery create')");
+	if (lk_msg_is_error(rep, LK_E_NOT_FOUND) && LK_KDF_F_KIND(flags) == LK_SLOT_ESCROW)
+		return ctl_fail(CTL_EXIT_FAILED, op,
+		                "the user has no escrow slot (see 'latchkeyctl escrow add')");
 	if (rep->type != LK_REP_KDF_PARAMS || !lk_msg_has(rep, LK_T_KDF))
 		return ctl_reply_error(op, rep);
 	if (lk_kdf_params_check(&rep->kdf) < 0)

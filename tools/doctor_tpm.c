@@ -28,16 +28,21 @@ void doctor_check_tpm(struct doctor *d)
 		           "the configuration does not load: %s", msg);
 		return;
 	}
-	mode = c.tpm.mode == LK_TPM_REQUIRED ? "required" : c.tpm.mode == LK_TPM_PREFERRED ? "preferred" : "off";
+	mode = c.tpm.mode == LK_TPM_REQUIRED    ? "required"
+	       : c.tpm.mode == LK_TPM_PREFERRED ? "preferred"
+	                                        : "off";
 	if (!HAVE_TPM2) {
 		if (c.tpm.mode == LK_TPM_OFF)
-			doctor_add(d, DOCTOR_OK, "tpm", NULL,
-			           "no TPM2 slots: this build has no TPM2 support (built without libtss2-esys)");
+			doctor_add(
+			    d, DOCTOR_OK, "tpm", NULL,
+			    "no TPM2 slots: this build has no TPM2 support (built without libtss2-esys)");
 		else
-			doctor_add(d, DOCTOR_WARN, "tpm", "install a latchkey built with libtss2-dev, or set tpm = off",
-			           "tpm = %s, but this build has no TPM2 support (built without libtss2-esys): "
-			           "logins use the other slots",
-			           mode);
+			doctor_add(
+			    d, DOCTOR_WARN, "tpm",
+			    "install a latchkey built with libtss2-dev, or set tpm = off",
+			    "tpm = %s, but this build has no TPM2 support (built without libtss2-esys): "
+			    "logins use the other slots",
+			    mode);
 		goto out;
 	}
 	if (c.tpm.mode == LK_TPM_OFF) {
@@ -54,11 +59,12 @@ void doctor_check_tpm(struct doctor *d)
 	path = c.tpm.tcti + 7;
 	snprintf(dev, sizeof(dev), "%s%s", d->root, path);
 	if (stat(dev, &st) < 0 || !S_ISCHR(st.st_mode))
-		doctor_add(d, DOCTOR_WARN, "tpm",
-		           "load the TPM driver (tpm_crb or tpm_tis), or set tpm = off in latchkey.conf",
-		           "tpm = %s, but there is no TPM at %s: TPM2 slots cannot open and logins fall back to "
-		           "the other slots",
-		           mode, path);
+		doctor_add(
+		    d, DOCTOR_WARN, "tpm",
+		    "load the TPM driver (tpm_crb or tpm_tis), or set tpm = off in latchkey.conf",
+		    "tpm = %s, but there is no TPM at %s: TPM2 slots cannot open and logins fall back to "
+		    "the other slots",
+		    mode, path);
 	else
 		doctor_add(d, DOCTOR_OK, "tpm", NULL, "tpm = %s; TPM at %s", mode, path);
 out:

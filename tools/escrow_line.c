@@ -35,12 +35,12 @@ int escrow_line_format(char *out, size_t cap, bool answer, const struct escrow_l
 	lk_hex(l->E, sizeof(l->E), e);
 	if (answer) {
 		lk_hex(l->W, sizeof(l->W), w);
-		n = snprintf(out, cap, "%s %u uid=%u%s E=%s W=%s\n", ESCROW_ANSWER_TAG, l->version, (unsigned)l->uid,
-			     bound, e, w);
+		n = snprintf(out, cap, "%s %u uid=%u%s E=%s W=%s\n", ESCROW_ANSWER_TAG, l->version,
+		             (unsigned)l->uid, bound, e, w);
 		lk_wipe(w, sizeof(w));
 	} else {
-		n = snprintf(out, cap, "%s %u uid=%u%s E=%s\n", ESCROW_REQUEST_TAG, l->version, (unsigned)l->uid,
-			     bound, e);
+		n = snprintf(out, cap, "%s %u uid=%u%s E=%s\n", ESCROW_REQUEST_TAG, l->version,
+		             (unsigned)l->uid, bound, e);
 	}
 	if (n < 0 || (size_t)n >= cap) {
 		if (cap > 0)
@@ -122,12 +122,13 @@ int escrow_line_parse(const char *in, size_t len, bool answer, struct escrow_lin
 	l.uid = (uint32_t)uid;
 
 	if (l.version == 2) {
-		if (!next_field(&p, end, &f, &n) || n < 6 || memcmp(f, "user=", 5) != 0 || !user_is_plain(f + 5, n - 5))
+		if (!next_field(&p, end, &f, &n) || n < 6 || memcmp(f, "user=", 5) != 0 ||
+		    !user_is_plain(f + 5, n - 5))
 			return -EINVAL;
 		memcpy(l.user, f + 5, n - 5);
 		l.user[n - 5] = '\0';
-		if (!next_field(&p, end, &f, &n) || n != 8 + 2 * LK_MACHINE_ID_SIZE || memcmp(f, "machine=", 8) != 0 ||
-		    lk_unhex(f + 8, l.machine_id, LK_MACHINE_ID_SIZE) < 0)
+		if (!next_field(&p, end, &f, &n) || n != 8 + 2 * LK_MACHINE_ID_SIZE ||
+		    memcmp(f, "machine=", 8) != 0 || lk_unhex(f + 8, l.machine_id, LK_MACHINE_ID_SIZE) < 0)
 			return -EINVAL;
 	}
 	if (!next_field(&p, end, &f, &n) || hex_field(f, n, "E=", l.E) < 0)

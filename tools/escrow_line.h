@@ -30,8 +30,8 @@
 struct escrow_line {
 	unsigned version; /* 1 or 2 */
 	uint32_t uid;
-	char user[LK_BOUND_NAME_MAX + 1];            /* version 2 */
-	uint8_t machine_id[LK_MACHINE_ID_SIZE];      /* version 2 */
+	char user[LK_BOUND_NAME_MAX + 1];       /* version 2 */
+	uint8_t machine_id[LK_MACHINE_ID_SIZE]; /* version 2 */
 	uint8_t E[32];
 	uint8_t W[32]; /* answers only */
 };

@@ -24,7 +24,7 @@ static void *grow(void **arr, size_t *cap, size_t n, size_t sz)
 /* Send req and read replies until STATUS_END, calling take for each.
  * take returns 0, or -EBADMSG for a reply out of place. */
 static int stream(const struct ctl *ctl, const char *op, struct lk_msg *req,
-		  int (*take)(const struct lk_msg *rep, void *userdata), void *userdata)
+                  int (*take)(const struct lk_msg *rep, void *userdata), void *userdata)
 {
 	struct lk_msg *rep _cleanup_msg_ = ctl_msg_new();
 	_cleanup_close_ int fd = -1;
@@ -55,7 +55,7 @@ static int stream(const struct ctl *ctl, const char *op, struct lk_msg *req,
 	/* A short list must not pass for a complete one. */
 	if (!lk_msg_has(rep, LK_T_COUNT) || rep->count != received)
 		return ctl_fail(CTL_EXIT_FAILED, op, "latchkeyd announced %u entries but sent %u", rep->count,
-				received);
+		                received);
 	return 0;
 }
 
@@ -75,8 +75,9 @@ static int take_user(const struct lk_msg *rep, void *userdata)
 		u = grow((void **)&a->v, &a->cap, a->n, sizeof(*u));
 		if (!u)
 			return -ENOMEM;
-		*u = (struct ctl_user){.uid = rep->uid, .flags = rep->flags,
-				       .sessions = lk_msg_has(rep, LK_T_COUNT) ? rep->count : 0};
+		*u = (struct ctl_user){.uid = rep->uid,
+		                       .flags = rep->flags,
+		                       .sessions = lk_msg_has(rep, LK_T_COUNT) ? rep->count : 0};
 		if (lk_msg_has(rep, LK_T_ACCOUNT))
 			strcpy(u->account, rep->account);
 		a->n++;
@@ -87,8 +88,8 @@ static int take_user(const struct lk_msg *rep, void *userdata)
 		if (!u || rep->uid != u->uid || u->n_slots >= LK_MAX_SLOTS || !lk_msg_has(rep, LK_T_KDF) ||
 		    !lk_msg_has(rep, LK_T_FLAGS))
 			return -EBADMSG;
-		u->slots[u->n_slots++] = (struct ctl_slot){.kind = (uint8_t)rep->flags, .id = rep->count,
-							   .kdf = rep->kdf};
+		u->slots[u->n_slots++] =
+		    (struct ctl_slot){.kind = (uint8_t)rep->flags, .id = rep->count, .kdf = rep->kdf};
 		return 0;
 	}
 	return -EBADMSG;
@@ -131,8 +132,10 @@ static int take_root(const struct lk_msg *rep, void *userdata)
 	e = grow((void **)&a->v, &a->cap, a->n, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	*e = (struct ctl_root){.uid = rep->uid, .state = rep->state, .has_sessions = lk_msg_has(rep, LK_T_COUNT),
-			       .sessions = rep->count};
+	*e = (struct ctl_root){.uid = rep->uid,
+	                       .state = rep->state,
+	                       .has_sessions = lk_msg_has(rep, LK_T_COUNT),
+	                       .sessions = rep->count};
 	memcpy(e->key_id, rep->key_id, LK_KEY_ID_SIZE);
 	strcpy(e->path, rep->path);
 	if (lk_msg_has(rep, LK_T_ACCOUNT))

@@ -19,7 +19,8 @@ static const struct {
 	size_t size;
 } banks[] = {{"sha1", 0x0004, 20}, {"sha256", 0x000b, 32}, {"sha384", 0x000c, 48}};
 
-static int fail(char *why, size_t size, unsigned line, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(char *why, size_t size, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static int fail(char *why, size_t size, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
@@ -50,7 +51,8 @@ static int unhex(const char *s, size_t n, uint8_t *out, size_t max, size_t *ret_
 		return -EINVAL;
 	for (size_t i = 0; i < n; i += 2) {
 		unsigned v;
-		if (!isxdigit((unsigned char)s[i]) || !isxdigit((unsigned char)s[i + 1]) || sscanf(s + i, "%2x", &v) != 1)
+		if (!isxdigit((unsigned char)s[i]) || !isxdigit((unsigned char)s[i + 1]) ||
+		    sscanf(s + i, "%2x", &v) != 1)
 			return -EINVAL;
 		out[i / 2] = (uint8_t)v;
 	}
@@ -58,7 +60,8 @@ static int unhex(const char *s, size_t n, uint8_t *out, size_t max, size_t *ret_
 	return 0;
 }
 
-int pcr_prediction_parse(const char *text, size_t len, struct lk_pcr_prediction *ret, char *why, size_t why_size)
+int pcr_prediction_parse(const char *text, size_t len, struct lk_pcr_prediction *ret, char *why,
+                         size_t why_size)
 {
 	uint8_t values[PCR_COUNT][PCR_VALUE_MAX];
 	uint32_t mask = 0;
@@ -89,7 +92,8 @@ int pcr_prediction_parse(const char *text, size_t len, struct lk_pcr_prediction 
 		if (colon && colon + 1 == e) { /* "sha256:" of tpm2_pcrread */
 			section = bank_index(s, colon - s);
 			if (section < 0)
-				return fail(why, why_size, line, "unknown bank '%.*s' (sha1, sha256, sha384)", (int)(colon - s), s);
+				return fail(why, why_size, line, "unknown bank '%.*s' (sha1, sha256, sha384)",
+				            (int)(colon - s), s);
 			continue;
 		}
 		int b = section;
@@ -97,14 +101,16 @@ int pcr_prediction_parse(const char *text, size_t len, struct lk_pcr_prediction 
 		if (colon && (sep = memchr(colon, '=', e - colon))) { /* "sha256:7=HEX" */
 			b = bank_index(s, colon - s);
 			if (b < 0)
-				return fail(why, why_size, line, "unknown bank '%.*s' (sha1, sha256, sha384)", (int)(colon - s), s);
+				return fail(why, why_size, line, "unknown bank '%.*s' (sha1, sha256, sha384)",
+				            (int)(colon - s), s);
 			n0 = colon + 1;
 		} else if (colon && section >= 0) { /* "7 : 0xHEX" */
 			sep = colon;
 		} else
 			return fail(why, why_size, line, "expected BANK:N=HEX");
 		if (bank >= 0 && b != bank)
-			return fail(why, why_size, line, "a second bank: one prediction has one bank (tpm_pcrs)");
+			return fail(why, why_size, line,
+			            "a second bank: one prediction has one bank (tpm_pcrs)");
 		bank = b;
 		idx = strtoul(n0, &num_end, 10);
 		while (num_end < sep && isspace((unsigned char)*num_end))
@@ -117,8 +123,8 @@ int pcr_prediction_parse(const char *text, size_t len, struct lk_pcr_prediction 
 		while (s < e && isspace((unsigned char)*s))
 			s++;
 		if (unhex(s, e - s, values[idx], PCR_VALUE_MAX, &vlen) < 0 || vlen != banks[bank].size)
-			return fail(why, why_size, line, "PCR %lu: expected %zu bytes of hex for %s", idx, banks[bank].size,
-			            banks[bank].name);
+			return fail(why, why_size, line, "PCR %lu: expected %zu bytes of hex for %s", idx,
+			            banks[bank].size, banks[bank].name);
 		mask |= 1u << idx;
 	}
 	if (!mask) {

@@ -16,6 +16,7 @@
  * SHA-256 of the values concatenated in index order. -EINVAL with a
  * "line N: ..." message in why otherwise.
  */
-int pcr_prediction_parse(const char *text, size_t len, struct lk_pcr_prediction *ret, char *why, size_t why_size);
+int pcr_prediction_parse(const char *text, size_t len, struct lk_pcr_prediction *ret, char *why,
+                         size_t why_size);
 
 #endif

@@ -35,13 +35,13 @@ struct prune_options {
 /* Default and upper bound of --jobs. Beyond a few threads the directory's
  * inode lock, which every unlink in it takes, makes more of them useless. */
 #define PRUNE_JOBS_DEFAULT_MAX 4
-#define PRUNE_JOBS_MAX 16
+#define PRUNE_JOBS_MAX         16
 
 /* One per-user tree: an encrypted directory DIR/<name> owned by uid. */
 struct prune_tree {
-	char *name;            /* entry name in DIR */
+	char *name; /* entry name in DIR */
 	uid_t uid;
-	uint32_t state;        /* enum lk_key_state; LK_KEY_UNKNOWN for v1 policies */
+	uint32_t state; /* enum lk_key_state; LK_KEY_UNKNOWN for v1 policies */
 	uint8_t policy_version;
 	uint8_t key_id[LK_KEY_ID_SIZE];
 	bool candidate;        /* its files may be deleted in this run */
@@ -54,8 +54,8 @@ struct prune_tree {
 /* A directory inside a tree, tops included. Children always have larger
  * indices than their parent (the scan is breadth-first). */
 struct prune_dir {
-	char *name;       /* entry name in the parent; the tree's name for a top */
-	uint32_t parent;  /* PRUNE_NONE for a top */
+	char *name;      /* entry name in the parent; the tree's name for a top */
+	uint32_t parent; /* PRUNE_NONE for a top */
 	uint32_t tree;
 	uint32_t depth;
 	ino_t ino;        /* 0 until opened once */
@@ -69,8 +69,8 @@ struct prune_file {
 	uint32_t nsec;
 	uint32_t dir;
 	uint64_t ino;
-	uint64_t bytes; /* st_blocks * 512, or 0 if hard-linked (deleting frees nothing) */
-	size_t name;    /* offset in prune.names */
+	uint64_t bytes;   /* st_blocks * 512, or 0 if hard-linked (deleting frees nothing) */
+	size_t name;      /* offset in prune.names */
 	uint8_t unlocked; /* sort class: locked users' files go first */
 };
 
@@ -89,7 +89,7 @@ struct prune {
 	size_t n_dirs, cap_dirs;
 	struct prune_file *files; /* deletion candidates only */
 	size_t n_files, cap_files;
-	char *names;              /* NUL-separated file names */
+	char *names; /* NUL-separated file names */
 	size_t names_len, names_cap;
 	struct prune_entry *batch; /* one getdents buffer's entries, for the scan */
 
@@ -97,7 +97,7 @@ struct prune {
 	uint64_t scanned; /* directory entries looked at */
 	uint64_t total;   /* freeable bytes of all per-user trees */
 	uint64_t deleted, freed;
-	uint64_t errors;  /* files or directories that could not be handled */
+	uint64_t errors; /* files or directories that could not be handled */
 	bool satisfied;
 
 	/* Called now and then during long loops; may be NULL. */

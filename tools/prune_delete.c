@@ -40,8 +40,8 @@ struct deleter {
 	size_t next;      /* next index in p->files to consider */
 	uint64_t pending; /* scanned bytes of files being deleted right now */
 	uint64_t claims;
-	uint64_t missed;  /* old enough for --max-age, but not deleted */
-	int64_t cutoff;   /* --max-age: only files with mtime before this */
+	uint64_t missed; /* old enough for --max-age, but not deleted */
+	int64_t cutoff;  /* --max-age: only files with mtime before this */
 };
 
 static int cmp_files(const void *a, const void *b)
@@ -92,7 +92,8 @@ static void recheck_states(struct prune *p)
 		struct prune_tree *t = &p->trees[i];
 		uint32_t state;
 
-		if (!t->candidate || t->stopped || t->policy_version != 2 || prune_state_is_unlocked(t->state))
+		if (!t->candidate || t->stopped || t->policy_version != 2 ||
+		    prune_state_is_unlocked(t->state))
 			continue;
 		if (lk_fscrypt_key_status(p->root_fd, t->key_id, &state, NULL) < 0 || state == t->state)
 			continue;
@@ -229,7 +230,8 @@ static void remove_emptied_dirs(struct prune *p)
 		fd = prune_dir_fd(p, d->parent);
 		if (fd < 0)
 			continue;
-		if (fstatat(fd, d->name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) || st.st_ino != d->ino)
+		if (fstatat(fd, d->name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_ino != d->ino)
 			continue;
 		/* ENOTEMPTY: its owner wrote something new meanwhile; keep it. */
 		if (unlinkat(fd, d->name, AT_REMOVEDIR) == 0)
@@ -274,7 +276,7 @@ int prune_delete(struct prune *p)
 		/* Older than AGE: mtime strictly before now - AGE, in whole
 		 * seconds; an age beyond the epoch selects nothing. */
 		d.cutoff = p->opts->target > (uint64_t)now.tv_sec ? INT64_MIN
-		                                                 : now.tv_sec - (int64_t)p->opts->target;
+		                                                  : now.tv_sec - (int64_t)p->opts->target;
 	}
 
 	test_hook_after_scan();

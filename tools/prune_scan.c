@@ -380,7 +380,8 @@ static int classify_entry(struct prune *p, const char *name)
 	}
 	fd = open_dir_beneath(root_fd, name);
 	if (fd < 0) {
-		warn_skip(name, fd == -EXDEV ? "a mount point (prune stays on DIR's filesystem)" : strerror(-fd));
+		warn_skip(name,
+		          fd == -EXDEV ? "a mount point (prune stays on DIR's filesystem)" : strerror(-fd));
 		return 0;
 	}
 	if (fstat(fd, &st2) < 0)
@@ -461,8 +462,9 @@ int prune_open(struct prune *p, const char *path)
 	r = lk_open_nofollow(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, &fd);
 	if (r == -ELOOP) {
 		_cleanup_free_ char *real = realpath(path, NULL);
-		return ctl_fail(CTL_EXIT_USAGE, "prune", "%s contains a symbolic link; give the real path%s%s", path,
-		                real ? ": " : "", real ? real : "");
+		return ctl_fail(CTL_EXIT_USAGE, "prune",
+		                "%s contains a symbolic link; give the real path%s%s", path, real ? ": " : "",
+		                real ? real : "");
 	}
 	if (r < 0)
 		return ctl_fail(r == -ENOTDIR ? CTL_EXIT_USAGE : CTL_EXIT_FAILED, "prune", "%s: %s", path,
@@ -472,14 +474,16 @@ int prune_open(struct prune *p, const char *path)
 		return ctl_fail(CTL_EXIT_FAILED, "prune", "%s: %s", path, strerror(errno));
 	p->dev = st.st_dev;
 	if (lk_fscrypt_get_policy(fd, &pol) == 0)
-		return ctl_fail(CTL_EXIT_USAGE, "prune",
-		                "%s is itself encrypted; give the shared root that holds the per-user directories",
-		                path);
+		return ctl_fail(
+		    CTL_EXIT_USAGE, "prune",
+		    "%s is itself encrypted; give the shared root that holds the per-user directories", path);
 	if (st.st_uid != 0 || (st.st_mode & 022))
 		/* Users who can write DIR can plant entries; each is still
 		 * checked on its own, so this is advice, not a refusal. */
-		fprintf(stderr, "latchkeyctl: prune: warning: %s should be owned by root and not group- or "
-		                "world-writable\n", path);
+		fprintf(stderr,
+		        "latchkeyctl: prune: warning: %s should be owned by root and not group- or "
+		        "world-writable\n",
+		        path);
 
 	/* One descriptor per directory saves reopening paths while deleting;
 	 * take what the hard limit allows and reopen beyond that. */
@@ -489,7 +493,8 @@ int prune_open(struct prune *p, const char *path)
 	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1 << 20)
 		rl.rlim_cur = 1 << 20;
-	p->max_open_fds = rl.rlim_cur > 2 * PRUNE_FD_RESERVE ? rl.rlim_cur - PRUNE_FD_RESERVE : PRUNE_FD_RESERVE;
+	p->max_open_fds =
+	    rl.rlim_cur > 2 * PRUNE_FD_RESERVE ? rl.rlim_cur - PRUNE_FD_RESERVE : PRUNE_FD_RESERVE;
 	return 0;
 }
 

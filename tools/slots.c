@@ -42,10 +42,12 @@ int ctl_rewrap(const struct ctl *ctl, const char *op, uid_t uid, uint32_t flags,
 	if (!req)
 		return CTL_EXIT_FAILED;
 	if (kdf->alg == LK_KDF_ARGON2ID && kdf->t_cost < LK_KDF_NEW_T_MIN)
-		return ctl_fail(CTL_EXIT_FAILED, op, "refusing Argon2id t=%u: the floor for a new slot is t=%u",
-		                kdf->t_cost, LK_KDF_NEW_T_MIN);
+		return ctl_fail(CTL_EXIT_FAILED, op,
+		                "refusing Argon2id t=%u: the floor for a new slot is t=%u", kdf->t_cost,
+		                LK_KDF_NEW_T_MIN);
 	lk_msg_wipe(rep);
-	r = lk_client_rewrap(&io, uid, LK_RW_FROM_KIND(flags), key, LK_RW_TO_KIND(flags), kdf, new_key, req, rep);
+	r = lk_client_rewrap(&io, uid, LK_RW_FROM_KIND(flags), key, LK_RW_TO_KIND(flags), kdf, new_key, req,
+	                     rep);
 	if (r == -EBADMSG)
 		return ctl_fail(CTL_EXIT_FAILED, op, "unexpected reply %s from latchkeyd",
 		                lk_msg_type_to_string(rep->type));
@@ -69,8 +71,10 @@ int ctl_add_slot(const struct ctl *ctl, const char *op, uid_t uid, const char *u
 	if (r != 0)
 		return r;
 	if (lk_msg_is_error(rep, LK_E_NEED_PASSPHRASE)) {
-		fprintf(stderr, "%s has no live session, so latchkeyd does not hold their key: "
-		                "their login passphrase is needed.\n", user);
+		fprintf(stderr,
+		        "%s has no live session, so latchkeyd does not hold their key: "
+		        "their login passphrase is needed.\n",
+		        user);
 		r = ctl_derive_for_user(ctl, op, uid, user, from_stdin, &w);
 		if (r != 0)
 			return r;
@@ -108,8 +112,9 @@ int ctl_escrow_load(const char *op, const char *config_dir, uint8_t R[LK_ESCROW_
 		return 0;
 	}
 	if (r == -EPERM)
-		return ctl_fail(CTL_EXIT_FAILED, op, "%s/%s must be owned by root and not group or world writable",
-		                config_dir, CTL_ESCROW_PUB_NAME);
+		return ctl_fail(CTL_EXIT_FAILED, op,
+		                "%s/%s must be owned by root and not group or world writable", config_dir,
+		                CTL_ESCROW_PUB_NAME);
 	if (r == -ELOOP)
 		return ctl_fail(CTL_EXIT_FAILED, op, "%s/%s is a symbolic link; refusing it", config_dir,
 		                CTL_ESCROW_PUB_NAME);
@@ -117,13 +122,14 @@ int ctl_escrow_load(const char *op, const char *config_dir, uint8_t R[LK_ESCROW_
 		return ctl_fail(CTL_EXIT_FAILED, op, "cannot read %s/%s: %s", config_dir, CTL_ESCROW_PUB_NAME,
 		                r == -EBADMSG ? "not a regular file" : strerror(-r));
 	if (lk_escrow_public_from_pem(pem, len, R) < 0)
-		return ctl_fail(CTL_EXIT_FAILED, op, "%s/%s is not an X25519 public key in PEM form", config_dir,
-		                CTL_ESCROW_PUB_NAME);
+		return ctl_fail(CTL_EXIT_FAILED, op, "%s/%s is not an X25519 public key in PEM form",
+		                config_dir, CTL_ESCROW_PUB_NAME);
 	*ret_present = true;
 	return 0;
 }
 
-int ctl_escrow_binding(const char *op, uid_t uid, char user[LK_BOUND_NAME_MAX + 1], struct lk_escrow_binding *b)
+int ctl_escrow_binding(const char *op, uid_t uid, char user[LK_BOUND_NAME_MAX + 1],
+                       struct lk_escrow_binding *b)
 {
 	_cleanup_passwd_ struct lk_passwd p = {};
 	int r;
@@ -163,8 +169,9 @@ int ctl_escrow_seal(const char *op, const uint8_t R[LK_ESCROW_KEY_SIZE], uid_t u
 	return 0;
 }
 
-int ctl_rotate(const struct ctl *ctl, const char *op, uid_t uid, const char *user, uint8_t from, const uint8_t *key,
-               const uint8_t w_new[LK_WRAP_KEY_SIZE], const struct lk_kdf_params *kdf, const char *bad_key_msg)
+int ctl_rotate(const struct ctl *ctl, const char *op, uid_t uid, const char *user, uint8_t from,
+               const uint8_t *key, const uint8_t w_new[LK_WRAP_KEY_SIZE], const struct lk_kdf_params *kdf,
+               const char *bad_key_msg)
 {
 	struct lk_msg *req _cleanup_msg_ = ctl_msg_new();
 	struct lk_msg *rep _cleanup_msg_ = ctl_msg_new();
@@ -174,8 +181,9 @@ int ctl_rotate(const struct ctl *ctl, const char *op, uid_t uid, const char *use
 	if (!req || !rep)
 		return CTL_EXIT_FAILED;
 	if (kdf->alg == LK_KDF_ARGON2ID && kdf->t_cost < LK_KDF_NEW_T_MIN)
-		return ctl_fail(CTL_EXIT_FAILED, op, "refusing Argon2id t=%u: the floor for a new slot is t=%u",
-		                kdf->t_cost, LK_KDF_NEW_T_MIN);
+		return ctl_fail(CTL_EXIT_FAILED, op,
+		                "refusing Argon2id t=%u: the floor for a new slot is t=%u", kdf->t_cost,
+		                LK_KDF_NEW_T_MIN);
 	lk_msg_init(req, LK_REQ_ROTATE, 1);
 	lk_msg_set_uid(req, uid);
 	lk_msg_set_flags(req, LK_RW_FLAGS(from, 0));
@@ -190,16 +198,21 @@ int ctl_rotate(const struct ctl *ctl, const char *op, uid_t uid, const char *use
 		return ctl_fail(CTL_EXIT_AUTH, op, "%s", bad_key_msg);
 	if (rep->type != LK_REP_OK)
 		return ctl_reply_error(op, rep);
-	fprintf(out, "Rotated %s's protector key: %u wrapped key(s) resealed; an old copy of the protector file "
-	             "opens none of them now.\n",
+	fprintf(out,
+	        "Rotated %s's protector key: %u wrapped key(s) resealed; an old copy of the protector file "
+	        "opens none of them now.\n",
 	        user, lk_msg_has(rep, LK_T_COUNT) ? (unsigned)rep->count : 0);
 	if (rep->flags & LK_ROT_F_ESCROW_RESEALED)
 		fprintf(out, "The escrow slot was resealed: answers given before open nothing now.\n");
 	if (rep->flags & LK_ROT_F_ESCROW_DROPPED)
-		fprintf(out, "The escrow slot was dropped (no escrow.pub here): 'latchkeyctl escrow add %s'.\n", user);
-	if (rep->flags & LK_ROT_F_RECOVERY_RETIRED)
-		fprintf(out, "The recovery code was retired: make a new one with 'latchkeyctl recovery create %s'.\n",
+		fprintf(out,
+		        "The escrow slot was dropped (no escrow.pub here): 'latchkeyctl escrow add %s'.\n",
 		        user);
+	if (rep->flags & LK_ROT_F_RECOVERY_RETIRED)
+		fprintf(
+		    out,
+		    "The recovery code was retired: make a new one with 'latchkeyctl recovery create %s'.\n",
+		    user);
 	return 0;
 }
 

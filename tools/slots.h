@@ -48,7 +48,8 @@ int ctl_escrow_load(const char *op, const char *config_dir, uint8_t R[LK_ESCROW_
  * What uid's V2 escrow slot is bound to on this machine: the user name of
  * uid (into user, which b->user then points at) and /etc/machine-id.
  */
-int ctl_escrow_binding(const char *op, uid_t uid, char user[LK_BOUND_NAME_MAX + 1], struct lk_escrow_binding *b);
+int ctl_escrow_binding(const char *op, uid_t uid, char user[LK_BOUND_NAME_MAX + 1],
+                       struct lk_escrow_binding *b);
 
 /*
  * Seal a new (V2) escrow slot of uid to R: kdf = {LK_KDF_X25519, salt = E},
@@ -65,8 +66,9 @@ int ctl_escrow_seal(const char *op, const uint8_t R[LK_ESCROW_KEY_SIZE], uid_t u
  * on success; 0, or an exit code after printing. A wrong key is exit 5 with
  * bad_key_msg.
  */
-int ctl_rotate(const struct ctl *ctl, const char *op, uid_t uid, const char *user, uint8_t from, const uint8_t *key,
-               const uint8_t w_new[LK_WRAP_KEY_SIZE], const struct lk_kdf_params *kdf, const char *bad_key_msg);
+int ctl_rotate(const struct ctl *ctl, const char *op, uid_t uid, const char *user, uint8_t from,
+               const uint8_t *key, const uint8_t w_new[LK_WRAP_KEY_SIZE], const struct lk_kdf_params *kdf,
+               const char *bad_key_msg);
 
 /*
  * A secret line: asked on the terminal without echo when stdin is one,

@@ -19,7 +19,8 @@ bool status_plain_home(uid_t uid, char *home, size_t home_size, char *user, size
 	struct lk_fscrypt_policy pol;
 	_cleanup_close_ int fd = -1;
 
-	if (uid == 0 || lk_passwd_by_uid(uid, &p) < 0 || p.pw.pw_dir[0] != '/' || strcmp(p.pw.pw_dir, "/") == 0)
+	if (uid == 0 || lk_passwd_by_uid(uid, &p) < 0 || p.pw.pw_dir[0] != '/' ||
+	    strcmp(p.pw.pw_dir, "/") == 0)
 		return false;
 	fd = open(p.pw.pw_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || lk_fscrypt_check_fs(fd) < 0 || lk_fscrypt_get_policy(fd, &pol) != -ENODATA)

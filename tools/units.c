@@ -64,16 +64,11 @@ int parse_uint(const char *s, uint64_t *ret)
 int parse_size(const char *s, uint64_t *ret)
 {
 	static const struct unit units[] = {
-	    {"", 1},
-	    {"B", 1},
-	    {"K", 1ULL << 10},
-	    {"KiB", 1ULL << 10},
-	    {"M", 1ULL << 20},
-	    {"MiB", 1ULL << 20},
-	    {"G", 1ULL << 30},
-	    {"GiB", 1ULL << 30},
-	    {"T", 1ULL << 40},
-	    {"TiB", 1ULL << 40},
+	    {"", 1},           {"B", 1},
+	    {"K", 1ULL << 10}, {"KiB", 1ULL << 10},
+	    {"M", 1ULL << 20}, {"MiB", 1ULL << 20},
+	    {"G", 1ULL << 30}, {"GiB", 1ULL << 30},
+	    {"T", 1ULL << 40}, {"TiB", 1ULL << 40},
 	};
 
 	return parse_with_units(s, units, ELEMENTSOF(units), false, ret);

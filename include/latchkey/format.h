@@ -137,14 +137,14 @@
 #ifndef LATCHKEY_FORMAT_H
 #define LATCHKEY_FORMAT_H
 
-#define LK_PROTECTOR_MAGIC   0x46504b4cu /* "LKPF" */
-#define LK_PROTECTOR_VERSION 2
+#define LK_PROTECTOR_MAGIC      0x46504b4cu /* "LKPF" */
+#define LK_PROTECTOR_VERSION    2
 #define LK_PROTECTOR_VERSION_V1 1
-#define LK_PROTECTOR_HDR_SIZE 16
-#define LK_SLOT_SIZE         112
-#define LK_SLOT_AAD_SIZE     52
-#define LK_MAX_SLOTS         8
-#define LK_PROTECTOR_MAX_SIZE (LK_PROTECTOR_HDR_SIZE + LK_MAX_SLOTS * LK_SLOT_SIZE)
+#define LK_PROTECTOR_HDR_SIZE   16
+#define LK_SLOT_SIZE            112
+#define LK_SLOT_AAD_SIZE        52
+#define LK_MAX_SLOTS            8
+#define LK_PROTECTOR_MAX_SIZE   (LK_PROTECTOR_HDR_SIZE + LK_MAX_SLOTS * LK_SLOT_SIZE)
 
 #define LK_PROTECTOR_KEY_SIZE 32 /* P */
 #define LK_MASTER_KEY_SIZE    64 /* K */
@@ -152,47 +152,47 @@
 #define LK_GCM_TAG_SIZE       16
 
 enum lk_slot_kind {
-	LK_SLOT_LOGIN    = 1,
+	LK_SLOT_LOGIN = 1,
 	LK_SLOT_RECOVERY = 2,
-	LK_SLOT_ESCROW   = 3, /* kdf = LK_KDF_X25519: salt holds the ephemeral public key */
-	LK_SLOT_TPM2     = 4, /* W is a random per-slot key S sealed by the TPM (§5); the kdf
-			       * fields are the login slot's, so the login's W derives the TPM auth */
+	LK_SLOT_ESCROW = 3, /* kdf = LK_KDF_X25519: salt holds the ephemeral public key */
+	LK_SLOT_TPM2 = 4,   /* W is a random per-slot key S sealed by the TPM (§5); the kdf
+	                     * fields are the login slot's, so the login's W derives the TPM auth */
 };
 
 /* Slot byte 3: how the slot KEK (and an escrow slot's W) is derived. */
-#define LK_SLOT_DERIV_V1 0 /* info LK_INFO_SLOT; escrow W over E and R only */
-#define LK_SLOT_DERIV_V2 1 /* info binds kind and uid; escrow W and AAD bind uid, name, machine */
+#define LK_SLOT_DERIV_V1   0  /* info LK_INFO_SLOT; escrow W over E and R only */
+#define LK_SLOT_DERIV_V2   1  /* info binds kind and uid; escrow W and AAD bind uid, name, machine */
 #define LK_MACHINE_ID_SIZE 16 /* /etc/machine-id, 32 hex digits */
 #define LK_BOUND_NAME_MAX  64 /* longest user name a V2 escrow slot binds */
 
-#define LK_WRAPPED_KEY_MAGIC   0x4b574b4cu /* "LKWK" */
-#define LK_WRAPPED_KEY_VERSION 1
-#define LK_WRAPPED_FSCRYPT_V2  1
-#define LK_WRAPPED_FSCRYPT_V1  2 /* legacy: key_id = 8-byte descriptor + 8 zero bytes */
-#define LK_WRAPPED_KEY_SIZE    120
-#define LK_WRAPPED_KEY_AAD_SIZE 28
-#define LK_XATTR_KEY_PREFIX    "trusted.latchkey.key."
+#define LK_WRAPPED_KEY_MAGIC     0x4b574b4cu /* "LKWK" */
+#define LK_WRAPPED_KEY_VERSION   1
+#define LK_WRAPPED_FSCRYPT_V2    1
+#define LK_WRAPPED_FSCRYPT_V1    2 /* legacy: key_id = 8-byte descriptor + 8 zero bytes */
+#define LK_WRAPPED_KEY_SIZE      120
+#define LK_WRAPPED_KEY_AAD_SIZE  28
+#define LK_XATTR_KEY_PREFIX      "trusted.latchkey.key."
 #define LK_XATTR_ROTATING_SUFFIX ".rotating"
-#define LK_ROTATION_HEADER     "latchkey-rotation 1"
+#define LK_ROTATION_HEADER       "latchkey-rotation 1"
 
-#define LK_INDEX_HEADER       "latchkey-index 2"
-#define LK_INDEX_HEADER_V1    "latchkey-index 1"
-#define LK_INDEX_MAX_SIZE     (128 * 1024)
-#define LK_FS_UUID_SIZE       16
-#define LK_HANDLE_MAX         64
-#define LK_MAX_INDEX_ENTRIES  64
+#define LK_INDEX_HEADER      "latchkey-index 2"
+#define LK_INDEX_HEADER_V1   "latchkey-index 1"
+#define LK_INDEX_MAX_SIZE    (128 * 1024)
+#define LK_FS_UUID_SIZE      16
+#define LK_HANDLE_MAX        64
+#define LK_MAX_INDEX_ENTRIES 64
 
-#define LK_INFO_SLOT   "latchkey v1 protector slot" /* derivation V1 slots only */
-#define LK_INFO_SLOT_V2 "latchkey v2 protector slot"
-#define LK_INFO_POLICY "latchkey v1 policy key"
-#define LK_INFO_ESCROW "latchkey v1 escrow"       /* derivation V1 escrow slots only */
+#define LK_INFO_SLOT      "latchkey v1 protector slot" /* derivation V1 slots only */
+#define LK_INFO_SLOT_V2   "latchkey v2 protector slot"
+#define LK_INFO_POLICY    "latchkey v1 policy key"
+#define LK_INFO_ESCROW    "latchkey v1 escrow" /* derivation V1 escrow slots only */
 #define LK_INFO_ESCROW_V2 "latchkey v2 escrow"
-#define LK_INFO_TPM_AUTH "latchkey v2 tpm2 auth"
+#define LK_INFO_TPM_AUTH  "latchkey v2 tpm2 auth"
 
-#define LK_TPM_BLOB_MAGIC    0x50544b4cu /* "LKTP" */
-#define LK_TPM_BLOB_VERSION  2
+#define LK_TPM_BLOB_MAGIC      0x50544b4cu /* "LKTP" */
+#define LK_TPM_BLOB_VERSION    2
 #define LK_TPM_BLOB_VERSION_V1 1 /* no branch list */
-#define LK_TPM_BLOB_MAX_SIZE 1024
+#define LK_TPM_BLOB_MAX_SIZE   1024
 
 /* Argon2id bounds, enforced on every record read and every parameter set.
  * Below the floor is a downgrade; above the ceiling a denial of service. */

@@ -146,104 +146,104 @@
  * option may override it, never the environment. */
 #define LK_SOCKET_PATH "/run/latchkey/socket"
 
-#define LK_UID_NONE       UINT32_MAX
-#define LK_WRAP_KEY_SIZE  32 /* W, the passphrase-derived wrapping key */
-#define LK_KEY_ID_SIZE    16 /* fscrypt v2 key identifier */
-#define LK_SALT_MIN       16
-#define LK_SALT_MAX       32
-#define LK_PATH_MAX       1024
-#define LK_TEXT_MAX       512
-#define LK_ACCOUNT_MAX    256 /* account name recorded with a uid's state */
+#define LK_UID_NONE      UINT32_MAX
+#define LK_WRAP_KEY_SIZE 32 /* W, the passphrase-derived wrapping key */
+#define LK_KEY_ID_SIZE   16 /* fscrypt v2 key identifier */
+#define LK_SALT_MIN      16
+#define LK_SALT_MAX      32
+#define LK_PATH_MAX      1024
+#define LK_TEXT_MAX      512
+#define LK_ACCOUNT_MAX   256 /* account name recorded with a uid's state */
 
 enum lk_msg_type {
-	LK_REQ_KDF_PARAMS    = 1,
-	LK_REQ_AUTH_SUBMIT   = 2,
-	LK_REQ_SESSION_OPEN  = 3,
+	LK_REQ_KDF_PARAMS = 1,
+	LK_REQ_AUTH_SUBMIT = 2,
+	LK_REQ_SESSION_OPEN = 3,
 	LK_REQ_SESSION_CLOSE = 4,
-	LK_REQ_UNLOCK        = 5,
-	LK_REQ_LOCK          = 6,
-	LK_REQ_STATUS        = 7,
-	LK_REQ_ENROLL        = 8,
-	LK_REQ_ENCRYPT       = 9,
-	LK_REQ_REWRAP        = 10,
-	LK_REQ_RELOAD        = 11,
-	LK_REQ_FORGET        = 12,
-	LK_REQ_UNENROLL      = 13,
-	LK_REQ_USERS         = 14,
-	LK_REQ_RELOCATE      = 16,
-	LK_REQ_LOGIN_ENROLL  = 17,
-	LK_REQ_ROTATE        = 18,
-	LK_REQ_CONFIG_DIR    = 20,
-	LK_REQ_TPM_BIND      = 23, /* uid, key (login W): add a TPM2 slot (root) */
-	LK_REQ_TPM_UNBIND    = 24, /* uid: remove the TPM2 slots (root) */
-	LK_REQ_TPM_RESEAL    = 25, /* uid, key (login W), pcr: reseal the TPM2 slot to the current
-	                            * PCR values or the predicted ones (PolicyOR) (root) */
+	LK_REQ_UNLOCK = 5,
+	LK_REQ_LOCK = 6,
+	LK_REQ_STATUS = 7,
+	LK_REQ_ENROLL = 8,
+	LK_REQ_ENCRYPT = 9,
+	LK_REQ_REWRAP = 10,
+	LK_REQ_RELOAD = 11,
+	LK_REQ_FORGET = 12,
+	LK_REQ_UNENROLL = 13,
+	LK_REQ_USERS = 14,
+	LK_REQ_RELOCATE = 16,
+	LK_REQ_LOGIN_ENROLL = 17,
+	LK_REQ_ROTATE = 18,
+	LK_REQ_CONFIG_DIR = 20,
+	LK_REQ_TPM_BIND = 23,   /* uid, key (login W): add a TPM2 slot (root) */
+	LK_REQ_TPM_UNBIND = 24, /* uid: remove the TPM2 slots (root) */
+	LK_REQ_TPM_RESEAL = 25, /* uid, key (login W), pcr: reseal the TPM2 slot to the current
+	                         * PCR values or the predicted ones (PolicyOR) (root) */
 	_LK_REQ_MAX,
 
-	LK_REP_OK             = 0x81,
-	LK_REP_ERROR          = 0x82,
-	LK_REP_KDF_PARAMS     = 0x83,
-	LK_REP_UNLOCK_RESULT  = 0x84,
-	LK_REP_LOCK_RESULT    = 0x85,
-	LK_REP_STATUS_ENTRY   = 0x86,
-	LK_REP_STATUS_END     = 0x87,
+	LK_REP_OK = 0x81,
+	LK_REP_ERROR = 0x82,
+	LK_REP_KDF_PARAMS = 0x83,
+	LK_REP_UNLOCK_RESULT = 0x84,
+	LK_REP_LOCK_RESULT = 0x85,
+	LK_REP_STATUS_ENTRY = 0x86,
+	LK_REP_STATUS_END = 0x87,
 	LK_REP_ENCRYPT_RESULT = 0x88,
-	LK_REP_USER_ENTRY     = 0x8c,
-	LK_REP_SLOT_ENTRY     = 0x8d,
+	LK_REP_USER_ENTRY = 0x8c,
+	LK_REP_SLOT_ENTRY = 0x8d,
 	_LK_REP_MAX,
 };
 
 enum lk_tag {
-	LK_T_UID    = 1,  /* u32 */
-	LK_T_STATUS = 2,  /* u32, enum lk_status */
-	LK_T_ERROR  = 3,  /* i32, positive errno detail */
-	LK_T_FLAGS  = 4,  /* u32 */
-	LK_T_COUNT  = 5,  /* u32 */
-	LK_T_KDF    = 6,  /* u8 alg, u8 salt_len, u16 0, u32 t, u32 m_kib, u32 p, salt[salt_len] */
-	LK_T_KEY    = 7,  /* LK_WRAP_KEY_SIZE bytes, secret */
-	LK_T_KEY_ID = 8,  /* LK_KEY_ID_SIZE bytes */
-	LK_T_STATE  = 9,  /* u32, enum lk_key_state */
-	LK_T_PATH   = 10, /* string, 1..LK_PATH_MAX, absolute */
-	LK_T_TEXT   = 11, /* string, 0..LK_TEXT_MAX */
+	LK_T_UID = 1,      /* u32 */
+	LK_T_STATUS = 2,   /* u32, enum lk_status */
+	LK_T_ERROR = 3,    /* i32, positive errno detail */
+	LK_T_FLAGS = 4,    /* u32 */
+	LK_T_COUNT = 5,    /* u32 */
+	LK_T_KDF = 6,      /* u8 alg, u8 salt_len, u16 0, u32 t, u32 m_kib, u32 p, salt[salt_len] */
+	LK_T_KEY = 7,      /* LK_WRAP_KEY_SIZE bytes, secret */
+	LK_T_KEY_ID = 8,   /* LK_KEY_ID_SIZE bytes */
+	LK_T_STATE = 9,    /* u32, enum lk_key_state */
+	LK_T_PATH = 10,    /* string, 1..LK_PATH_MAX, absolute */
+	LK_T_TEXT = 11,    /* string, 0..LK_TEXT_MAX */
 	LK_T_NEW_KEY = 12, /* LK_WRAP_KEY_SIZE bytes, secret: the new slot's wrapping key */
 	LK_T_ACCOUNT = 13, /* string, 1..LK_ACCOUNT_MAX: account name recorded with a uid's state */
-	LK_T_PCR     = 14, /* u16 bank (TPM2_ALG_*), u16 0, u32 mask (bit n: PCR n), digest[32]:
+	LK_T_PCR = 14,     /* u16 bank (TPM2_ALG_*), u16 0, u32 mask (bit n: PCR n), digest[32]:
 	                    * SHA-256 of the predicted values of those PCRs, concatenated in
 	                    * index order (the PolicyPCR digest of a planned boot) */
 	_LK_T_MAX,
 };
 
 enum lk_status {
-	LK_OK                  = 0,
-	LK_E_PROTOCOL          = 1,  /* malformed or unexpected message */
-	LK_E_PERM              = 2,  /* the peer may not do this */
-	LK_E_NOT_ENROLLED      = 3,  /* no protector for this user */
-	LK_E_BAD_KEY           = 4,  /* the wrapping key did not authenticate */
-	LK_E_NO_CREDENTIAL     = 5,  /* reserved: latchkeyd no longer sends it (a session
-	                              * without a pending credential opens with
-	                              * LK_RF_STILL_LOCKED); clients still read it */
-	LK_E_NEED_PASSPHRASE   = 6,  /* daemon does not hold the user's key: send one */
-	LK_E_INVALID           = 7,  /* bad argument (path, parameters, user) */
-	LK_E_EXISTS            = 8,  /* already there (enrolled, encrypted) */
-	LK_E_NOT_FOUND         = 9,
-	LK_E_UNSUPPORTED       = 10, /* filesystem or kernel lacks what is needed */
-	LK_E_BUSY              = 11, /* files still in use: incompletely locked */
-	LK_E_THROTTLED         = 12, /* too many failures, retry later */
-	LK_E_INTERNAL          = 13,
-	LK_E_PARTIAL           = 14, /* some policies failed; see count/flags */
-	LK_E_OTHER_ACCOUNT     = 15, /* the uid's state belongs to a former account (reused uid) */
-	LK_E_TPM               = 20, /* the TPM is absent, refused or failed; see text */
+	LK_OK = 0,
+	LK_E_PROTOCOL = 1,        /* malformed or unexpected message */
+	LK_E_PERM = 2,            /* the peer may not do this */
+	LK_E_NOT_ENROLLED = 3,    /* no protector for this user */
+	LK_E_BAD_KEY = 4,         /* the wrapping key did not authenticate */
+	LK_E_NO_CREDENTIAL = 5,   /* reserved: latchkeyd no longer sends it (a session
+	                           * without a pending credential opens with
+	                           * LK_RF_STILL_LOCKED); clients still read it */
+	LK_E_NEED_PASSPHRASE = 6, /* daemon does not hold the user's key: send one */
+	LK_E_INVALID = 7,         /* bad argument (path, parameters, user) */
+	LK_E_EXISTS = 8,          /* already there (enrolled, encrypted) */
+	LK_E_NOT_FOUND = 9,
+	LK_E_UNSUPPORTED = 10, /* filesystem or kernel lacks what is needed */
+	LK_E_BUSY = 11,        /* files still in use: incompletely locked */
+	LK_E_THROTTLED = 12,   /* too many failures, retry later */
+	LK_E_INTERNAL = 13,
+	LK_E_PARTIAL = 14,       /* some policies failed; see count/flags */
+	LK_E_OTHER_ACCOUNT = 15, /* the uid's state belongs to a former account (reused uid) */
+	LK_E_TPM = 20,           /* the TPM is absent, refused or failed; see text */
 	_LK_STATUS_MAX,
 };
 
 /* As reported by FS_IOC_GET_ENCRYPTION_KEY_STATUS, plus what we know. */
 enum lk_key_state {
-	LK_KEY_UNKNOWN               = 0,
-	LK_KEY_ABSENT                = 1, /* locked */
-	LK_KEY_PRESENT               = 2, /* unlocked */
-	LK_KEY_INCOMPLETELY_REMOVED  = 3, /* lock requested, files still busy */
-	LK_KEY_UNAVAILABLE           = 4, /* directory or its filesystem unreachable */
-	LK_KEY_GONE                  = 5, /* the directory was deleted */
+	LK_KEY_UNKNOWN = 0,
+	LK_KEY_ABSENT = 1,               /* locked */
+	LK_KEY_PRESENT = 2,              /* unlocked */
+	LK_KEY_INCOMPLETELY_REMOVED = 3, /* lock requested, files still busy */
+	LK_KEY_UNAVAILABLE = 4,          /* directory or its filesystem unreachable */
+	LK_KEY_GONE = 5,                 /* the directory was deleted */
 };
 
 /* UNLOCK_RESULT / LOCK_RESULT flags */
@@ -255,15 +255,15 @@ enum lk_key_state {
 #define LK_RF_GONE           (1u << 5) /* some roots no longer exist (see STATUS) */
 
 /* USER_ENTRY flags */
-#define LK_UF_ENROLLED       (1u << 0) /* has a protector file */
-#define LK_UF_KEY_HELD       (1u << 1) /* the daemon holds P (unlocked by a live session) */
-#define LK_UF_OTHER_ACCOUNT  (1u << 2) /* the state belongs to a former account of the uid */
+#define LK_UF_ENROLLED      (1u << 0) /* has a protector file */
+#define LK_UF_KEY_HELD      (1u << 1) /* the daemon holds P (unlocked by a live session) */
+#define LK_UF_OTHER_ACCOUNT (1u << 2) /* the state belongs to a former account of the uid */
 
 /* KDF_PARAMS request flags */
-#define LK_KDF_F_KIND(kind)  ((uint32_t)(kind) & 0xffu) /* enum lk_slot_kind; 0 = LOGIN */
-#define LK_KDF_F_FRESH       (1u << 8)
+#define LK_KDF_F_KIND(kind) (0xffu & (uint32_t)(kind)) /* enum lk_slot_kind; 0 = LOGIN */
+#define LK_KDF_F_FRESH      (1u << 8)
 /* KDF_PARAMS reply flags */
-#define LK_KDF_RF_BOUND      (1u << 0) /* V2 escrow slot: W binds uid, user name, machine id */
+#define LK_KDF_RF_BOUND (1u << 0) /* V2 escrow slot: W binds uid, user name, machine id */
 
 /* ROTATE reply (OK) flags */
 #define LK_ROT_F_ESCROW_RESEALED  (1u << 0) /* a new escrow slot, sealed to the machine's escrow key */
@@ -272,9 +272,9 @@ enum lk_key_state {
 
 /* REWRAP flags: which slot kind opens P (0 = the P held for a live
  * session), and which kind the new slot is. */
-#define LK_RW_FLAGS(from, to)     (((uint32_t)(from) & 0xffu) | (((uint32_t)(to) & 0xffu) << 8))
-#define LK_RW_FROM_KIND(flags)    ((flags) & 0xffu)
-#define LK_RW_TO_KIND(flags)      (((flags) >> 8) & 0xffu)
+#define LK_RW_FLAGS(from, to)  ((0xffu & (uint32_t)(from)) | ((0xffu & (uint32_t)(to)) << 8))
+#define LK_RW_FROM_KIND(flags) (0xffu & (flags))
+#define LK_RW_TO_KIND(flags)   (((flags) >> 8) & 0xffu)
 
 /* CONFIG_DIR flags */
 #define LK_CD_VENDOR (1u << 0) /* the vendor directory, not the configuration directory */
@@ -286,12 +286,13 @@ enum lk_key_state {
 #define LK_RLF_FORGET (1u << 0) /* the root was removed: drop it from the index and the kernel */
 
 /* LOGIN_ENROLL's OK flags */
-#define LK_LEF_HOME_CREATED  (1u << 0) /* a new encrypted home was made and filled */
-#define LK_LEF_HOME_PLAIN    (1u << 1) /* the home exists unencrypted: left alone */
+#define LK_LEF_HOME_CREATED (1u << 0) /* a new encrypted home was made and filled */
+#define LK_LEF_HOME_PLAIN   (1u << 1) /* the home exists unencrypted: left alone */
 
 /* KDF algorithms (LK_T_KDF alg byte, and the protector slot's kdf byte) */
 #define LK_KDF_ARGON2ID 1 /* W = Argon2id(passphrase, salt, t, m, p) */
-#define LK_KDF_X25519   2 /* escrow: W = HKDF(X25519(recipient, ephemeral)); salt = the
-			   * 32-byte ephemeral public key, t = m = p = 0 */
+/* escrow: W = HKDF(X25519(recipient, ephemeral)); salt = the 32-byte
+ * ephemeral public key, t = m = p = 0 */
+#define LK_KDF_X25519 2
 
 #endif

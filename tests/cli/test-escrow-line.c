@@ -70,8 +70,8 @@ int main(void)
 		failures++;
 	}
 	if (escrow_line_format(out, sizeof(out), true, &l) != 0 || strcmp(out, ANS2 "\n") != 0 ||
-	    escrow_line_parse(out, strlen(out), true, &p2) != 0 || p2.version != 2 || strcmp(p2.user, "alice") != 0 ||
-	    memcmp(p2.machine_id, l.machine_id, 16) != 0) {
+	    escrow_line_parse(out, strlen(out), true, &p2) != 0 || p2.version != 2 ||
+	    strcmp(p2.user, "alice") != 0 || memcmp(p2.machine_id, l.machine_id, 16) != 0) {
 		fprintf(stderr, "FAIL v2 answer round trip: [%s]\n", out);
 		failures++;
 	}
@@ -82,16 +82,22 @@ int main(void)
 	}
 	expect("v2 request", REQ2, false, 0);
 	expect("v2 answer", ANS2, true, 0);
-	expect("v2 without user", "latchkey-escrow-request 2 uid=1001 machine=" M_HEX " E=" E_HEX, false, -EINVAL);
-	expect("v2 without machine", "latchkey-escrow-request 2 uid=1001 user=alice E=" E_HEX, false, -EINVAL);
-	expect("v2 short machine", "latchkey-escrow-request 2 uid=1001 user=alice machine=3d12 E=" E_HEX, false, -EINVAL);
-	expect("v2 empty user", "latchkey-escrow-request 2 uid=1001 user= machine=" M_HEX " E=" E_HEX, false, -EINVAL);
+	expect("v2 without user", "latchkey-escrow-request 2 uid=1001 machine=" M_HEX " E=" E_HEX, false,
+	       -EINVAL);
+	expect("v2 without machine", "latchkey-escrow-request 2 uid=1001 user=alice E=" E_HEX, false,
+	       -EINVAL);
+	expect("v2 short machine", "latchkey-escrow-request 2 uid=1001 user=alice machine=3d12 E=" E_HEX,
+	       false, -EINVAL);
+	expect("v2 empty user", "latchkey-escrow-request 2 uid=1001 user= machine=" M_HEX " E=" E_HEX, false,
+	       -EINVAL);
 
 	expect("request", REQ, false, 0);
 	expect("answer", ANS, true, 0);
 	expect("request, newline and CR", REQ "\r\n", false, 0);
 	expect("answer, blanks around", "  \t" ANS "  ", true, 0);
-	expect("upper-case hex", "latchkey-escrow-request 1 uid=1001 E=8520F0098930A754748B7DDCB43EF75A0DBF3A0D26381AF4EBA4A98EAA9B4E6A",
+	expect("upper-case hex",
+	       "latchkey-escrow-request 1 uid=1001 "
+	       "E=8520F0098930A754748B7DDCB43EF75A0DBF3A0D26381AF4EBA4A98EAA9B4E6A",
 	       false, 0);
 
 	expect("answer where a request is expected", ANS, false, -EBADRQC);
@@ -107,9 +113,13 @@ int main(void)
 	expect("uid leading zero", "latchkey-escrow-request 1 uid=01001 E=" E_HEX, false, -EINVAL);
 	expect("uid too big", "latchkey-escrow-request 1 uid=4294967295 E=" E_HEX, false, -EINVAL);
 	expect("uid junk", "latchkey-escrow-request 1 uid=10x1 E=" E_HEX, false, -EINVAL);
-	expect("E 63 digits", "latchkey-escrow-request 1 uid=1001 E=520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
+	expect("E 63 digits",
+	       "latchkey-escrow-request 1 uid=1001 "
+	       "E=520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
 	       false, -EINVAL);
-	expect("E not hex", "latchkey-escrow-request 1 uid=1001 E=g520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
+	expect("E not hex",
+	       "latchkey-escrow-request 1 uid=1001 "
+	       "E=g520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
 	       false, -EINVAL);
 	expect("trailing field", REQ " x=1", false, -EINVAL);
 	expect("answer without W", "latchkey-escrow-answer 1 uid=1001 E=" E_HEX, true, -EINVAL);

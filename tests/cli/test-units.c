@@ -28,7 +28,8 @@ static void check_format(uint64_t in, const char *want)
 
 	format_size(in, buf);
 	if (strcmp(buf, want) != 0) {
-		fprintf(stderr, "FAIL format_size(%llu): [%s], want [%s]\n", (unsigned long long)in, buf, want);
+		fprintf(stderr, "FAIL format_size(%llu): [%s], want [%s]\n", (unsigned long long)in, buf,
+		        want);
 		failures++;
 	}
 }

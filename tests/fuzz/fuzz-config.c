@@ -58,7 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else {
 			for (unsigned i = 0; i < c.n_cache_policies; i++)
 				check_policy(&c.cache_policies[i]);
-			(void)lk_config_lock_on_logout(&c, "alice", c.n_cache_policies ? &c.cache_policies[0] : NULL);
+			(void)lk_config_lock_on_logout(&c, "alice",
+			                               c.n_cache_policies ? &c.cache_policies[0] : NULL);
 		}
 		lk_config_free(&c);
 	}

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(lk_index_parse(text, len, &ix2) == 0 && ix2.n == ix.n && ix2.version == 2);
 	for (unsigned i = 0; i < ix.n; i++)
 		FUZZ_CHECK(strcmp(ix.e[i].path, ix2.e[i].path) == 0 &&
-			   memcmp(ix.e[i].key_id, ix2.e[i].key_id, LK_KEY_ID_SIZE) == 0);
+		           memcmp(ix.e[i].key_id, ix2.e[i].key_id, LK_KEY_ID_SIZE) == 0);
 	if (ix.n > 0)
 		FUZZ_CHECK(lk_index_remove(&ix, ix.e[0].path) == 0);
 	free(text);

@@ -6,7 +6,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint8_t w[LK_WRAP_KEY_SIZE] = { 0x42 };
+	static const uint8_t w[LK_WRAP_KEY_SIZE] = {0x42};
 	uint8_t buf[LK_PROTECTOR_MAX_SIZE], p[LK_PROTECTOR_KEY_SIZE];
 	struct lk_protector pr;
 	size_t len;
@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(memcmp(buf, data, size) == 0);
 	else
 		FUZZ_CHECK(memcmp(buf + LK_PROTECTOR_HDR_SIZE, data + LK_PROTECTOR_HDR_SIZE,
-				  size - LK_PROTECTOR_HDR_SIZE) == 0 && memcmp(buf, data, 4) == 0);
+		                  size - LK_PROTECTOR_HDR_SIZE) == 0 &&
+		           memcmp(buf, data, 4) == 0);
 	for (unsigned i = 0; i < pr.n_slots; i++)
 		(void)lk_protector_open_slot(&pr, i, w, p);
 	(void)lk_protector_find_kind(&pr, LK_SLOT_RECOVERY);

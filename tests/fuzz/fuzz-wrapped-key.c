@@ -7,7 +7,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint8_t p[LK_PROTECTOR_KEY_SIZE] = { 0x24 };
+	static const uint8_t p[LK_PROTECTOR_KEY_SIZE] = {0x24};
 	uint8_t id[LK_KEY_ID_SIZE], k[LK_MASTER_KEY_SIZE];
 	uint32_t uid;
 	int r;

@@ -13,10 +13,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A crash-on-violation check that survives NDEBUG. */
-#define FUZZ_CHECK(x)                                                   \
-	do {                                                            \
-		if (!(x))                                               \
-			__builtin_trap();                               \
+#define FUZZ_CHECK(x)                                                                                        \
+	do {                                                                                                 \
+		if (!(x))                                                                                    \
+			__builtin_trap();                                                                    \
 	} while (0)
 
 #endif

@@ -28,12 +28,16 @@ static int put(const char *dir, const char *sub, const char *name, const void *d
 
 int main(int argc, char **argv)
 {
-	static const uint8_t w[LK_WRAP_KEY_SIZE] = { 0x42 }, p[LK_PROTECTOR_KEY_SIZE] = { 0x24 };
+	static const uint8_t w[LK_WRAP_KEY_SIZE] = {0x42}, p[LK_PROTECTOR_KEY_SIZE] = {0x24};
 	struct lk_kdf_params kdf = {
-		.alg = LK_KDF_ARGON2ID, .salt_len = 16, .t_cost = 3, .m_cost_kib = 65536, .parallelism = 4,
+	    .alg = LK_KDF_ARGON2ID,
+	    .salt_len = 16,
+	    .t_cost = 3,
+	    .m_cost_kib = 65536,
+	    .parallelism = 4,
 	};
 	uint8_t buf[LK_PROTECTOR_MAX_SIZE], k[LK_MASTER_KEY_SIZE], blob[LK_WRAPPED_KEY_SIZE];
-	struct lk_protector pr = { .uid = 1000 };
+	struct lk_protector pr = {.uid = 1000};
 	size_t len;
 	int r = 0;
 

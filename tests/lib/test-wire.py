@@ -7,6 +7,7 @@ WIRE_CONSTANTS is the program `latchkey_wire.py --emit-c` wrote, compiled
 against include/latchkey/protocol.h: its output must equal the module's
 values line for line. Then: the parser refuses what it cannot read, and
 messages survive encode/decode while malformed ones are refused."""
+import re
 import os
 import subprocess
 import sys
@@ -40,12 +41,12 @@ check(wire.REQ_STATUS == 7 and wire.REP_STATUS_END == 0x87 and wire.MAGIC == 0x3
 # 2. The parser fails loudly on what it cannot read.
 good = open(wire.HEADER_PATH).read()
 bad_edits = {
-    "an expression it does not know": good.replace("#define LK_MSG_MAX       4096",
-                                                   "#define LK_MSG_MAX       (4096 + 0)"),
+    "an expression it does not know": re.sub(r"#define LK_MSG_MAX( +)4096", r"#define LK_MSG_MAX\1(4096 + 0)", good,
+                                             count=1),
     "an unknown function-like macro": good.replace("#endif", "#define LK_NEW(x) ((x) + 1)\n#endif"),
     "a vanished function-like macro": "\n".join(l for l in good.split("\n")
                                                if not l.startswith("#define LK_RW_TO_KIND")),
-    "an enumerator it cannot read": good.replace("LK_T_UID    = 1,", "LK_T_UID    = 1 + 0,"),
+    "an enumerator it cannot read": re.sub(r"LK_T_UID( *)= 1,", r"LK_T_UID\1= 1 + 0,", good, count=1),
     "a stray declaration": good.replace("#endif", "struct lk_x { int a; };\n#endif"),
     "a name defined twice": good.replace("#endif", "#define LK_HDR_SIZE 16\n#endif"),
     "an unterminated comment": good + "/* open",

@@ -18,17 +18,17 @@
 #include "wire.h"
 
 enum fake_mode {
-	FAKE_NORMAL,    /* answers like a daemon that accepts everything */
-	FAKE_HANG,      /* accepts, reads, never answers */
-	FAKE_GARBAGE,   /* answers every request with random bytes */
-	FAKE_WRONG_UID, /* FAKE_NORMAL, but listening as uid 65534 */
-	FAKE_IDLE_CLOSE, /* FAKE_NORMAL, but closes the connection after answering
-			  * KDF_PARAMS, as latchkeyd drops one left idle 5 s by a
-			  * slow derivation */
+	FAKE_NORMAL,      /* answers like a daemon that accepts everything */
+	FAKE_HANG,        /* accepts, reads, never answers */
+	FAKE_GARBAGE,     /* answers every request with random bytes */
+	FAKE_WRONG_UID,   /* FAKE_NORMAL, but listening as uid 65534 */
+	FAKE_IDLE_CLOSE,  /* FAKE_NORMAL, but closes the connection after answering
+	                   * KDF_PARAMS, as latchkeyd drops one left idle 5 s by a
+	                   * slow derivation */
 	FAKE_DROP_SUBMIT, /* FAKE_NORMAL, but the first AUTH_SUBMIT is read and
-			   * its connection closed unanswered, as a loaded
-			   * latchkeyd acting late on an idle deadline does */
-	FAKE_SLOW,      /* FAKE_NORMAL, each answer reply_delay_ms late */
+	                   * its connection closed unanswered, as a loaded
+	                   * latchkeyd acting late on an idle deadline does */
+	FAKE_SLOW,        /* FAKE_NORMAL, each answer reply_delay_ms late */
 };
 
 #define FAKE_MAX_MSGS    32
@@ -47,14 +47,14 @@ struct fake_record {
 	char text[LK_TEXT_MAX + 1];    /* service of the last SESSION_OPEN */
 
 	/* in: how to answer (set before the module runs) */
-	struct lk_kdf_params kdf;      /* KDF_PARAMS: the login slot's parameters */
-	struct lk_kdf_params fresh;    /* KDF_PARAMS with LK_KDF_F_FRESH */
-	uint32_t session_flags;        /* LK_RF_* for UNLOCK_RESULT */
-	uint32_t kdf_status;           /* LK_OK, or the ERROR status KDF_PARAMS answers */
-	uint32_t rewrap_status;        /* LK_OK, or the ERROR status REWRAP answers */
-	int check_key;                 /* AUTH_SUBMIT: BAD_KEY unless the key is good_key */
+	struct lk_kdf_params kdf;   /* KDF_PARAMS: the login slot's parameters */
+	struct lk_kdf_params fresh; /* KDF_PARAMS with LK_KDF_F_FRESH */
+	uint32_t session_flags;     /* LK_RF_* for UNLOCK_RESULT */
+	uint32_t kdf_status;        /* LK_OK, or the ERROR status KDF_PARAMS answers */
+	uint32_t rewrap_status;     /* LK_OK, or the ERROR status REWRAP answers */
+	int check_key;              /* AUTH_SUBMIT: BAD_KEY unless the key is good_key */
 	uint8_t good_key[LK_WRAP_KEY_SIZE];
-	unsigned reply_delay_ms;       /* FAKE_SLOW */
+	unsigned reply_delay_ms; /* FAKE_SLOW */
 
 	/* out: what the module sent */
 	int dropped_submits; /* FAKE_DROP_SUBMIT: AUTH_SUBMITs seen (the first unanswered) */

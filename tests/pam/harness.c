@@ -109,7 +109,7 @@ static void set_authtok(const char *password)
 }
 
 void run_one(const char *service, const char *user, const char *password, enum pamtest_ops op, int expected,
-	     long long *ret_ns)
+             long long *ret_ns)
 {
 	const char *pw[] = {password, NULL};
 	struct pamtest_conv_data conv = {.in_echo_off = pw};
@@ -128,7 +128,7 @@ void run_one(const char *service, const char *user, const char *password, enum p
 	fake_after();
 	if (perr != PAMTEST_ERR_OK)
 		fail_msg("%s/%s: %s, op returned %d (expected %d)", service, user ? user : "(null)",
-			 pamtest_strerror(perr), tests[0].op_rv, expected);
+		         pamtest_strerror(perr), tests[0].op_rv, expected);
 	host_state_check(&st);
 }
 
@@ -209,7 +209,7 @@ static void log_end(int saved, FILE *tmp, struct script *sc)
 }
 
 void run_script(const char *service, const char *user, enum pamtest_ops op, int flags, int expected,
-		struct script *sc, long long *ret_ns)
+                struct script *sc, long long *ret_ns)
 {
 	struct pam_testcase tests[] = {pam_test_flags(op, expected, flags)};
 	struct host_state st;
@@ -230,7 +230,7 @@ void run_script(const char *service, const char *user, enum pamtest_ops op, int 
 	fake_after();
 	if (perr != PAMTEST_ERR_OK)
 		fail_msg("%s/%s: %s, op returned %d (expected %d)", service, user ? user : "(null)",
-			 pamtest_strerror(perr), tests[0].op_rv, expected);
+		         pamtest_strerror(perr), tests[0].op_rv, expected);
 	host_state_check(&st);
 }
 
@@ -270,10 +270,10 @@ static int count_with(char (*msgs)[PAM_MAX_MSG_SIZE], int n, const char *needle)
 
 int info_with(const struct script *sc, const char *needle)
 {
-	return count_with((char (*)[PAM_MAX_MSG_SIZE])sc->info, sc->n_info, needle);
+	return count_with((char(*)[PAM_MAX_MSG_SIZE])sc->info, sc->n_info, needle);
 }
 
 int prompts_with(const struct script *sc, const char *needle)
 {
-	return count_with((char (*)[PAM_MAX_MSG_SIZE])sc->prompts, sc->n_prompts, needle);
+	return count_with((char(*)[PAM_MAX_MSG_SIZE])sc->prompts, sc->n_prompts, needle);
 }

@@ -51,7 +51,7 @@ void sync_fake(void);
  * every echo-off prompt with password, which is also PAM_AUTHTOK (through
  * pam_set_items, as pam_unix would leave it). */
 void run_one(const char *service, const char *user, const char *password, enum pamtest_ops op, int expected,
-	     long long *ret_ns);
+             long long *ret_ns);
 
 #define SCRIPT_MAX 8
 
@@ -70,7 +70,7 @@ struct script {
 
 /* run_one with a script and pam flags; collects the log lines of the call. */
 void run_script(const char *service, const char *user, enum pamtest_ops op, int flags, int expected,
-		struct script *sc, long long *ret_ns);
+                struct script *sc, long long *ret_ns);
 
 /* Lines of sc->log that contain needle; NULL: all but libpam's own. */
 int log_lines(const struct script *sc, const char *needle);

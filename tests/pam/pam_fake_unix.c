@@ -18,7 +18,7 @@ static void free_result(pam_handle_t *pamh, void *data, int error_status)
 }
 
 __attribute__((visibility("default"))) int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
-							       const char **argv)
+                                                               const char **argv)
 {
 	int *r = malloc(sizeof(*r));
 
@@ -33,7 +33,7 @@ __attribute__((visibility("default"))) int pam_sm_authenticate(pam_handle_t *pam
 }
 
 __attribute__((visibility("default"))) int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc,
-							  const char **argv)
+                                                          const char **argv)
 {
 	return PAM_IGNORE;
 }

@@ -9,10 +9,11 @@
 
 int main(int argc, char **argv)
 {
-	const char *entry[] = {"pam_sm_authenticate", "pam_sm_setcred", "pam_sm_acct_mgmt",
-			       "pam_sm_open_session", "pam_sm_close_session", "pam_sm_chauthtok"};
+	const char *entry[] = {"pam_sm_authenticate", "pam_sm_setcred",       "pam_sm_acct_mgmt",
+	                       "pam_sm_open_session", "pam_sm_close_session", "pam_sm_chauthtok"};
 	const char *internal[] = {"lk_pam_do_authenticate", "lk_pam_result", "lk_pam_options_parse",
-				  "lk_client_connect", "lk_msg_encode", "lk_kdf_derive", "lk_secret_new"};
+	                          "lk_client_connect",      "lk_msg_encode", "lk_kdf_derive",
+	                          "lk_secret_new"};
 	void *h;
 	int bad = 0;
 

@@ -26,9 +26,9 @@
 #include "options.h"
 #include "wire.h"
 
-#define OLD_PW  "old-password"
-#define NEW_PW  "new-password"
-#define PREV_PW "previous-password"
+#define OLD_PW          "old-password"
+#define NEW_PW          "new-password"
+#define PREV_PW         "previous-password"
 #define PREVIOUS_PROMPT "Previous password (to unlock your encrypted files): "
 #define OUT_OF_SYNC     "does not open its latchkey protector"
 #define QUICK_NS        1000000000LL
@@ -470,25 +470,25 @@ static void test_password_module_failed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_chauthtok_old_new, teardown),
-		cmocka_unit_test_teardown(test_chauthtok_root_reset, teardown),
-		cmocka_unit_test_teardown(test_chauthtok_need_passphrase, teardown),
-		cmocka_unit_test_teardown(test_chauthtok_bad_key, teardown),
-		cmocka_unit_test_teardown(test_chauthtok_other_error, teardown),
-		cmocka_unit_test_teardown(test_chauthtok_not_enrolled, teardown),
-		cmocka_unit_test_teardown(test_chauthtok_daemon_down, teardown),
-		cmocka_unit_test_teardown(test_slow_daemon_one_deadline, teardown),
-		cmocka_unit_test_teardown(test_chauthtok_no_new_password, teardown),
-		cmocka_unit_test_teardown(test_chauthtok_prelim_check, teardown),
-		cmocka_unit_test_teardown(test_resync, teardown),
-		cmocka_unit_test_teardown(test_resync_wrong_previous, teardown),
-		cmocka_unit_test_teardown(test_resync_rewrap_fails, teardown),
-		cmocka_unit_test_teardown(test_resync_no_prompt_option, teardown),
-		cmocka_unit_test_teardown(test_resync_silent, teardown),
-		cmocka_unit_test_teardown(test_resync_conversation_fails, teardown),
-		cmocka_unit_test_teardown(test_resync_empty_answer, teardown),
-		cmocka_unit_test_teardown(test_resync_answer_is_login_password, teardown),
-		cmocka_unit_test_teardown(test_password_module_failed, teardown),
+	    cmocka_unit_test_teardown(test_chauthtok_old_new, teardown),
+	    cmocka_unit_test_teardown(test_chauthtok_root_reset, teardown),
+	    cmocka_unit_test_teardown(test_chauthtok_need_passphrase, teardown),
+	    cmocka_unit_test_teardown(test_chauthtok_bad_key, teardown),
+	    cmocka_unit_test_teardown(test_chauthtok_other_error, teardown),
+	    cmocka_unit_test_teardown(test_chauthtok_not_enrolled, teardown),
+	    cmocka_unit_test_teardown(test_chauthtok_daemon_down, teardown),
+	    cmocka_unit_test_teardown(test_slow_daemon_one_deadline, teardown),
+	    cmocka_unit_test_teardown(test_chauthtok_no_new_password, teardown),
+	    cmocka_unit_test_teardown(test_chauthtok_prelim_check, teardown),
+	    cmocka_unit_test_teardown(test_resync, teardown),
+	    cmocka_unit_test_teardown(test_resync_wrong_previous, teardown),
+	    cmocka_unit_test_teardown(test_resync_rewrap_fails, teardown),
+	    cmocka_unit_test_teardown(test_resync_no_prompt_option, teardown),
+	    cmocka_unit_test_teardown(test_resync_silent, teardown),
+	    cmocka_unit_test_teardown(test_resync_conversation_fails, teardown),
+	    cmocka_unit_test_teardown(test_resync_empty_answer, teardown),
+	    cmocka_unit_test_teardown(test_resync_answer_is_login_password, teardown),
+	    cmocka_unit_test_teardown(test_password_module_failed, teardown),
 	};
 
 	if (harness_init() != 0)

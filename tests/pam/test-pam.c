@@ -44,7 +44,8 @@ static void test_result_mapping(void **state)
 		assert_int_equal(lk_pam_result(LK_PAM_AUTHENTICATE, rs[i]), PAM_IGNORE);
 		assert_int_equal(lk_pam_result(LK_PAM_SETCRED, rs[i]), PAM_IGNORE);
 		assert_int_equal(lk_pam_result(LK_PAM_CHAUTHTOK, rs[i]), PAM_IGNORE);
-		assert_int_equal(lk_pam_result(LK_PAM_OPEN_SESSION, rs[i]), rs[i] == 0 ? PAM_SUCCESS : PAM_IGNORE);
+		assert_int_equal(lk_pam_result(LK_PAM_OPEN_SESSION, rs[i]),
+		                 rs[i] == 0 ? PAM_SUCCESS : PAM_IGNORE);
 	}
 }
 
@@ -126,7 +127,8 @@ static void test_stack_wrong_password(void **state)
 static void test_bad_users_no_connection(void **state)
 {
 	char longname[301];
-	const char *users[] = {NULL, "", "../../etc", "a/b", "nobody\n", longname, "lk-no-such-user-x", "root"};
+	const char *users[] = {NULL,       "",       "../../etc",         "a/b",
+	                       "nobody\n", longname, "lk-no-such-user-x", "root"};
 
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
@@ -249,8 +251,8 @@ static void test_session_lifecycle(void **state)
 	const char *pw[] = {RIGHT_PW, NULL};
 	struct pamtest_conv_data conv = {.in_echo_off = pw};
 	struct pam_testcase tests[] = {
-		pam_test(PAMTEST_OPEN_SESSION, PAM_SUCCESS),
-		pam_test(PAMTEST_KEEPHANDLE, PAM_SUCCESS),
+	    pam_test(PAMTEST_OPEN_SESSION, PAM_SUCCESS),
+	    pam_test(PAMTEST_KEEPHANDLE, PAM_SUCCESS),
 	};
 	struct host_state st;
 	pam_handle_t *ph;
@@ -329,7 +331,8 @@ static void test_session_still_locked_message(void **state)
 /* §8.23 / §2.3: the socket path never comes from the environment. */
 static void test_env_socket_ignored(void **state)
 {
-	const char *vars[] = {"LATCHKEY_SOCKET", "LK_SOCKET_PATH", "LATCHKEYD_SOCKET", "LATCHKEY_SOCKET_PATH"};
+	const char *vars[] = {"LATCHKEY_SOCKET", "LK_SOCKET_PATH", "LATCHKEYD_SOCKET",
+	                      "LATCHKEY_SOCKET_PATH"};
 
 	start(FAKE_NORMAL, 0);
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
@@ -347,21 +350,21 @@ static void test_env_socket_ignored(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_result_mapping),
-		cmocka_unit_test_teardown(test_alone_sufficient_fails, teardown),
-		cmocka_unit_test_teardown(test_stack_right_password, teardown),
-		cmocka_unit_test_teardown(test_connection_closed_during_derivation, teardown),
-		cmocka_unit_test_teardown(test_submit_dropped_unanswered, teardown),
-		cmocka_unit_test_teardown(test_stack_wrong_password, teardown),
-		cmocka_unit_test_teardown(test_bad_users_no_connection, teardown),
-		cmocka_unit_test_teardown(test_daemon_absent, teardown),
-		cmocka_unit_test_teardown(test_daemon_hang, teardown),
-		cmocka_unit_test_teardown(test_daemon_garbage, teardown),
-		cmocka_unit_test_teardown(test_wrong_uid_server, teardown),
-		cmocka_unit_test_teardown(test_session_lifecycle, teardown),
-		cmocka_unit_test_teardown(test_session_end_without_close, teardown),
-		cmocka_unit_test_teardown(test_session_still_locked_message, teardown),
-		cmocka_unit_test_teardown(test_env_socket_ignored, teardown),
+	    cmocka_unit_test(test_result_mapping),
+	    cmocka_unit_test_teardown(test_alone_sufficient_fails, teardown),
+	    cmocka_unit_test_teardown(test_stack_right_password, teardown),
+	    cmocka_unit_test_teardown(test_connection_closed_during_derivation, teardown),
+	    cmocka_unit_test_teardown(test_submit_dropped_unanswered, teardown),
+	    cmocka_unit_test_teardown(test_stack_wrong_password, teardown),
+	    cmocka_unit_test_teardown(test_bad_users_no_connection, teardown),
+	    cmocka_unit_test_teardown(test_daemon_absent, teardown),
+	    cmocka_unit_test_teardown(test_daemon_hang, teardown),
+	    cmocka_unit_test_teardown(test_daemon_garbage, teardown),
+	    cmocka_unit_test_teardown(test_wrong_uid_server, teardown),
+	    cmocka_unit_test_teardown(test_session_lifecycle, teardown),
+	    cmocka_unit_test_teardown(test_session_end_without_close, teardown),
+	    cmocka_unit_test_teardown(test_session_still_locked_message, teardown),
+	    cmocka_unit_test_teardown(test_env_socket_ignored, teardown),
 	};
 
 	if (harness_init() != 0)

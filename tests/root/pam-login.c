@@ -41,8 +41,8 @@
 #define PREVIOUS_PROMPT "Previous password"
 
 static char password[1024];
-static const char *previous;            /* --previous */
-static const char *old_pw, *new_pw;     /* --chauthtok */
+static const char *previous;        /* --previous */
+static const char *old_pw, *new_pw; /* --chauthtok */
 
 /* The answer to one prompt, or NULL to fail the conversation. */
 static const char *answer(const char *prompt)

@@ -114,7 +114,8 @@ static const struct bad_case bad_cases[] = {
      "t.conf:1: invalid policy name \"a234567890123456789012345678901234567890123456789012345678901234...\"; "
      "use 1 to 64 of A-Z a-z 0-9 _ . - (not starting with '.')"},
     {M, "[user a,b]\n", 0,
-     "t.conf:1: invalid user name \"a,b\"; write the login name (no space, ':', ',' or '/', at most 32 bytes)"},
+     "t.conf:1: invalid user name \"a,b\"; write the login name (no space, ':', ',' or '/', at most 32 "
+     "bytes)"},
     {M, "[latchkey]\n[user a]\n[latchkey]\n", 0,
      "t.conf:3: [latchkey] appears twice (first at line 1); merge the two sections"},
     {M, "[user alice]\nlock_on_logout = no\n[user bob]\n[user alice]\n", 0,
@@ -646,12 +647,11 @@ static void test_set_api(void **state)
 	assert_string_equal(lk_fscrypt_mode_name(FSCRYPT_MODE_AES_256_HCTR2), "AES-256-HCTR2");
 	assert_null(lk_fscrypt_mode_name(0));
 	assert_int_equal(lk_fscrypt_mode_from_name("XTS", &m), -EINVAL);
-	assert_true(
-	    lk_cache_policy_name_is_valid("a234567890123456789012345678901234567890123456789012345678901234"));
-	assert_false(
-	    lk_cache_policy_name_is_valid("a2345678901234567890123456789012345678901234567890123456789012345"));
+	assert_true(lk_cache_policy_name_is_valid(
+	    "a234567890123456789012345678901234567890123456789012345678901234"));
+	assert_false(lk_cache_policy_name_is_valid(
+	    "a2345678901234567890123456789012345678901234567890123456789012345"));
 }
-
 
 /* The example drop-in in contrib/ parses, to what its comments say. */
 static const char *example_path;
@@ -682,16 +682,11 @@ static void test_example_dropin(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_bad_table),
-	    cmocka_unit_test(test_good_variants),
-	    cmocka_unit_test(test_long_lines),
-	    cmocka_unit_test(test_too_many_policies),
-	    cmocka_unit_test(test_valid_structs),
-	    cmocka_unit_test(test_failed_file_changes_nothing),
-	    cmocka_unit_test(test_lock_on_logout),
-	    cmocka_unit_test(test_subdir_expansion),
-	    cmocka_unit_test(test_format_round_trip),
-	    cmocka_unit_test(test_set_api),
+	    cmocka_unit_test(test_bad_table),         cmocka_unit_test(test_good_variants),
+	    cmocka_unit_test(test_long_lines),        cmocka_unit_test(test_too_many_policies),
+	    cmocka_unit_test(test_valid_structs),     cmocka_unit_test(test_failed_file_changes_nothing),
+	    cmocka_unit_test(test_lock_on_logout),    cmocka_unit_test(test_subdir_expansion),
+	    cmocka_unit_test(test_format_round_trip), cmocka_unit_test(test_set_api),
 	    cmocka_unit_test(test_example_dropin),
 	};
 

@@ -15,7 +15,7 @@
 #define SHARED     "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"
 /* HKDF-SHA256(SHARED, salt "", "latchkey v1 escrow" || ALICE_PUB || BOB_PUB),
  * computed with Python's hmac module (RFC 5869 by hand), not with our code. */
-#define SEAL_W     "2acb0ee6bbff47aa29729de795d4e536ae75299266126a60a78ea43060de90d3"
+#define SEAL_W "2acb0ee6bbff47aa29729de795d4e536ae75299266126a60a78ea43060de90d3"
 
 /* The same with the version 2 binding: uid 1000, user "alice", machine id
  * 00 01 .. 0f (HKDF by hand with Python's hmac, as above). */
@@ -187,12 +187,13 @@ static void test_pem_round_trip(void **state)
  * RFC 8410 section 10.3's example; X448 would be refused the same way. */
 static void test_pem_wrong_type(void **state)
 {
-	static const char ed25519_priv[] = "-----BEGIN PRIVATE KEY-----\n"
-					   "MC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n"
-					   "-----END PRIVATE KEY-----\n";
+	static const char ed25519_priv[] =
+	    "-----BEGIN PRIVATE KEY-----\n"
+	    "MC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n"
+	    "-----END PRIVATE KEY-----\n";
 	static const char ed25519_pub[] = "-----BEGIN PUBLIC KEY-----\n"
-					  "MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n"
-					  "-----END PUBLIC KEY-----\n";
+	                                  "MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n"
+	                                  "-----END PUBLIC KEY-----\n";
 	static const char garbage[] = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
 	uint8_t out[32];
 
@@ -207,13 +208,12 @@ static void test_pem_wrong_type(void **state)
  * -passout pass:x */
 static void test_pem_encrypted(void **state)
 {
-	static const char enc[] =
-		"-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
-		"MIGbMFcGCSqGSIb3DQEFDTBKMCkGCSqGSIb3DQEFDDAcBAgTHQzHIcSo2gICCAAw\n"
-		"DAYIKoZIhvcNAgkFADAdBglghkgBZQMEASoEEFYg5zulwk66H0T02etRqW8EQJLe\n"
-		"Va1UnVRK/OsvVRVkjjcsYVbEHa7Q/1EgVnWChvaRFp0QzxB3UQ/1e0l/monGzOn7\n"
-		"8kaUT4NmcJ4BXg1DHzI=\n"
-		"-----END ENCRYPTED PRIVATE KEY-----\n";
+	static const char enc[] = "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+	                          "MIGbMFcGCSqGSIb3DQEFDTBKMCkGCSqGSIb3DQEFDDAcBAgTHQzHIcSo2gICCAAw\n"
+	                          "DAYIKoZIhvcNAgkFADAdBglghkgBZQMEASoEEFYg5zulwk66H0T02etRqW8EQJLe\n"
+	                          "Va1UnVRK/OsvVRVkjjcsYVbEHa7Q/1EgVnWChvaRFp0QzxB3UQ/1e0l/monGzOn7\n"
+	                          "8kaUT4NmcJ4BXg1DHzI=\n"
+	                          "-----END ENCRYPTED PRIVATE KEY-----\n";
 	uint8_t out[32];
 
 	assert_int_equal(lk_escrow_private_from_pem(enc, strlen(enc), out), -ENOKEY);
@@ -222,14 +222,10 @@ static void test_pem_encrypted(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rfc7748),
-		cmocka_unit_test(test_seal_known_answer),
-		cmocka_unit_test(test_bound),
-		cmocka_unit_test(test_round_trip_and_wrong_keys),
-		cmocka_unit_test(test_low_order_point),
-		cmocka_unit_test(test_pem_round_trip),
-		cmocka_unit_test(test_pem_wrong_type),
-		cmocka_unit_test(test_pem_encrypted),
+	    cmocka_unit_test(test_rfc7748),         cmocka_unit_test(test_seal_known_answer),
+	    cmocka_unit_test(test_bound),           cmocka_unit_test(test_round_trip_and_wrong_keys),
+	    cmocka_unit_test(test_low_order_point), cmocka_unit_test(test_pem_round_trip),
+	    cmocka_unit_test(test_pem_wrong_type),  cmocka_unit_test(test_pem_encrypted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

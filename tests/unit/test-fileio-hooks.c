@@ -17,7 +17,7 @@
 static void test_fault_hook(void **state)
 {
 	struct tmpdir *t = *state;
-	static const char *const steps[] = { "write", "fsync", "rename" };
+	static const char *const steps[] = {"write", "fsync", "rename"};
 	uint8_t buf[64];
 	size_t len;
 
@@ -42,7 +42,7 @@ static void test_fault_hook(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_fault_hook, tmpdir_setup, tmpdir_teardown),
+	    cmocka_unit_test_setup_teardown(test_fault_hook, tmpdir_setup, tmpdir_teardown),
 	};
 
 	if (!LK_TEST_HOOKS)

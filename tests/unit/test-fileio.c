@@ -101,8 +101,9 @@ static void test_hostile_files(void **state)
 static void test_sweep(void **state)
 {
 	struct tmpdir *t = *state;
-	static const char *const stale[] = { "1000.tmp-abcDEF", "x.tmp-000000" };
-	static const char *const keep[] = { "1000", "1000.tmp-abc", "1000.tmp-abcdefg", ".tmp-abcdef", "y.tmp-ab_def" };
+	static const char *const stale[] = {"1000.tmp-abcDEF", "x.tmp-000000"};
+	static const char *const keep[] = {"1000", "1000.tmp-abc", "1000.tmp-abcdefg", ".tmp-abcdef",
+	                                   "y.tmp-ab_def"};
 	int fd;
 
 	for (size_t i = 0; i < ELEMENTSOF(stale); i++) {
@@ -125,9 +126,9 @@ static void test_sweep(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_atomic_write_read, tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_files, tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_sweep, tmpdir_setup, tmpdir_teardown),
+	    cmocka_unit_test_setup_teardown(test_atomic_write_read, tmpdir_setup, tmpdir_teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_files, tmpdir_setup, tmpdir_teardown),
+	    cmocka_unit_test_setup_teardown(test_sweep, tmpdir_setup, tmpdir_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,9 +13,9 @@
 
 #include "root_index.h"
 
-#define ID1 "00112233445566778899aabbccddeeff"
-#define HDR LK_INDEX_HEADER_V1 "\n"
-#define HDR2 LK_INDEX_HEADER "\n"
+#define ID1   "00112233445566778899aabbccddeeff"
+#define HDR   LK_INDEX_HEADER_V1 "\n"
+#define HDR2  LK_INDEX_HEADER "\n"
 #define UUID1 "0123456789abcdef0123456789abcdef"
 
 static int parse_str(const char *s, struct lk_index *ix)
@@ -44,31 +44,31 @@ static void test_malformed(void **state)
 {
 	static struct lk_index ix;
 	static const char *const bad[] = {
-		"",                                           /* empty */
-		LK_INDEX_HEADER_V1,                           /* header without newline */
-		"latchkey-index 3\n",                         /* other version */
-		"latchkey-index 1 \n",                        /* trailing space */
-		"Latchkey-index 1\n",                         /* case */
-		"\n" HDR,                                     /* leading empty line */
-		HDR "\n",                                     /* empty line */
-		HDR ID1 " /home/alice",                       /* missing final newline */
-		HDR ID1 "/home/alice\n",                      /* no separator */
-		HDR ID1 "  /home/alice\n",                    /* two spaces */
-		HDR ID1 "\t/home/alice\n",                    /* tab separator */
-		HDR "00112233445566778899AABBCCDDEEFF /x\n",  /* uppercase hex */
-		HDR "0011223344556677889zaabbccddeeff /x\n",  /* bad hex digit */
-		HDR "00112233445566778899aabbccddee /x\n",    /* short id */
-		HDR "00112233445566778899aabbccddeeff00 /x\n", /* long id */
-		HDR ID1 " home/alice\n",                      /* relative path */
-		HDR ID1 " \n",                                /* empty path */
-		HDR ID1 " /home/al\x01ice\n",                 /* control character */
-		HDR ID1 " /home/al\x7fice\n",                 /* DEL */
-		HDR ID1 " /home/alice\r\n",                   /* CR */
-		HDR ID1 " /home//alice\n",                    /* double slash */
-		HDR ID1 " /home/alice/\n",                    /* trailing slash */
-		HDR ID1 " /home/./alice\n",                   /* dot component */
-		HDR ID1 " /home/../etc\n",                    /* dot-dot component */
-		HDR ID1 " /home/alice\n" ID1 " /home/alice\n", /* duplicate path */
+	    "",                                            /* empty */
+	    LK_INDEX_HEADER_V1,                            /* header without newline */
+	    "latchkey-index 3\n",                          /* other version */
+	    "latchkey-index 1 \n",                         /* trailing space */
+	    "Latchkey-index 1\n",                          /* case */
+	    "\n" HDR,                                      /* leading empty line */
+	    HDR "\n",                                      /* empty line */
+	    HDR ID1 " /home/alice",                        /* missing final newline */
+	    HDR ID1 "/home/alice\n",                       /* no separator */
+	    HDR ID1 "  /home/alice\n",                     /* two spaces */
+	    HDR ID1 "\t/home/alice\n",                     /* tab separator */
+	    HDR "00112233445566778899AABBCCDDEEFF /x\n",   /* uppercase hex */
+	    HDR "0011223344556677889zaabbccddeeff /x\n",   /* bad hex digit */
+	    HDR "00112233445566778899aabbccddee /x\n",     /* short id */
+	    HDR "00112233445566778899aabbccddeeff00 /x\n", /* long id */
+	    HDR ID1 " home/alice\n",                       /* relative path */
+	    HDR ID1 " \n",                                 /* empty path */
+	    HDR ID1 " /home/al\x01ice\n",                  /* control character */
+	    HDR ID1 " /home/al\x7fice\n",                  /* DEL */
+	    HDR ID1 " /home/alice\r\n",                    /* CR */
+	    HDR ID1 " /home//alice\n",                     /* double slash */
+	    HDR ID1 " /home/alice/\n",                     /* trailing slash */
+	    HDR ID1 " /home/./alice\n",                    /* dot component */
+	    HDR ID1 " /home/../etc\n",                     /* dot-dot component */
+	    HDR ID1 " /home/alice\n" ID1 " /home/alice\n", /* duplicate path */
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
@@ -127,7 +127,7 @@ static void test_round_trip_and_edit(void **state)
 	for (int i = 0; i < 16; i++)
 		id[i] = (uint8_t)(i * 17), id2[i] = (uint8_t)(255 - i);
 	assert_int_equal(lk_index_put(&ix, id, "/home/alice"), 0);
-	assert_int_equal(lk_index_put(&ix, id, "/srv/data"), 1); /* its position */
+	assert_int_equal(lk_index_put(&ix, id, "/srv/data"), 1);    /* its position */
 	assert_int_equal(lk_index_put(&ix, id2, "/home/alice"), 0); /* replaces */
 	assert_int_equal(ix.n, 2);
 	assert_memory_equal(ix.e[0].key_id, id2, 16);
@@ -137,7 +137,7 @@ static void test_round_trip_and_edit(void **state)
 	assert_int_equal(lk_index_serialize(&ix, &text, &len), 0);
 	assert_int_equal(len, strlen(text));
 	assert_string_equal(text, HDR2 "fffefdfcfbfaf9f8f7f6f5f4f3f2f1f0 - 0:0 - - ok /home/alice\n"
-				       "00112233445566778899aabbccddeeff - 0:0 - - ok /srv/data\n");
+	                               "00112233445566778899aabbccddeeff - 0:0 - - ok /srv/data\n");
 	assert_int_equal(lk_index_parse(text, len, &ix2), 0);
 	assert_int_equal(ix2.n, ix.n);
 	for (unsigned i = 0; i < ix.n; i++) {
@@ -167,8 +167,8 @@ static void test_v2(void **state)
 {
 	static struct lk_index ix, ix2;
 	_cleanup_free_ char *text = NULL, *text2 = NULL;
-	const char *v2 = HDR2 "account Alice.Smith\n" ID1 " " UUID1 " 7:3 1 0a0b0c0d0e0f1011 ok /home/a b\n" ID1
-			      " - 259:1 - - gone /srv/x\n";
+	const char *v2 = HDR2 "account Alice.Smith\n" ID1 " " UUID1
+	                      " 7:3 1 0a0b0c0d0e0f1011 ok /home/a b\n" ID1 " - 259:1 - - gone /srv/x\n";
 	size_t len;
 
 	assert_int_equal(parse_str(v2, &ix), 0);
@@ -195,10 +195,12 @@ static void test_v2(void **state)
 		char account[LK_ACCOUNT_MAX + 1];
 		assert_int_equal(lk_index_parse_account(v2, strlen(v2), account), 0);
 		assert_string_equal(account, "Alice.Smith");
-		assert_int_equal(lk_index_parse_account(HDR ID1 " /x\n", strlen(HDR ID1 " /x\n"), account), 0);
+		assert_int_equal(lk_index_parse_account(HDR ID1 " /x\n", strlen(HDR ID1 " /x\n"), account),
+		                 0);
 		assert_string_equal(account, "");
-		assert_int_equal(lk_index_parse_account(HDR2 "account a b\n", strlen(HDR2 "account a b\n"), account),
-				 -EBADMSG);
+		assert_int_equal(
+		    lk_index_parse_account(HDR2 "account a b\n", strlen(HDR2 "account a b\n"), account),
+		    -EBADMSG);
 		assert_int_equal(lk_index_parse_account("latchkey-index 3\n", 17, account), -EBADMSG);
 	}
 
@@ -223,25 +225,25 @@ static void test_v2(void **state)
 	}
 
 	static const char *const bad[] = {
-		HDR2 ID1 " /home/alice\n",                               /* v1 line in v2 */
-		HDR2 ID1 " - 7:3 - - ok\n",                              /* no path */
-		HDR2 ID1 " - 7:3 - - maybe /x\n",                        /* bad mark */
-		HDR2 ID1 " - 7:3 1 - ok /x\n",                           /* type without handle */
-		HDR2 ID1 " - 7:3 - 0a0b ok /x\n",                        /* handle without type */
-		HDR2 ID1 " - 7:3 1 0a0 ok /x\n",                         /* odd hex */
-		HDR2 ID1 " - 7:3 1 0A0B ok /x\n",                        /* uppercase handle */
-		HDR2 ID1 " - 07:3 - - ok /x\n",                          /* leading zero */
-		HDR2 ID1 " - 7 - - ok /x\n",                             /* no minor */
-		HDR2 ID1 " - 7:3 -1 0a ok /x\n",                         /* negative type */
-		HDR2 ID1 " 0123 7:3 - - ok /x\n",                        /* short UUID */
-		HDR2 ID1 "  - 7:3 - - ok /x\n",                          /* two spaces */
-		HDR2 "account \n",                                       /* empty account */
-		HDR2 "account a b\n",                                    /* space in account */
-		HDR2 "account -x\n",                                     /* leading dash */
-		HDR2 "account a:b\n",                                    /* colon */
-		HDR2 "account alice",                                    /* no newline */
-		HDR2 ID1 " - 7:3 - - ok /x\naccount alice\n",            /* account after entries */
-		HDR "account alice\n",                                   /* account in v1 */
+	    HDR2 ID1 " /home/alice\n",                    /* v1 line in v2 */
+	    HDR2 ID1 " - 7:3 - - ok\n",                   /* no path */
+	    HDR2 ID1 " - 7:3 - - maybe /x\n",             /* bad mark */
+	    HDR2 ID1 " - 7:3 1 - ok /x\n",                /* type without handle */
+	    HDR2 ID1 " - 7:3 - 0a0b ok /x\n",             /* handle without type */
+	    HDR2 ID1 " - 7:3 1 0a0 ok /x\n",              /* odd hex */
+	    HDR2 ID1 " - 7:3 1 0A0B ok /x\n",             /* uppercase handle */
+	    HDR2 ID1 " - 07:3 - - ok /x\n",               /* leading zero */
+	    HDR2 ID1 " - 7 - - ok /x\n",                  /* no minor */
+	    HDR2 ID1 " - 7:3 -1 0a ok /x\n",              /* negative type */
+	    HDR2 ID1 " 0123 7:3 - - ok /x\n",             /* short UUID */
+	    HDR2 ID1 "  - 7:3 - - ok /x\n",               /* two spaces */
+	    HDR2 "account \n",                            /* empty account */
+	    HDR2 "account a b\n",                         /* space in account */
+	    HDR2 "account -x\n",                          /* leading dash */
+	    HDR2 "account a:b\n",                         /* colon */
+	    HDR2 "account alice",                         /* no newline */
+	    HDR2 ID1 " - 7:3 - - ok /x\naccount alice\n", /* account after entries */
+	    HDR "account alice\n",                        /* account in v1 */
 	};
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 		print_message("v2 case %zu\n", i);
@@ -296,13 +298,13 @@ static void test_path_is_valid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_round_trip_and_edit),
-		cmocka_unit_test(test_v2),
-		cmocka_unit_test(test_account_is_valid),
-		cmocka_unit_test(test_path_is_valid),
+	    cmocka_unit_test(test_valid),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_round_trip_and_edit),
+	    cmocka_unit_test(test_v2),
+	    cmocka_unit_test(test_account_is_valid),
+	    cmocka_unit_test(test_path_is_valid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

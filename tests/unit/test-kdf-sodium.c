@@ -25,17 +25,17 @@
 static unsigned sodium_calls, argon2_calls;
 
 int __real_crypto_pwhash_argon2id(unsigned char *out, unsigned long long outlen, const char *passwd,
-				  unsigned long long passwdlen, const unsigned char *salt, unsigned long long opslimit,
-				  size_t memlimit, int alg);
+                                  unsigned long long passwdlen, const unsigned char *salt,
+                                  unsigned long long opslimit, size_t memlimit, int alg);
 int __wrap_crypto_pwhash_argon2id(unsigned char *out, unsigned long long outlen, const char *passwd,
-				  unsigned long long passwdlen, const unsigned char *salt, unsigned long long opslimit,
-				  size_t memlimit, int alg);
+                                  unsigned long long passwdlen, const unsigned char *salt,
+                                  unsigned long long opslimit, size_t memlimit, int alg);
 int __real_argon2_ctx(argon2_context *ctx, argon2_type type);
 int __wrap_argon2_ctx(argon2_context *ctx, argon2_type type);
 
 int __wrap_crypto_pwhash_argon2id(unsigned char *out, unsigned long long outlen, const char *passwd,
-				  unsigned long long passwdlen, const unsigned char *salt, unsigned long long opslimit,
-				  size_t memlimit, int alg)
+                                  unsigned long long passwdlen, const unsigned char *salt,
+                                  unsigned long long opslimit, size_t memlimit, int alg)
 {
 	sodium_calls++;
 	return __real_crypto_pwhash_argon2id(out, outlen, passwd, passwdlen, salt, opslimit, memlimit, alg);
@@ -54,10 +54,10 @@ static void test_equal_outputs(void **state)
 		uint32_t t, m_kib;
 		size_t out_len;
 	} costs[] = {
-		{ 1, 8, 32 }, { 2, 64, 32 }, { 3, 256, 16 }, { 4, 1024, 64 }, { 1, 4096, 32 },
-		{ 3, 8192, 32 }, { 10, 512, 32 }, { 3, 65536, 32 },
+	    {1, 8, 32},    {2, 64, 32},   {3, 256, 16},  {4, 1024, 64},
+	    {1, 4096, 32}, {3, 8192, 32}, {10, 512, 32}, {3, 65536, 32},
 	};
-	static const char *const passwords[] = { "", "x", "correct horse battery staple", "pässwörd\t\n" };
+	static const char *const passwords[] = {"", "x", "correct horse battery staple", "pässwörd\t\n"};
 	uint8_t salt[LK_SALT_MIN], a[65], b[65];
 
 	for (size_t i = 0; i < ELEMENTSOF(costs); i++)
@@ -69,10 +69,12 @@ static void test_equal_outputs(void **state)
 				salt[k] = (uint8_t)(i * 31 + j * 7 + k);
 			memset(a, 0x11, sizeof(a));
 			memset(b, 0x22, sizeof(b));
-			assert_int_equal(lk_argon2id_sodium(costs[i].t, costs[i].m_kib, pw, len, salt, a, costs[i].out_len), 0);
-			assert_int_equal(lk_argon2_raw(2, costs[i].t, costs[i].m_kib, 1, pw, len, salt, sizeof(salt), NULL, 0,
-						       NULL, 0, b, costs[i].out_len),
-					 0);
+			assert_int_equal(lk_argon2id_sodium(costs[i].t, costs[i].m_kib, pw, len, salt, a,
+			                                    costs[i].out_len),
+			                 0);
+			assert_int_equal(lk_argon2_raw(2, costs[i].t, costs[i].m_kib, 1, pw, len, salt,
+			                               sizeof(salt), NULL, 0, NULL, 0, b, costs[i].out_len),
+			                 0);
 			assert_memory_equal(a, b, costs[i].out_len);
 			assert_int_equal(a[costs[i].out_len], 0x11); /* nothing written past the output */
 		}
@@ -90,7 +92,8 @@ static void test_fixed_answers(void **state)
 	for (size_t k = 0; k < sizeof(salt2); k++)
 		salt2[k] = (uint8_t)k;
 	want = unhex_alloc("fc33b78139231d34b71626bd6245c1d72efa190ad605c3d8166a72adcedfa2c2", &n);
-	assert_int_equal(lk_argon2id_sodium(2, 65536, (const uint8_t *)"password", 8, salt1, out, sizeof(out)), 0);
+	assert_int_equal(
+	    lk_argon2id_sodium(2, 65536, (const uint8_t *)"password", 8, salt1, out, sizeof(out)), 0);
 	assert_memory_equal(out, want, n);
 	free(want);
 	want = unhex_alloc("438cc9435932d59d4b31839da73a6a7438832e9ba0322d41a3e267003812badd", &n);
@@ -114,11 +117,11 @@ static void test_raw_bounds(void **state)
 static struct lk_kdf_params params(uint32_t p, uint8_t salt_len)
 {
 	struct lk_kdf_params k = {
-		.alg = LK_KDF_ARGON2ID,
-		.salt_len = salt_len,
-		.t_cost = 1,
-		.m_cost_kib = LK_KDF_M_MIN_KIB,
-		.parallelism = p,
+	    .alg = LK_KDF_ARGON2ID,
+	    .salt_len = salt_len,
+	    .t_cost = 1,
+	    .m_cost_kib = LK_KDF_M_MIN_KIB,
+	    .parallelism = p,
 	};
 
 	for (size_t i = 0; i < salt_len; i++)
@@ -131,7 +134,8 @@ static struct lk_kdf_params params(uint32_t p, uint8_t salt_len)
 static void test_dispatch(void **state)
 {
 	static const char pw[] = "dispatch";
-	struct lk_kdf_params one = params(1, LK_SALT_MIN), two = params(2, LK_SALT_MIN), long_salt = params(1, 32);
+	struct lk_kdf_params one = params(1, LK_SALT_MIN), two = params(2, LK_SALT_MIN),
+	                     long_salt = params(1, 32);
 	uint8_t w[LK_WRAP_KEY_SIZE], ref[LK_WRAP_KEY_SIZE];
 
 	assert_true(lk_kdf_uses_libsodium(1, LK_SALT_MIN));
@@ -142,9 +146,9 @@ static void test_dispatch(void **state)
 	assert_int_equal(lk_kdf_derive(&one, pw, strlen(pw), w), 0);
 	assert_int_equal(sodium_calls, 1);
 	assert_int_equal(argon2_calls, 0);
-	assert_int_equal(lk_argon2_raw(2, 1, LK_KDF_M_MIN_KIB, 1, (const uint8_t *)pw, strlen(pw), one.salt, LK_SALT_MIN,
-				       NULL, 0, NULL, 0, ref, sizeof(ref)),
-			 0);
+	assert_int_equal(lk_argon2_raw(2, 1, LK_KDF_M_MIN_KIB, 1, (const uint8_t *)pw, strlen(pw), one.salt,
+	                               LK_SALT_MIN, NULL, 0, NULL, 0, ref, sizeof(ref)),
+	                 0);
 	assert_memory_equal(w, ref, sizeof(w));
 
 	sodium_calls = argon2_calls = 0;
@@ -166,21 +170,22 @@ static void test_dispatch(void **state)
 static void forbid_threads(void)
 {
 	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 3),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
-		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 3),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+	    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = { .len = ELEMENTSOF(f), .filter = f };
+	struct sock_fprog prog = {.len = ELEMENTSOF(f), .filter = f};
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
 		_exit(99);
 }
 
@@ -230,9 +235,9 @@ static void test_no_thread(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_equal_outputs), cmocka_unit_test(test_fixed_answers),
-		cmocka_unit_test(test_raw_bounds),    cmocka_unit_test(test_dispatch),
-		cmocka_unit_test(test_no_thread),
+	    cmocka_unit_test(test_equal_outputs), cmocka_unit_test(test_fixed_answers),
+	    cmocka_unit_test(test_raw_bounds),    cmocka_unit_test(test_dispatch),
+	    cmocka_unit_test(test_no_thread),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,9 +17,9 @@ static void rfc9106_kat(int type, const char *want_hex)
 	memset(salt, 0x02, sizeof(salt));
 	memset(secret, 0x03, sizeof(secret));
 	memset(ad, 0x04, sizeof(ad));
-	assert_int_equal(lk_argon2_raw(type, 3, 32, 4, pwd, sizeof(pwd), salt, sizeof(salt), secret, sizeof(secret),
-				       ad, sizeof(ad), out, sizeof(out)),
-			 0);
+	assert_int_equal(lk_argon2_raw(type, 3, 32, 4, pwd, sizeof(pwd), salt, sizeof(salt), secret,
+	                               sizeof(secret), ad, sizeof(ad), out, sizeof(out)),
+	                 0);
 	assert_memory_equal(out, want, n);
 	/* The caller's password buffer is never cleared. */
 	for (size_t i = 0; i < sizeof(pwd); i++)
@@ -45,11 +45,11 @@ static void test_argon2id_rfc9106(void **state)
 static struct lk_kdf_params valid_params(void)
 {
 	struct lk_kdf_params p = {
-		.alg = LK_KDF_ARGON2ID,
-		.salt_len = LK_SALT_MIN,
-		.t_cost = 3,
-		.m_cost_kib = LK_KDF_M_MIN_KIB,
-		.parallelism = 1,
+	    .alg = LK_KDF_ARGON2ID,
+	    .salt_len = LK_SALT_MIN,
+	    .t_cost = 3,
+	    .m_cost_kib = LK_KDF_M_MIN_KIB,
+	    .parallelism = 1,
 	};
 	memset(p.salt, 0x5a, p.salt_len);
 	return p;
@@ -62,9 +62,9 @@ static void test_params_bounds(void **state)
 		uint32_t *field;
 		uint32_t lo, hi;
 	} bounds[] = {
-		{ &p.t_cost, LK_KDF_T_MIN, LK_KDF_T_MAX },
-		{ &p.m_cost_kib, LK_KDF_M_MIN_KIB, LK_KDF_M_MAX_KIB },
-		{ &p.parallelism, LK_KDF_P_MIN, LK_KDF_P_MAX },
+	    {&p.t_cost, LK_KDF_T_MIN, LK_KDF_T_MAX},
+	    {&p.m_cost_kib, LK_KDF_M_MIN_KIB, LK_KDF_M_MAX_KIB},
+	    {&p.parallelism, LK_KDF_P_MIN, LK_KDF_P_MAX},
 	};
 
 	assert_int_equal(lk_kdf_params_check(&p), 0);
@@ -159,7 +159,7 @@ static void test_floor(void **state)
 	t0 = now_ms();
 	assert_int_equal(lk_kdf_derive(&a, "x", 1, w), 0);
 	print_message("Argon2id floor (t=%u m=%u KiB p=%u): %.0f ms\n", a.t_cost, a.m_cost_kib, a.parallelism,
-		      now_ms() - t0);
+	              now_ms() - t0);
 }
 
 static void test_tune(void **state)
@@ -182,13 +182,13 @@ static void test_tune(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_argon2d_rfc9106),
-		cmocka_unit_test(test_argon2i_rfc9106),
-		cmocka_unit_test(test_argon2id_rfc9106),
-		cmocka_unit_test(test_params_bounds),
-		cmocka_unit_test(test_derive),
-		cmocka_unit_test(test_floor),
-		cmocka_unit_test(test_tune),
+	    cmocka_unit_test(test_argon2d_rfc9106),
+	    cmocka_unit_test(test_argon2i_rfc9106),
+	    cmocka_unit_test(test_argon2id_rfc9106),
+	    cmocka_unit_test(test_params_bounds),
+	    cmocka_unit_test(test_derive),
+	    cmocka_unit_test(test_floor),
+	    cmocka_unit_test(test_tune),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,13 +8,34 @@
 static void test_user_names(void **state)
 {
 	/* Debian's useradd accepts upper case, and --badname much more. */
-	static const char *const good[] = { "alice", "_x", "a", "a.b-c_d9", "host$",
-					    "abcdefghijklmnopqrstuvwxyz012345" /* 32 */,
-					    "abcdefghijklmnopqrstuvwxyz012345$", "Alice", "BOB", "9lives", ".x",
-					    "a$b", "\xc3\xa9l\xc3\xa8ve", "0x1" };
-	static const char *const bad[] = { "", ".", "..", "-x", "a b", "a/b", "a:b", "a,b", "123",
-					   "abcdefghijklmnopqrstuvwxyz0123456" /* 33 */,
-					   "abcdefghijklmnopqrstuvwxyz0123456$", "a\n", "a\tb", "a\x7f" };
+	static const char *const good[] = {"alice",
+	                                   "_x",
+	                                   "a",
+	                                   "a.b-c_d9",
+	                                   "host$",
+	                                   "abcdefghijklmnopqrstuvwxyz012345" /* 32 */,
+	                                   "abcdefghijklmnopqrstuvwxyz012345$",
+	                                   "Alice",
+	                                   "BOB",
+	                                   "9lives",
+	                                   ".x",
+	                                   "a$b",
+	                                   "\xc3\xa9l\xc3\xa8ve",
+	                                   "0x1"};
+	static const char *const bad[] = {"",
+	                                  ".",
+	                                  "..",
+	                                  "-x",
+	                                  "a b",
+	                                  "a/b",
+	                                  "a:b",
+	                                  "a,b",
+	                                  "123",
+	                                  "abcdefghijklmnopqrstuvwxyz0123456" /* 33 */,
+	                                  "abcdefghijklmnopqrstuvwxyz0123456$",
+	                                  "a\n",
+	                                  "a\tb",
+	                                  "a\x7f"};
 
 	for (size_t i = 0; i < ELEMENTSOF(good); i++)
 		assert_true(lk_user_name_is_valid(good[i]));
@@ -67,9 +88,9 @@ static void test_parse_uint(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_user_names),
-		cmocka_unit_test(test_parse_uid),
-		cmocka_unit_test(test_parse_uint),
+	    cmocka_unit_test(test_user_names),
+	    cmocka_unit_test(test_parse_uid),
+	    cmocka_unit_test(test_parse_uint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

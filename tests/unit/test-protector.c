@@ -10,11 +10,11 @@
 static struct lk_kdf_params kdf_params(uint8_t seed)
 {
 	struct lk_kdf_params k = {
-		.alg = LK_KDF_ARGON2ID,
-		.salt_len = LK_SALT_MIN,
-		.t_cost = 3,
-		.m_cost_kib = LK_KDF_M_MIN_KIB,
-		.parallelism = 2,
+	    .alg = LK_KDF_ARGON2ID,
+	    .salt_len = LK_SALT_MIN,
+	    .t_cost = 3,
+	    .m_cost_kib = LK_KDF_M_MIN_KIB,
+	    .parallelism = 2,
 	};
 	memset(k.salt, seed, k.salt_len);
 	return k;
@@ -109,7 +109,7 @@ static void test_every_bit(void **state)
 
 static void test_truncate_extend(void **state)
 {
-	uint8_t w[32] = { 1 }, p[32] = { 2 }, buf[LK_PROTECTOR_MAX_SIZE + 1] = {};
+	uint8_t w[32] = {1}, p[32] = {2}, buf[LK_PROTECTOR_MAX_SIZE + 1] = {};
 	struct lk_protector pr, t;
 	size_t len;
 
@@ -147,7 +147,7 @@ static void test_uid_swap(void **state)
 
 static void test_fresh_nonce(void **state)
 {
-	uint8_t w[32] = { 5 }, p[32] = { 6 };
+	uint8_t w[32] = {5}, p[32] = {6};
 	struct lk_protector a, b;
 
 	make_protector(&a, 1, w, p);
@@ -213,7 +213,7 @@ static void test_slots(void **state)
 /* Structural checks of the parser beyond the AEAD. */
 static void test_parse_strict(void **state)
 {
-	uint8_t w[32] = { 8 }, p[32] = { 9 }, buf[LK_PROTECTOR_MAX_SIZE];
+	uint8_t w[32] = {8}, p[32] = {9}, buf[LK_PROTECTOR_MAX_SIZE];
 	struct lk_kdf_params k = kdf_params(0x33);
 	struct lk_protector pr, t;
 	size_t len;
@@ -257,7 +257,7 @@ static void test_parse_strict(void **state)
 /* Ids are never reused: the counter survives removal and a round trip. */
 static void test_slot_ids(void **state)
 {
-	uint8_t w[32] = { 5 }, p[32] = { 6 }, buf[LK_PROTECTOR_MAX_SIZE];
+	uint8_t w[32] = {5}, p[32] = {6}, buf[LK_PROTECTOR_MAX_SIZE];
 	struct lk_kdf_params k = kdf_params(0x44);
 	struct lk_protector pr, t;
 	uint32_t id;
@@ -283,7 +283,7 @@ static void test_slot_ids(void **state)
  */
 static void test_v1_upgrade(void **state)
 {
-	static const uint8_t hdr_v1[16] = { 'L', 'K', 'P', 'F', 1, 0, 1, 0, 0x39, 0x30, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t hdr_v1[16] = {'L', 'K', 'P', 'F', 1, 0, 1, 0, 0x39, 0x30, 0, 0, 0, 0, 0, 0};
 	uint8_t w[32], p[32], out[32], kek[32], aad[16 + 52], file[16 + 112], buf[LK_PROTECTOR_MAX_SIZE];
 	struct lk_kdf_params k = kdf_params(0x55);
 	struct lk_protector pr, t;
@@ -302,7 +302,8 @@ static void test_v1_upgrade(void **state)
 	memcpy(aad, hdr_v1, 16);
 	aad[6] = 0; /* n_slots forced to 0 */
 	memcpy(aad + 16, slot, 52);
-	assert_int_equal(lk_hkdf_sha256(w, 32, NULL, 0, (const uint8_t *)LK_INFO_SLOT, strlen(LK_INFO_SLOT), kek, 32), 0);
+	assert_int_equal(
+	    lk_hkdf_sha256(w, 32, NULL, 0, (const uint8_t *)LK_INFO_SLOT, strlen(LK_INFO_SLOT), kek, 32), 0);
 	assert_int_equal(lk_aead_seal(kek, slot + 52, aad, sizeof(aad), p, 32, slot + 64, slot + 96), 0);
 
 	assert_int_equal(lk_protector_parse(file, sizeof(file), &pr), 0);
@@ -327,7 +328,7 @@ static void test_v1_upgrade(void **state)
 	slot = buf + 16 + 112;
 	assert_int_equal(slot[3], LK_SLOT_DERIV_V2);
 	memcpy(info, LK_INFO_SLOT_V2, sizeof(LK_INFO_SLOT_V2) - 1);
-	memcpy(info + sizeof(LK_INFO_SLOT_V2) - 1, (const uint8_t[]){ LK_SLOT_RECOVERY, 0x39, 0x30, 0, 0 }, 5);
+	memcpy(info + sizeof(LK_INFO_SLOT_V2) - 1, (const uint8_t[]){LK_SLOT_RECOVERY, 0x39, 0x30, 0, 0}, 5);
 	assert_int_equal(lk_hkdf_sha256(w, 32, NULL, 0, info, sizeof(info), kek, 32), 0);
 	memcpy(aad, buf, 16);
 	aad[6] = 0, aad[12] = 0; /* n_slots and next_id forced to 0 */
@@ -335,17 +336,19 @@ static void test_v1_upgrade(void **state)
 	assert_int_equal(lk_aead_open(kek, slot + 52, aad, sizeof(aad), slot + 64, 32, slot + 96, out), 0);
 	assert_memory_equal(out, p, 32);
 	/* The same slot under the v1 info does not open: the info is the kind's. */
-	assert_int_equal(lk_hkdf_sha256(w, 32, NULL, 0, (const uint8_t *)LK_INFO_SLOT, strlen(LK_INFO_SLOT), kek, 32), 0);
-	assert_int_equal(lk_aead_open(kek, slot + 52, aad, sizeof(aad), slot + 64, 32, slot + 96, out), -EBADMSG);
+	assert_int_equal(
+	    lk_hkdf_sha256(w, 32, NULL, 0, (const uint8_t *)LK_INFO_SLOT, strlen(LK_INFO_SLOT), kek, 32), 0);
+	assert_int_equal(lk_aead_open(kek, slot + 52, aad, sizeof(aad), slot + 64, 32, slot + 96, out),
+	                 -EBADMSG);
 }
 
 /* A V2 escrow slot opens only with the binding it was made with: the user
  * name and machine id are in its AAD, though not in the file. */
 static void test_escrow_binding(void **state)
 {
-	static const uint8_t mid[LK_MACHINE_ID_SIZE] = { 1, 2, 3 }, other[LK_MACHINE_ID_SIZE] = { 1, 2, 4 };
-	struct lk_kdf_params k = { .alg = LK_KDF_X25519, .salt_len = 32 };
-	uint8_t w[32] = { 0x61 }, we[32] = { 0x62 }, p[32] = { 0x63 }, out[32], buf[LK_PROTECTOR_MAX_SIZE];
+	static const uint8_t mid[LK_MACHINE_ID_SIZE] = {1, 2, 3}, other[LK_MACHINE_ID_SIZE] = {1, 2, 4};
+	struct lk_kdf_params k = {.alg = LK_KDF_X25519, .salt_len = 32};
+	uint8_t w[32] = {0x61}, we[32] = {0x62}, p[32] = {0x63}, out[32], buf[LK_PROTECTOR_MAX_SIZE];
 	struct lk_protector pr, t;
 	size_t len;
 
@@ -373,16 +376,11 @@ static void test_escrow_binding(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_every_bit),
-		cmocka_unit_test(test_truncate_extend),
-		cmocka_unit_test(test_uid_swap),
-		cmocka_unit_test(test_fresh_nonce),
-		cmocka_unit_test(test_slots),
-		cmocka_unit_test(test_parse_strict),
-		cmocka_unit_test(test_slot_ids),
-		cmocka_unit_test(test_v1_upgrade),
-		cmocka_unit_test(test_escrow_binding),
+	    cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_every_bit),
+	    cmocka_unit_test(test_truncate_extend), cmocka_unit_test(test_uid_swap),
+	    cmocka_unit_test(test_fresh_nonce),     cmocka_unit_test(test_slots),
+	    cmocka_unit_test(test_parse_strict),    cmocka_unit_test(test_slot_ids),
+	    cmocka_unit_test(test_v1_upgrade),      cmocka_unit_test(test_escrow_binding),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -207,13 +207,13 @@ static void test_four_errors_caught(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_shape),
-		cmocka_unit_test(test_random),
-		cmocka_unit_test(test_normalise),
-		cmocka_unit_test(test_lookalikes),
-		cmocka_unit_test(test_length),
-		cmocka_unit_test(test_typos_always_caught),
-		cmocka_unit_test(test_four_errors_caught),
+	    cmocka_unit_test(test_shape),
+	    cmocka_unit_test(test_random),
+	    cmocka_unit_test(test_normalise),
+	    cmocka_unit_test(test_lookalikes),
+	    cmocka_unit_test(test_length),
+	    cmocka_unit_test(test_typos_always_caught),
+	    cmocka_unit_test(test_four_errors_caught),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

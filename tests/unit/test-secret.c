@@ -46,7 +46,8 @@ static void assert_unmapped_wiped(void)
 		fail_msg("the secret mapping was never unmapped");
 	assert_int_equal(unmapped_len, watched_len);
 	if (nonzero_bytes)
-		fail_msg("%zu of %zu bytes were not zero when munmap was called", nonzero_bytes, unmapped_len);
+		fail_msg("%zu of %zu bytes were not zero when munmap was called", nonzero_bytes,
+		         unmapped_len);
 }
 
 static void test_alloc_free(void **state)
@@ -141,11 +142,11 @@ static void test_equal_wipe(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_alloc_free),
-		cmocka_unit_test(test_scoped),
-		cmocka_unit_test(test_free_wipes_before_unmap),
-		cmocka_unit_test(test_release_wipes_before_unmap),
-		cmocka_unit_test(test_equal_wipe),
+	    cmocka_unit_test(test_alloc_free),
+	    cmocka_unit_test(test_scoped),
+	    cmocka_unit_test(test_free_wipes_before_unmap),
+	    cmocka_unit_test(test_release_wipes_before_unmap),
+	    cmocka_unit_test(test_equal_wipe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

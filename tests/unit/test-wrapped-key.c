@@ -14,7 +14,8 @@ static void fill(uint8_t *b, size_t n, uint8_t seed)
 
 static void test_round_trip(void **state)
 {
-	uint8_t p[32], k[64], id[16], blob[LK_WRAPPED_KEY_SIZE], blob2[LK_WRAPPED_KEY_SIZE], kout[64], idout[16];
+	uint8_t p[32], k[64], id[16], blob[LK_WRAPPED_KEY_SIZE], blob2[LK_WRAPPED_KEY_SIZE], kout[64],
+	    idout[16];
 	uint8_t peek_id[16];
 	uint32_t uid = 0;
 
@@ -172,13 +173,10 @@ static void test_xattr_name(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_every_bit),
-		cmocka_unit_test(test_wrong_uid_and_p),
-		cmocka_unit_test(test_key_id_mismatch),
-		cmocka_unit_test(test_v1_descriptor),
-		cmocka_unit_test(test_v1_round_trip),
-		cmocka_unit_test(test_xattr_name),
+	    cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_every_bit),
+	    cmocka_unit_test(test_wrong_uid_and_p), cmocka_unit_test(test_key_id_mismatch),
+	    cmocka_unit_test(test_v1_descriptor),   cmocka_unit_test(test_v1_round_trip),
+	    cmocka_unit_test(test_xattr_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
