@@ -311,3 +311,10 @@ int fake_module_connections(const struct fake_daemon *d)
 {
 	return d->rec->connections - d->rec->probes;
 }
+
+bool fake_slow_host(void)
+{
+	const char *e = getenv("LK_TEST_SLOW_HOST");
+
+	return e && strcmp(e, "1") == 0;
+}

@@ -133,7 +133,7 @@ static void test_chauthtok_old_new(void **state)
 	assert_int_equal(fake.rec->n_submits, 0);
 
 	sync_fake();
-	assert_int_equal(fake_module_connections(&fake), 1);
+	assert_module_connections(&fake, 1);
 	assert_int_equal(fake.rec->open_at_probe, 0);
 	assert_int_equal(sc.n_prompts, 0); /* never asks: pam_unix did */
 	assert_int_equal(sc.n_info, 0);
@@ -283,7 +283,7 @@ static void test_chauthtok_no_new_password(void **state)
 	script(NULL, NULL);
 	chauthtok(0);
 	sync_fake();
-	assert_int_equal(fake_module_connections(&fake), 0);
+	assert_module_connections(&fake, 0);
 	assert_int_equal(log_lines(&sc, "no new password"), 1);
 }
 
@@ -305,7 +305,7 @@ static void test_chauthtok_prelim_check(void **state)
 	assert_int_equal(lk_pam_do_chauthtok(ph, PAM_PRELIM_CHECK | PAM_SILENT, &o), LK_PAM_SKIP);
 	assert_int_equal(pam_end(ph, PAM_SUCCESS), PAM_SUCCESS);
 	sync_fake();
-	assert_int_equal(fake_module_connections(&fake), 0);
+	assert_module_connections(&fake, 0);
 }
 
 /* ---- a login out of sync: pam_unix accepts the password, latchkey does not ---- */
@@ -357,7 +357,7 @@ static void test_resync(void **state)
 	assert_int_equal(info_with(&sc, "your encrypted files now use your new password"), 1);
 	/* Not connected while the user types: one connection before the prompt, one after. */
 	sync_fake();
-	assert_int_equal(fake_module_connections(&fake), 2);
+	assert_module_connections(&fake, 2);
 	assert_int_equal(fake.rec->open_at_probe, 0);
 }
 

@@ -76,7 +76,7 @@ static void test_stack_right_password(void **state)
 	assert_int_equal(lk_kdf_derive(&fake.rec->kdf, RIGHT_PW, strlen(RIGHT_PW), w), 0);
 	assert_memory_equal(w, fake.rec->key, sizeof(w));
 	sync_fake();
-	assert_int_equal(fake_module_connections(&fake), 1);
+	assert_module_connections(&fake, 1);
 	assert_int_equal(fake.rec->open_at_probe, 0); /* auth keeps nothing open */
 }
 
@@ -94,7 +94,7 @@ static void test_connection_closed_during_derivation(void **state)
 	assert_int_equal(lk_kdf_derive(&fake.rec->kdf, RIGHT_PW, strlen(RIGHT_PW), w), 0);
 	assert_memory_equal(w, fake.rec->key, sizeof(w));
 	sync_fake();
-	assert_int_equal(fake_module_connections(&fake), 2);
+	assert_module_connections(&fake, 2);
 	assert_int_equal(fake.rec->open_at_probe, 0);
 }
 
@@ -107,7 +107,7 @@ static void test_submit_dropped_unanswered(void **state)
 	assert_int_equal(fake.rec->dropped_submits, 2);
 	assert_int_equal(fake.rec->got_key, 1);
 	sync_fake();
-	assert_int_equal(fake_module_connections(&fake), 2);
+	assert_module_connections(&fake, 2);
 	assert_int_equal(fake.rec->open_at_probe, 0);
 }
 
@@ -141,7 +141,7 @@ static void test_bad_users_no_connection(void **state)
 	run_one("lk_minuid", USER, RIGHT_PW, PAMTEST_AUTHENTICATE, PAM_SUCCESS, NULL);
 	run_one("lk_minuid", USER, RIGHT_PW, PAMTEST_OPEN_SESSION, PAM_SUCCESS, NULL);
 	sync_fake();
-	assert_int_equal(fake_module_connections(&fake), 0);
+	assert_module_connections(&fake, 0);
 	assert_int_equal(fake.rec->n_msgs, 0);
 }
 
@@ -267,7 +267,7 @@ static void test_session_lifecycle(void **state)
 
 	/* Exactly one connection, kept open, CLOEXEC, not inherited over exec. */
 	sync_fake();
-	assert_int_equal(fake_module_connections(&fake), 1);
+	assert_module_connections(&fake, 1);
 	assert_int_equal(fake.rec->open_at_probe, 1);
 	assert_int_equal(fake.rec->types[0], LK_REQ_SESSION_OPEN);
 	assert_int_equal(fake.rec->uids[0], USER_UID);
@@ -300,7 +300,7 @@ static void test_session_end_without_close(void **state)
 	start(FAKE_NORMAL, 0);
 	assert_int_equal(run_pamtest("lk_session", USER, &conv, tests, NULL), PAMTEST_ERR_OK);
 	sync_fake();
-	assert_int_equal(fake_module_connections(&fake), 1);
+	assert_module_connections(&fake, 1);
 	assert_int_equal(fake.rec->open_at_probe, 0);
 	assert_int_equal(count_daemon_fds(&fd), 0);
 }
@@ -343,7 +343,7 @@ static void test_env_socket_ignored(void **state)
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
 	sync_fake();
-	assert_int_equal(fake_module_connections(&fake), 0);
+	assert_module_connections(&fake, 0);
 	assert_int_equal(fake.rec->got_key, 0);
 }
 
