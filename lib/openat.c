@@ -25,9 +25,6 @@ static int nofollow_error(int at, const char *name, int err)
 	return -err;
 }
 
-/* The walk without openat2: every component but the last as an O_PATH
- * directory, each with O_NOFOLLOW (which refuses magic links too: they
- * are symlinks), then the last with the caller's flags. */
 /* O_PATH|O_NOFOLLOW opens a symlink as the last component rather than
  * failing, with openat2 too: refuse it here. Takes fd. */
 static int refuse_symlink(int fd)
@@ -47,6 +44,9 @@ static int refuse_symlink(int fd)
 	return fd;
 }
 
+/* The walk without openat2: every component but the last as an O_PATH
+ * directory, each with O_NOFOLLOW (which refuses magic links too: they
+ * are symlinks), then the last with the caller's flags. */
 static int open_by_component(int dirfd, const char *path, int flags)
 {
 	_cleanup_close_ int dir = -1;
@@ -111,6 +111,54 @@ int lk_open_nofollow(int dirfd, const char *path, int flags, int *ret_fd)
 	if (fd < 0)
 		return fd;
 	*ret_fd = fd;
+	return 0;
+}
+
+/* Whether a and b are on the same mount: statx's mount ids where the
+ * kernel gives them (a bind mount of the same filesystem has the same
+ * st_dev), else the devices. 1, 0 or -errno. */
+static int same_mount(int a, int b)
+{
+	struct statx sa, sb;
+
+	if (statx(a, "", AT_EMPTY_PATH, STATX_MNT_ID, &sa) < 0 ||
+	    statx(b, "", AT_EMPTY_PATH, STATX_MNT_ID, &sb) < 0)
+		return -errno;
+	if (sa.stx_mask & sb.stx_mask & STATX_MNT_ID)
+		return sa.stx_mnt_id == sb.stx_mnt_id;
+	return sa.stx_dev_major == sb.stx_dev_major && sa.stx_dev_minor == sb.stx_dev_minor;
+}
+
+int lk_open_subdir(int dirfd, const char *name, int flags, int *ret_fd)
+{
+	struct open_how how = {
+	    .flags = (uint64_t)(flags | O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (!name || !ret_fd || !name[0] || strchr(name, '/') || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0 || (flags & (O_CREAT | O_ACCMODE | O_PATH)))
+		return -EINVAL;
+	fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+	if (fd >= 0) {
+		*ret_fd = TAKE_FD(fd);
+		return 0;
+	}
+	if (errno != ENOSYS)
+		return nofollow_error(dirfd, name, errno);
+	/* One component cannot climb out, and O_NOFOLLOW refuses a symlink
+	 * (magic links are symlinks): what remains is the mount check. */
+	fd = openat(dirfd, name, (int)how.flags);
+	if (fd < 0)
+		return nofollow_error(dirfd, name, errno);
+	r = same_mount(dirfd, fd);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return -EXDEV;
+	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
 

@@ -18,6 +18,17 @@
 int lk_open_nofollow(int dirfd, const char *path, int flags, int *ret_fd);
 
 /*
+ * The directory entry name (one component: no '/', not "." or "..") of
+ * dirfd, opened as a directory with O_RDONLY|O_DIRECTORY|O_NOFOLLOW|
+ * O_CLOEXEC|flags, refused if it is a symlink (magic or not) or the root
+ * of another mount: openat2 with RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS,
+ * RESOLVE_NO_MAGICLINKS and RESOLVE_NO_XDEV, or without openat2 (ENOSYS)
+ * openat with O_NOFOLLOW and a mount-id check. 0 and *ret_fd, or -errno:
+ * -ELOOP for a symlink, -EXDEV for a mount point.
+ */
+int lk_open_subdir(int dirfd, const char *name, int flags, int *ret_fd);
+
+/*
  * A directory stream over name under dirfd (name "." for dirfd itself):
  * a fresh descriptor opened with O_RDONLY|O_DIRECTORY|O_CLOEXEC|flags, so
  * dirfd stays the caller's. 0 and *ret (closedir it), or -errno.

@@ -8,14 +8,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -41,14 +39,11 @@ static void warn_skip(const char *name, const char *why)
  * magic one), never another mount. */
 static int open_dir_beneath(int dirfd, const char *name)
 {
-	struct open_how how = {
-	    /* O_NOATIME: pruning must not make a cache look recently used. */
-	    .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME,
-	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
-	int fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+	int fd = -1;
+	/* O_NOATIME: pruning must not make a cache look recently used. */
+	int r = lk_open_subdir(dirfd, name, O_NOATIME, &fd);
 
-	return fd < 0 ? -errno : fd;
+	return r < 0 ? r : fd;
 }
 
 bool prune_state_is_unlocked(uint32_t state)

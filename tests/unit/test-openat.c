@@ -3,7 +3,8 @@
  * lk_open_nofollow() refuses symlinks in any component, with openat2 and
  * without it (a seccomp filter answers openat2 with ENOSYS, as systemd's
  * RestrictSUIDSGID= does; PR_SET_NO_NEW_PRIVS first, so no privileges are
- * needed). And the directory stream helpers leave descriptors where they say.
+ * needed); lk_open_subdir() refuses links and mount points, with and
+ * without openat2. And the directory stream helpers leave descriptors where they say.
  */
 #include "test-util.h"
 
@@ -97,9 +98,42 @@ static void check_opens(void)
 	assert_int_equal(fd, -1); /* never written on failure */
 }
 
+/* lk_open_subdir: one component, a directory, no link, no mount crossing. */
+static void check_subdirs(void)
+{
+	_cleanup_close_ int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int fds = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st_root, st_proc, st;
+	char magic[16];
+	int fd = -1;
+
+	assert_true(root >= 0 && fds >= 0);
+	assert_int_equal(lk_open_subdir(dir_fd, "real", 0, &fd), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+	fd = -1;
+
+	assert_int_equal(lk_open_subdir(dir_fd, "link", 0, &fd), -ELOOP);
+	snprintf(magic, sizeof(magic), "%d", dir_fd);
+	assert_int_equal(lk_open_subdir(fds, magic, 0, &fd), -ELOOP);
+	assert_int_equal(lk_open_subdir(dir_fd, "real/sub", 0, &fd), -EINVAL);
+	assert_int_equal(lk_open_subdir(dir_fd, "..", 0, &fd), -EINVAL);
+	assert_int_equal(lk_open_subdir(dir_fd, ".", 0, &fd), -EINVAL);
+	assert_int_equal(lk_open_subdir(dir_fd, "real", O_RDWR, &fd), -EINVAL);
+	assert_int_equal(lk_open_subdir(dir_fd, "missing", 0, &fd), -ENOENT);
+	assert_int_equal(lk_open_subdir(dir_fd, "real/file", 0, &fd), -EINVAL);
+	/* /proc is its own mount wherever it is mounted at all. */
+	if (stat("/", &st_root) == 0 && stat("/proc", &st_proc) == 0 && st_root.st_dev != st_proc.st_dev)
+		assert_int_equal(lk_open_subdir(root, "proc", 0, &fd), -EXDEV);
+	assert_int_equal(fd, -1); /* never written on failure */
+}
+
 static void test_with_openat2(void **state)
 {
 	check_opens();
+	check_subdirs();
 }
 
 static void test_opendir(void **state)
@@ -150,6 +184,7 @@ static void test_openat2_enosys(void **state)
 	assert_int_equal(syscall(SYS_openat2, AT_FDCWD, "/", NULL, 0), -1);
 	assert_int_equal(errno, ENOSYS);
 	check_opens();
+	check_subdirs();
 }
 
 int main(void)
