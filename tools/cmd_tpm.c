@@ -38,8 +38,13 @@ static void tpm_help(void)
 	       "        slot. FILE: \"BANK:N=HEX\" lines for every PCR of tpm_pcrs (or the\n"
 	       "        output of tpm2_pcrread); '#' starts a comment.\n"
 	       "\n"
-	       "Both ask for USER's login passphrase (terminal, or one line of stdin with\n"
-	       "--passphrase-stdin). Root only.\n"
+	       "All three ask for USER's login passphrase (terminal, or one line of stdin\n"
+	       "with --passphrase-stdin). Root only.\n"
+	       "\n"
+	       "Options:\n"
+	       "  --predict FILE      (reseal) also accept the PCR values in FILE\n"
+	       "  --passphrase-stdin  read USER's passphrase from stdin\n"
+	       "  -h, --help          show this help\n"
 	       "\n"
 	       "Exit status 5: wrong passphrase.\n");
 }
@@ -90,7 +95,7 @@ int cmd_tpm(struct ctl *ctl, int argc, char **argv)
 	int c, r;
 
 	if (argc < 2)
-		return ctl_usage_error("tpm", "expected bind or unbind");
+		return ctl_usage_error("tpm", "expected bind, unbind or reseal");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		tpm_help();
 		return CTL_EXIT_OK;

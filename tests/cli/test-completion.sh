@@ -4,9 +4,12 @@
 # directories latchkeyd reports; and hostile directory names (command
 # substitution, backquotes, globs) complete as themselves and run nothing
 # (the fscrypt completion ran them: CVE-2022-25328).
-#   test-completion.sh COMPLETION-FILE
+# Every command and option latchkeyctl's own --help lists is offered, so a
+# new command cannot be forgotten here.
+#   test-completion.sh COMPLETION-FILE LATCHKEYCTL
 set -uo pipefail
 completion=$1
+latchkeyctl_bin=$2
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 rc=0
@@ -53,7 +56,8 @@ expect_has() {
   grep -qxF -- "$2" <<<"$got" || fail "'$1': no '$2' in [$(echo $got)]"
 }
 
-expect "latchkeyctl " enroll encrypt status lock unlock recovery escrow policy prune doctor
+expect "latchkeyctl " enroll encrypt status lock unlock recovery escrow rotate policy prune migrate decrypt \
+  forget unenroll tpm doctor
 expect "latchkeyctl st" status
 expect "latchkeyctl --" --socket --json --help --version
 expect "latchkeyctl --socket /run/x st" status
@@ -68,6 +72,31 @@ expect_has "latchkeyctl recovery create ro" root
 expect "latchkeyctl lock root " # one USER only
 expect "latchkeyctl policy assign /x --filenames AES" AES-256-CTS AES-256-HCTR2
 expect "latchkeyctl status /home" /home/alice
+expect "latchkeyctl forget /home" /home/alice
+expect "latchkeyctl tpm " bind unbind reseal
+expect "latchkeyctl tpm reseal root --" --help --passphrase-stdin --predict
+expect "latchkeyctl tpm bind root --" --help --passphrase-stdin
+expect_has "latchkeyctl tpm bind ro" root
+expect_has "latchkeyctl migrate /srv/x --user ro" root
+expect "latchkeyctl lock --" --help --json --all
+
+# What latchkeyctl --help and each COMMAND --help list (a subcommand's
+# for recovery, escrow, policy, tpm) is offered.
+help_options() { grep -E '^\s+(-[a-zA-Z], )?--' | grep -oE -- '--[a-z0-9-]+' | sort -u; }
+commands=$("$latchkeyctl_bin" --help | awk '/^Commands:/ { f = 1; next } /^$/ { f = 0 } f { print $1 }')
+[ -n "$commands" ] || fail "no commands parsed from latchkeyctl --help"
+offered=$(complete_line "latchkeyctl ")
+for c in $commands; do
+  grep -qxF -- "$c" <<<"$offered" || fail "command '$c' (latchkeyctl --help) is not completed"
+  case $c in
+  recovery) line="$c create" ;; escrow) line="$c keygen" ;; policy) line="$c assign" ;; tpm) line="$c reseal" ;;
+  *) line=$c ;;
+  esac
+  # shellcheck disable=SC2086
+  for o in $("$latchkeyctl_bin" $line --help 2>/dev/null | help_options); do
+    expect_has "latchkeyctl $line --" "$o"
+  done
+done
 mkdir -p "$W/tree/sub"
 expect_has "latchkeyctl encrypt $W/tree/s" "$W/tree/sub"
 
