@@ -2,16 +2,26 @@
 /*
  * Operations on a user's protector file: opening it with a wrapping key
  * (failed guesses by users throttled), parameters for a new slot, and the
- * atomic replace of a slot. Below the request handlers, which map the
- * -errno returned here to the wire status:
+ * atomic replace of a slot. Below the request handlers.
  *
- *   -EOWNERDEAD  the uid's state belongs to a former account
- *   -ENOKEY      no protector: the user is not enrolled
- *   -EBADMSG     the wrapping key does not open the slot (a wrong secret)
- *   -EAGAIN      throttled after too many wrong guesses
- *   -ENODEV      the TPM is needed (tpm = required) and cannot answer
- *   -EINVAL      the request cannot be applied (*why says why)
- *   other        an internal failure
+ * The -errno values of the domain functions (these, and those of every
+ * file the request handlers call) and what they mean; status_of in
+ * requests.c is the one map from them to the wire status:
+ *
+ *   -EOWNERDEAD   the uid's state belongs to a former account
+ *   -ENOKEY       no protector: the user is not enrolled
+ *   -EBADMSG      the wrapping key does not open the slot (a wrong secret)
+ *   -EAGAIN       throttled after too many wrong guesses
+ *   -EKEYEXPIRED  no key is held for the user: the client must send one
+ *   -ENODEV       the TPM is needed (tpm = required) and cannot answer
+ *   -EEXIST       already there (enrolled, encrypted, bound)
+ *   -ENOENT       no such slot, root or directory
+ *   -EOPNOTSUPP   the filesystem or kernel lacks what is needed
+ *   -EPERM        the configuration does not allow it for this user
+ *   -EPROTO       the request lacks what this operation needs
+ *   -EINVAL       the request cannot be applied (*why says why)
+ *   other         an internal failure (an errno from below that would read
+ *                 as one of the above is given as -EIO)
  */
 #include <errno.h>
 #include <string.h>
@@ -36,7 +46,7 @@
  * key W into p_out; *ret_pr (optional) gets the protector file. Failed
  * guesses by non-root peers are throttled (root's failures are the login's
  * own wrong passwords, which pam_unix and pam_faillock already govern).
- * Returns 0 or -errno (protectors.h).
+ * Returns 0 or -errno (the list above).
  */
 int protector_unwrap(struct daemon *d, const struct ucred *peer, uid_t charge_uid, uid_t uid, uint8_t kind,
                      const uint8_t w[LK_WRAP_KEY_SIZE], uint8_t *p_out, struct lk_protector *ret_pr)

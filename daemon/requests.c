@@ -55,7 +55,7 @@ void reply_error(struct conn *c, uint32_t status, int err, const char *text)
 }
 
 /* The one map from a domain function's -errno to the wire status
- * (protectors.h lists what the errno values mean). */
+ * (protectors.c lists what the errno values mean). */
 static uint32_t status_of(int r)
 {
 	switch (r) {
@@ -81,15 +81,22 @@ static uint32_t status_of(int r)
 		return LK_E_NOT_FOUND;
 	case -EPROTO:
 		return LK_E_PROTOCOL;
+	case -EKEYEXPIRED:
+		return LK_E_NEED_PASSPHRASE;
+	case -EOPNOTSUPP:
+		return LK_E_UNSUPPORTED;
 	default:
 		return LK_E_INTERNAL;
 	}
 }
 
-/* An error reply for a domain function's -errno, with its text (or none). */
-static void reply_errno(struct conn *c, int r, const char *text)
+/* The error reply for a domain function's -errno r: its wire status, the
+ * text why (or none) and, for an internal failure, the errno as detail. */
+static void reply_failure(struct conn *c, int r, const char *why)
 {
-	reply_error(c, status_of(r), 0, text);
+	uint32_t status = status_of(r);
+
+	reply_error(c, status, status == LK_E_INTERNAL ? r : 0, why);
 }
 
 void reply_ok(struct conn *c)
@@ -204,7 +211,7 @@ static void handle_auth_submit(struct conn *c, const struct lk_msg *req)
 		return;
 	r = protector_unwrap_login(c->d, &c->peer, c->charge_uid, req->uid, req->key, &p);
 	if (r < 0) {
-		reply_errno(c, r, NULL);
+		reply_failure(c, r, NULL);
 		return;
 	}
 	u = user_get(&c->d->users, req->uid, true);
@@ -394,7 +401,7 @@ static void handle_unlock(struct conn *c, const struct lk_msg *req)
 	if (lk_msg_has(req, LK_T_KEY)) {
 		r = protector_unwrap_login(c->d, &c->peer, c->charge_uid, req->uid, req->key, &p);
 		if (r < 0) {
-			reply_errno(c, r, NULL);
+			reply_failure(c, r, NULL);
 			return;
 		}
 		if (user_set_key(u, p.ptr) < 0) {
@@ -622,7 +629,7 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 	if (lk_msg_has(req, LK_T_KEY)) {
 		r = protector_unwrap_login(c->d, &c->peer, c->charge_uid, req->uid, req->key, &p);
 		if (r < 0) {
-			reply_errno(c, r, NULL);
+			reply_failure(c, r, NULL);
 			return;
 		}
 	} else if (u->p) {
@@ -688,7 +695,7 @@ static void handle_relocate(struct conn *c, const struct lk_msg *req)
 	r = daemon_relocate_root(c->d, req->uid, req->key_id, req->path,
 	                         lk_msg_has(req, LK_T_FLAGS) ? req->flags : 0, &why);
 	if (r < 0)
-		reply_errno(c, r, why);
+		reply_failure(c, r, why);
 	else
 		reply_ok(c);
 }
@@ -705,7 +712,7 @@ static void handle_login_enroll(struct conn *c, const struct lk_msg *req)
 		return;
 	r = daemon_login_enroll(c->d, req, &kdf, &flags, &why);
 	if (r < 0) {
-		reply_errno(c, r, why);
+		reply_failure(c, r, why);
 		return;
 	}
 	if (lk_msg_has(req, LK_T_KEY)) {
@@ -800,7 +807,7 @@ static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 	r = protector_replace_slots(d, &pr, to, &req->kdf, req->new_key, p.ptr, &why);
 	if (r < 0) {
 		log_error("uid %u: %s slot not replaced: %s", (unsigned)req->uid, slot_kind_name(to), why);
-		reply_errno(c, r, why);
+		reply_failure(c, r, why);
 		return;
 	}
 	log_event(LOG_INFO, LK_MSG_REWRAPPED, req->uid, NULL, NULL,
@@ -912,7 +919,7 @@ static bool open_with_login_key(struct conn *c, const struct lk_msg *req, struct
 	}
 	r = protector_unwrap(c->d, &c->peer, c->charge_uid, req->uid, LK_SLOT_LOGIN, req->key, p->ptr, pr);
 	if (r < 0) {
-		reply_errno(c, r, NULL);
+		reply_failure(c, r, NULL);
 		return false;
 	}
 	return true;
@@ -939,7 +946,7 @@ static void handle_tpm(struct conn *c, const struct lk_msg *req)
 		r = tpm_reseal(c->d, &pr, req->key, p.ptr, lk_msg_has(req, LK_T_PCR) ? &req->pcr : NULL,
 		               &why);
 	if (r < 0)
-		reply_errno(c, r, why);
+		reply_failure(c, r, why);
 	else
 		reply_ok(c);
 }
