@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Operations on a user's protector file: opening it with a wrapping key
- * (failed guesses by users throttled), parameters for a new slot, and the
- * atomic replace of a slot. Below the request handlers.
+ * (failed guesses by users throttled), the parameters of a slot or a new
+ * slot's, enrolment (a new file), and the atomic replace of a slot. Below
+ * the request handlers.
  *
  * The -errno values of the domain functions (these, and those of every
  * file the request handlers call) and what they mean; status_of in
@@ -24,6 +25,7 @@
  *                 as one of the above is given as -EIO)
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "accounts.h"
@@ -32,6 +34,7 @@
 #include "crypto.h"
 #include "daemon.h"
 #include "escrow_slots.h"
+#include "kdf.h"
 #include "log.h"
 #include "log_event.h"
 #include "protectors.h"
@@ -150,6 +153,122 @@ int protector_fresh_kdf(struct daemon *d, const struct lk_protector *pr, struct 
 	if (lk_random_bytes(k.salt, k.salt_len) < 0)
 		return -EIO;
 	*ret = k;
+	return 0;
+}
+
+int protector_kdf_params(struct daemon *d, uid_t uid, uint8_t kind, bool fresh, struct lk_kdf_params *ret_kdf,
+                         bool *ret_bound, const char **ret_why)
+{
+	struct lk_protector pr;
+	int r, i;
+
+	*ret_why = NULL;
+	*ret_bound = false;
+	/* To the account that has the uid now, a former account's state
+	 * does not exist: the PAM module skips it like any unenrolled user. */
+	if (account_check(d, uid, NULL) == ACCOUNT_FORMER) {
+		*ret_why =
+		    "this uid's latchkey state belongs to a former account (root: latchkeyctl unenroll "
+		    "--uid)";
+		return -ENOKEY;
+	}
+	r = daemon_load_protector(d, uid, &pr);
+	if (r == -ENOENT)
+		return -ENOKEY;
+	if (r < 0) {
+		*ret_why = "protector file unreadable";
+		return -EIO;
+	}
+	if (fresh) {
+		if (protector_fresh_kdf(d, &pr, ret_kdf) < 0) {
+			*ret_why = "cannot make new KDF parameters";
+			return -EIO;
+		}
+		return 0;
+	}
+	i = kind == LK_SLOT_LOGIN ? tpm_slot_login_kdf_index(&pr) : lk_protector_find_kind(&pr, kind);
+	if (i < 0) {
+		*ret_why = "the user has no slot of that kind";
+		return -ENOENT;
+	}
+	*ret_kdf = pr.slots[i].kdf;
+	*ret_bound = kind == LK_SLOT_ESCROW && pr.slots[i].derivation == LK_SLOT_DERIV_V2;
+	return 0;
+}
+
+/* Why ENROLL refuses a uid whose state is a former account's, naming it.
+ * Static: a *why lives until the reply is sent, and the loop handles one
+ * request at a time. */
+static const char *former_account_text(uid_t uid, const char *recorded)
+{
+	static char text[LK_TEXT_MAX + 1];
+
+	snprintf(text, sizeof(text),
+	         "uid %u still holds the latchkey state of the former account %s; remove it first with "
+	         "'latchkeyctl unenroll --uid %u'",
+	         (unsigned)uid, recorded[0] ? recorded : "(unknown)", (unsigned)uid);
+	return text;
+}
+
+int protector_enroll(struct daemon *d, uid_t uid, const struct lk_kdf_params *kdf,
+                     const uint8_t w[LK_WRAP_KEY_SIZE], const char **ret_why)
+{
+	struct lk_secret p _cleanup_secret_ = {};
+	struct lk_protector pr = {};
+	char recorded[LK_ACCOUNT_MAX + 1], name[LK_ACCOUNT_MAX + 1];
+	int r;
+
+	*ret_why = NULL;
+	if (uid == 0) {
+		*ret_why = "root cannot be enrolled";
+		return -EINVAL;
+	}
+	r = lk_kdf_params_check_new(kdf);
+	if (r < 0 || kdf->alg != LK_KDF_ARGON2ID) {
+		*ret_why = r == -ERANGE ? "Argon2id passes below the floor (t >= 3)"
+		                        : "Argon2id parameters out of bounds";
+		return -EINVAL;
+	}
+	if (account_check(d, uid, recorded) == ACCOUNT_FORMER) {
+		*ret_why = former_account_text(uid, recorded);
+		return -EOWNERDEAD;
+	}
+	if (account_current_name(uid, name) < 0) {
+		*ret_why = "no such user";
+		return -EINVAL;
+	}
+	r = store_load_protector(&d->store, uid, &pr);
+	if (r != -ENOENT) {
+		*ret_why = r == 0 ? "user already enrolled" : "existing protector file unreadable";
+		return r == 0 ? -EEXIST : -EIO;
+	}
+	pr.uid = uid;
+	pr.n_slots = 0;
+	r = lk_secret_new(&p, LK_PROTECTOR_KEY_SIZE);
+	if (r >= 0)
+		r = lk_random_bytes(p.ptr, LK_PROTECTOR_KEY_SIZE);
+	if (r >= 0)
+		r = lk_protector_add_slot(&pr, LK_SLOT_LOGIN, kdf, w, p.ptr, NULL);
+	if (r < 0) {
+		*ret_why = "cannot create the protector";
+		return -EIO;
+	}
+	/* The name first: a protector without it would be adopted by
+	 * whichever account has the uid next (trust on first use). */
+	if (account_record(d, uid, name) < 0) {
+		*ret_why = "cannot write the root index";
+		return -EIO;
+	}
+	if (store_save_protector(&d->store, &pr) < 0) {
+		*ret_why = "cannot write the protector file";
+		return -EIO;
+	}
+	log_info("enrolled uid %u (Argon2id t=%u m=%u KiB p=%u)", (unsigned)uid, kdf->t_cost, kdf->m_cost_kib,
+	         kdf->parallelism);
+	/* The enroller tuned these on this machine: later password changes
+	 * and recovery codes use them too. */
+	if (store_save_kdf_target(&d->store, kdf) < 0)
+		log_warning("cannot record the KDF target; new slots will copy the login slot's cost");
 	return 0;
 }
 

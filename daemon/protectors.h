@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* A user's protector file: open, new slot parameters, atomic slot replace
- * (protectors.c lists the -errno values and what they mean). */
+/* A user's protector file: open, slot parameters, enrolment, atomic slot
+ * replace. Each returns 0 or -errno; protectors.c lists the values and what
+ * they mean, and a *ret_why a static text for the client, or NULL. */
 #ifndef LKD_PROTECTORS_H
 #define LKD_PROTECTORS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -25,6 +27,16 @@ int protector_unwrap_login(struct daemon *d, const struct ucred *peer, uid_t cha
                            const uint8_t w[LK_WRAP_KEY_SIZE], struct lk_secret *p);
 /* Parameters for a new login or recovery slot of pr, with a fresh salt. */
 int protector_fresh_kdf(struct daemon *d, const struct lk_protector *pr, struct lk_kdf_params *ret);
+/* KDF_PARAMS: the parameters of uid's slot of kind (the login slot's are
+ * those its W is derived with, tpm_slot.h), or, with fresh, those for a new
+ * slot; *ret_bound whether an escrow slot is bound to the user and machine. */
+int protector_kdf_params(struct daemon *d, uid_t uid, uint8_t kind, bool fresh, struct lk_kdf_params *ret_kdf,
+                         bool *ret_bound, const char **ret_why);
+/* ENROLL: a new protector file for uid, a random P in one login slot under
+ * (kdf, w), the account's name recorded first; kdf becomes the machine's
+ * target for new slots. -EEXIST when uid is enrolled already. */
+int protector_enroll(struct daemon *d, uid_t uid, const struct lk_kdf_params *kdf,
+                     const uint8_t w[LK_WRAP_KEY_SIZE], const char **ret_why);
 /* Replace pr's slots of kind with one wrapping p under (kdf, w), in one
  * atomic write of the protector file; pr becomes the new file. *ret_why
  * explains a failure. */

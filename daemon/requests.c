@@ -149,9 +149,9 @@ static void handle_kdf_params(struct conn *c, const struct lk_msg *req)
 	uint8_t kind = LK_KDF_F_KIND(flags) ? LK_KDF_F_KIND(flags) : LK_SLOT_LOGIN;
 	bool fresh = flags & LK_KDF_F_FRESH, bound = false;
 	struct lk_kdf_params kdf;
-	struct lk_protector pr;
 	struct lk_msg *m = c->d->rep;
-	int r, i;
+	const char *why = NULL;
+	int r;
 
 	if (!require(c, req, LK_F(LK_T_UID)) || !peer_may_act_for(c, req->uid))
 		return;
@@ -162,37 +162,10 @@ static void handle_kdf_params(struct conn *c, const struct lk_msg *req)
 	}
 	if (fresh && !peer_is_root(c))
 		return;
-	/* To the account that has the uid now, a former account's state
-	 * does not exist: the PAM module skips it like any unenrolled user. */
-	if (account_check(c->d, req->uid, NULL) == ACCOUNT_FORMER) {
-		reply_error(c, LK_E_NOT_ENROLLED, 0,
-		            "this uid's latchkey state belongs to a former account (root: latchkeyctl "
-		            "unenroll --uid)");
-		return;
-	}
-	r = daemon_load_protector(c->d, req->uid, &pr);
-	if (r == -ENOENT) {
-		reply_error(c, LK_E_NOT_ENROLLED, 0, NULL);
-		return;
-	}
+	r = protector_kdf_params(c->d, req->uid, kind, fresh, &kdf, &bound, &why);
 	if (r < 0) {
-		reply_error(c, LK_E_INTERNAL, r, "protector file unreadable");
+		reply_failure(c, r, why);
 		return;
-	}
-	if (fresh) {
-		r = protector_fresh_kdf(c->d, &pr, &kdf);
-		if (r < 0) {
-			reply_error(c, LK_E_INTERNAL, r, "cannot make new KDF parameters");
-			return;
-		}
-	} else {
-		i = kind == LK_SLOT_LOGIN ? tpm_slot_login_kdf_index(&pr) : lk_protector_find_kind(&pr, kind);
-		if (i < 0) {
-			reply_error(c, LK_E_NOT_FOUND, 0, "the user has no slot of that kind");
-			return;
-		}
-		kdf = pr.slots[i].kdf;
-		bound = kind == LK_SLOT_ESCROW && pr.slots[i].derivation == LK_SLOT_DERIV_V2;
 	}
 	lk_msg_init(m, LK_REP_KDF_PARAMS, req->seq);
 	lk_msg_set_kdf(m, &kdf);
@@ -520,74 +493,16 @@ static void handle_status(struct conn *c, const struct lk_msg *req)
 
 static void handle_enroll(struct conn *c, const struct lk_msg *req)
 {
-	struct lk_secret p _cleanup_secret_ = {};
-	struct lk_protector pr = {};
-	char recorded[LK_ACCOUNT_MAX + 1], name[LK_ACCOUNT_MAX + 1];
+	const char *why = NULL;
 	int r;
 
 	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KDF) | LK_F(LK_T_KEY)) || !peer_is_root(c))
 		return;
-	if (req->uid == 0) {
-		reply_error(c, LK_E_INVALID, 0, "root cannot be enrolled");
-		return;
-	}
-	r = lk_kdf_params_check_new(&req->kdf);
-	if (r < 0 || req->kdf.alg != LK_KDF_ARGON2ID) {
-		reply_error(c, LK_E_INVALID, EINVAL,
-		            r == -ERANGE ? "Argon2id passes below the floor (t >= 3)"
-		                         : "Argon2id parameters out of bounds");
-		return;
-	}
-	if (account_check(c->d, req->uid, recorded) == ACCOUNT_FORMER) {
-		char text[LK_TEXT_MAX + 1];
-		snprintf(
-		    text, sizeof(text),
-		    "uid %u still holds the latchkey state of the former account %s; remove it first with "
-		    "'latchkeyctl unenroll --uid %u'",
-		    (unsigned)req->uid, recorded[0] ? recorded : "(unknown)", (unsigned)req->uid);
-		reply_error(c, LK_E_OTHER_ACCOUNT, 0, text);
-		return;
-	}
-	if (account_current_name(req->uid, name) < 0) {
-		reply_error(c, LK_E_INVALID, 0, "no such user");
-		return;
-	}
-	r = store_load_protector(&c->d->store, req->uid, &pr);
-	if (r != -ENOENT) {
-		reply_error(c, r == 0 ? LK_E_EXISTS : LK_E_INTERNAL, r,
-		            r == 0 ? "user already enrolled" : "existing protector file unreadable");
-		return;
-	}
-	pr.uid = req->uid;
-	pr.n_slots = 0;
-	r = lk_secret_new(&p, LK_PROTECTOR_KEY_SIZE);
-	if (r >= 0)
-		r = lk_random_bytes(p.ptr, LK_PROTECTOR_KEY_SIZE);
-	if (r >= 0)
-		r = lk_protector_add_slot(&pr, LK_SLOT_LOGIN, &req->kdf, req->key, p.ptr, NULL);
-	if (r < 0) {
-		reply_error(c, LK_E_INTERNAL, r, "cannot create the protector");
-		return;
-	}
-	/* The name first: a protector without it would be adopted by
-	 * whichever account has the uid next (trust on first use). */
-	r = account_record(c->d, req->uid, name);
-	if (r < 0) {
-		reply_error(c, LK_E_INTERNAL, r, "cannot write the root index");
-		return;
-	}
-	r = store_save_protector(&c->d->store, &pr);
-	if (r < 0) {
-		reply_error(c, LK_E_INTERNAL, r, "cannot write the protector file");
-		return;
-	}
-	log_info("enrolled uid %u (Argon2id t=%u m=%u KiB p=%u)", (unsigned)req->uid, req->kdf.t_cost,
-	         req->kdf.m_cost_kib, req->kdf.parallelism);
-	/* The enroller tuned these on this machine: later password changes
-	 * and recovery codes use them too. */
-	if (store_save_kdf_target(&c->d->store, &req->kdf) < 0)
-		log_warning("cannot record the KDF target; new slots will copy the login slot's cost");
-	reply_ok(c);
+	r = protector_enroll(c->d, req->uid, &req->kdf, req->key, &why);
+	if (r < 0)
+		reply_failure(c, r, why);
+	else
+		reply_ok(c);
 }
 
 static void handle_encrypt(struct conn *c, const struct lk_msg *req)
