@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Operations on a user's protector file: opening it with a wrapping key
- * (failed guesses by users throttled), the parameters of a slot or a new
- * slot's, enrolment (a new file), and the atomic replace of a slot. Below
- * the request handlers.
+ * (failed guesses by users throttled) or with the key held for a live
+ * session, the parameters of a slot or a new slot's, enrolment (a new
+ * file), and the atomic replace of a slot. Below the request handlers.
  *
  * The -errno values of the domain functions (these, and those of every
  * file the request handlers call) and what they mean; status_of in
@@ -125,6 +125,30 @@ int protector_unwrap_login(struct daemon *d, const struct ucred *peer, uid_t cha
 	if (lk_secret_new(p, LK_PROTECTOR_KEY_SIZE) < 0)
 		return -ENOMEM;
 	return protector_unwrap(d, peer, charge_uid, uid, LK_SLOT_LOGIN, w, p->ptr, NULL);
+}
+
+int protector_open_from(struct daemon *d, const struct ucred *peer, uid_t charge_uid, uid_t uid, uint8_t from,
+                        const uint8_t *w, struct lk_secret *p, struct lk_protector *ret_pr)
+{
+	struct user *u;
+	int r;
+
+	if (lk_secret_new(p, LK_PROTECTOR_KEY_SIZE) < 0)
+		return -ENOMEM;
+	if (from)
+		return protector_unwrap(d, peer, charge_uid, uid, from, w, p->ptr, ret_pr);
+	/* An admin's reset: no secret of the user's, so only the P held for
+	 * a live session will do. */
+	r = daemon_load_protector(d, uid, ret_pr);
+	if (r == -ENOENT)
+		return -ENOKEY;
+	if (r < 0)
+		return -EIO;
+	u = user_get(&d->users, uid, false);
+	if (!u || !u->p)
+		return -EKEYEXPIRED;
+	memcpy(p->ptr, u->p, LK_PROTECTOR_KEY_SIZE);
+	return 0;
 }
 
 /* Parameters for a new slot: the machine's target t and m, or, if none was
@@ -346,6 +370,42 @@ int protector_replace_slots(struct daemon *d, struct lk_protector *pr, uint8_t k
 		return -EIO;
 	}
 	*pr = next;
+	return 0;
+}
+
+int protector_rewrap(struct daemon *d, const struct ucred *peer, uid_t charge_uid, uid_t uid, uint8_t from,
+                     uint8_t to, const uint8_t *w_from, const struct lk_kdf_params *kdf,
+                     const uint8_t w_new[LK_WRAP_KEY_SIZE], const char **ret_why)
+{
+	struct lk_secret p _cleanup_secret_ = {};
+	struct lk_protector pr;
+	int r;
+
+	*ret_why = NULL;
+	if (account_check(d, uid, NULL) == ACCOUNT_FORMER)
+		return -EOWNERDEAD;
+	r = protector_open_from(d, peer, charge_uid, uid, from, w_from, &p, &pr);
+	if (r == -EKEYEXPIRED && to == LK_SLOT_LOGIN)
+		log_info("uid %u: new password not applied: no live session holds the key; the next login "
+		         "will ask for the previous password",
+		         (unsigned)uid);
+	else if (r == -EKEYEXPIRED)
+		log_debug("uid %u: no key held for a live session; the client must send a passphrase",
+		          (unsigned)uid);
+	if (r < 0)
+		return r;
+	r = protector_replace_slots(d, &pr, to, kdf, w_new, p.ptr, ret_why);
+	if (r < 0) {
+		log_error("uid %u: %s slot not replaced: %s", (unsigned)uid, slot_kind_name(to), *ret_why);
+		return r;
+	}
+	log_event(LOG_INFO, LK_MSG_REWRAPPED, uid, NULL, NULL,
+	          "uid %u: %s slot rewrapped (from the %s key; KDF t=%u m=%u KiB p=%u)", (unsigned)uid,
+	          slot_kind_name(to), slot_kind_name(from), kdf->t_cost, kdf->m_cost_kib, kdf->parallelism);
+	/* A TPM2 slot keeps opening with the new password (its auth value is
+	 * derived from W); with tpm = required no password-only slot stays. */
+	if (to == LK_SLOT_LOGIN && lk_protector_find_kind(&pr, LK_SLOT_TPM2) >= 0)
+		tpm_slot_reseal(d, &pr, w_new, p.ptr, d->config.tpm.mode == LK_TPM_REQUIRED);
 	return 0;
 }
 

@@ -25,6 +25,11 @@ int protector_unwrap(struct daemon *d, const struct ucred *peer, uid_t charge_ui
 /* protector_unwrap of the login slot into freshly allocated secret memory p. */
 int protector_unwrap_login(struct daemon *d, const struct ucred *peer, uid_t charge_uid, uid_t uid,
                            const uint8_t w[LK_WRAP_KEY_SIZE], struct lk_secret *p);
+/* P (into p, allocated here) and uid's protector file (into *ret_pr): from
+ * the slot of kind from opened with W, or, when from is 0 (no secret of the
+ * user's), the P held for a live session: -EKEYEXPIRED when none is held. */
+int protector_open_from(struct daemon *d, const struct ucred *peer, uid_t charge_uid, uid_t uid, uint8_t from,
+                        const uint8_t *w, struct lk_secret *p, struct lk_protector *ret_pr);
 /* Parameters for a new login or recovery slot of pr, with a fresh salt. */
 int protector_fresh_kdf(struct daemon *d, const struct lk_protector *pr, struct lk_kdf_params *ret);
 /* KDF_PARAMS: the parameters of uid's slot of kind (the login slot's are
@@ -43,6 +48,12 @@ int protector_enroll(struct daemon *d, uid_t uid, const struct lk_kdf_params *kd
 int protector_replace_slots(struct daemon *d, struct lk_protector *pr, uint8_t kind,
                             const struct lk_kdf_params *kdf, const uint8_t w[LK_WRAP_KEY_SIZE],
                             const uint8_t *p, const char **ret_why);
+/* REWRAP: replace uid's slots of kind to with one under (kdf, w_new), P
+ * taken as protector_open_from does (from, w_from); a new login slot
+ * reseals the TPM2 slot with it. */
+int protector_rewrap(struct daemon *d, const struct ucred *peer, uid_t charge_uid, uid_t uid, uint8_t from,
+                     uint8_t to, const uint8_t *w_from, const struct lk_kdf_params *kdf,
+                     const uint8_t w_new[LK_WRAP_KEY_SIZE], const char **ret_why);
 /* "login", "recovery", "escrow", ... and "held" for kind 0 (the P held for
  * a live session). */
 const char *slot_kind_name(uint8_t kind);

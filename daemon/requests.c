@@ -654,15 +654,23 @@ static void handle_reload(struct conn *c, const struct lk_msg *req)
 	reply_ok(c);
 }
 
+/* Parameters for a slot about to be written: within bounds, at the floor's
+ * passes or above, and of the slot's kind (kind_ok); false after replying. */
+static bool new_kdf_or_reply(struct conn *c, const struct lk_kdf_params *kdf, bool kind_ok, const char *text)
+{
+	int r = lk_kdf_params_check_new(kdf);
+
+	if (r == 0 && kind_ok)
+		return true;
+	reply_error(c, LK_E_INVALID, EINVAL,
+	            r == -ERANGE ? "Argon2id passes below the floor (t >= 3)" : text);
+	return false;
+}
+
 static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 {
-	struct daemon *d = c->d;
-	struct lk_secret p _cleanup_secret_ = {};
-	struct lk_protector pr;
-	uint8_t from, to;
 	const char *why = NULL;
-	struct user *u;
-	uint32_t st;
+	uint8_t from, to;
 	int r;
 
 	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_NEW_KEY) | LK_F(LK_T_KDF) | LK_F(LK_T_FLAGS)) ||
@@ -676,64 +684,15 @@ static void handle_rewrap(struct conn *c, const struct lk_msg *req)
 		            "bad REWRAP flags (a key is needed exactly when a source slot is named)");
 		return;
 	}
-	r = lk_kdf_params_check_new(&req->kdf);
-	if (r < 0 || (to == LK_SLOT_ESCROW) != (req->kdf.alg == LK_KDF_X25519)) {
-		reply_error(c, LK_E_INVALID, EINVAL,
-		            r == -ERANGE ? "Argon2id passes below the floor (t >= 3)"
-		                         : "KDF parameters out of bounds or wrong for the slot kind");
+	if (!new_kdf_or_reply(c, &req->kdf, (to == LK_SLOT_ESCROW) == (req->kdf.alg == LK_KDF_X25519),
+	                      "KDF parameters out of bounds or wrong for the slot kind"))
 		return;
-	}
-	if (account_check(d, req->uid, NULL) == ACCOUNT_FORMER) {
-		reply_error(c, LK_E_OTHER_ACCOUNT, 0, NULL);
-		return;
-	}
-	u = user_or_reply(c, req->uid);
-	if (!u)
-		return;
-	if (lk_secret_new(&p, LK_PROTECTOR_KEY_SIZE) < 0) {
-		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
-		return;
-	}
-	if (from) {
-		st = status_of(
-		    protector_unwrap(d, &c->peer, c->charge_uid, req->uid, from, req->key, p.ptr, &pr));
-	} else {
-		/* Admin reset: only the P held for a live session will do. */
-		r = daemon_load_protector(d, req->uid, &pr);
-		st = r == -ENOENT ? LK_E_NOT_ENROLLED
-		     : r < 0      ? LK_E_INTERNAL
-		     : !u->p      ? LK_E_NEED_PASSPHRASE
-		                  : LK_OK;
-		if (st == LK_OK)
-			memcpy(p.ptr, u->p, LK_PROTECTOR_KEY_SIZE);
-	}
-	if (st != LK_OK) {
-		if (st == LK_E_NEED_PASSPHRASE && to == LK_SLOT_LOGIN)
-			log_info(
-			    "uid %u: new password not applied: no live session holds the key; the next login "
-			    "will ask for the previous password",
-			    (unsigned)req->uid);
-		else if (st == LK_E_NEED_PASSPHRASE)
-			log_debug("uid %u: no key held for a live session; the client must send a passphrase",
-			          (unsigned)req->uid);
-		reply_error(c, st, 0, NULL);
-		return;
-	}
-	r = protector_replace_slots(d, &pr, to, &req->kdf, req->new_key, p.ptr, &why);
-	if (r < 0) {
-		log_error("uid %u: %s slot not replaced: %s", (unsigned)req->uid, slot_kind_name(to), why);
+	r = protector_rewrap(c->d, &c->peer, c->charge_uid, req->uid, from, to, from ? req->key : NULL,
+	                     &req->kdf, req->new_key, &why);
+	if (r < 0)
 		reply_failure(c, r, why);
-		return;
-	}
-	log_event(LOG_INFO, LK_MSG_REWRAPPED, req->uid, NULL, NULL,
-	          "uid %u: %s slot rewrapped (from the %s key; KDF t=%u m=%u KiB p=%u)", (unsigned)req->uid,
-	          slot_kind_name(to), slot_kind_name(from), req->kdf.t_cost, req->kdf.m_cost_kib,
-	          req->kdf.parallelism);
-	/* A TPM2 slot keeps opening with the new password (its auth value is
-	 * derived from W); with tpm = required no password-only slot stays. */
-	if (to == LK_SLOT_LOGIN && lk_protector_find_kind(&pr, LK_SLOT_TPM2) >= 0)
-		tpm_slot_reseal(d, &pr, req->new_key, p.ptr, d->config.tpm.mode == LK_TPM_REQUIRED);
-	reply_ok(c);
+	else
+		reply_ok(c);
 }
 
 /* Paths only, no secret: any peer may ask where the daemon reads. */
@@ -756,15 +715,11 @@ static void handle_config_dir(struct conn *c, const struct lk_msg *req)
 
 static void handle_rotate(struct conn *c, const struct lk_msg *req)
 {
-	struct daemon *d = c->d;
-	struct lk_secret p _cleanup_secret_ = {};
-	struct lk_protector pr;
-	struct lk_msg *m = d->rep;
+	struct lk_msg *m = c->d->rep;
 	const char *why = NULL;
-	uint32_t st, flags = 0;
+	uint32_t flags = 0;
 	unsigned roots = 0;
 	uint8_t from;
-	struct user *u;
 	int r;
 
 	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_NEW_KEY) | LK_F(LK_T_KDF) | LK_F(LK_T_FLAGS)) ||
@@ -776,68 +731,19 @@ static void handle_rotate(struct conn *c, const struct lk_msg *req)
 		            "bad ROTATE flags (a key is needed exactly when a source slot is named)");
 		return;
 	}
-	r = lk_kdf_params_check_new(&req->kdf);
-	if (r < 0 || req->kdf.alg != LK_KDF_ARGON2ID) {
-		reply_error(c, LK_E_INVALID, EINVAL,
-		            r == -ERANGE ? "Argon2id passes below the floor (t >= 3)"
-		                         : "login slot KDF parameters out of bounds");
+	if (!new_kdf_or_reply(c, &req->kdf, req->kdf.alg == LK_KDF_ARGON2ID,
+	                      "login slot KDF parameters out of bounds"))
+		return;
+	r = daemon_rotate(c->d, &c->peer, c->charge_uid, req->uid, from, from ? req->key : NULL, &req->kdf,
+	                  req->new_key, &roots, &flags, &why);
+	if (r < 0) {
+		reply_failure(c, r, why);
 		return;
 	}
-	u = user_or_reply(c, req->uid);
-	if (!u)
-		return;
-	if (lk_secret_new(&p, LK_PROTECTOR_KEY_SIZE) < 0) {
-		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
-		return;
-	}
-	if (from) {
-		st = status_of(
-		    protector_unwrap(d, &c->peer, c->charge_uid, req->uid, from, req->key, p.ptr, &pr));
-	} else {
-		r = daemon_load_protector(d, req->uid, &pr);
-		st = r == -ENOENT ? LK_E_NOT_ENROLLED
-		     : r < 0      ? LK_E_INTERNAL
-		     : !u->p      ? LK_E_NEED_PASSPHRASE
-		                  : LK_OK;
-		if (st == LK_OK)
-			memcpy(p.ptr, u->p, LK_PROTECTOR_KEY_SIZE);
-	}
-	if (st == LK_OK)
-		st =
-		    status_of(daemon_rotate(d, u, &pr, p.ptr, &req->kdf, req->new_key, &roots, &flags, &why));
-	if (st != LK_OK) {
-		if (why)
-			log_error("uid %u: protector key not rotated: %s", (unsigned)req->uid, why);
-		reply_error(c, st, 0, why);
-		return;
-	}
-	log_info("uid %u: protector key rotated (from the %s key): %u wrapped key(s) resealed%s%s",
-	         (unsigned)req->uid, slot_kind_name(from), roots,
-	         flags & LK_ROT_F_ESCROW_RESEALED ? ", escrow slot resealed" : "",
-	         flags & LK_ROT_F_RECOVERY_RETIRED ? ", recovery code retired" : "");
 	lk_msg_init(m, LK_REP_OK, req->seq);
 	lk_msg_set_count(m, roots);
 	lk_msg_set_flags(m, flags);
 	conn_send(c, m);
-}
-
-/* P (into p, allocated here) and the protector of req->uid, opened with the
- * login's W in req->key; false after replying. */
-static bool open_with_login_key(struct conn *c, const struct lk_msg *req, struct lk_secret *p,
-                                struct lk_protector *pr)
-{
-	int r;
-
-	if (lk_secret_new(p, LK_PROTECTOR_KEY_SIZE) < 0) {
-		reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
-		return false;
-	}
-	r = protector_unwrap(c->d, &c->peer, c->charge_uid, req->uid, LK_SLOT_LOGIN, req->key, p->ptr, pr);
-	if (r < 0) {
-		reply_failure(c, r, NULL);
-		return false;
-	}
-	return true;
 }
 
 /* TPM_BIND, TPM_UNBIND, TPM_RESEAL{uid, key = the login's W[, pcr]}: the
@@ -851,13 +757,12 @@ static void handle_tpm(struct conn *c, const struct lk_msg *req)
 
 	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_KEY)) || !peer_is_root(c))
 		return;
-	if (!open_with_login_key(c, req, &p, &pr))
-		return;
-	if (req->type == LK_REQ_TPM_BIND)
+	r = protector_open_from(c->d, &c->peer, c->charge_uid, req->uid, LK_SLOT_LOGIN, req->key, &p, &pr);
+	if (r == 0 && req->type == LK_REQ_TPM_BIND)
 		r = tpm_bind(c->d, &pr, req->key, p.ptr, &why);
-	else if (req->type == LK_REQ_TPM_UNBIND)
+	else if (r == 0 && req->type == LK_REQ_TPM_UNBIND)
 		r = tpm_unbind(c->d, &pr, req->key, p.ptr, &why);
-	else
+	else if (r == 0)
 		r = tpm_reseal(c->d, &pr, req->key, p.ptr, lk_msg_has(req, LK_T_PCR) ? &req->pcr : NULL,
 		               &why);
 	if (r < 0)

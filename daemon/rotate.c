@@ -37,6 +37,7 @@
 #include "escrow_slots.h"
 #include "fileio.h"
 #include "log.h"
+#include "protectors.h"
 #include "root.h"
 #include "root_ops.h"
 #include "secret.h"
@@ -269,7 +270,9 @@ static bool disk_has(struct daemon *d, uid_t uid, const uint8_t *w_login, const 
 	       lk_secret_equal(check.ptr, p_new, LK_PROTECTOR_KEY_SIZE);
 }
 
-int daemon_rotate(struct daemon *d, struct user *u, const struct lk_protector *pr,
+/* The rotation proper: pr, opened with p_old, becomes a file under a fresh
+ * P' (the order in the comment at the top). */
+static int rotate(struct daemon *d, struct user *u, const struct lk_protector *pr,
                   const uint8_t p_old[LK_PROTECTOR_KEY_SIZE], const struct lk_kdf_params *kdf,
                   const uint8_t w_login[LK_WRAP_KEY_SIZE], unsigned *ret_roots, uint32_t *ret_flags,
                   const char **ret_why)
@@ -320,6 +323,36 @@ int daemon_rotate(struct daemon *d, struct user *u, const struct lk_protector *p
 	}
 	*ret_roots = ix.n;
 	*ret_flags = flags;
+	return 0;
+}
+
+int daemon_rotate(struct daemon *d, const struct ucred *peer, uid_t charge_uid, uid_t uid, uint8_t from,
+                  const uint8_t *w_from, const struct lk_kdf_params *kdf,
+                  const uint8_t w_login[LK_WRAP_KEY_SIZE], unsigned *ret_roots, uint32_t *ret_flags,
+                  const char **ret_why)
+{
+	struct lk_secret p _cleanup_secret_ = {};
+	struct lk_protector pr;
+	struct user *u;
+	int r;
+
+	*ret_why = NULL;
+	u = user_get(&d->users, uid, true);
+	if (!u)
+		return -ENOMEM;
+	r = protector_open_from(d, peer, charge_uid, uid, from, w_from, &p, &pr);
+	if (r < 0)
+		return r;
+	r = rotate(d, u, &pr, p.ptr, kdf, w_login, ret_roots, ret_flags, ret_why);
+	if (r < 0) {
+		if (*ret_why)
+			log_error("uid %u: protector key not rotated: %s", (unsigned)uid, *ret_why);
+		return r;
+	}
+	log_info("uid %u: protector key rotated (from the %s key): %u wrapped key(s) resealed%s%s",
+	         (unsigned)uid, slot_kind_name(from), *ret_roots,
+	         *ret_flags & LK_ROT_F_ESCROW_RESEALED ? ", escrow slot resealed" : "",
+	         *ret_flags & LK_ROT_F_RECOVERY_RETIRED ? ", recovery code retired" : "");
 	return 0;
 }
 
