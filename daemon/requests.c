@@ -13,6 +13,7 @@
 #include "client.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "encrypt.h"
 #include "server.h"
 #include "rotate.h"
 #include "requests.h"
@@ -507,15 +508,10 @@ static void handle_enroll(struct conn *c, const struct lk_msg *req)
 
 static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 {
-	struct daemon *d = c->d;
-	struct lk_secret p _cleanup_secret_ = {};
-	struct lk_msg *m = d->rep;
-	struct lk_index ix;
-	struct lk_passwd pw _cleanup_passwd_ = {};
+	struct lk_msg *m = c->d->rep;
+	uint32_t flags = lk_msg_has(req, LK_T_FLAGS) ? req->flags : 0;
 	uint8_t key_id[LK_KEY_ID_SIZE];
 	const char *why = NULL;
-	uint32_t flags = lk_msg_has(req, LK_T_FLAGS) ? req->flags : 0;
-	struct user *u;
 	int r;
 
 	if (!require(c, req, LK_F(LK_T_UID) | LK_F(LK_T_PATH)) || !peer_is_root(c))
@@ -529,71 +525,12 @@ static void handle_encrypt(struct conn *c, const struct lk_msg *req)
 		            "path must be absolute and normalised, without control characters");
 		return;
 	}
-	if (req->uid == 0 || lk_passwd_by_uid(req->uid, &pw) < 0) {
-		reply_error(c, LK_E_INVALID, 0, "no such (non-root) user");
-		return;
-	}
-	if (account_check(d, req->uid, NULL) == ACCOUNT_FORMER) {
-		reply_error(c, LK_E_OTHER_ACCOUNT, 0,
-		            "run 'latchkeyctl unenroll --uid' for the former account first");
-		return;
-	}
-	u = user_or_reply(c, req->uid);
-	if (!u)
-		return;
-	if (lk_msg_has(req, LK_T_KEY)) {
-		r = protector_unwrap_login(c->d, &c->peer, c->charge_uid, req->uid, req->key, &p);
-		if (r < 0) {
-			reply_failure(c, r, NULL);
-			return;
-		}
-	} else if (u->p) {
-		if (lk_secret_new(&p, LK_PROTECTOR_KEY_SIZE) < 0) {
-			reply_error(c, LK_E_INTERNAL, ENOMEM, NULL);
-			return;
-		}
-		memcpy(p.ptr, u->p, LK_PROTECTOR_KEY_SIZE);
-	} else {
-		struct lk_protector pr;
-		r = store_load_protector(&d->store, req->uid, &pr);
-		reply_error(c, r == -ENOENT ? LK_E_NOT_ENROLLED : LK_E_NEED_PASSPHRASE, 0, NULL);
-		return;
-	}
-
-	r = store_load_index(&d->store, req->uid, &ix);
+	r = daemon_encrypt_root(c->d, &c->peer, c->charge_uid, req->uid, req->path, flags & LK_EF_V1,
+	                        lk_msg_has(req, LK_T_KEY) ? req->key : NULL, key_id, &why);
 	if (r < 0) {
-		reply_error(c, LK_E_INTERNAL, r, "cannot read the root index");
+		reply_failure(c, r, why);
 		return;
 	}
-	if (ix.n >= LK_MAX_INDEX_ENTRIES) {
-		reply_error(c, LK_E_INVALID, ENOSPC, "too many encrypted roots for this user");
-		return;
-	}
-	if (flags & LK_EF_V1)
-		r = root_create_v1(req->uid, pw.pw.pw_gid, p.ptr, req->path, key_id, &why);
-	else
-		r = root_create(req->uid, pw.pw.pw_gid, p.ptr, req->path, key_id, &why);
-	if (r < 0) {
-		reply_error(c,
-		            r == -EEXIST       ? LK_E_EXISTS
-		            : r == -EOPNOTSUPP ? LK_E_UNSUPPORTED
-		                               : LK_E_INVALID,
-		            r, why);
-		return;
-	}
-	r = root_index_put(&ix, key_id, req->path);
-	if (r >= 0)
-		r = store_save_index(&d->store, req->uid, &ix);
-	if (r < 0) {
-		reply_error(c, LK_E_INTERNAL, r,
-		            "directory encrypted, but the root index could not be saved");
-		return;
-	}
-	/* The directory was left unlocked; remember P so that the lock (at
-	 * `latchkeyctl lock` or the end of the user's last session) and later
-	 * provisioning have it. */
-	user_set_key(u, p.ptr);
-
 	lk_msg_init(m, LK_REP_ENCRYPT_RESULT, req->seq);
 	lk_msg_set_key_id(m, key_id);
 	lk_msg_set_path(m, req->path);
