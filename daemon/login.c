@@ -2,6 +2,8 @@
 /*
  * What a login and a logout do to a user's keys, in call order:
  *
+ *   daemon_session_open: the session counted, the key a successful
+ *     AUTH_SUBMIT left pending claimed, a delayed lock cancelled.
  *   daemon_unlock_user: load the user's index (refreshed) and user
  *     database entry once; unlock every indexed root (root_ops.c) except
  *     the directories of current cache policies, then provision every
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts.h"
 #include "client.h"
 #include "daemon.h"
 #include "daemon_config.h"
@@ -297,6 +300,33 @@ void daemon_logout_free(struct daemon *d)
 {
 	while (d->pending_locks)
 		pending_free(&d->pending_locks);
+}
+
+int daemon_session_open(struct daemon *d, uid_t uid, const char *service, struct user **ret_u,
+                        const char **ret_why)
+{
+	struct lk_protector pr;
+	struct user *u;
+
+	*ret_why = NULL;
+	if (account_check(d, uid, NULL) == ACCOUNT_FORMER) {
+		*ret_why = "this uid's latchkey state belongs to a former account";
+		return -ENOKEY;
+	}
+	/* Most users have nothing to unlock: they hold no connection (a
+	 * setuid host's sessions would otherwise fill the daemon for free).
+	 * Only a user who certainly has no protector file is turned away. */
+	if (store_load_protector(&d->store, uid, &pr) == -ENOENT)
+		return -ENOKEY;
+	u = user_get(&d->users, uid, true);
+	if (!u)
+		return -ENOMEM;
+	u->sessions++;
+	user_claim_pending(u, lk_now_ms());
+	log_peer(uid, LOG_INFO, "session %u of uid %u opened (%s)", u->sessions, (unsigned)uid, service);
+	daemon_logout_cancel(d, uid);
+	*ret_u = u;
+	return 0;
 }
 
 void daemon_session_ended(struct daemon *d, uid_t uid)

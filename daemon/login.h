@@ -33,6 +33,12 @@ int daemon_lock_user_at_logout(struct daemon *d, struct user *u, unsigned *ret_l
  * Whoever moves a root on purpose calls this afterwards. */
 int daemon_load_index_fresh(struct daemon *d, uid_t uid, struct lk_index *ix);
 
+/* A session of uid starts (service names its PAM service): the pending
+ * credential is claimed, a delayed lock cancelled; *ret_u is the user.
+ * -ENOKEY when uid is not enrolled (*ret_why says so when its state is a
+ * former account's), -ENOMEM. */
+int daemon_session_open(struct daemon *d, uid_t uid, const char *service, struct user **ret_u,
+                        const char **ret_why);
 /* A session of uid ended; the last one starts the logout. */
 void daemon_session_ended(struct daemon *d, uid_t uid);
 /* The user's last session ended: lock now, or after lock_delay. */

@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* One handler per request type. Authorisation comes from SO_PEERCRED only:
- * uid 0 may act for anyone; a user may query, unlock and lock themselves;
- * the uid inside a message only names the target. */
+/* The wire adapter: one handler per request type, which parses the request,
+ * authorises the peer, calls one domain function and replies (status_of
+ * maps the function's -errno to the wire status). Authorisation comes from
+ * SO_PEERCRED only: uid 0 may act for anyone; a user may query, unlock and
+ * lock themselves; the uid inside a message only names the target. */
 #include <errno.h>
-#include <pwd.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "accounts.h"
 #include "cleanup.h"
 #include "client.h"
-#include "crypto.h"
 #include "daemon.h"
 #include "encrypt.h"
 #include "server.h"
@@ -20,19 +19,14 @@
 #include "relocate.h"
 #include "memlock.h"
 #include "login_enroll.h"
-#include "escrow_slots.h"
 #include "login.h"
 #include "log.h"
-#include "log_event.h"
-#include "passwd.h"
 #include "protectors.h"
 #include "root.h"
 #include "replies.h"
-#include "root_id.h"
 #include "root_ops.h"
 #include "secret.h"
 #include "tpm_admin.h"
-#include "tpm_slot.h"
 
 #define SECRET_REFUSED_TEXT                                                                                  \
 	"latchkeyd cannot lock more memory for keys (its memlock budget is used up); try again later"
@@ -277,21 +271,15 @@ static void reply_unlock_or_defer(struct conn *c, struct v1_wait *w, unsigned ok
 	(void)sd_event_source_set_enabled(c->io, SD_EVENT_OFF);
 }
 
-/* False only when the user certainly has no protector file. */
-static bool user_is_enrolled(struct daemon *d, uid_t uid)
-{
-	struct lk_protector pr;
-
-	return store_load_protector(&d->store, uid, &pr) != -ENOENT;
-}
-
 static void handle_session_open(struct conn *c, const struct lk_msg *req)
 {
 	struct daemon *d = c->d;
 	unsigned ok = 0, failed = 0, total = 0, gone = 0;
 	struct v1_wait *w = NULL;
 	uint32_t flags = 0;
+	const char *why = NULL;
 	struct user *u;
+	int r;
 
 	if (!require(c, req, LK_F(LK_T_UID)) || !peer_is_root(c))
 		return;
@@ -299,26 +287,13 @@ static void handle_session_open(struct conn *c, const struct lk_msg *req)
 		reply_error(c, LK_E_PROTOCOL, 0, "connection already holds a session");
 		return;
 	}
-	if (account_check(d, req->uid, NULL) == ACCOUNT_FORMER) {
-		reply_error(c, LK_E_NOT_ENROLLED, 0, "this uid's latchkey state belongs to a former account");
+	r = daemon_session_open(d, req->uid, lk_msg_has(req, LK_T_TEXT) ? req->text : "unknown service", &u,
+	                        &why);
+	if (r < 0) {
+		reply_failure(c, r, why);
 		return;
 	}
-	/* Most users have nothing to unlock: they hold no connection (a
-	 * setuid host's sessions would otherwise fill the daemon for free). */
-	if (!user_is_enrolled(d, req->uid)) {
-		reply_error(c, LK_E_NOT_ENROLLED, 0, NULL);
-		return;
-	}
-	u = user_or_reply(c, req->uid);
-	if (!u)
-		return;
 	conn_make_session(c, req->uid);
-	u->sessions++;
-	user_claim_pending(u, lk_now_ms());
-	log_peer(req->uid, LOG_INFO, "session %u of uid %u opened (%s)", u->sessions, (unsigned)req->uid,
-	         lk_msg_has(req, LK_T_TEXT) ? req->text : "unknown service");
-	daemon_logout_cancel(d, u->uid);
-
 	if (u->p)
 		unlock_user_for(c, u, &ok, &failed, &total, &gone, &w);
 	else {
