@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* ENROLL, KDF_PARAMS, AUTH_SUBMIT and REWRAP through latchkeyd's handlers,
- * with the protector file on disk checked after each change. */
+/* ENROLL, KDF_PARAMS, AUTH_SUBMIT, REWRAP, and what needs the key held for
+ * a live session (REWRAP and ROTATE without a source slot, ENCRYPT without
+ * a key), through latchkeyd's handlers, with the protector file on disk
+ * checked after each change. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,18 +37,32 @@ static void auth_submit(struct harness *h, struct peer *p, const uint8_t w[LK_WR
 	harness_call(h, p, &req, rep);
 }
 
-/* REWRAP the login slot: from the slot w_old opens to a new one for w_new. */
-static void rewrap(struct harness *h, struct peer *p, const uint8_t w_old[LK_WRAP_KEY_SIZE],
+/* REWRAP the login slot: from the slot w_old opens (or, w_old NULL, from
+ * the P held for a live session) to a new one for w_new. */
+static void rewrap(struct harness *h, struct peer *p, const uint8_t *w_old,
                    const uint8_t w_new[LK_WRAP_KEY_SIZE], const struct lk_kdf_params *kdf, struct lk_msg *rep)
 {
 	struct lk_msg req;
 
 	lk_msg_init(&req, LK_REQ_REWRAP, 0);
 	lk_msg_set_uid(&req, h->uid);
-	lk_msg_set_flags(&req, LK_RW_FLAGS(LK_SLOT_LOGIN, LK_SLOT_LOGIN));
-	lk_msg_set_key(&req, w_old);
+	lk_msg_set_flags(&req, LK_RW_FLAGS(w_old ? LK_SLOT_LOGIN : 0, LK_SLOT_LOGIN));
+	if (w_old)
+		lk_msg_set_key(&req, w_old);
 	lk_msg_set_new_key(&req, w_new);
 	lk_msg_set_kdf(&req, kdf);
+	harness_call(h, p, &req, rep);
+}
+
+/* ENCRYPT sent without a key (latchkeyctl's first try): the daemon must
+ * hold P. The path is never reached in these tests. */
+static void encrypt_without_key(struct harness *h, struct peer *p, struct lk_msg *rep)
+{
+	struct lk_msg req;
+
+	lk_msg_init(&req, LK_REQ_ENCRYPT, 0);
+	lk_msg_set_uid(&req, h->uid);
+	lk_msg_set_path(&req, "/nonexistent/latchkey-test");
 	harness_call(h, p, &req, rep);
 }
 
@@ -69,6 +85,13 @@ static void assert_kdf_equal(const struct lk_kdf_params *a, const struct lk_kdf_
 	assert_int_equal(a->parallelism, b->parallelism);
 	assert_int_equal(a->salt_len, b->salt_len);
 	assert_memory_equal(a->salt, b->salt, a->salt_len);
+}
+
+/* The reply refuses with this status. */
+static void assert_error(const struct lk_msg *rep, uint32_t status)
+{
+	assert_int_equal(rep->type, LK_REP_ERROR);
+	assert_int_equal(rep->status, status);
 }
 
 static unsigned temp_files_in_protectors(struct harness *h)
@@ -248,6 +271,65 @@ static void test_rewrap(void **state)
 	lk_wipe(p2, sizeof(p2));
 }
 
+/* Without a secret of the user's, only the P held for a live session will
+ * do: with none held the client is told to send a passphrase, and nothing
+ * changes on disk. */
+static void test_no_key_held(void **state)
+{
+	struct harness *h = *state;
+	struct peer root = harness_peer(h, 0);
+	uint8_t w1[LK_WRAP_KEY_SIZE], w2[LK_WRAP_KEY_SIZE], p1[LK_PROTECTOR_KEY_SIZE],
+	    p2[LK_PROTECTOR_KEY_SIZE];
+	struct lk_kdf_params kdf;
+	struct lk_msg req, rep;
+
+	harness_random_key(w1);
+	harness_random_key(w2);
+
+	/* Not enrolled: nothing to hold, nothing to ask for. */
+	encrypt_without_key(h, &root, &rep);
+	assert_error(&rep, LK_E_NOT_ENROLLED);
+	harness_kdf(&kdf);
+	rewrap(h, &root, NULL, w2, &kdf, &rep);
+	assert_error(&rep, LK_E_NOT_ENROLLED);
+
+	harness_enroll(h, w1, NULL);
+	assert_true(harness_disk_opens(h, w1, p1));
+	fresh_kdf(h, &root, &kdf);
+	rewrap(h, &root, NULL, w2, &kdf, &rep);
+	assert_error(&rep, LK_E_NEED_PASSPHRASE);
+	assert_true(harness_disk_opens(h, w1, NULL));
+	assert_false(harness_disk_opens(h, w2, NULL));
+
+	lk_msg_init(&req, LK_REQ_ROTATE, 0);
+	lk_msg_set_uid(&req, h->uid);
+	lk_msg_set_flags(&req, 0);
+	lk_msg_set_new_key(&req, w2);
+	lk_msg_set_kdf(&req, &kdf);
+	harness_call(h, &root, &req, &rep);
+	assert_error(&rep, LK_E_NEED_PASSPHRASE);
+	assert_true(harness_disk_opens(h, w1, p2));
+	assert_memory_equal(p1, p2, sizeof(p1));
+
+	encrypt_without_key(h, &root, &rep);
+	assert_error(&rep, LK_E_NEED_PASSPHRASE);
+
+	/* An unlock with the password holds P: now the admin's reset goes
+	 * through, and the new W opens the same P. */
+	lk_msg_init(&req, LK_REQ_UNLOCK, 0);
+	lk_msg_set_uid(&req, h->uid);
+	lk_msg_set_key(&req, w1);
+	harness_call(h, &root, &req, &rep);
+	assert_int_equal(rep.type, LK_REP_UNLOCK_RESULT);
+	rewrap(h, &root, NULL, w2, &kdf, &rep);
+	assert_int_equal(rep.type, LK_REP_OK);
+	assert_true(harness_disk_opens(h, w2, p2));
+	assert_memory_equal(p1, p2, sizeof(p1));
+	assert_false(harness_disk_opens(h, w1, NULL));
+	lk_wipe(p1, sizeof(p1));
+	lk_wipe(p2, sizeof(p2));
+}
+
 /* The write fails at its rename: nothing changed, the old password still
  * opens, and the daemon says so. */
 static void test_rewrap_fails_before_rename(void **state)
@@ -318,6 +400,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_enroll_and_kdf_params, harness_setup, harness_teardown),
 	    cmocka_unit_test_setup_teardown(test_auth_submit, harness_setup, harness_teardown),
 	    cmocka_unit_test_setup_teardown(test_rewrap, harness_setup, harness_teardown),
+	    cmocka_unit_test_setup_teardown(test_no_key_held, harness_setup, harness_teardown),
 	    cmocka_unit_test_setup_teardown(test_rewrap_fails_before_rename, harness_setup, harness_teardown),
 	    cmocka_unit_test_setup_teardown(test_rewrap_fails_after_rename, harness_setup, harness_teardown),
 	};
