@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "daemon.h"
 #include "encrypt.h"
+#include "outcome.h"
 #include "passwd.h"
 #include "protectors.h"
 #include "root.h"
@@ -61,9 +62,10 @@ int daemon_encrypt_root(struct daemon *d, const struct ucred *peer, uid_t charge
 	r = encrypt_key(d, peer, charge_uid, u, w, &p);
 	if (r < 0)
 		return r;
-	if (store_load_index(&d->store, uid, &ix) < 0) {
+	r = store_load_index(&d->store, uid, &ix);
+	if (r < 0) {
 		*ret_why = "cannot read the root index";
-		return -EIO;
+		return outcome_internal(r);
 	}
 	if (ix.n >= LK_MAX_INDEX_ENTRIES) {
 		*ret_why = "too many encrypted roots for this user";
@@ -82,7 +84,7 @@ int daemon_encrypt_root(struct daemon *d, const struct ucred *peer, uid_t charge
 		r = store_save_index(&d->store, uid, &ix);
 	if (r < 0) {
 		*ret_why = "directory encrypted, but the root index could not be saved";
-		return -EIO;
+		return outcome_internal(r);
 	}
 	/* The directory was left unlocked; remember P so that the lock (at
 	 * `latchkeyctl lock` or the end of the user's last session) and later

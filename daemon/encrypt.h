@@ -17,7 +17,7 @@ struct daemon;
  * from the login slot opened with w, or, when w is NULL, is the one held
  * for the user. peer and charge_uid as for protector_unwrap. The directory
  * is left unlocked and P held. Returns 0 and *ret_key_id, or -errno
- * (protectors.c lists them); *ret_why a static text for the client.
+ * (outcome.h lists them); *ret_why a static text for the client.
  */
 int daemon_encrypt_root(struct daemon *d, const struct ucred *peer, uid_t charge_uid, uid_t uid,
                         const char *path, bool v1, const uint8_t *w, uint8_t ret_key_id[LK_KEY_ID_SIZE],

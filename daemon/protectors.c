@@ -4,25 +4,7 @@
  * (failed guesses by users throttled) or with the key held for a live
  * session, the parameters of a slot or a new slot's, enrolment (a new
  * file), and the atomic replace of a slot. Below the request handlers.
- *
- * The -errno values of the domain functions (these, and those of every
- * file the request handlers call) and what they mean; status_of in
- * requests.c is the one map from them to the wire status:
- *
- *   -EOWNERDEAD   the uid's state belongs to a former account
- *   -ENOKEY       no protector: the user is not enrolled
- *   -EBADMSG      the wrapping key does not open the slot (a wrong secret)
- *   -EAGAIN       throttled after too many wrong guesses
- *   -EKEYEXPIRED  no key is held for the user: the client must send one
- *   -ENODEV       the TPM is needed (tpm = required) and cannot answer
- *   -EEXIST       already there (enrolled, encrypted, bound)
- *   -ENOENT       no such slot, root or directory
- *   -EOPNOTSUPP   the filesystem or kernel lacks what is needed
- *   -EPERM        the configuration does not allow it for this user
- *   -EPROTO       the request lacks what this operation needs
- *   -EINVAL       the request cannot be applied (*why says why)
- *   other         an internal failure (an errno from below that would read
- *                 as one of the above is given as -EIO)
+ * Each returns 0 or -errno, with the meanings outcome.h lists.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,6 +19,7 @@
 #include "kdf.h"
 #include "log.h"
 #include "log_event.h"
+#include "outcome.h"
 #include "protectors.h"
 #include "secret.h"
 #include "tpm_slot.h"
@@ -201,12 +184,13 @@ int protector_kdf_params(struct daemon *d, uid_t uid, uint8_t kind, bool fresh, 
 		return -ENOKEY;
 	if (r < 0) {
 		*ret_why = "protector file unreadable";
-		return -EIO;
+		return outcome_internal(r);
 	}
 	if (fresh) {
-		if (protector_fresh_kdf(d, &pr, ret_kdf) < 0) {
+		r = protector_fresh_kdf(d, &pr, ret_kdf);
+		if (r < 0) {
 			*ret_why = "cannot make new KDF parameters";
-			return -EIO;
+			return outcome_internal(r);
 		}
 		return 0;
 	}
@@ -275,17 +259,19 @@ int protector_enroll(struct daemon *d, uid_t uid, const struct lk_kdf_params *kd
 		r = lk_protector_add_slot(&pr, LK_SLOT_LOGIN, kdf, w, p.ptr, NULL);
 	if (r < 0) {
 		*ret_why = "cannot create the protector";
-		return -EIO;
+		return outcome_internal(r);
 	}
 	/* The name first: a protector without it would be adopted by
 	 * whichever account has the uid next (trust on first use). */
-	if (account_record(d, uid, name) < 0) {
+	r = account_record(d, uid, name);
+	if (r < 0) {
 		*ret_why = "cannot write the root index";
-		return -EIO;
+		return outcome_internal(r);
 	}
-	if (store_save_protector(&d->store, &pr) < 0) {
+	r = store_save_protector(&d->store, &pr);
+	if (r < 0) {
 		*ret_why = "cannot write the protector file";
-		return -EIO;
+		return outcome_internal(r);
 	}
 	log_info("enrolled uid %u (Argon2id t=%u m=%u KiB p=%u)", (unsigned)uid, kdf->t_cost, kdf->m_cost_kib,
 	         kdf->parallelism);

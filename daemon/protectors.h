@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A user's protector file: open, slot parameters, enrolment, atomic slot
- * replace. Each returns 0 or -errno; protectors.c lists the values and what
+ * replace. Each returns 0 or -errno; outcome.h lists the values and what
  * they mean, and a *ret_why a static text for the client, or NULL. */
 #ifndef LKD_PROTECTORS_H
 #define LKD_PROTECTORS_H

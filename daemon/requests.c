@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The wire adapter: one handler per request type, which parses the request,
- * authorises the peer, calls one domain function and replies (status_of
+ * authorises the peer, calls one domain function and replies (outcome_status
  * maps the function's -errno to the wire status). Authorisation comes from
  * SO_PEERCRED only: uid 0 may act for anyone; a user may query, unlock and
  * lock themselves; the uid inside a message only names the target. */
@@ -18,6 +18,7 @@
 #include "requests.h"
 #include "relocate.h"
 #include "memlock.h"
+#include "outcome.h"
 #include "login_enroll.h"
 #include "login.h"
 #include "log.h"
@@ -49,47 +50,11 @@ void reply_error(struct conn *c, uint32_t status, int err, const char *text)
 	conn_send(c, m);
 }
 
-/* The one map from a domain function's -errno to the wire status
- * (protectors.c lists what the errno values mean). */
-static uint32_t status_of(int r)
-{
-	switch (r) {
-	case 0:
-		return LK_OK;
-	case -EPERM:
-		return LK_E_PERM;
-	case -ENOKEY:
-		return LK_E_NOT_ENROLLED;
-	case -EBADMSG:
-		return LK_E_BAD_KEY;
-	case -EINVAL:
-		return LK_E_INVALID;
-	case -EAGAIN:
-		return LK_E_THROTTLED;
-	case -EOWNERDEAD:
-		return LK_E_OTHER_ACCOUNT;
-	case -ENODEV:
-		return LK_E_TPM;
-	case -EEXIST:
-		return LK_E_EXISTS;
-	case -ENOENT:
-		return LK_E_NOT_FOUND;
-	case -EPROTO:
-		return LK_E_PROTOCOL;
-	case -EKEYEXPIRED:
-		return LK_E_NEED_PASSPHRASE;
-	case -EOPNOTSUPP:
-		return LK_E_UNSUPPORTED;
-	default:
-		return LK_E_INTERNAL;
-	}
-}
-
 /* The error reply for a domain function's -errno r: its wire status, the
  * text why (or none) and, for an internal failure, the errno as detail. */
 static void reply_failure(struct conn *c, int r, const char *why)
 {
-	uint32_t status = status_of(r);
+	uint32_t status = outcome_status(r);
 
 	reply_error(c, status, status == LK_E_INTERNAL ? r : 0, why);
 }

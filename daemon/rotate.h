@@ -17,7 +17,7 @@ struct daemon;
  * is replaced by a fresh P': a new protector file with a login slot (kdf,
  * w_login) and, when escrow.pub exists, an escrow slot; every indexed
  * root's wrapped K is resealed under P' (format.h §4 for the crash-safe
- * order). A held P becomes P'. Returns 0 or -errno (protectors.c lists
+ * order). A held P becomes P'. Returns 0 or -errno (outcome.h lists
  * them); *ret_why explains a failure; *ret_roots and *ret_flags (LK_ROT_F_*)
  * describe a success.
  */

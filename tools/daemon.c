@@ -193,6 +193,10 @@ int ctl_reply_error(const char *op, const struct lk_msg *rep)
 	if (lk_msg_has(rep, LK_T_TEXT) && rep->text[0]) {
 		fputs(": ", stderr);
 		text_print_escaped(stderr, rep->text);
+		/* An internal failure's errno is what an admin acts on (a full
+		 * or read-only /var/lib). */
+		if (status == LK_E_INTERNAL && lk_msg_has(rep, LK_T_ERROR) && rep->error > 0)
+			fprintf(stderr, " (%s)", strerror(rep->error));
 	} else if (lk_msg_has(rep, LK_T_ERROR) && rep->error > 0) {
 		fprintf(stderr, ": %s", strerror(rep->error));
 	}
