@@ -178,28 +178,34 @@ int ctl_status_to_exit(uint32_t status)
 int ctl_reply_error(const char *op, const struct lk_msg *rep)
 {
 	uint32_t status = lk_msg_status(rep);
+	const char *text, *detail;
 
 	if (rep->type != LK_REP_ERROR)
 		return ctl_fail(CTL_EXIT_FAILED, op, "unexpected reply %s from latchkeyd",
 		                lk_msg_type_to_string(rep->type));
 
-	/* The daemon's text never holds secrets (protocol.h); the errno
-	 * detail is a fallback when it sent no text. */
-	record_errorf(lk_status_to_string(status), "%s",
-	              lk_msg_has(rep, LK_T_TEXT) && rep->text[0]      ? rep->text
-	              : lk_msg_has(rep, LK_T_ERROR) && rep->error > 0 ? strerror(rep->error)
-	                                                              : lk_status_to_string(status));
+	/* The daemon's text never holds secrets (protocol.h). The errno is
+	 * the detail when it sent no text, and beside the text for an
+	 * internal failure: what an admin acts on (a full or read-only
+	 * /var/lib). */
+	text = lk_msg_has(rep, LK_T_TEXT) && rep->text[0] ? rep->text : NULL;
+	detail = lk_msg_has(rep, LK_T_ERROR) && rep->error > 0 ? strerror(rep->error) : NULL;
+	if (text && detail && status != LK_E_INTERNAL)
+		detail = NULL;
+	if (text && detail)
+		record_errorf(lk_status_to_string(status), "%s (%s)", text, detail);
+	else
+		record_errorf(lk_status_to_string(status), "%s",
+		              text     ? text
+		              : detail ? detail
+		                       : lk_status_to_string(status));
 	fprintf(stderr, "latchkeyctl: %s: %s", op, lk_status_to_string(status));
-	if (lk_msg_has(rep, LK_T_TEXT) && rep->text[0]) {
+	if (text) {
 		fputs(": ", stderr);
-		text_print_escaped(stderr, rep->text);
-		/* An internal failure's errno is what an admin acts on (a full
-		 * or read-only /var/lib). */
-		if (status == LK_E_INTERNAL && lk_msg_has(rep, LK_T_ERROR) && rep->error > 0)
-			fprintf(stderr, " (%s)", strerror(rep->error));
-	} else if (lk_msg_has(rep, LK_T_ERROR) && rep->error > 0) {
-		fprintf(stderr, ": %s", strerror(rep->error));
+		text_print_escaped(stderr, text);
 	}
+	if (detail)
+		fprintf(stderr, text ? " (%s)" : ": %s", detail);
 	fputc('\n', stderr);
 	return ctl_status_to_exit(status);
 }

@@ -90,6 +90,11 @@ has err "incompletely locked: files still in use; latchkeyd keeps retrying"
 start_mock bad-key
 printf 'wrong\n' | run 5 "unlock bad key" -- "$CTL" --socket "$SOCK" unlock root --passphrase-stdin
 has err "wrong passphrase"
+start_mock disk-full
+printf 'pw\n' | run 1 "unlock disk full" -- "$CTL" --socket "$SOCK" unlock root --passphrase-stdin
+has err "unlock: internal error in latchkeyd: cannot write the root index (No space left on device)"
+printf 'pw\n' | run 1 "unlock disk full json" -- "$CTL" --socket "$SOCK" --json unlock root --passphrase-stdin
+has out "cannot write the root index (No space left on device)"
 start_mock not-enrolled
 printf 'pw\n' | run 6 "unlock not enrolled" -- "$CTL" --socket "$SOCK" unlock root --passphrase-stdin
 has err "latchkeyctl: unlock: user not enrolled"

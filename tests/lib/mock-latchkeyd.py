@@ -8,7 +8,7 @@ Writes "ready" to stdout once listening, appends one JSON line per request
 to LOG, and runs until killed. Two families of scenarios:
 
 - the cli tier's (normal, not-enrolled, bad-key, busy, perm, session,
-  status-short, reload-refused, ...): one request per connection, answered
+  status-short, reload-refused, disk-full, ...): one request per connection, answered
   from a model of each uid's protector slots; the log line holds the
   request's fields, keys as their lengths only.
 - the pam tier's, "pam-" + a mode of tests/pam/fake-daemon.h (pam-normal,
@@ -25,6 +25,7 @@ tier's scenarios (slot models, REWRAP and ROTATE checks) are far shorter
 here, and the framing is latchkey_wire's, checked against protocol.h; the
 pam tier only needs its requests back, which the log gives it.
 """
+import errno
 import json
 import os
 import selectors
@@ -38,8 +39,8 @@ from latchkey_wire import (REQ_NAMES as REQ, REP_OK as OK, REP_ERROR as ERROR, O
                            REP_STATUS_END as END, REP_ENCRYPT_RESULT as ENCRYPT_RESULT,
                            REP_USER_ENTRY as USER_ENTRY, REP_SLOT_ENTRY as SLOT_ENTRY,
                            T_UID, T_STATUS, T_FLAGS, T_COUNT, T_KDF, T_KEY, T_KEY_ID, T_STATE,
-                           T_PATH, T_TEXT, T_NEW_KEY, T_ACCOUNT,
-                           E_PROTOCOL, E_PERM, E_NOT_ENROLLED, E_BAD_KEY, E_NEED_PASSPHRASE,
+                           T_PATH, T_TEXT, T_NEW_KEY, T_ACCOUNT, T_ERROR,
+                           E_PROTOCOL, E_INTERNAL, E_PERM, E_NOT_ENROLLED, E_BAD_KEY, E_NEED_PASSPHRASE,
                            E_INVALID, E_NOT_FOUND, E_BUSY, RF_BUSY, KDF_F_FRESH, KDF_RF_BOUND,
                            KDF_ARGON2ID, KDF_X25519, ROT_F_ESCROW_RESEALED, ROT_F_RECOVERY_RETIRED,
                            KEY_ABSENT, KEY_PRESENT, KEY_INCOMPLETELY_REMOVED, UF_ENROLLED,
@@ -193,6 +194,9 @@ def answer(scenario, mtype, fields, state, rec=None):
     if name == "UNLOCK":
         if scenario == "bad-key":
             return [(ERROR, [(T_STATUS, u32(E_BAD_KEY))])]
+        if scenario == "disk-full":
+            return [(ERROR, [(T_STATUS, u32(E_INTERNAL)), (T_ERROR, u32(errno.ENOSPC)),
+                             (T_TEXT, b"cannot write the root index")])]
         return [(UNLOCK_RESULT, [(T_STATUS, u32(OK_STATUS)), (T_COUNT, u32(3))])]
     if name == "ENROLL":
         uid = get_u32(fields, T_UID)
