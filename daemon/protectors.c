@@ -126,7 +126,7 @@ int protector_open_from(struct daemon *d, const struct ucred *peer, uid_t charge
 	if (r == -ENOENT)
 		return -ENOKEY;
 	if (r < 0)
-		return -EIO;
+		return outcome_internal(r);
 	u = user_get(&d->users, uid, false);
 	if (!u || !u->p)
 		return -EKEYEXPIRED;
